@@ -1,0 +1,295 @@
+"""The engine: agent columns, the daily plan of phases, and the run loop.
+
+Each day runs the phases in `PLAN` in order. A phase is a method taking the day; per-place work
+is numpy, per-agent work is the compiled kernel in `kernels.py`. Border and asylum processes are
+further phases and agent states on the same columns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import kernels as K
+from .model import Scenario
+from .network import CAMP, HUB, IDP_CAMP, MARKER, Network, Routes, compile_network
+from .rng import generator, key64
+from .series import observed_daily, spawn_schedule
+
+PLAN: tuple[tuple[str, str], ...] = (
+    ("conflicts", "which places are in conflict today, how intense, and since when"),
+    ("spawn", "new displaced people appear in conflict zones (and day-0 camp populations)"),
+    ("closures", "links and camps closed or reopened today; routes rebuilt when that changes"),
+    ("attract", "place scores, capacity factors and route weights from start-of-day counts"),
+    ("move", "every agent decides, travels, arrives and may go on (compiled kernel)"),
+    ("record", "stocks and flows per place for the day"),
+)
+
+
+@dataclass
+class Agents:
+    """Preallocated columns; rows [0, n) are active, later rows are people not yet displaced."""
+
+    state: np.ndarray  # int8
+    loc: np.ndarray  # int32: a place, or a directed link while on it
+    progress: np.ndarray  # float32 km along the current link
+    route: np.ndarray  # int32 planned route id, -1 none
+    rpos: np.ndarray  # int8 next hop on the route
+    hops: np.ndarray  # int8 links completed (capped)
+    n: int = 0
+
+    @classmethod
+    def allocate(cls, size: int) -> Agents:
+        return cls(
+            state=np.zeros(size, np.int8), loc=np.zeros(size, np.int32),
+            progress=np.zeros(size, np.float32), route=np.full(size, -1, np.int32),
+            rpos=np.zeros(size, np.int8), hops=np.zeros(size, np.int8),
+        )
+
+    @property
+    def size(self) -> int:
+        return len(self.state)
+
+    def reserve(self, extra: int) -> None:
+        """Grow (rarely: only when spawning is random) so that `extra` more rows fit."""
+        if self.n + extra <= self.size:
+            return
+        new = max(self.n + extra, 2 * self.size, 1024)
+        for name, fill in (("state", 0), ("loc", 0), ("progress", 0), ("route", -1), ("rpos", 0), ("hops", 0)):
+            old = getattr(self, name)
+            arr = np.full(new, fill, dtype=old.dtype)
+            arr[: len(old)] = old
+            setattr(self, name, arr)
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, c).nbytes for c in ("state", "loc", "progress", "route", "rpos", "hops"))
+
+
+@dataclass
+class Record:
+    """Per day x place tables (int64), filled once a day."""
+
+    population: np.ndarray
+    arrivals: np.ndarray
+    departures: np.ndarray
+    in_transit: np.ndarray
+    spawned: np.ndarray
+
+    @classmethod
+    def zeros(cls, days: int, places: int) -> Record:
+        return cls(*(np.zeros((days, places), np.int64) for _ in range(5)))
+
+
+class Engine:
+    """One run of a scenario with one seed."""
+
+    def __init__(self, scenario: Scenario, seed: int, days: int | None = None,
+                 net: Network | None = None) -> None:
+        self.sc = scenario
+        self.seed = int(seed)
+        self.days = min(days or scenario.days, scenario.days)
+        self.net = net or compile_network(scenario)
+        mv = scenario.move
+        self.mv = mv
+        P = self.net.n_places
+        self.obs = observed_daily(scenario)
+        if scenario.spawn.mode == "observed":
+            self.new_per_day, self.day0 = spawn_schedule(scenario, self.obs)
+            planned = int(self.new_per_day[: self.days].sum()) + sum(self.day0.values())
+        else:
+            self.new_per_day, self.day0 = None, {}
+            planned = 1024
+        self.agents = Agents.allocate(planned)
+        self.rec = Record.zeros(self.days, P)
+        self.pop = np.zeros(P, np.int64)  # agents at each place now
+        self.transit = np.zeros(P, np.int64)  # agents on links heading to each place
+        self.spawn_rng = generator(self.seed, "spawn")
+        self.move_key = key64(self.seed, "move")
+        self.pending = 0  # agents due but not yet placed (no spawn weight anywhere yet)
+        self.resident = self.net.pop.copy()
+        # today's place state
+        self.intensity = np.zeros(P)
+        self.began = np.full(P, -1, np.int32)
+        self.open = np.ones(self.net.n_links, bool)
+        self.camp_off = np.zeros(P, bool)
+        self.routes: Routes | None = None
+        self.timings: dict[str, float] = {name: 0.0 for name, _ in PLAN}
+        n_chunks_max = 1
+        self._counters = self._make_counters(n_chunks_max)
+        self.phases: list[tuple[str, Callable[[int], None]]] = [(n, getattr(self, f"phase_{n}")) for n, _ in PLAN]
+
+    # --- phases -------------------------------------------------------------------------
+
+    def phase_conflicts(self, day: int) -> None:
+        self.intensity = self.net.conflict_intensity[day]
+        self.began = self.net.conflict_start[day]
+
+    def phase_spawn(self, day: int) -> None:
+        P = self.net.n_places
+        counts = np.zeros(P, np.int64)
+        if day == 0 and self.day0:
+            idx = self.sc.place_index()
+            for name, c in self.day0.items():
+                counts[idx[name]] += c
+        if self.new_per_day is not None:
+            due = int(self.new_per_day[day]) + self.pending
+        else:
+            due = 0
+        weights = self._spawn_weights(day)
+        if self.sc.spawn.mode == "conflict":
+            counts += self._conflict_spawns(weights)
+        elif due > 0:
+            tw = weights.sum()
+            if tw > 0:
+                counts += self.spawn_rng.multinomial(due, weights / tw)
+                self.pending = 0
+            else:
+                self.pending = due
+        total = int(counts.sum())
+        if total:
+            a = self.agents
+            a.reserve(total)
+            a.n = K.place_agents(a.state, a.loc, a.n, counts)
+            self.pop += counts
+        self.rec.spawned[day] = counts
+
+    def phase_closures(self, day: int) -> None:
+        open_now = self.net.open_links(day)
+        self.camp_off = self.net.camp_closed(day)
+        if self.routes is None or not np.array_equal(open_now, self.open):
+            self.open = open_now
+            self.routes = self.net.routes(open_now)
+
+    def phase_attract(self, day: int) -> None:
+        net, mv = self.net, self.mv
+        kind = net.kind
+        in_conflict = self.intensity > 0
+        camp = ((kind == CAMP) | (kind == IDP_CAMP)) & ~self.camp_off
+        movechance = np.where(kind == IDP_CAMP, mv.idpcamp_movechance, mv.camp_movechance)
+        movechance = np.where(camp, movechance, mv.default_movechance)
+        movechance = np.where((kind == HUB) | (kind == MARKER), 1.0, movechance)
+        movechance = np.where(in_conflict, mv.conflict_movechance, movechance)
+        # Flee treats any place too sticky to leave (< 0.005 a day) as a camp.
+        camp = camp | (movechance < 0.005)
+        self.movechance = movechance.astype(np.float64)
+
+        score = np.ones(net.n_places)
+        score = np.where(net.foreign, score * mv.foreign_weight, score)
+        score = np.where(camp, score * mv.camp_weight, score)
+        decay = self._decay(day)
+        score = np.where(in_conflict, score * mv.conflict_weight ** (decay * self.intensity), score)
+
+        capf = _capacity_factor(self.pop, net.capacity, mv.capacity_buffer)
+        self.dest_full = camp & (capf < 0.5)
+        r = self.routes
+        assert r is not None
+        cand = r.cand_route
+        dest = r.dest[cand]
+        if net.awareness == 0:
+            w = np.ones(len(cand))
+        else:
+            w = (mv.weight_softening + score[dest]) / (mv.softening + r.dist[cand]) ** mv.distance_power
+            w = (w * capf[dest]) ** mv.weight_power
+        # cumulative weights within each place's candidate list
+        cum = np.cumsum(w)
+        starts = r.cand_start[:-1]
+        offset = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], 0.0)
+        counts = np.diff(r.cand_start)
+        self.cand_cum = cum - np.repeat(offset, counts)
+
+    def phase_move(self, day: int) -> None:
+        a, net, r = self.agents, self.net, self.routes
+        assert r is not None
+        n_chunks = max(1, (a.n + K.CHUNK - 1) // K.CHUNK)
+        arr, dep, ent, lea = self._counters_for(n_chunks)
+        K.move_day(
+            a.n, day, self.move_key,
+            a.state, a.loc, a.progress, a.route, a.rpos, a.hops,
+            self.movechance, self.dest_full, r.cand_start, r.cand_route, self.cand_cum,
+            r.links, r.length, r.dest,
+            net.link_src, net.link_dst, net.link_dist, net.link_speed, self.open,
+            self.mv.max_walk_speed, self.mv.start_on_foot,
+            arr, dep, ent, lea,
+        )
+        self._flows = (arr[:n_chunks].sum(0), dep[:n_chunks].sum(0), ent[:n_chunks].sum(0), lea[:n_chunks].sum(0))
+
+    def phase_record(self, day: int) -> None:
+        arr, dep, ent, lea = self._flows
+        self.pop += arr - dep
+        self.transit += ent - lea
+        rec = self.rec
+        rec.population[day] = self.pop
+        rec.in_transit[day] = self.transit
+        rec.arrivals[day] = arr
+        rec.departures[day] = dep
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _decay(self, day: int) -> np.ndarray:
+        decay = self.sc.spawn.conflict_spawn_decay
+        if not decay:
+            return np.ones(self.net.n_places)
+        age = day - self.began
+        i = np.minimum((age / 30.0).astype(np.int64), len(decay) - 1)
+        return np.asarray(decay, dtype=np.float64)[np.maximum(i, 0)]
+
+    def _spawn_weights(self, day: int) -> np.ndarray:
+        return self.resident * self.intensity * self._decay(day)
+
+    def _conflict_spawns(self, weights: np.ndarray) -> np.ndarray:
+        sp = self.sc.spawn
+        active = self.intensity > 0
+        if sp.rate_mode == "constant":
+            c = np.where(active, np.trunc(sp.rate * self.intensity), 0)
+        elif sp.rate_mode == "pop_ratio":
+            c = np.where(active, np.trunc(sp.rate * self.resident * self.intensity), 0)
+        else:
+            c = np.where(active, self.spawn_rng.poisson(sp.rate * self.intensity), 0)
+        return c.astype(np.int64)
+
+    def _make_counters(self, n_chunks: int) -> tuple[np.ndarray, ...]:
+        P = self.net.n_places
+        return tuple(np.zeros((n_chunks, P), np.int64) for _ in range(4))
+
+    def _counters_for(self, n_chunks: int) -> tuple[np.ndarray, ...]:
+        if self._counters[0].shape[0] < n_chunks:
+            self._counters = self._make_counters(max(n_chunks, 2 * self._counters[0].shape[0]))
+        for c in self._counters:
+            c[:n_chunks] = 0
+        return self._counters
+
+    # --- driver -------------------------------------------------------------------------
+
+    def step(self, day: int) -> None:
+        for name, fn in self.phases:
+            t0 = time.perf_counter()
+            fn(day)
+            self.timings[name] += time.perf_counter() - t0
+
+    def check_conservation(self, day: int) -> None:
+        """Stocks equal flows: everyone spawned is at exactly one place or on one link."""
+        a = self.agents
+        at_place = a.state[: a.n] == K.AT_PLACE
+        on_link = a.state[: a.n] == K.ON_LINK
+        pop = np.bincount(a.loc[: a.n][at_place], minlength=self.net.n_places)
+        dest = self.net.link_dst[a.loc[: a.n][on_link]]
+        transit = np.bincount(dest, minlength=self.net.n_places)
+        if not (np.array_equal(pop, self.pop) and np.array_equal(transit, self.transit)):
+            raise AssertionError(f"day {day}: counted stocks differ from stocks built from flows")
+        if int(self.pop.sum() + self.transit.sum()) != a.n:
+            raise AssertionError(f"day {day}: {a.n} agents but {self.pop.sum() + self.transit.sum()} counted")
+
+
+def _capacity_factor(pop: np.ndarray, cap: np.ndarray, buffer: float) -> np.ndarray:
+    """1 below buffer x capacity, 0 at capacity, linear between; 1 where capacity is unlimited."""
+    out = np.ones(len(pop))
+    has = cap >= 1
+    c = np.where(has, cap, 1.0)
+    f = 1.0 - (pop - buffer * c) / np.maximum(c * (1.0 - buffer), 1e-12)
+    f = np.clip(f, 0.0, 1.0)
+    f = np.where(pop >= c, 0.0, f)
+    f = np.where(pop <= buffer * c, 1.0, f)
+    return np.where(has, f, out)

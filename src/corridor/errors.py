@@ -1,0 +1,52 @@
+"""Errors meant for people: one line that says what is wrong and where."""
+
+from __future__ import annotations
+
+
+class CorridorError(Exception):
+    """Base class for errors corridor reports without a traceback."""
+
+
+class ScenarioError(CorridorError):
+    """A scenario input is wrong; the message names file, row, field, value and what is valid."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        field: str | None = None,
+        value: object = None,
+        expected: str | None = None,
+    ) -> None:
+        self.file, self.row, self.field, self.value, self.expected = file, row, field, value, expected
+        where = file or ""
+        if row is not None:
+            where += f":{row}" if where else f"row {row}"
+        parts = [f"{where}: " if where else ""]
+        if field is not None:
+            parts.append(f"field '{field}': ")
+        parts.append(problem)
+        if value is not None:
+            parts.append(f" (got {value!r})")
+        if expected:
+            parts.append(f"; expected {expected}")
+        super().__init__("".join(parts))
+
+
+def at(file: str, row: int) -> str:
+    """Provenance label stored on scenario items: 'file:row'."""
+    return f"{file}:{row}"
+
+
+def split_at(label: str | None) -> tuple[str | None, int | None]:
+    if not label:
+        return None, None
+    file, _, row = label.rpartition(":")
+    if not file:
+        return label, None
+    try:
+        return file, int(row)
+    except ValueError:
+        return label, None

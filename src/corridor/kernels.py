@@ -1,0 +1,167 @@
+"""Compiled per-agent kernels: one parallel pass over the agent columns per day.
+
+Agents are processed in fixed chunks; each chunk counts its flows into its own row of the counter
+arrays (no atomics) and the rows are summed afterwards. Every random draw comes from a counter-based
+generator keyed by (stream key, day, agent), so results do not depend on the number of threads or on
+the order in which chunks run.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+# Agent states. Border and asylum states extend this list.
+INACTIVE, AT_PLACE, ON_LINK = 0, 1, 2
+
+CHUNK = 1 << 16
+MAX_HOPS_PER_DAY = 64  # guards against endless chains over zero-length links
+
+
+@nb.njit(inline="always", cache=True)
+def _mix(z: np.uint64) -> np.uint64:
+    # splitmix64 finaliser
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@nb.njit(inline="always", cache=True)
+def agent_stream(key: np.uint64, day: int, agent: int) -> np.uint64:
+    return _mix(key ^ _mix(np.uint64(day) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(agent)))
+
+
+@nb.njit(inline="always", cache=True)
+def uniform(state: np.uint64) -> tuple[np.uint64, float]:
+    state = state + np.uint64(0x9E3779B97F4A7C15)
+    return state, (_mix(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@nb.njit(inline="always", cache=True)
+def _choose(p, u, cand_start, cand_route, cand_cum):
+    lo, hi = cand_start[p], cand_start[p + 1]
+    if hi == lo:
+        return -1
+    total = cand_cum[hi - 1]
+    if total <= 0.0:  # all weights zero: equal chances, as Flee does
+        k = lo + int(u * (hi - lo))
+        return cand_route[min(k, hi - 1)]
+    target = u * total
+    for k in range(lo, hi):
+        if target < cand_cum[k]:
+            return cand_route[k]
+    return cand_route[hi - 1]
+
+
+@nb.njit(inline="always", cache=True)
+def _decide(i, p, rng, movechance, route, rpos, cand_start, cand_route, cand_cum,
+            rt_links, rt_len, rt_dest, dest_full, link_open):
+    """Flee's evolve(): maybe leave place p. Returns (rng, link taken or -1)."""
+    rng, u = uniform(rng)
+    if u >= movechance[p]:
+        return rng, -1
+    r = route[i]
+    if r < 0:
+        rng, u2 = uniform(rng)
+        r = _choose(p, u2, cand_start, cand_route, cand_cum)
+        if r < 0:
+            return rng, -1
+        route[i] = r
+        rpos[i] = 0
+    if dest_full[rt_dest[r]]:  # heading for a camp that is (nearly) full: give the plan up
+        route[i] = -1
+        return rng, -1
+    lk = rt_links[r, rpos[i]]
+    if not link_open[lk]:
+        route[i] = -1
+        return rng, -1
+    rpos[i] += 1
+    if rpos[i] >= rt_len[r]:
+        route[i] = -1
+    return rng, lk
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def move_day(
+    n, day, key,
+    state, loc, progress, route, rpos, hops,
+    movechance, dest_full, cand_start, cand_route, cand_cum,
+    rt_links, rt_len, rt_dest,
+    link_src, link_dst, link_dist, link_speed, link_open,
+    walk_speed, start_on_foot,
+    arrivals, departures, enter_link, leave_link,
+):
+    """One day of movement for agents [0, n): decide, travel, arrive, maybe go on (Flee's rules)."""
+    n_chunks = (n + CHUNK - 1) // CHUNK
+    for c in nb.prange(n_chunks):
+        lo = c * CHUNK
+        hi = min(n, lo + CHUNK)
+        arr = arrivals[c]
+        dep = departures[c]
+        ent = enter_link[c]
+        lea = leave_link[c]
+        for i in range(lo, hi):
+            s = state[i]
+            if s == INACTIVE:
+                continue
+            rng = agent_stream(key, day, i)
+            if s == AT_PLACE:
+                p = loc[i]
+                rng, lk = _decide(i, p, rng, movechance, route, rpos, cand_start, cand_route,
+                                  cand_cum, rt_links, rt_len, rt_dest, dest_full, link_open)
+                if lk < 0:
+                    continue
+                dep[p] += 1
+                ent[link_dst[lk]] += 1
+                state[i] = ON_LINK
+                loc[i] = lk
+                progress[i] = 0.0
+            elif s != ON_LINK:
+                continue
+            # Travel: a full day's allowance on the current link; on arrival with allowance left,
+            # decide again and start the next link with a fresh allowance (Flee's finish_travel).
+            moved = 0.0
+            for _ in range(MAX_HOPS_PER_DAY):
+                lk = loc[i]
+                speed = walk_speed if (start_on_foot and hops[i] == 0) else link_speed[lk]
+                prog = progress[i] + speed
+                moved += speed
+                if prog <= link_dist[lk]:
+                    progress[i] = prog
+                    break
+                moved += link_dist[lk] - prog
+                if hops[i] < 127:
+                    hops[i] += 1
+                lea[link_dst[lk]] += 1
+                state[i] = AT_PLACE
+                progress[i] = 0.0
+                if not link_open[lk]:  # closed while on it: back to where the link starts
+                    q = link_src[lk]
+                    loc[i] = q
+                    arr[q] += 1
+                    break
+                q = link_dst[lk]
+                loc[i] = q
+                arr[q] += 1
+                if moved >= speed:
+                    break
+                rng, nxt = _decide(i, q, rng, movechance, route, rpos, cand_start, cand_route,
+                                   cand_cum, rt_links, rt_len, rt_dest, dest_full, link_open)
+                if nxt < 0:
+                    break
+                dep[q] += 1
+                ent[link_dst[nxt]] += 1
+                state[i] = ON_LINK
+                loc[i] = nxt
+
+
+@nb.njit(cache=True)
+def place_agents(state, loc, start, counts):
+    """Activate rows [start, start + sum(counts)) at their places, in place order."""
+    k = start
+    for p in range(counts.shape[0]):
+        for _ in range(counts[p]):
+            state[k] = AT_PLACE
+            loc[k] = p
+            k += 1
+    return k

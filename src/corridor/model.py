@@ -1,0 +1,303 @@
+"""The scenario model: every input and parameter, typed and validated in one place.
+
+Both ways in (corridor's own folder format and Flee's) produce a `Scenario`. Items read from a
+file carry `at` ("file:row") so that errors found later still name where the value came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ScenarioError, split_at
+
+PlaceKind = Literal["conflict_zone", "town", "camp", "idp_camp", "forwarding_hub", "marker"]
+PLACE_KINDS: tuple[str, ...] = PlaceKind.__args__  # type: ignore[attr-defined]
+
+ClosureKind = Literal["country", "location", "link", "camp", "idp_camp", "remove_forced_redirection"]
+CLOSURE_KINDS: tuple[str, ...] = ClosureKind.__args__  # type: ignore[attr-defined]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class Place(Strict):
+    """A node of the network: an origin, a town, a camp, a shelter..."""
+
+    name: str = Field(min_length=1)
+    kind: PlaceKind = "town"
+    country: str = "unknown"
+    region: str = ""
+    lat: float = Field(0.0, ge=-90, le=90)
+    lon: float = Field(0.0, ge=-180, le=180)
+    population: int = Field(0, ge=0, description="Resident (non-displaced) population.")
+    capacity: int | None = Field(
+        None, ge=0, description="Most displaced people the place holds; None or 0 is unlimited."
+    )
+    conflict_date: int | None = Field(
+        None, description="Day a conflict zone's conflict begins when no conflict table is given."
+    )
+    at: str | None = Field(None, exclude=True)
+
+    @field_validator("name", "country", "region")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        return v.strip()
+
+
+class Link(Strict):
+    """An undirected road between two places."""
+
+    a: str
+    b: str
+    distance: float = Field(ge=0, description="Road distance in km.")
+    speed: float | None = Field(None, gt=0, description="km/day on this link; default: move.max_move_speed.")
+    forced_redirection: int = Field(0, ge=0, le=2, description="Flee's column; kept, has no effect.")
+    at: str | None = Field(None, exclude=True)
+
+
+class Closure(Strict):
+    """A closure in force on days [start, end).
+
+    As in Flee, which closes on day `start` and reopens on day `end`: end < start means it never
+    reopens, and end == start closes nothing.
+    """
+
+    kind: ClosureKind
+    a: str
+    b: str = ""
+    start: int = Field(ge=0)
+    end: int
+    at: str | None = Field(None, exclude=True)
+
+    def active(self, day: int) -> bool:
+        if self.end > self.start:
+            return self.start <= day < self.end
+        return self.end < self.start <= day
+
+
+class ConflictPeriod(Strict):
+    """Violence at a place with a given intensity on days [start, end)."""
+
+    place: str
+    start: int = Field(ge=0)
+    end: int
+    intensity: float = Field(1.0, gt=0)
+    at: str | None = Field(None, exclude=True)
+
+
+class SeriesPoint(Strict):
+    day: int
+    value: float = Field(ge=0)
+
+
+class Correction(Strict):
+    """Flee's registration correction: scale a camp's counts before `day` to match its level."""
+
+    place: str
+    day: int
+    at: str | None = Field(None, exclude=True)
+
+
+class SpawnRules(Strict):
+    """How many displaced people enter the simulation and where."""
+
+    mode: Literal["observed", "conflict"] = Field(
+        "observed",
+        description="observed: daily increase of the observed series (Flee's default); "
+        "conflict: a rate per conflict zone per day.",
+    )
+    sum_from_camps: bool = Field(
+        True, description="observed mode: the series is the sum of the camp series (else 'total')."
+    )
+    insert_day0: bool = Field(True, description="Fill camps with their day-0 observed counts.")
+    conflict_spawn_decay: list[float] | None = Field(
+        None, description="Factor per 30-day period since a conflict began; last value holds."
+    )
+    rate: float = Field(
+        500.0, ge=0, description="conflict mode: people per conflict day (constant/poisson), or share of population (pop_ratio)."
+    )
+    rate_mode: Literal["constant", "pop_ratio", "poisson"] = "constant"
+
+    @field_validator("conflict_spawn_decay")
+    @classmethod
+    def _decay(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and any(x < 0 for x in v):
+            raise ValueError("decay factors must be >= 0")
+        return v or None
+
+
+class MoveRules(Strict):
+    """Flee's movement rules (RULES.md; Suleimenova, Bell & Groen 2017) and their defaults."""
+
+    max_move_speed: float = Field(360.0, gt=0, description="km a day on a link (Flee default 360).")
+    max_walk_speed: float = Field(35.0, gt=0, description="km a day on foot (first link if start_on_foot).")
+    start_on_foot: bool = False
+    foreign_weight: float = Field(1.0, ge=0)
+    camp_weight: float = Field(1.0, ge=0)
+    conflict_weight: float = Field(0.31622776601683794, ge=0, description="Flee default 1/sqrt(10).")
+    conflict_movechance: float = Field(1.0, ge=0, le=1)
+    camp_movechance: float = Field(0.001, ge=0, le=1)
+    idpcamp_movechance: float = Field(0.1, ge=0, le=1)
+    default_movechance: float = Field(0.3, ge=0, le=1)
+    awareness_level: int = Field(1, ge=0, le=4)
+    capacity_buffer: float = Field(0.9, ge=0, le=1)
+    capacity_scaling: float = Field(1.0, gt=0)
+    softening: float = Field(10.0, ge=0, description="km added to every route's distance.")
+    weight_softening: float = Field(0.0, ge=0)
+    distance_power: float = Field(1.0, ge=0)
+    weight_power: float = Field(1.0, ge=0)
+    avoid_short_stints: bool = False
+
+
+class Scenario(Strict):
+    """A complete scenario: network, period, events, spawning, observations, parameters."""
+
+    name: str = "scenario"
+    format: Literal["corridor", "flee"] = "corridor"
+    start_date: dt.date
+    days: int = Field(gt=0)
+    hasten: int = Field(1, ge=1, description="Divide all counts, populations and capacities by this.")
+    places: list[Place] = Field(min_length=1)
+    links: list[Link] = []
+    closures: list[Closure] = []
+    conflicts: list[ConflictPeriod] | None = Field(
+        None, description="None: conflict zones start on their conflict_date and never end."
+    )
+    observed: dict[str, list[SeriesPoint]] = Field(
+        {}, description="Observed counts per camp ('total' for the total series), for spawning and validation."
+    )
+    corrections: list[Correction] = []
+    spawn: SpawnRules = SpawnRules()
+    move: MoveRules = MoveRules()
+    source: str | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        names: dict[str, Place] = {}
+        for p in self.places:
+            if p.name in names:
+                f, r = split_at(p.at)
+                raise ScenarioError(
+                    "duplicate place name", file=f, row=r, field="name", value=p.name,
+                    expected=f"each name once (first at {names[p.name].at or 'an earlier row'})",
+                )
+            names[p.name] = p
+        countries = {p.country for p in self.places}
+
+        def known(name: str, label: str | None, field: str) -> None:
+            if name not in names:
+                f, r = split_at(label)
+                raise ScenarioError(
+                    "unknown place", file=f, row=r, field=field, value=name,
+                    expected="a name from the places table" + _suggest(name, names),
+                )
+
+        for lk in self.links:
+            known(lk.a, lk.at, "name1" if self.format == "flee" else "a")
+            known(lk.b, lk.at, "name2" if self.format == "flee" else "b")
+            if lk.a == lk.b:
+                f, r = split_at(lk.at)
+                raise ScenarioError("a link joins a place to itself", file=f, row=r, value=lk.a,
+                                    expected="two different places")
+        for c in self.closures:
+            if c.kind == "country":
+                for fld, v in (("name1", c.a), ("name2", c.b)):
+                    if v not in countries:
+                        f, r = split_at(c.at)
+                        raise ScenarioError("unknown country", file=f, row=r, field=fld, value=v,
+                                            expected="one of " + ", ".join(sorted(countries)))
+            else:
+                known(c.a, c.at, "name1")
+                if c.kind in ("link", "remove_forced_redirection"):
+                    known(c.b, c.at, "name2")
+                if c.kind in ("camp", "idp_camp") and names[c.a].kind not in ("camp", "idp_camp"):
+                    f, r = split_at(c.at)
+                    raise ScenarioError("camp closure of a place that is not a camp", file=f, row=r,
+                                        field="name1", value=c.a, expected="a camp")
+        for cp in self.conflicts or []:
+            known(cp.place, cp.at, "place")
+        # Observed series may name places outside the network (Flee sums them all for spawning).
+        for corr in self.corrections:
+            if corr.place not in self.observed:
+                f, r = split_at(corr.at)
+                raise ScenarioError("correction for a place with no observed series", file=f, row=r,
+                                    field="place", value=corr.place,
+                                    expected="one of " + ", ".join(sorted(self.observed)))
+        if self.spawn.mode == "observed" and self.days > 0:
+            camps = [k for k in self.observed if k != "total"]
+            if self.spawn.sum_from_camps and not camps and "total" not in self.observed:
+                raise ScenarioError(
+                    "spawn.mode is 'observed' but the scenario has no observed series",
+                    file=self.source, expected="observed camp counts, or spawn.mode: conflict",
+                )
+        return self
+
+    def place_index(self) -> dict[str, int]:
+        return {p.name: i for i, p in enumerate(self.places)}
+
+    def camp_names(self) -> list[str]:
+        """Camps with an observed series, in place order: the places validation compares."""
+        return [p.name for p in self.places if p.name in self.observed and p.kind in ("camp", "idp_camp")]
+
+    def end_date(self) -> dt.date:
+        return self.start_date + dt.timedelta(days=self.days - 1)
+
+    def content_hash(self) -> str:
+        """SHA-256 of the scenario's content (not of where it was read from)."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _suggest(name: str, names: dict[str, Any]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(names), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def build(cls: type[M], data: dict[str, Any], file: str | None, row: int | None,
+          fields: dict[str, str] | None = None) -> M:
+    """Construct a model item, turning a validation error into a ScenarioError at file:row.
+
+    `fields` maps model field names back to the column names the user wrote.
+    """
+    try:
+        return cls(**data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = err.get("loc", ())
+        field = str(loc[0]) if loc else None
+        shown = (fields or {}).get(field, field) if field else None
+        value = err.get("input")
+        raise ScenarioError(_plain(err), file=file, row=row, field=shown, value=value,
+                            expected=_expected(cls, field)) from None
+
+
+def _plain(err: dict[str, Any]) -> str:
+    msg = str(err.get("msg", "invalid value"))
+    return msg[0].lower() + msg[1:] if msg else "invalid value"
+
+
+def _expected(cls: type[BaseModel], field: str | None) -> str | None:
+    if not field or field not in cls.model_fields:
+        return None
+    info = cls.model_fields[field]
+    ann = info.annotation
+    if getattr(ann, "__args__", None) and all(isinstance(a, str) for a in ann.__args__):  # Literal
+        return "one of " + ", ".join(ann.__args__)
+    bounds = []
+    for m in info.metadata:
+        for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+            if getattr(m, attr, None) is not None:
+                bounds.append(f"{sym} {getattr(m, attr)}")
+    kind = getattr(ann, "__name__", str(ann))
+    return f"a {kind} " + " and ".join(bounds) if bounds else f"a {kind}"

@@ -1,0 +1,219 @@
+"""The scenario compiled to arrays: places, directed links, closures, conflicts and routes.
+
+Everything the daily step reads is a numpy array indexed by place or directed link. What changes
+from day to day (which links are open, which places are in conflict) is computed here once a day in
+O(places + links), never per agent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .model import Scenario
+
+# Place kind codes, shared with the kernels.
+CONFLICT, TOWN, CAMP, IDP_CAMP, HUB, MARKER = range(6)
+KIND_CODE = {"conflict_zone": CONFLICT, "town": TOWN, "camp": CAMP, "idp_camp": IDP_CAMP,
+             "forwarding_hub": HUB, "marker": MARKER}
+
+
+@dataclass
+class Routes:
+    """Candidate routes: an append-only registry plus, per place, the routes open today.
+
+    A route is a sequence of directed links of at most `awareness_level` hops (markers do not
+    count). Ids never change once given, so an agent's planned route survives a rebuild.
+    """
+
+    links: np.ndarray  # (R, H) int32 directed link ids, -1 padded
+    length: np.ndarray  # (R,) int8 hops
+    dest: np.ndarray  # (R,) int32 final place
+    dist: np.ndarray  # (R,) float64 total km
+    cand_start: np.ndarray  # (P+1,) int64 CSR into cand_route
+    cand_route: np.ndarray  # (K,) int32 route ids open from each place
+
+
+@dataclass
+class Network:
+    names: list[str]
+    countries: list[str]
+    kind: np.ndarray  # (P,) int8 base kind
+    pop: np.ndarray  # (P,) int64 resident population (scaled by hasten)
+    capacity: np.ndarray  # (P,) float64, <1 means unlimited (scaled by hasten and capacity_scaling)
+    foreign: np.ndarray  # (P,) bool
+    lat: np.ndarray
+    lon: np.ndarray
+    link_src: np.ndarray  # (L,) int32
+    link_dst: np.ndarray  # (L,) int32
+    link_dist: np.ndarray  # (L,) float64
+    link_speed: np.ndarray  # (L,) float64, km/day
+    out_start: np.ndarray  # (P+1,) CSR of out-links by source
+    out_link: np.ndarray
+    closure_masks: list[tuple[int, int, int, np.ndarray | None, np.ndarray | None]]
+    conflict_intensity: np.ndarray  # (days, P) float64
+    conflict_start: np.ndarray  # (days, P) int32 day the current conflict began, -1 none
+    awareness: int
+    _route_ids: dict[tuple[int, ...], int] = field(default_factory=dict)
+    _route_rows: list[tuple[tuple[int, ...], int, float]] = field(default_factory=list)
+
+    @property
+    def n_places(self) -> int:
+        return len(self.names)
+
+    @property
+    def n_links(self) -> int:
+        return len(self.link_src)
+
+    def open_links(self, day: int) -> np.ndarray:
+        """Directed links open on `day`."""
+        closed = np.zeros(self.n_links, dtype=bool)
+        for start, end, _, mask, _ in self.closure_masks:
+            if mask is not None and _active(start, end, day):
+                closed |= mask
+        return ~closed
+
+    def camp_closed(self, day: int) -> np.ndarray:
+        """Places whose camp status is suspended on `day` (Flee's 'camp' closure)."""
+        out = np.zeros(self.n_places, dtype=bool)
+        for start, end, _, _, places in self.closure_masks:
+            if places is not None and _active(start, end, day):
+                out |= places
+        return out
+
+    def routes(self, open_mask: np.ndarray) -> Routes:
+        """Enumerate today's candidate routes from every place over open links."""
+        cand: list[list[int]] = [[] for _ in range(self.n_places)]
+        kind = self.kind
+        for p in range(self.n_places):
+            if self.awareness == 0:
+                for k in range(self.out_start[p], self.out_start[p + 1]):
+                    lk = int(self.out_link[k])
+                    if open_mask[lk]:
+                        cand[p].append(self._route_id((lk,)))
+                continue
+            # Depth-first walk; markers add no candidate and no hop, no place twice on a path.
+            stack = [(p, (), 0.0, 1, (p,))]
+            while stack:
+                at_place, path, dist, step, visited = stack.pop()
+                for k in range(self.out_start[at_place], self.out_start[at_place + 1]):
+                    lk = int(self.out_link[k])
+                    q = int(self.link_dst[lk])
+                    if not open_mask[lk] or q in visited:
+                        continue
+                    new_path = path + (lk,)
+                    new_step = step
+                    if kind[q] == MARKER:
+                        new_step -= 1
+                    else:
+                        cand[p].append(self._route_id(new_path))
+                    if self.awareness > new_step:
+                        stack.append((q, new_path, dist + self.link_dist[lk], new_step + 1, visited + (q,)))
+        for lst in cand:
+            lst.sort()
+        counts = np.array([len(c) for c in cand], dtype=np.int64)
+        cand_start = np.zeros(self.n_places + 1, dtype=np.int64)
+        np.cumsum(counts, out=cand_start[1:])
+        flat = np.array([r for c in cand for r in c], dtype=np.int32)
+        rows = self._route_rows
+        hops = max((len(r[0]) for r in rows), default=1)
+        links = np.full((len(rows), hops), -1, dtype=np.int32)
+        for i, (seq, _, _) in enumerate(rows):
+            links[i, : len(seq)] = seq
+        return Routes(
+            links=links,
+            length=np.array([len(r[0]) for r in rows], dtype=np.int8),
+            dest=np.array([r[1] for r in rows], dtype=np.int32),
+            dist=np.array([r[2] for r in rows], dtype=np.float64),
+            cand_start=cand_start,
+            cand_route=flat,
+        )
+
+    def _route_id(self, seq: tuple[int, ...]) -> int:
+        rid = self._route_ids.get(seq)
+        if rid is None:
+            rid = len(self._route_rows)
+            self._route_ids[seq] = rid
+            self._route_rows.append((seq, int(self.link_dst[seq[-1]]), float(self.link_dist[list(seq)].sum())))
+        return rid
+
+
+def _active(start: int, end: int, day: int) -> bool:
+    if end > start:
+        return start <= day < end
+    return end < start <= day
+
+
+def compile_network(sc: Scenario) -> Network:
+    idx = sc.place_index()
+    P = len(sc.places)
+    h = sc.hasten
+    kind = np.array([KIND_CODE[p.kind] for p in sc.places], dtype=np.int8)
+    pop = np.array([p.population // h for p in sc.places], dtype=np.int64)
+    cap = np.array(
+        [(p.capacity // h) * sc.move.capacity_scaling if p.capacity else -1.0 for p in sc.places],
+        dtype=np.float64,
+    )
+    home = sc.places[0].country
+    foreign = np.array([p.country != home for p in sc.places], dtype=bool)
+
+    # Each undirected route is two directed links: 2i is a->b, 2i+1 is b->a.
+    L = 2 * len(sc.links)
+    src = np.empty(L, dtype=np.int32)
+    dst = np.empty(L, dtype=np.int32)
+    dist = np.empty(L, dtype=np.float64)
+    speed = np.empty(L, dtype=np.float64)
+    for i, lk in enumerate(sc.links):
+        a, b = idx[lk.a], idx[lk.b]
+        src[2 * i], dst[2 * i], src[2 * i + 1], dst[2 * i + 1] = a, b, b, a
+        dist[2 * i] = dist[2 * i + 1] = lk.distance
+        speed[2 * i] = speed[2 * i + 1] = lk.speed or sc.move.max_move_speed
+    order = np.argsort(src, kind="stable")
+    out_start = np.zeros(P + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=P), out=out_start[1:])
+
+    country = np.array([p.country for p in sc.places])
+    masks = []
+    for c in sc.closures:
+        lmask, pmask = None, None
+        if c.kind == "country":
+            sc_, dc_ = country[src], country[dst]
+            lmask = ((sc_ == c.a) & (dc_ == c.b)) | ((sc_ == c.b) & (dc_ == c.a))
+        elif c.kind == "location":
+            lmask = (src == idx[c.a]) | (dst == idx[c.a])
+        elif c.kind == "link":
+            a, b = idx[c.a], idx[c.b]
+            lmask = ((src == a) & (dst == b)) | ((src == b) & (dst == a))
+        elif c.kind in ("camp", "idp_camp"):
+            pmask = np.zeros(P, dtype=bool)
+            pmask[idx[c.a]] = True
+        else:  # remove_forced_redirection: Flee keeps the flag but no rule reads it
+            continue
+        masks.append((c.start, c.end, 0, lmask, pmask))
+
+    intensity = np.zeros((sc.days, P), dtype=np.float64)
+    began = np.full((sc.days, P), -1, dtype=np.int32)
+    in_table = set()
+    for cp in sc.conflicts or []:
+        j = idx[cp.place]
+        in_table.add(j)
+        end = min(cp.end, sc.days)
+        intensity[cp.start:end, j] = cp.intensity
+        began[cp.start:end, j] = cp.start
+    for j, p in enumerate(sc.places):
+        if p.kind == "conflict_zone" and j not in in_table:
+            start = max(p.conflict_date or 0, 0)
+            intensity[start:, j] = 1.0
+            began[start:, j] = start
+
+    return Network(
+        names=[p.name for p in sc.places],
+        countries=[p.country for p in sc.places],
+        kind=kind, pop=pop, capacity=cap, foreign=foreign,
+        lat=np.array([p.lat for p in sc.places]), lon=np.array([p.lon for p in sc.places]),
+        link_src=src, link_dst=dst, link_dist=dist, link_speed=speed,
+        out_start=out_start, out_link=order.astype(np.int32),
+        closure_masks=masks, conflict_intensity=intensity, conflict_start=began,
+        awareness=sc.move.awareness_level,
+    )

@@ -1,0 +1,67 @@
+"""Observed count series: corrections, daily interpolation, and the spawn schedule they imply."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .model import Scenario
+
+
+def corrected_points(sc: Scenario) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each series as (days, values), divided by hasten, with registration corrections applied.
+
+    A correction on day d for a camp whose series has a point on day d rescales every earlier point
+    by (value on d) / (value just before d): early counts were level-1 registrations that later
+    level-2 registrations revised (Flee's `correctLevel1Registrations`).
+    """
+    out = {}
+    for name, pts in sc.observed.items():
+        days = np.array([p.day for p in pts], dtype=np.float64)
+        vals = np.array([p.value for p in pts], dtype=np.float64) / sc.hasten
+        for corr in sc.corrections:
+            if corr.place != name:
+                continue
+            hits = np.nonzero(days.astype(np.int64) == corr.day)[0]
+            if len(hits) and hits[0] > 0 and vals[hits[0] - 1] > 0:
+                i = hits[0]
+                vals[:i] *= vals[i] / vals[i - 1]
+        out[name] = (days, vals)
+    return out
+
+
+def daily(days: np.ndarray, vals: np.ndarray, n_days: int) -> np.ndarray:
+    """Whole-number count for each simulated day: linear between points, flat outside them."""
+    t = np.arange(n_days, dtype=np.float64)
+    # np.interp needs increasing x; duplicate days keep their first value as Flee's lookup does.
+    keep = np.concatenate([[True], np.diff(days) > 0]) if len(days) else np.array([], bool)
+    return np.trunc(np.interp(t, days[keep], vals[keep])).astype(np.int64)
+
+
+def observed_daily(sc: Scenario) -> dict[str, np.ndarray]:
+    return {name: daily(d, v, sc.days) for name, (d, v) in corrected_points(sc).items()}
+
+
+def spawn_schedule(sc: Scenario, obs: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, int]]:
+    """New agents per day in observed mode, and the day-0 count per camp.
+
+    New arrivals follow the day-to-day increase of the observed total; a fall becomes a debt that
+    later increases pay off first, so agents are never removed: the cumulative number spawned is
+    the running maximum of the total (Flee's spawning rule).
+    """
+    if sc.spawn.sum_from_camps:
+        parts = [v for k, v in obs.items() if k != "total"]
+        total = np.sum(parts, axis=0) if parts else np.zeros(sc.days, dtype=np.int64)
+    else:
+        total = obs.get("total", np.zeros(sc.days, dtype=np.int64))
+    day0: dict[str, int] = {}
+    if sc.spawn.insert_day0:
+        for p in sc.places:
+            if p.kind in ("camp", "idp_camp") and p.name in obs:
+                day0[p.name] = int(obs[p.name][0])
+        base = total[0]
+    else:
+        base = 0
+    cum = np.maximum.accumulate(np.asarray(total, dtype=np.int64)) - base
+    cum = np.maximum(cum, 0)
+    new = np.diff(np.concatenate([[0], cum]))
+    return new.astype(np.int64), day0
