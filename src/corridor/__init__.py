@@ -1,2 +1,10 @@
 """corridor: a simulator of forced-migration corridors and the border asylum systems at their end."""
+
 __version__ = "0.1.0"
+
+from .api import Simulation, ValidationReport, load  # noqa: E402
+from .errors import CorridorError, ScenarioError  # noqa: E402
+from .model import Scenario  # noqa: E402
+from .results import RunResult  # noqa: E402
+
+__all__ = ["CorridorError", "RunResult", "Scenario", "ScenarioError", "Simulation", "ValidationReport", "load", "__version__"]

@@ -159,6 +159,7 @@ class Scenario(Strict):
     """A complete scenario: network, period, events, spawning, observations, parameters."""
 
     name: str = "scenario"
+    description: str = Field("", description="Free text about the scenario (corridor format).")
     format: Literal["corridor", "flee"] = "corridor"
     start_date: dt.date
     days: int = Field(gt=0)

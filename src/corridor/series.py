@@ -41,6 +41,15 @@ def observed_daily(sc: Scenario) -> dict[str, np.ndarray]:
     return {name: daily(d, v, sc.days) for name, (d, v) in corrected_points(sc).items()}
 
 
+def spawn_total(sc: Scenario, obs: dict[str, np.ndarray]) -> np.ndarray:
+    """The observed total that drives spawning: the sum of all camp series, or the 'total' series."""
+    if sc.spawn.sum_from_camps:
+        parts = [v for k, v in obs.items() if k != "total"]
+        if parts:
+            return np.sum(parts, axis=0).astype(np.int64)
+    return obs.get("total", np.zeros(sc.days, dtype=np.int64)).astype(np.int64)
+
+
 def spawn_schedule(sc: Scenario, obs: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, int]]:
     """New agents per day in observed mode, and the day-0 count per camp.
 
@@ -48,11 +57,7 @@ def spawn_schedule(sc: Scenario, obs: dict[str, np.ndarray]) -> tuple[np.ndarray
     later increases pay off first, so agents are never removed: the cumulative number spawned is
     the running maximum of the total (Flee's spawning rule).
     """
-    if sc.spawn.sum_from_camps:
-        parts = [v for k, v in obs.items() if k != "total"]
-        total = np.sum(parts, axis=0) if parts else np.zeros(sc.days, dtype=np.int64)
-    else:
-        total = obs.get("total", np.zeros(sc.days, dtype=np.int64))
+    total = spawn_total(sc, obs)
     day0: dict[str, int] = {}
     if sc.spawn.insert_day0:
         for p in sc.places:

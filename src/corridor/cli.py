@@ -1,0 +1,226 @@
+"""The `corridor` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from . import __version__
+from .errors import CorridorError
+
+app = typer.Typer(
+    name="corridor",
+    help="Simulate forced-migration corridors and the border asylum systems at their end.\n\n"
+    "PATH is a scenario folder: corridor's own (scenario.yaml + CSV tables) or Flee's "
+    "(input_csv/, source_data/, simsetting.yml), detected automatically.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+ScenarioPath = Annotated[Path, typer.Argument(help="Scenario folder (corridor or Flee format).", show_default=False)]
+Seed = Annotated[int, typer.Option("--seed", "-s", help="Random seed; same seed, same results.")]
+Days = Annotated[int | None, typer.Option("--days", "-d", help="Simulate only the first N days.", min=1)]
+
+
+class _LazyProgress:
+    """A progress bar that appears only once a job has taken more than `after` seconds."""
+
+    def __init__(self, label: str, after: float = 2.0, enabled: bool = True) -> None:
+        self.label, self.after, self.enabled = label, after, enabled
+        self.t0 = time.perf_counter()
+        self.bar: Progress | None = None
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.perf_counter() - self.t0 < self.after or done >= total:
+                return
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                                TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=total)
+        self.bar.update(self.task, completed=done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _fail(exc: CorridorError) -> None:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def run(
+    path: ScenarioPath,
+    seed: Seed = 0,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Run folder to write (default runs/NAME-seedN).")] = None,
+    days: Days = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+) -> None:
+    """Run a scenario once and write a run folder: places.parquet/.csv (day x place), Flee's out.csv, manifest.json."""
+    from .api import load
+
+    try:
+        sim = load(path)
+        bar = _LazyProgress(f"{sim.scenario.name} seed {seed}", enabled=not quiet)
+        try:
+            res = sim.run(seed=seed, days=days, progress=bar)
+        finally:
+            bar.close()
+        target = out_dir or Path("runs") / f"{sim.scenario.name}-seed{seed}"
+        res.save(target, command=" ".join(["corridor", *sys.argv[1:]]))
+    except CorridorError as exc:
+        _fail(exc)
+    if quiet:
+        return
+    _summary(res, target)
+
+
+def _summary(res: Any, target: Path) -> None:
+    last = res.days - 1
+    t = Table(title=f"{res.scenario.name}: day {last} ({res.dates[-1]}), seed {res.seed}", title_justify="left")
+    t.add_column("place")
+    t.add_column("kind")
+    t.add_column("people", justify="right")
+    t.add_column("observed", justify="right")
+    kinds = {p.name: p.kind for p in res.scenario.places}
+    pops = res.record.population[last]
+    order = sorted(range(len(res.places)), key=lambda j: -pops[j])[:12]
+    for j in order:
+        name = res.places[j]
+        obs = res.observed.get(name)
+        t.add_row(name, kinds[name], f"{pops[j]:,}", f"{int(obs[last]):,}" if obs is not None and kinds[name] in ("camp", "idp_camp") else "")
+    out.print(t)
+    val = res.validation()
+    line = f"{res.agents:,} people, {res.agent_days:,} agent-days in {res.timings['total']:.2f} s"
+    if val.camps:
+        line += f"; ARD (mean over days) {val.ard_mean:.3f}"
+    out.print(line)
+    out.print(f"wrote {target}/ (places.parquet, places.csv, out.csv, manifest.json)")
+
+
+@app.command()
+def validate(
+    path: ScenarioPath,
+    runs: Annotated[int, typer.Option("--runs", "-k", help="Number of seeded runs to average.", min=1)] = 1,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="First seed; runs use seed, seed+1, ...")] = 0,
+    observations: Annotated[Path | None, typer.Option("--observations", help="CSV of point observations (date,place,metric,value,low,high,source,note).")] = None,
+    days: Days = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+) -> None:
+    """Compare simulated camp counts with the observed series: ARD per day and averaged, per-camp errors."""
+    from .api import load
+    from .observations import compare, read_observations
+
+    try:
+        obs_rows = read_observations(observations) if observations else None
+        sim = load(path)
+        bar = _LazyProgress(f"{sim.scenario.name}: {runs} runs", enabled=not as_json)
+        try:
+            report = sim.validate(runs=runs, seed=seed, days=days, progress=bar)
+        finally:
+            bar.close()
+    except CorridorError as exc:
+        _fail(exc)
+    result = report.to_dict()
+    if obs_rows is not None:
+        result["observations"] = compare(report.runs, obs_rows)
+        scored = [o for o in result["observations"] if o["within_range"] is not None]
+        result["observations_within_range"] = sum(o["within_range"] for o in scored)
+        result["observations_scored"] = len(scored)
+    if as_json:
+        print(json.dumps(result, allow_nan=True))
+        return
+    _print_validation(result)
+
+
+def _print_validation(r: dict[str, Any]) -> None:
+    if r["per_camp"]:
+        t = Table(title=f"{r['scenario']}: {r['runs']} run(s) from seed {r['seed']}, {r['days']} days", title_justify="left")
+        for col in ("camp", "share of ARD", "mean relative error", "simulated (last day)", "observed (last day)"):
+            t.add_column(col, justify="left" if col == "camp" else "right")
+        for camp, e in r["per_camp"].items():
+            t.add_row(camp, f"{e['ard_share']:.3f}", f"{e['relative_error_mean']:.3f}",
+                      f"{e['simulated_last']:,.0f}", f"{e['observed_last']:,.0f}")
+        out.print(t)
+        out.print(f"ARD mean over days: {r['ard_mean']:.4f} (runs: {', '.join(f'{x:.4f}' for x in r['ard_mean_by_run'])}); "
+                  f"last day {r['ard_last_day']:.4f}; rescaled {r['ard_rescaled_mean']:.4f}")
+    else:
+        out.print("no observed camp series in this scenario: no ARD")
+    if "observations" in r:
+        t = Table(title="point observations", title_justify="left")
+        for col in ("date", "place", "metric", "observed [low, high]", "simulated", "in range"):
+            t.add_column(col)
+        for o in r["observations"]:
+            sim = "" if o["simulated"] is None else f"{o['simulated']:,.0f}"
+            ok = {True: "yes", False: "no", None: o.get("why_no_value", "")}[o["within_range"]]
+            t.add_row(o["date"], o["place"], o["metric"], f"{o['value']:,.0f} [{o['low']:,.0f}, {o['high']:,.0f}]", sim, ok)
+        out.print(t)
+        out.print(f"{r['observations_within_range']} of {len(r['observations'])} observations within [0.8 low, 1.2 high]")
+
+
+@app.command()
+def check(path: ScenarioPath) -> None:
+    """Validate a scenario without running it; print what it contains."""
+    from .scenario_io import load_scenario
+
+    try:
+        sc = load_scenario(path)
+        from .network import compile_network
+
+        compile_network(sc)
+    except CorridorError as exc:
+        _fail(exc)
+    kinds = Counter(p.kind for p in sc.places)
+    out.print(f"[bold]{sc.name}[/] ({sc.format} format): {sc.start_date} to {sc.end_date()} ({sc.days} days)")
+    out.print("places: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + f"; links: {len(sc.links)}")
+    out.print(f"closures: {len(sc.closures)}; conflict periods: {len(sc.conflicts or [])}; "
+              f"observed series: {len(sc.observed)}; camps validated: {len(sc.camp_names())}")
+    out.print(f"spawning: {sc.spawn.mode}; hasten: {sc.hasten}; scenario hash {sc.content_hash()[:12]}")
+    out.print("[green]ok[/]")
+
+
+@app.command()
+def plan() -> None:
+    """Print the engine's daily phases, in order."""
+    from .engine import PLAN
+
+    for i, (name, what) in enumerate(PLAN, start=1):
+        out.print(f"{i}. [bold]{name}[/]: {what}")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"corridor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    pass
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

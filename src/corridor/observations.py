@@ -1,0 +1,120 @@
+"""Point observations (date, place, metric, value, low, high) and what a run says about each.
+
+A place in an observation may be a place name, a region or a country: 'present' in a region is the
+sum over its places. Every `simulated` value is computed from the run's tables.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ScenarioError
+from .results import RunResult
+
+COLUMNS = ("date", "place", "metric", "value", "low", "high", "source", "note")
+
+
+@dataclass
+class Observation:
+    row: int
+    date: dt.date
+    place: str
+    metric: str
+    value: float
+    low: float
+    high: float
+    source: str = ""
+    note: str = ""
+
+
+def read_observations(path: str | Path) -> list[Observation]:
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError("file not found", file=str(path), expected="a CSV with columns " + ",".join(COLUMNS))
+    out = []
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in COLUMNS[:6] if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ScenarioError("missing column", file=str(path), row=1, field=missing[0],
+                                expected="columns " + ",".join(COLUMNS))
+        for lineno, rec in enumerate(reader, start=2):
+            if not any((v or "").strip() for v in rec.values()):
+                continue
+            try:
+                date = dt.date.fromisoformat(rec["date"].strip())
+            except ValueError:
+                raise ScenarioError("malformed date", file=str(path), row=lineno, field="date",
+                                    value=rec["date"], expected="YYYY-MM-DD") from None
+            nums = {}
+            for f in ("value", "low", "high"):
+                try:
+                    nums[f] = float(rec[f])
+                except (TypeError, ValueError):
+                    raise ScenarioError("not a number", file=str(path), row=lineno, field=f,
+                                        value=rec[f], expected="a number") from None
+            out.append(Observation(row=lineno, date=date, place=rec["place"].strip(), metric=rec["metric"].strip(),
+                                   source=rec.get("source") or "", note=rec.get("note") or "", **nums))
+    return out
+
+
+def _members(res: RunResult, where: str) -> np.ndarray:
+    sc = res.scenario
+    mask = np.array([p.name == where or p.region == where or p.country == where for p in sc.places])
+    return np.nonzero(mask)[0]
+
+
+def simulate(res: RunResult, ob: Observation) -> float | None:
+    """The run's value for one observation, or None when the engine does not model the metric."""
+    day = (ob.date - res.scenario.start_date).days
+    if not 0 <= day < res.days:
+        return None
+    cols = _members(res, ob.place)
+    if len(cols) == 0:
+        return None
+    rec = res.record
+    if ob.metric == "present":
+        return float(rec.population[day, cols].sum())
+    if ob.metric == "in_transit":
+        return float(rec.in_transit[day, cols].sum())
+    if ob.metric == "departed":
+        return float(rec.departures[: day + 1, cols].sum())
+    if ob.metric == "passed_through":
+        return float(rec.arrivals[: day + 1, cols].sum())
+    return None
+
+
+def compare(runs: list[RunResult], observations: list[Observation]) -> list[dict[str, Any]]:
+    rows = []
+    for ob in observations:
+        vals = [simulate(r, ob) for r in runs]
+        known = [v for v in vals if v is not None]
+        sim = float(np.mean(known)) if known else None
+        entry: dict[str, Any] = {
+            "date": ob.date.isoformat(), "place": ob.place, "metric": ob.metric,
+            "value": ob.value, "low": ob.low, "high": ob.high, "simulated": sim,
+        }
+        if sim is not None and known:
+            entry["simulated_low"] = float(np.min(known))
+            entry["simulated_high"] = float(np.max(known))
+            entry["within_range"] = bool(0.8 * ob.low <= sim <= 1.2 * ob.high)
+        else:
+            entry["within_range"] = None
+            entry["why_no_value"] = _why(runs[0], ob)
+        rows.append(entry)
+    return rows
+
+
+def _why(res: RunResult, ob: Observation) -> str:
+    day = (ob.date - res.scenario.start_date).days
+    if not 0 <= day < res.days:
+        return "date outside the simulated period"
+    if len(_members(res, ob.place)) == 0:
+        return "no place, region or country of that name in the scenario"
+    return f"metric '{ob.metric}' is not produced by this scenario"

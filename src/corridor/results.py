@@ -1,0 +1,81 @@
+"""A finished run: per day x place tables with pandas, Parquet and CSV access."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .engine import Record
+from .metrics import Validation
+from .model import Scenario
+
+COLUMNS = ("population", "arrivals", "departures", "in_transit", "spawned")
+
+
+@dataclass
+class RunResult:
+    """What one run of a scenario produced.
+
+    `population[t, p]` is the number of people at place p at the end of day t; `in_transit[t, p]`
+    the number on a road towards p; `arrivals`/`departures`/`spawned` are that day's flows.
+    """
+
+    scenario: Scenario
+    seed: int
+    days: int
+    places: list[str]
+    record: Record
+    observed: dict[str, np.ndarray]
+    agents: int
+    agent_days: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def dates(self) -> list[dt.date]:
+        start = self.scenario.start_date
+        return [start + dt.timedelta(days=d) for d in range(self.days)]
+
+    def __getattr__(self, name: str) -> Any:
+        if name in COLUMNS:
+            return getattr(self.record, name)
+        raise AttributeError(name)
+
+    def table(self) -> pd.DataFrame:
+        """Long table: one row per day and place."""
+        P = len(self.places)
+        days = np.repeat(np.arange(self.days, dtype=np.int32), P)
+        dates = np.repeat(np.array(self.dates, dtype="datetime64[D]"), P)
+        frame = {"day": days, "date": dates,
+                 "place": pd.Categorical(np.tile(np.array(self.places, dtype=object), self.days),
+                                         categories=self.places)}
+        for col in COLUMNS:
+            frame[col] = getattr(self.record, col).reshape(-1)
+        return pd.DataFrame(frame)
+
+    def wide(self, column: str = "population") -> pd.DataFrame:
+        """One column per place, one row per date."""
+        return pd.DataFrame(getattr(self.record, column), index=pd.DatetimeIndex(self.dates, name="date"),
+                            columns=self.places)
+
+    def validation(self) -> Validation:
+        camps = [c for c in self.scenario.camp_names() if c in self.observed]
+        idx = {n: i for i, n in enumerate(self.places)}
+        sim = np.stack([self.record.population[:, idx[c]] for c in camps], axis=1) if camps else np.zeros((self.days, 0), np.int64)
+        obs = np.stack([self.observed[c][: self.days] for c in camps], axis=1) if camps else np.zeros((self.days, 0), np.int64)
+        return Validation(camps=camps, simulated=sim, observed=obs)
+
+    def to_parquet(self, path: str | Path) -> None:
+        from .outputs import write_parquet
+
+        write_parquet(self.table(), Path(path))
+
+    def save(self, out_dir: str | Path, **manifest_extra: Any) -> Path:
+        """Write the run folder (see outputs.write_run)."""
+        from .outputs import write_run
+
+        return write_run(self, Path(out_dir), manifest_extra)

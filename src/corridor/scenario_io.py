@@ -1,0 +1,31 @@
+"""Load a scenario from either of its two formats; the caller never needs to say which."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import ScenarioError
+from .flee_format import is_flee_folder, load_flee
+from .model import Scenario
+from .native_format import is_native_folder, load_native
+
+
+def detect_format(path: Path) -> str:
+    if is_flee_folder(path):
+        return "flee"
+    if is_native_folder(path):
+        return "corridor"
+    raise ScenarioError(
+        "not a scenario folder", file=str(path),
+        expected="a folder with scenario.yaml (corridor format) or input_csv/locations.csv (Flee format)",
+    )
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario folder in corridor's or Flee's format."""
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioError("no such file or folder", file=str(path), expected="a scenario folder")
+    if path.is_file() and path.name == "scenario.yaml":
+        path = path.parent
+    return load_flee(path) if detect_format(path) == "flee" else load_native(path)
