@@ -7,4 +7,13 @@ from .errors import CorridorError, ScenarioError  # noqa: E402
 from .model import Scenario  # noqa: E402
 from .results import RunResult  # noqa: E402
 
-__all__ = ["CorridorError", "RunResult", "Scenario", "ScenarioError", "Simulation", "ValidationReport", "load", "__version__"]
+__all__ = [
+    "CorridorError",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "Simulation",
+    "ValidationReport",
+    "load",
+    "__version__",
+]

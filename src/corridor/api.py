@@ -1,10 +1,10 @@
 """The Python API: load a scenario, run it, validate it.
 
-    import corridor
-    sim = corridor.load("scenarios/example")
-    res = sim.run(seed=1)
-    res.table()            # pandas, one row per day and place
-    res.save("runs/ex")    # Parquet, CSV, Flee's out.csv, manifest.json
+import corridor
+sim = corridor.load("scenarios/example")
+res = sim.run(seed=1)
+res.table()            # pandas, one row per day and place
+res.save("runs/ex")    # Parquet, CSV, Flee's out.csv, manifest.json
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ class Simulation:
         """The daily phases, in order."""
         return PLAN
 
-    def run(self, seed: int = 0, days: int | None = None, progress: Progress | None = None,
-            check: bool = False) -> RunResult:
+    def run(
+        self, seed: int = 0, days: int | None = None, progress: Progress | None = None, check: bool = False
+    ) -> RunResult:
         """Run the scenario. `progress(day, days)` is called after each day; `check` verifies
         stocks against flows every day (slower; for tests)."""
         t0 = time.perf_counter()
@@ -54,13 +55,20 @@ class Simulation:
         timings = dict(eng.timings)
         timings["total"] = time.perf_counter() - t0
         return RunResult(
-            scenario=self.scenario, seed=int(seed), days=eng.days, places=list(eng.net.names),
-            record=eng.rec, observed=eng.obs, agents=eng.agents.n, agent_days=agent_days,
+            scenario=self.scenario,
+            seed=int(seed),
+            days=eng.days,
+            places=list(eng.net.names),
+            record=eng.rec,
+            observed=eng.obs,
+            agents=eng.agents.n,
+            agent_days=agent_days,
             timings=timings,
         )
 
-    def ensemble(self, runs: int, seed: int = 0, days: int | None = None,
-                 progress: Progress | None = None) -> list[RunResult]:
+    def ensemble(
+        self, runs: int, seed: int = 0, days: int | None = None, progress: Progress | None = None
+    ) -> list[RunResult]:
         """`runs` runs with seeds seed, seed+1, ..."""
         out = []
         for k in range(runs):
@@ -69,8 +77,9 @@ class Simulation:
                 progress(k + 1, runs)
         return out
 
-    def validate(self, runs: int = 1, seed: int = 0, days: int | None = None,
-                 progress: Progress | None = None) -> ValidationReport:
+    def validate(
+        self, runs: int = 1, seed: int = 0, days: int | None = None, progress: Progress | None = None
+    ) -> ValidationReport:
         return ValidationReport.from_runs(self.ensemble(runs, seed, days, progress), seed)
 
 

@@ -49,8 +49,15 @@ class _LazyProgress:
         if self.bar is None:
             if time.perf_counter() - self.t0 < self.after or done >= total:
                 return
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                                TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True)
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=err,
+                transient=True,
+            )
             self.bar.start()
             self.task = self.bar.add_task(self.label, total=total)
         self.bar.update(self.task, completed=done)
@@ -69,7 +76,9 @@ def _fail(exc: CorridorError) -> None:
 def run(
     path: ScenarioPath,
     seed: Seed = 0,
-    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Run folder to write (default runs/NAME-seedN).")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Run folder to write (default runs/NAME-seedN).")
+    ] = None,
     days: Days = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
@@ -105,7 +114,12 @@ def _summary(res: Any, target: Path) -> None:
     for j in order:
         name = res.places[j]
         obs = res.observed.get(name)
-        t.add_row(name, kinds[name], f"{pops[j]:,}", f"{int(obs[last]):,}" if obs is not None and kinds[name] in ("camp", "idp_camp") else "")
+        t.add_row(
+            name,
+            kinds[name],
+            f"{pops[j]:,}",
+            f"{int(obs[last]):,}" if obs is not None and kinds[name] in ("camp", "idp_camp") else "",
+        )
     out.print(t)
     val = res.validation()
     line = f"{res.agents:,} people, {res.agent_days:,} agent-days in {res.timings['total']:.2f} s"
@@ -120,7 +134,12 @@ def validate(
     path: ScenarioPath,
     runs: Annotated[int, typer.Option("--runs", "-k", help="Number of seeded runs to average.", min=1)] = 1,
     seed: Annotated[int, typer.Option("--seed", "-s", help="First seed; runs use seed, seed+1, ...")] = 0,
-    observations: Annotated[Path | None, typer.Option("--observations", help="CSV of point observations (date,place,metric,value,low,high,source,note).")] = None,
+    observations: Annotated[
+        Path | None,
+        typer.Option(
+            "--observations", help="CSV of point observations (date,place,metric,value,low,high,source,note)."
+        ),
+    ] = None,
     days: Days = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
 ) -> None:
@@ -152,15 +171,24 @@ def validate(
 
 def _print_validation(r: dict[str, Any]) -> None:
     if r["per_camp"]:
-        t = Table(title=f"{r['scenario']}: {r['runs']} run(s) from seed {r['seed']}, {r['days']} days", title_justify="left")
+        t = Table(
+            title=f"{r['scenario']}: {r['runs']} run(s) from seed {r['seed']}, {r['days']} days", title_justify="left"
+        )
         for col in ("camp", "share of ARD", "mean relative error", "simulated (last day)", "observed (last day)"):
             t.add_column(col, justify="left" if col == "camp" else "right")
         for camp, e in r["per_camp"].items():
-            t.add_row(camp, f"{e['ard_share']:.3f}", f"{e['relative_error_mean']:.3f}",
-                      f"{e['simulated_last']:,.0f}", f"{e['observed_last']:,.0f}")
+            t.add_row(
+                camp,
+                f"{e['ard_share']:.3f}",
+                f"{e['relative_error_mean']:.3f}",
+                f"{e['simulated_last']:,.0f}",
+                f"{e['observed_last']:,.0f}",
+            )
         out.print(t)
-        out.print(f"ARD mean over days: {r['ard_mean']:.4f} (runs: {', '.join(f'{x:.4f}' for x in r['ard_mean_by_run'])}); "
-                  f"last day {r['ard_last_day']:.4f}; rescaled {r['ard_rescaled_mean']:.4f}")
+        out.print(
+            f"ARD mean over days: {r['ard_mean']:.4f} (runs: {', '.join(f'{x:.4f}' for x in r['ard_mean_by_run'])}); "
+            f"last day {r['ard_last_day']:.4f}; rescaled {r['ard_rescaled_mean']:.4f}"
+        )
     else:
         out.print("no observed camp series in this scenario: no ARD")
     if "observations" in r:
@@ -170,9 +198,13 @@ def _print_validation(r: dict[str, Any]) -> None:
         for o in r["observations"]:
             sim = "" if o["simulated"] is None else f"{o['simulated']:,.0f}"
             ok = {True: "yes", False: "no", None: o.get("why_no_value", "")}[o["within_range"]]
-            t.add_row(o["date"], o["place"], o["metric"], f"{o['value']:,.0f} [{o['low']:,.0f}, {o['high']:,.0f}]", sim, ok)
+            t.add_row(
+                o["date"], o["place"], o["metric"], f"{o['value']:,.0f} [{o['low']:,.0f}, {o['high']:,.0f}]", sim, ok
+            )
         out.print(t)
-        out.print(f"{r['observations_within_range']} of {len(r['observations'])} observations within [0.8 low, 1.2 high]")
+        out.print(
+            f"{r['observations_within_range']} of {len(r['observations'])} observations within [0.8 low, 1.2 high]"
+        )
 
 
 @app.command()
@@ -190,8 +222,10 @@ def check(path: ScenarioPath) -> None:
     kinds = Counter(p.kind for p in sc.places)
     out.print(f"[bold]{sc.name}[/] ({sc.format} format): {sc.start_date} to {sc.end_date()} ({sc.days} days)")
     out.print("places: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + f"; links: {len(sc.links)}")
-    out.print(f"closures: {len(sc.closures)}; conflict periods: {len(sc.conflicts or [])}; "
-              f"observed series: {len(sc.observed)}; camps validated: {len(sc.camp_names())}")
+    out.print(
+        f"closures: {len(sc.closures)}; conflict periods: {len(sc.conflicts or [])}; "
+        f"observed series: {len(sc.observed)}; camps validated: {len(sc.camp_names())}"
+    )
     out.print(f"spawning: {sc.spawn.mode}; hasten: {sc.hasten}; scenario hash {sc.content_hash()[:12]}")
     out.print("[green]ok[/]")
 
@@ -213,7 +247,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     pass
 

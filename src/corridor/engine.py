@@ -44,9 +44,12 @@ class Agents:
     @classmethod
     def allocate(cls, size: int) -> Agents:
         return cls(
-            state=np.zeros(size, np.int8), loc=np.zeros(size, np.int32),
-            progress=np.zeros(size, np.float32), route=np.full(size, -1, np.int32),
-            rpos=np.zeros(size, np.int8), hops=np.zeros(size, np.int8),
+            state=np.zeros(size, np.int8),
+            loc=np.zeros(size, np.int32),
+            progress=np.zeros(size, np.float32),
+            route=np.full(size, -1, np.int32),
+            rpos=np.zeros(size, np.int8),
+            hops=np.zeros(size, np.int8),
         )
 
     @property
@@ -86,8 +89,7 @@ class Record:
 class Engine:
     """One run of a scenario with one seed."""
 
-    def __init__(self, scenario: Scenario, seed: int, days: int | None = None,
-                 net: Network | None = None) -> None:
+    def __init__(self, scenario: Scenario, seed: int, days: int | None = None, net: Network | None = None) -> None:
         self.sc = scenario
         self.seed = int(seed)
         self.days = min(days or scenario.days, scenario.days)
@@ -194,11 +196,8 @@ class Engine:
             w = (mv.weight_softening + score[dest]) / (mv.softening + r.dist[cand]) ** mv.distance_power
             w = (w * capf[dest]) ** mv.weight_power
         # cumulative weights within each place's candidate list
-        cum = np.cumsum(w)
-        starts = r.cand_start[:-1]
-        offset = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], 0.0)
-        counts = np.diff(r.cand_start)
-        self.cand_cum = cum - np.repeat(offset, counts)
+        cum = np.concatenate([[0.0], np.cumsum(w)])
+        self.cand_cum = cum[1:] - np.repeat(cum[r.cand_start[:-1]], np.diff(r.cand_start))
 
     def phase_move(self, day: int) -> None:
         a, net, r = self.agents, self.net, self.routes
@@ -206,13 +205,34 @@ class Engine:
         n_chunks = max(1, (a.n + K.CHUNK - 1) // K.CHUNK)
         arr, dep, ent, lea = self._counters_for(n_chunks)
         K.move_day(
-            a.n, day, self.move_key,
-            a.state, a.loc, a.progress, a.route, a.rpos, a.hops,
-            self.movechance, self.dest_full, r.cand_start, r.cand_route, self.cand_cum,
-            r.links, r.length, r.dest,
-            net.link_src, net.link_dst, net.link_dist, net.link_speed, self.open,
-            self.mv.max_walk_speed, self.mv.start_on_foot,
-            arr, dep, ent, lea,
+            a.n,
+            day,
+            self.move_key,
+            a.state,
+            a.loc,
+            a.progress,
+            a.route,
+            a.rpos,
+            a.hops,
+            self.movechance,
+            self.dest_full,
+            r.cand_start,
+            r.cand_route,
+            self.cand_cum,
+            r.links,
+            r.length,
+            r.dest,
+            net.link_src,
+            net.link_dst,
+            net.link_dist,
+            net.link_speed,
+            self.open,
+            self.mv.max_walk_speed,
+            self.mv.start_on_foot,
+            arr,
+            dep,
+            ent,
+            lea,
         )
         self._flows = (arr[:n_chunks].sum(0), dep[:n_chunks].sum(0), ent[:n_chunks].sum(0), lea[:n_chunks].sum(0))
 

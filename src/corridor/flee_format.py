@@ -53,13 +53,20 @@ def _num(text: str, file: Path, row: int, field: str, kind: type = float, blank:
     if s == "":
         if blank is not None:
             return blank
-        raise ScenarioError("missing value", file=str(file), row=row, field=field,
-                            expected=f"a {'whole ' if kind is int else ''}number")
+        raise ScenarioError(
+            "missing value", file=str(file), row=row, field=field, expected=f"a {'whole ' if kind is int else ''}number"
+        )
     try:
         return kind(float(s)) if kind is int else float(s)
     except ValueError:
-        raise ScenarioError("not a number", file=str(file), row=row, field=field, value=s,
-                            expected=f"a {'whole ' if kind is int else ''}number") from None
+        raise ScenarioError(
+            "not a number",
+            file=str(file),
+            row=row,
+            field=field,
+            value=s,
+            expected=f"a {'whole ' if kind is int else ''}number",
+        ) from None
 
 
 def _date(text: str, file: Path, row: int, field: str) -> dt.date:
@@ -67,16 +74,23 @@ def _date(text: str, file: Path, row: int, field: str) -> dt.date:
     try:
         return dt.date.fromisoformat(s)
     except ValueError:
-        raise ScenarioError("malformed date", file=str(file), row=row, field=field, value=s,
-                            expected="a date as YYYY-MM-DD") from None
+        raise ScenarioError(
+            "malformed date", file=str(file), row=row, field=field, value=s, expected="a date as YYYY-MM-DD"
+        ) from None
 
 
 def _cell(row: list[str], i: int) -> str:
     return row[i].strip() if i < len(row) else ""
 
 
-_KIND_WORDS = (("camp", "camp"), ("conflict", "conflict_zone"), ("forward", "forwarding_hub"),
-               ("marker", "marker"), ("default", "town"), ("town", "town"))
+_KIND_WORDS = (
+    ("camp", "camp"),
+    ("conflict", "conflict_zone"),
+    ("forward", "forwarding_hub"),
+    ("marker", "marker"),
+    ("default", "town"),
+    ("town", "town"),
+)
 
 
 def _place_kind(text: str, file: Path, row: int) -> str:
@@ -86,23 +100,36 @@ def _place_kind(text: str, file: Path, row: int) -> str:
             if kind == "camp" and "idp" in low:
                 return "idp_camp"
             return kind
-    raise ScenarioError("unknown location_type", file=str(file), row=row, field="location_type",
-                        value=text, expected="conflict_zone, town, camp, idpcamp, forwarding_hub or marker")
+    raise ScenarioError(
+        "unknown location_type",
+        file=str(file),
+        row=row,
+        field="location_type",
+        value=text,
+        expected="conflict_zone, town, camp, idpcamp, forwarding_hub or marker",
+    )
 
 
 def read_locations(path: Path) -> list[Place]:
     places = []
     for lineno, r in _rows(path):
         if len(r) < 6:
-            raise ScenarioError("too few columns", file=str(path), row=lineno, value=len(r),
-                                expected="name,region,country,latitude,longitude,location_type,conflict_date,population")
+            raise ScenarioError(
+                "too few columns",
+                file=str(path),
+                row=lineno,
+                value=len(r),
+                expected="name,region,country,latitude,longitude,location_type,conflict_date,population",
+            )
         kind = _place_kind(_cell(r, 5), path, lineno)
         pop = _num(_cell(r, 7), path, lineno, "population", int, blank=0)
         date_text = _cell(r, 6)
         conflict_date = _num(date_text, path, lineno, "conflict_date", int) if date_text else None
         camp = kind in ("camp", "idp_camp")
         data = dict(
-            name=_cell(r, 0), region=_cell(r, 1), country=_cell(r, 2) or "unknown",
+            name=_cell(r, 0),
+            region=_cell(r, 1),
+            country=_cell(r, 2) or "unknown",
             lat=_num(_cell(r, 3), path, lineno, "latitude", blank=0.0),
             lon=_num(_cell(r, 4), path, lineno, "longitude", blank=0.0),
             kind=kind,
@@ -111,9 +138,15 @@ def read_locations(path: Path) -> list[Place]:
             conflict_date=conflict_date if kind == "conflict_zone" else None,
             at=at(str(path), lineno),
         )
-        places.append(build(Place, data, str(path), lineno,
-                            {"lat": "latitude", "lon": "longitude", "kind": "location_type",
-                             "capacity": "population"}))
+        places.append(
+            build(
+                Place,
+                data,
+                str(path),
+                lineno,
+                {"lat": "latitude", "lon": "longitude", "kind": "location_type", "capacity": "population"},
+            )
+        )
     return places
 
 
@@ -121,12 +154,20 @@ def read_routes(path: Path) -> list[Link]:
     links = []
     for lineno, r in _rows(path):
         if len(r) < 3:
-            raise ScenarioError("too few columns", file=str(path), row=lineno, value=len(r),
-                                expected="name1,name2,distance[,forced_redirection]")
-        data = dict(a=_cell(r, 0), b=_cell(r, 1),
-                    distance=_num(_cell(r, 2), path, lineno, "distance"),
-                    forced_redirection=_num(_cell(r, 3), path, lineno, "forced_redirection", int, blank=0),
-                    at=at(str(path), lineno))
+            raise ScenarioError(
+                "too few columns",
+                file=str(path),
+                row=lineno,
+                value=len(r),
+                expected="name1,name2,distance[,forced_redirection]",
+            )
+        data = dict(
+            a=_cell(r, 0),
+            b=_cell(r, 1),
+            distance=_num(_cell(r, 2), path, lineno, "distance"),
+            forced_redirection=_num(_cell(r, 3), path, lineno, "forced_redirection", int, blank=0),
+            at=at(str(path), lineno),
+        )
         links.append(build(Link, data, str(path), lineno, {"a": "name1", "b": "name2"}))
     return links
 
@@ -138,13 +179,23 @@ def read_closures(path: Path) -> list[Closure]:
     for lineno, r in _rows(path):
         kind = _cell(r, 0).lower()
         kind = {"idpcamp": "idp_camp"}.get(kind, kind)
-        data = dict(kind=kind, a=_cell(r, 1), b=_cell(r, 2),
-                    start=_num(_cell(r, 3), path, lineno, "closure_start", int),
-                    end=_num(_cell(r, 4), path, lineno, "closure_end", int),
-                    at=at(str(path), lineno))
-        out.append(build(Closure, data, str(path), lineno,
-                         {"kind": "closure_type", "a": "name1", "b": "name2",
-                          "start": "closure_start", "end": "closure_end"}))
+        data = dict(
+            kind=kind,
+            a=_cell(r, 1),
+            b=_cell(r, 2),
+            start=_num(_cell(r, 3), path, lineno, "closure_start", int),
+            end=_num(_cell(r, 4), path, lineno, "closure_end", int),
+            at=at(str(path), lineno),
+        )
+        out.append(
+            build(
+                Closure,
+                data,
+                str(path),
+                lineno,
+                {"kind": "closure_type", "a": "name1", "b": "name2", "start": "closure_start", "end": "closure_end"},
+            )
+        )
     return out
 
 
@@ -175,12 +226,14 @@ def read_conflicts(path: Path, days: int) -> list[ConflictPeriod] | None:
             if v > 1e-6 and start is None:
                 start, intensity = day, v
             elif v <= 1e-6 and start is not None:
-                periods.append(ConflictPeriod(place=name, start=start, end=day, intensity=intensity,
-                                              at=at(str(path), head_line)))
+                periods.append(
+                    ConflictPeriod(place=name, start=start, end=day, intensity=intensity, at=at(str(path), head_line))
+                )
                 start = None
         if start is not None:
-            periods.append(ConflictPeriod(place=name, start=start, end=days, intensity=intensity,
-                                          at=at(str(path), head_line)))
+            periods.append(
+                ConflictPeriod(place=name, start=start, end=days, intensity=intensity, at=at(str(path), head_line))
+            )
     return periods
 
 
@@ -193,8 +246,9 @@ def read_period(path: Path) -> tuple[dt.date, int]:
         elif key == "length":
             length = _num(_cell(r, 1), path, lineno, "Length", int)
     if start is None or length is None:
-        raise ScenarioError("missing StartDate or Length", file=str(path),
-                            expected="two rows: StartDate,YYYY-MM-DD and Length,DAYS")
+        raise ScenarioError(
+            "missing StartDate or Length", file=str(path), expected="two rows: StartDate,YYYY-MM-DD and Length,DAYS"
+        )
     return start, length
 
 
@@ -243,7 +297,7 @@ def read_observed(folder: Path, start: dt.date) -> dict[str, list[SeriesPoint]]:
     if not layout.is_file():
         return {}
     observed: dict[str, list[SeriesPoint]] = {}
-    for lineno, r in _rows(layout):
+    for _lineno, r in _rows(layout):
         if len(r) < 2:
             continue
         name = _cell(r, 0)
@@ -269,17 +323,39 @@ def read_corrections(path: Path, start: dt.date) -> list[Correction]:
 
 # simsetting.yml keys corridor implements, by section; others are refused unless at Flee's default.
 _MOVE_KEYS = {
-    "max_move_speed", "max_walk_speed", "foreign_weight", "camp_weight", "conflict_weight",
-    "conflict_movechance", "camp_movechance", "idpcamp_movechance", "default_movechance",
-    "awareness_level", "capacity_buffer", "capacity_scaling", "avoid_short_stints", "start_on_foot",
-    "weight_power", "distance_power", "weight_softening",
+    "max_move_speed",
+    "max_walk_speed",
+    "foreign_weight",
+    "camp_weight",
+    "conflict_weight",
+    "conflict_movechance",
+    "camp_movechance",
+    "idpcamp_movechance",
+    "default_movechance",
+    "awareness_level",
+    "capacity_buffer",
+    "capacity_scaling",
+    "start_on_foot",
+    "weight_power",
+    "distance_power",
+    "weight_softening",
 }
 _MOVE_RENAMES = {"softening": "softening"}
 _INERT_DEFAULTS: dict[str, Any] = {
-    "max_crossing_speed": None, "use_v1_rules": False, "stay_close_to_home": False,
-    "home_distance_power": None, "use_pop_for_loc_weight": False, "pop_power_for_loc_weight": None,
-    "movechance_pop_base": None, "movechance_pop_scale_factor": 0.0, "ChildrenAvoidHazards": False,
-    "BoysTakeRisk": False, "MatchCampEthnicity": False, "MatchTownEthnicity": False,
+    # None: only read by Flee rules that corridor refuses, so any value is inert.
+    "max_crossing_speed": None,
+    "use_v1_rules": False,
+    "avoid_short_stints": False,
+    "stay_close_to_home": False,
+    "home_distance_power": None,
+    "use_pop_for_loc_weight": False,
+    "pop_power_for_loc_weight": None,
+    "movechance_pop_base": None,
+    "movechance_pop_scale_factor": 0.0,
+    "ChildrenAvoidHazards": False,
+    "BoysTakeRisk": False,
+    "MatchCampEthnicity": False,
+    "MatchTownEthnicity": False,
     "MatchConflictEthnicity": False,
 }
 
@@ -291,8 +367,9 @@ def read_settings(path: Path) -> tuple[SpawnRules, MoveRules, int]:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise ScenarioError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=str(path),
-                            row=mark.line + 1 if mark else None) from None
+        raise ScenarioError(
+            f"not valid YAML: {getattr(exc, 'problem', exc)}", file=str(path), row=mark.line + 1 if mark else None
+        ) from None
     if not isinstance(doc, dict):
         raise ScenarioError("not a mapping", file=str(path), expected="sections spawn_rules, move_rules, ...")
 
@@ -340,11 +417,20 @@ def read_settings(path: Path) -> tuple[SpawnRules, MoveRules, int]:
         else:
             raise refuse("optimisations", key, value, "unknown setting")
     for key in doc:
-        if key not in ("log_levels", "spawn_rules", "move_rules", "optimisations",
-                       "number_of_steps", "conflict_input_file"):
+        if key not in (
+            "log_levels",
+            "spawn_rules",
+            "move_rules",
+            "optimisations",
+            "number_of_steps",
+            "conflict_input_file",
+        ):
             raise refuse("", key, doc[key], "unknown section")
-    return (build(SpawnRules, spawn, str(path), None), build(MoveRules, move, str(path), None),
-            _num(str(hasten), path, line_of("hasten") or 0, "hasten", int))
+    return (
+        build(SpawnRules, spawn, str(path), None),
+        build(MoveRules, move, str(path), None),
+        _num(str(hasten), path, line_of("hasten") or 0, "hasten", int),
+    )
 
 
 def load_flee(folder: Path) -> Scenario:

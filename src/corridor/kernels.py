@@ -54,8 +54,22 @@ def _choose(p, u, cand_start, cand_route, cand_cum):
 
 
 @nb.njit(inline="always", cache=True)
-def _decide(i, p, rng, movechance, route, rpos, cand_start, cand_route, cand_cum,
-            rt_links, rt_len, rt_dest, dest_full, link_open):
+def _decide(
+    i,
+    p,
+    rng,
+    movechance,
+    route,
+    rpos,
+    cand_start,
+    cand_route,
+    cand_cum,
+    rt_links,
+    rt_len,
+    rt_dest,
+    dest_full,
+    link_open,
+):
     """Flee's evolve(): maybe leave place p. Returns (rng, link taken or -1)."""
     rng, u = uniform(rng)
     if u >= movechance[p]:
@@ -83,13 +97,34 @@ def _decide(i, p, rng, movechance, route, rpos, cand_start, cand_route, cand_cum
 
 @nb.njit(parallel=True, cache=True, nogil=True)
 def move_day(
-    n, day, key,
-    state, loc, progress, route, rpos, hops,
-    movechance, dest_full, cand_start, cand_route, cand_cum,
-    rt_links, rt_len, rt_dest,
-    link_src, link_dst, link_dist, link_speed, link_open,
-    walk_speed, start_on_foot,
-    arrivals, departures, enter_link, leave_link,
+    n,
+    day,
+    key,
+    state,
+    loc,
+    progress,
+    route,
+    rpos,
+    hops,
+    movechance,
+    dest_full,
+    cand_start,
+    cand_route,
+    cand_cum,
+    rt_links,
+    rt_len,
+    rt_dest,
+    link_src,
+    link_dst,
+    link_dist,
+    link_speed,
+    link_open,
+    walk_speed,
+    start_on_foot,
+    arrivals,
+    departures,
+    enter_link,
+    leave_link,
 ):
     """One day of movement for agents [0, n): decide, travel, arrive, maybe go on (Flee's rules)."""
     n_chunks = (n + CHUNK - 1) // CHUNK
@@ -107,8 +142,22 @@ def move_day(
             rng = agent_stream(key, day, i)
             if s == AT_PLACE:
                 p = loc[i]
-                rng, lk = _decide(i, p, rng, movechance, route, rpos, cand_start, cand_route,
-                                  cand_cum, rt_links, rt_len, rt_dest, dest_full, link_open)
+                rng, lk = _decide(
+                    i,
+                    p,
+                    rng,
+                    movechance,
+                    route,
+                    rpos,
+                    cand_start,
+                    cand_route,
+                    cand_cum,
+                    rt_links,
+                    rt_len,
+                    rt_dest,
+                    dest_full,
+                    link_open,
+                )
                 if lk < 0:
                     continue
                 dep[p] += 1
@@ -126,7 +175,9 @@ def move_day(
                 speed = walk_speed if (start_on_foot and hops[i] == 0) else link_speed[lk]
                 prog = progress[i] + speed
                 moved += speed
-                if prog <= link_dist[lk]:
+                # Arrive once the allowance covers the link (Flee needs strictly more, which makes
+                # a 200 km road take two days at 200 km/day).
+                if prog < link_dist[lk]:
                     progress[i] = prog
                     break
                 moved += link_dist[lk] - prog
@@ -145,8 +196,22 @@ def move_day(
                 arr[q] += 1
                 if moved >= speed:
                     break
-                rng, nxt = _decide(i, q, rng, movechance, route, rpos, cand_start, cand_route,
-                                   cand_cum, rt_links, rt_len, rt_dest, dest_full, link_open)
+                rng, nxt = _decide(
+                    i,
+                    q,
+                    rng,
+                    movechance,
+                    route,
+                    rpos,
+                    cand_start,
+                    cand_route,
+                    cand_cum,
+                    rt_links,
+                    rt_len,
+                    rt_dest,
+                    dest_full,
+                    link_open,
+                )
                 if nxt < 0:
                     break
                 dep[q] += 1

@@ -120,7 +120,9 @@ class SpawnRules(Strict):
         None, description="Factor per 30-day period since a conflict began; last value holds."
     )
     rate: float = Field(
-        500.0, ge=0, description="conflict mode: people per conflict day (constant/poisson), or share of population (pop_ratio)."
+        500.0,
+        ge=0,
+        description="conflict mode: people per conflict day (constant/poisson), or share of population (pop_ratio).",
     )
     rate_mode: Literal["constant", "pop_ratio", "poisson"] = "constant"
 
@@ -152,7 +154,6 @@ class MoveRules(Strict):
     weight_softening: float = Field(0.0, ge=0)
     distance_power: float = Field(1.0, ge=0)
     weight_power: float = Field(1.0, ge=0)
-    avoid_short_stints: bool = False
 
 
 class Scenario(Strict):
@@ -185,7 +186,11 @@ class Scenario(Strict):
             if p.name in names:
                 f, r = split_at(p.at)
                 raise ScenarioError(
-                    "duplicate place name", file=f, row=r, field="name", value=p.name,
+                    "duplicate place name",
+                    file=f,
+                    row=r,
+                    field="name",
+                    value=p.name,
                     expected=f"each name once (first at {names[p.name].at or 'an earlier row'})",
                 )
             names[p.name] = p
@@ -195,7 +200,11 @@ class Scenario(Strict):
             if name not in names:
                 f, r = split_at(label)
                 raise ScenarioError(
-                    "unknown place", file=f, row=r, field=field, value=name,
+                    "unknown place",
+                    file=f,
+                    row=r,
+                    field=field,
+                    value=name,
                     expected="a name from the places table" + _suggest(name, names),
                 )
 
@@ -204,38 +213,57 @@ class Scenario(Strict):
             known(lk.b, lk.at, "name2" if self.format == "flee" else "b")
             if lk.a == lk.b:
                 f, r = split_at(lk.at)
-                raise ScenarioError("a link joins a place to itself", file=f, row=r, value=lk.a,
-                                    expected="two different places")
+                raise ScenarioError(
+                    "a link joins a place to itself", file=f, row=r, value=lk.a, expected="two different places"
+                )
         for c in self.closures:
             if c.kind == "country":
                 for fld, v in (("name1", c.a), ("name2", c.b)):
                     if v not in countries:
                         f, r = split_at(c.at)
-                        raise ScenarioError("unknown country", file=f, row=r, field=fld, value=v,
-                                            expected="one of " + ", ".join(sorted(countries)))
+                        raise ScenarioError(
+                            "unknown country",
+                            file=f,
+                            row=r,
+                            field=fld,
+                            value=v,
+                            expected="one of " + ", ".join(sorted(countries)),
+                        )
             else:
                 known(c.a, c.at, "name1")
                 if c.kind in ("link", "remove_forced_redirection"):
                     known(c.b, c.at, "name2")
                 if c.kind in ("camp", "idp_camp") and names[c.a].kind not in ("camp", "idp_camp"):
                     f, r = split_at(c.at)
-                    raise ScenarioError("camp closure of a place that is not a camp", file=f, row=r,
-                                        field="name1", value=c.a, expected="a camp")
+                    raise ScenarioError(
+                        "camp closure of a place that is not a camp",
+                        file=f,
+                        row=r,
+                        field="name1",
+                        value=c.a,
+                        expected="a camp",
+                    )
         for cp in self.conflicts or []:
             known(cp.place, cp.at, "place")
         # Observed series may name places outside the network (Flee sums them all for spawning).
         for corr in self.corrections:
             if corr.place not in self.observed:
                 f, r = split_at(corr.at)
-                raise ScenarioError("correction for a place with no observed series", file=f, row=r,
-                                    field="place", value=corr.place,
-                                    expected="one of " + ", ".join(sorted(self.observed)))
+                raise ScenarioError(
+                    "correction for a place with no observed series",
+                    file=f,
+                    row=r,
+                    field="place",
+                    value=corr.place,
+                    expected="one of " + ", ".join(sorted(self.observed)),
+                )
         if self.spawn.mode == "observed" and self.days > 0:
             camps = [k for k in self.observed if k != "total"]
             if self.spawn.sum_from_camps and not camps and "total" not in self.observed:
                 raise ScenarioError(
                     "spawn.mode is 'observed' but the scenario has no observed series",
-                    file=self.source, expected="observed camp counts, or spawn.mode: conflict",
+                    file=self.source,
+                    expected="observed camp counts, or spawn.mode: conflict",
                 )
         return self
 
@@ -265,8 +293,9 @@ def _suggest(name: str, names: dict[str, Any]) -> str:
 M = TypeVar("M", bound=BaseModel)
 
 
-def build(cls: type[M], data: dict[str, Any], file: str | None, row: int | None,
-          fields: dict[str, str] | None = None) -> M:
+def build(
+    cls: type[M], data: dict[str, Any], file: str | None, row: int | None, fields: dict[str, str] | None = None
+) -> M:
     """Construct a model item, turning a validation error into a ScenarioError at file:row.
 
     `fields` maps model field names back to the column names the user wrote.
@@ -279,8 +308,9 @@ def build(cls: type[M], data: dict[str, Any], file: str | None, row: int | None,
         field = str(loc[0]) if loc else None
         shown = (fields or {}).get(field, field) if field else None
         value = err.get("input")
-        raise ScenarioError(_plain(err), file=file, row=row, field=shown, value=value,
-                            expected=_expected(cls, field)) from None
+        raise ScenarioError(
+            _plain(err), file=file, row=row, field=shown, value=value, expected=_expected(cls, field)
+        ) from None
 
 
 def _plain(err: dict[str, Any]) -> str:

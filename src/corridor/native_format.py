@@ -1,16 +1,611 @@
-"""corridor's own scenario folder: scenario.yaml + CSV tables (docs/scenario-format.md)."""
+"""corridor's own scenario folder: scenario.yaml + CSV tables (docs/scenario-format.md).
+
+Layout: scenario.yaml (period, spawning and movement rules), places.csv and links.csv (required),
+closures.csv, conflicts.csv and observed.csv (optional). Every CSV has a header row naming its
+columns; blank lines and lines starting with '#' are skipped; dates are YYYY-MM-DD and become day
+offsets from start_date. Every bad input is reported as one ScenarioError naming the file, the
+line, the field, the bad value and what is valid.
+"""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import math
+import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from .errors import ScenarioError
-from .model import Scenario
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import ScenarioError, at
+from .model import (
+    PLACE_KINDS,
+    Closure,
+    ConflictPeriod,
+    Link,
+    MoveRules,
+    Place,
+    Scenario,
+    SeriesPoint,
+    SpawnRules,
+    build,
+)
+
+SCENARIO_YAML = "scenario.yaml"
+YAML_KEYS = ("name", "description", "start_date", "end_date", "days", "hasten", "spawn", "move")
+YAML_SECTIONS: dict[str, type[BaseModel]] = {"spawn": SpawnRules, "move": MoveRules}
+
+# name -> (required column?); column order is the documented order.
+PLACE_COLUMNS = {
+    "name": True,
+    "kind": False,
+    "country": False,
+    "region": False,
+    "lat": False,
+    "lon": False,
+    "population": False,
+    "capacity": False,
+    "conflict_date": False,
+}
+LINK_COLUMNS = {"a": True, "b": True, "distance": True, "speed": False}
+CLOSURE_COLUMNS = {"kind": True, "a": True, "b": False, "start": True, "end": False}
+CONFLICT_COLUMNS = {"place": True, "start": True, "end": False, "intensity": False}
+OBSERVED_COLUMNS = {"date": True, "place": True, "count": True}
+
+NATIVE_CLOSURE_KINDS = ("country", "location", "link", "camp", "idp_camp")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_REQUIRED = object()
 
 
 def is_native_folder(path: Path) -> bool:
-    return (Path(path) / "scenario.yaml").is_file()
+    return (Path(path) / SCENARIO_YAML).is_file()
+
+
+# --- CSV tables -----------------------------------------------------------------------------
+
+
+class Row:
+    """One data row of a table: cells by column name, plus where it came from."""
+
+    def __init__(self, path: Path, line: int, cells: dict[str, str]) -> None:
+        self.path, self.line, self.cells = path, line, cells
+        self.at = at(str(path), line)
+
+    def text(self, column: str) -> str:
+        return self.cells.get(column, "")
+
+    def error(
+        self, problem: str, column: str | None, value: object = None, expected: str | None = None
+    ) -> ScenarioError:
+        return ScenarioError(problem, file=str(self.path), row=self.line, field=column, value=value, expected=expected)
+
+    def required(self, column: str, expected: str) -> str:
+        s = self.text(column)
+        if s == "":
+            raise self.error("missing value", column, expected=expected)
+        return s
+
+    def number(
+        self,
+        column: str,
+        *,
+        whole: bool = False,
+        ge: float | None = None,
+        gt: float | None = None,
+        le: float | None = None,
+        blank: Any = _REQUIRED,
+        unit: str = "",
+    ) -> Any:
+        """The cell as a number within bounds; a blank cell gives `blank` (required by default)."""
+        s = self.text(column)
+        bounds = [f"{sym} {_fmt(v)}" for sym, v in ((">=", ge), (">", gt), ("<=", le)) if v is not None]
+        expected = "a whole number" if whole else "a number"
+        if bounds:
+            expected += " " + " and ".join(bounds)
+        expected += f" ({unit})" if unit else ""
+        if s == "":
+            if blank is not _REQUIRED:
+                return blank
+            raise self.error("missing value", column, expected=expected)
+        try:
+            x = float(s)
+        except ValueError:
+            raise self.error("not a number", column, s, expected) from None
+        if not math.isfinite(x):
+            raise self.error("not a finite number", column, s, expected)
+        if whole and x != int(x):
+            raise self.error("not a whole number", column, s, expected)
+        if ge == 0 and x < 0:
+            raise self.error("negative value", column, s, expected)
+        if (ge is not None and x < ge) or (gt is not None and x <= gt) or (le is not None and x > le):
+            raise self.error("out of range", column, s, expected)
+        return int(x) if whole else x
+
+    def date(self, column: str, *, blank: bool = False) -> dt.date | None:
+        s = self.text(column)
+        if s == "" and blank:
+            return None
+        return parse_date(s, str(self.path), self.line, column)
+
+
+def parse_date(value: object, file: str, row: int | None, field: str) -> dt.date:
+    s = str(value).strip() if value is not None else ""
+    if s == "":
+        raise ScenarioError("missing date", file=file, row=row, field=field, expected="a date as YYYY-MM-DD")
+    try:
+        if not _DATE.match(s):
+            raise ValueError
+        return dt.date.fromisoformat(s)
+    except ValueError:
+        raise ScenarioError(
+            "malformed date", file=file, row=row, field=field, value=s, expected="a date as YYYY-MM-DD"
+        ) from None
+
+
+def read_table(path: Path, columns: dict[str, bool]) -> Iterator[Row]:
+    """The data rows of a CSV table whose header names some of `columns` (all required ones)."""
+    if not path.is_file():
+        raise ScenarioError("file not found", file=str(path), expected=f"a CSV table with columns {','.join(columns)}")
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header: list[str] | None = None
+        start = 1
+        for row in reader:
+            line, start = start, reader.line_num + 1
+            if not row or not any(c.strip() for c in row) or row[0].lstrip().startswith("#"):
+                continue
+            cells = [c.strip() for c in row]
+            if header is None:
+                header = _header(cells, path, line, columns)
+                continue
+            if len(cells) > len(header) and any(cells[len(header) :]):
+                raise ScenarioError(
+                    "more cells than header columns",
+                    file=str(path),
+                    row=line,
+                    value=",".join(cells[len(header) :]),
+                    expected=f"{len(header)} cells: {','.join(header)}",
+                )
+            yield Row(path, line, {h: cells[i] if i < len(cells) else "" for i, h in enumerate(header)})
+    if header is None:
+        raise ScenarioError(
+            "no header row",
+            file=str(path),
+            row=1,
+            expected=f"a first line naming the columns, from {','.join(columns)}",
+        )
+
+
+def _header(cells: list[str], path: Path, line: int, columns: dict[str, bool]) -> list[str]:
+    valid = ",".join(columns)
+    names = [c.lower() for c in cells]
+    for c, n in zip(cells, names, strict=True):
+        if n not in columns:
+            problem = "empty column name" if n == "" else "unknown column"
+            raise ScenarioError(
+                problem, file=str(path), row=line, field=c or None, value=c or None, expected=f"columns from {valid}"
+            )
+        if names.count(n) > 1:
+            raise ScenarioError(
+                "column named twice", file=str(path), row=line, field=c, value=c, expected="each column once"
+            )
+    for col, required in columns.items():
+        if required and col not in names:
+            raise ScenarioError(
+                "missing required column",
+                file=str(path),
+                row=line,
+                field=col,
+                expected="a header with " + ",".join(k for k, r in columns.items() if r) + f" (all columns: {valid})",
+            )
+    return names
+
+
+def _fmt(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def _build(cls: type[Any], data: dict[str, Any], row: Row) -> Any:
+    """Model item from one row; any error left for pydantic is still reported at file:line."""
+    return build(cls, data, str(row.path), row.line)
+
+
+# --- the tables -------------------------------------------------------------------------------
+
+
+def read_places(path: Path, start: dt.date) -> list[Place]:
+    places = []
+    for r in read_table(path, PLACE_COLUMNS):
+        name = r.required("name", "a place name")
+        kind = r.text("kind").lower() or "town"
+        if kind not in PLACE_KINDS:
+            raise r.error("unknown place kind", "kind", r.text("kind"), "one of " + ", ".join(PLACE_KINDS))
+        conflict = r.date("conflict_date", blank=True)
+        if conflict is not None and kind != "conflict_zone":
+            raise r.error(
+                "conflict_date is only read for conflict zones",
+                "conflict_date",
+                r.text("conflict_date"),
+                "a blank cell, or kind conflict_zone",
+            )
+        data = {
+            "name": name,
+            "kind": kind,
+            "country": r.text("country") or "unknown",
+            "region": r.text("region"),
+            "lat": r.number("lat", ge=-90, le=90, blank=0.0, unit="degrees"),
+            "lon": r.number("lon", ge=-180, le=180, blank=0.0, unit="degrees"),
+            "population": r.number("population", whole=True, ge=0, blank=0, unit="people"),
+            "capacity": r.number("capacity", whole=True, ge=0, blank=None, unit="people; blank: unlimited"),
+            "conflict_date": None if conflict is None else (conflict - start).days,
+            "at": r.at,
+        }
+        places.append(_build(Place, data, r))
+    return places
+
+
+def read_links(path: Path) -> list[Link]:
+    links = []
+    for r in read_table(path, LINK_COLUMNS):
+        data = {
+            "a": r.required("a", "a place name"),
+            "b": r.required("b", "a place name"),
+            "distance": r.number("distance", ge=0, unit="km"),
+            "speed": r.number("speed", gt=0, blank=None, unit="km/day; blank: move.max_move_speed"),
+            "at": r.at,
+        }
+        links.append(_build(Link, data, r))
+    return links
+
+
+def _day(d: dt.date, start: dt.date) -> int:
+    return (d - start).days
+
+
+def _period(r: Row, start: dt.date) -> tuple[int, int | None]:
+    """Start and end day of a [start, end) period; end None when blank (to the end of the run)."""
+    first = r.date("start")
+    assert first is not None
+    last = r.date("end", blank=True)
+    if last is not None and last <= first:
+        raise r.error(
+            "end is not after start",
+            "end",
+            r.text("end"),
+            f"a date after {first.isoformat()} (end is the first day no longer in force)",
+        )
+    return _day(first, start), None if last is None else _day(last, start)
+
+
+def read_closures(path: Path, start: dt.date) -> list[Closure]:
+    """Closures in force on [start, end); a blank end is stored as -1 (never reopens).
+
+    Dates before start_date are in force from day 0; a closure over before day 0 closes nothing
+    (start == end).
+    """
+    if not path.is_file():
+        return []
+    out = []
+    for r in read_table(path, CLOSURE_COLUMNS):
+        kind = r.required("kind", "one of " + ", ".join(NATIVE_CLOSURE_KINDS)).lower()
+        if kind not in NATIVE_CLOSURE_KINDS:
+            raise r.error("unknown closure kind", "kind", r.text("kind"), "one of " + ", ".join(NATIVE_CLOSURE_KINDS))
+        a = r.required("a", "a country name" if kind == "country" else "a place name")
+        b = r.text("b")
+        if kind in ("country", "link") and not b:
+            raise r.error(
+                f"a {kind} closure needs a second {'country' if kind == 'country' else 'place'}",
+                "b",
+                expected="the other end of the closed border"
+                if kind == "country"
+                else "the place at the other end of the closed link",
+            )
+        if kind not in ("country", "link") and b:
+            raise r.error(f"a {kind} closure takes one place", "b", b, "a blank cell")
+        s, e = _period(r, start)
+        if e is None:
+            s, e = max(s, 0), -1
+        elif e <= 0:
+            s = e = 0
+        else:
+            s = max(s, 0)
+        out.append(_build(Closure, {"kind": kind, "a": a, "b": b, "start": s, "end": e, "at": r.at}, r))
+    return out
+
+
+def read_conflicts(path: Path, start: dt.date, days: int) -> list[ConflictPeriod] | None:
+    """Conflict periods [start, end); a blank end runs to the end of the run.
+
+    Periods over before day 0 are dropped; periods begun before day 0 start on day 0.
+    """
+    if not path.is_file():
+        return None
+    out = []
+    for r in read_table(path, CONFLICT_COLUMNS):
+        place = r.required("place", "a place name")
+        s, e = _period(r, start)
+        intensity = r.number("intensity", gt=0, blank=1.0)
+        e = days if e is None else e
+        if e <= 0:
+            continue
+        data = {"place": place, "start": max(s, 0), "end": e, "intensity": intensity, "at": r.at}
+        out.append(_build(ConflictPeriod, data, r))
+    return out
+
+
+def read_observed(path: Path, start: dt.date, places: set[str]) -> dict[str, list[SeriesPoint]]:
+    if not path.is_file():
+        return {}
+    series: dict[str, dict[int, SeriesPoint]] = {}
+    lines: dict[tuple[str, int], int] = {}
+    for r in read_table(path, OBSERVED_COLUMNS):
+        d = r.date("date")
+        assert d is not None
+        place = r.required("place", "a place name or 'total'")
+        if place != "total" and place not in places:
+            raise r.error(
+                "unknown place", "place", place, "a name from places.csv, or 'total'" + _suggest(place, places)
+            )
+        count = r.number("count", ge=0, unit="people")
+        day = _day(d, start)
+        if (place, day) in lines:
+            raise r.error(
+                "second count for the same place and date",
+                "date",
+                r.text("date"),
+                f"one row per place and date (first at line {lines[place, day]})",
+            )
+        lines[place, day] = r.line
+        series.setdefault(place, {})[day] = SeriesPoint(day=day, value=count)
+    return {name: [pts[d] for d in sorted(pts)] for name, pts in series.items()}
+
+
+def _suggest(name: str, names: set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(names), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def check_closures(closures: list[Closure], places: list[Place]) -> None:
+    """Closure cross-references, reported with this format's column names (a, b)."""
+    kinds = {p.name: p.kind for p in places}
+    countries = {p.country for p in places}
+    for c in closures:
+        file, _, line = (c.at or "").rpartition(":")
+        row = int(line) if line.isdigit() else None
+        if c.kind == "country":
+            for col, v in (("a", c.a), ("b", c.b)):
+                if v not in countries:
+                    raise ScenarioError(
+                        "unknown country",
+                        file=file,
+                        row=row,
+                        field=col,
+                        value=v,
+                        expected="one of " + ", ".join(sorted(countries)),
+                    )
+            continue
+        for col, v in (("a", c.a), ("b", c.b)) if c.kind == "link" else (("a", c.a),):
+            if v not in kinds:
+                raise ScenarioError(
+                    "unknown place",
+                    file=file,
+                    row=row,
+                    field=col,
+                    value=v,
+                    expected="a name from places.csv" + _suggest(v, set(kinds)),
+                )
+        if c.kind in ("camp", "idp_camp") and kinds[c.a] not in ("camp", "idp_camp"):
+            raise ScenarioError(
+                "camp closure of a place that is not a camp",
+                file=file,
+                row=row,
+                field="a",
+                value=c.a,
+                expected="a place of kind camp or idp_camp",
+            )
+
+
+# --- scenario.yaml ----------------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML without implicit timestamps: dates stay text and are checked here."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """1-based line of every mapping key, by path: ('move', 'camp_weight') -> 12."""
+    out: dict[tuple[str, ...], int] = {}
+
+    def walk(node: yaml.Node, prefix: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                key = prefix + (str(k.value),)
+                out.setdefault(key, k.start_mark.line + 1)
+                walk(v, key)
+
+    root = yaml.compose(text, Loader=_Loader)
+    if root is not None:
+        walk(root, ())
+    return out
+
+
+def read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
+    if not path.is_file():
+        raise ScenarioError(
+            "file not found", file=str(path), expected="scenario.yaml with at least start_date and days (or end_date)"
+        )
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        doc = yaml.load(text, Loader=_Loader)
+        lines = _key_lines(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ScenarioError(
+            f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+            file=str(path),
+            row=mark.line + 1 if mark else None,
+        ) from None
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise ScenarioError(
+            "not a mapping of keys to values", file=str(path), row=1, expected="keys " + ", ".join(YAML_KEYS)
+        )
+    for key in doc:
+        if key not in YAML_KEYS:
+            raise ScenarioError(
+                "unknown key",
+                file=str(path),
+                row=lines.get((str(key),)),
+                field=str(key),
+                expected="one of " + ", ".join(YAML_KEYS),
+            )
+    return doc, lines
+
+
+def _section(doc: dict[str, Any], lines: dict[tuple[str, ...], int], path: Path, key: str) -> Any:
+    cls = YAML_SECTIONS[key]
+    data = doc.get(key) or {}
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            "not a mapping",
+            file=str(path),
+            row=lines.get((key,)),
+            field=key,
+            value=data,
+            expected=f"keys from {', '.join(cls.model_fields)}",
+        )
+    for k in data:
+        if str(k) not in cls.model_fields:
+            raise ScenarioError(
+                "unknown key",
+                file=str(path),
+                row=lines.get((key, str(k))),
+                field=f"{key}.{k}",
+                expected="one of " + ", ".join(cls.model_fields),
+            )
+    try:
+        return cls(**data)
+    except ValidationError as exc:
+        loc = exc.errors()[0].get("loc", ())
+        field = str(loc[0]) if loc else ""
+        return build(
+            cls,
+            data,
+            str(path),
+            lines.get((key, field), lines.get((key,))),
+            {f: f"{key}.{f}" for f in cls.model_fields},
+        )
+
+
+def _whole(
+    doc: dict[str, Any], lines: dict[tuple[str, ...], int], path: Path, key: str, low: int, default: int | None = None
+) -> int:
+    v = doc.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, int) or v < low:
+        raise ScenarioError(
+            "not a whole number" if not isinstance(v, int) or isinstance(v, bool) else "out of range",
+            file=str(path),
+            row=lines.get((key,)),
+            field=key,
+            value=v,
+            expected=f"a whole number >= {low}",
+        )
+    return v
+
+
+def read_period(doc: dict[str, Any], lines: dict[tuple[str, ...], int], path: Path) -> tuple[dt.date, int]:
+    if "start_date" not in doc:
+        raise ScenarioError("missing key", file=str(path), field="start_date", expected="start_date: YYYY-MM-DD")
+    start = parse_date(doc["start_date"], str(path), lines.get(("start_date",)), "start_date")
+    if ("days" in doc) == ("end_date" in doc):
+        raise ScenarioError(
+            "give exactly one of days and end_date",
+            file=str(path),
+            row=lines.get(("days",), lines.get(("end_date",))),
+            field="days",
+            expected="days: N (run length) or end_date: YYYY-MM-DD (last day simulated)",
+        )
+    if "days" in doc:
+        return start, _whole(doc, lines, path, "days", 1)
+    end = parse_date(doc["end_date"], str(path), lines.get(("end_date",)), "end_date")
+    if end < start:
+        raise ScenarioError(
+            "end_date is before start_date",
+            file=str(path),
+            row=lines.get(("end_date",)),
+            field="end_date",
+            value=end.isoformat(),
+            expected=f"a date on or after {start.isoformat()}",
+        )
+    return start, (end - start).days + 1
+
+
+def _text(doc: dict[str, Any], lines: dict[tuple[str, ...], int], path: Path, key: str) -> str | None:
+    v = doc.get(key)
+    if v is None:
+        return None
+    if isinstance(v, (dict, list)):
+        raise ScenarioError(
+            "not text", file=str(path), row=lines.get((key,)), field=key, value=v, expected="a line of text"
+        )
+    return str(v).strip()
+
+
+# --- the folder -------------------------------------------------------------------------------
 
 
 def load_native(folder: Path) -> Scenario:
-    raise ScenarioError("the corridor folder format is being written", file=str(folder))
+    """Read and validate a scenario folder in corridor's own format."""
+    folder = Path(folder)
+    ypath = folder / SCENARIO_YAML
+    doc, lines = read_yaml(ypath)
+    start, days = read_period(doc, lines, ypath)
+    hasten = _whole(doc, lines, ypath, "hasten", 1, default=1)
+    spawn, move = _section(doc, lines, ypath, "spawn"), _section(doc, lines, ypath, "move")
+
+    places = read_places(folder / "places.csv", start)
+    links = read_links(folder / "links.csv")
+    closures = read_closures(folder / "closures.csv", start)
+    conflicts = read_conflicts(folder / "conflicts.csv", start, days)
+    observed = read_observed(folder / "observed.csv", start, {p.name for p in places})
+
+    data: dict[str, Any] = {
+        "name": _text(doc, lines, ypath, "name") or folder.resolve().name,
+        "description": _text(doc, lines, ypath, "description") or "",
+        "format": "corridor",
+        "start_date": start,
+        "days": days,
+        "hasten": hasten,
+        "places": places,
+        "links": links,
+        "closures": [],
+        "conflicts": conflicts,
+        "observed": observed,
+        "spawn": spawn,
+        "move": move,
+        "source": str(folder),
+    }
+    # Places are checked first (duplicates, then link ends), then closures with this format's names.
+    scenario: Scenario = _validated(data, ypath)
+    check_closures(closures, places)
+    scenario.closures = closures
+    return scenario
+
+
+def _validated(data: dict[str, Any], ypath: Path) -> Scenario:
+    try:
+        return Scenario(**data)
+    except ValidationError:
+        return build(Scenario, data, str(ypath), None)

@@ -15,8 +15,14 @@ from .model import Scenario
 
 # Place kind codes, shared with the kernels.
 CONFLICT, TOWN, CAMP, IDP_CAMP, HUB, MARKER = range(6)
-KIND_CODE = {"conflict_zone": CONFLICT, "town": TOWN, "camp": CAMP, "idp_camp": IDP_CAMP,
-             "forwarding_hub": HUB, "marker": MARKER}
+KIND_CODE = {
+    "conflict_zone": CONFLICT,
+    "town": TOWN,
+    "camp": CAMP,
+    "idp_camp": IDP_CAMP,
+    "forwarding_hub": HUB,
+    "marker": MARKER,
+}
 
 
 @dataclass
@@ -199,8 +205,8 @@ def compile_network(sc: Scenario) -> Network:
         j = idx[cp.place]
         in_table.add(j)
         end = min(cp.end, sc.days)
-        intensity[cp.start:end, j] = cp.intensity
-        began[cp.start:end, j] = cp.start
+        intensity[cp.start : end, j] = cp.intensity
+        began[cp.start : end, j] = cp.start
     for j, p in enumerate(sc.places):
         if p.kind == "conflict_zone" and j not in in_table:
             start = max(p.conflict_date or 0, 0)
@@ -210,10 +216,20 @@ def compile_network(sc: Scenario) -> Network:
     return Network(
         names=[p.name for p in sc.places],
         countries=[p.country for p in sc.places],
-        kind=kind, pop=pop, capacity=cap, foreign=foreign,
-        lat=np.array([p.lat for p in sc.places]), lon=np.array([p.lon for p in sc.places]),
-        link_src=src, link_dst=dst, link_dist=dist, link_speed=speed,
-        out_start=out_start, out_link=order.astype(np.int32),
-        closure_masks=masks, conflict_intensity=intensity, conflict_start=began,
+        kind=kind,
+        pop=pop,
+        capacity=cap,
+        foreign=foreign,
+        lat=np.array([p.lat for p in sc.places]),
+        lon=np.array([p.lon for p in sc.places]),
+        link_src=src,
+        link_dst=dst,
+        link_dist=dist,
+        link_speed=speed,
+        out_start=out_start,
+        out_link=order.astype(np.int32),
+        closure_masks=masks,
+        conflict_intensity=intensity,
+        conflict_start=began,
         awareness=sc.move.awareness_level,
     )

@@ -42,25 +42,37 @@ def read_observations(path: str | Path) -> list[Observation]:
         reader = csv.DictReader(fh)
         missing = [c for c in COLUMNS[:6] if c not in (reader.fieldnames or [])]
         if missing:
-            raise ScenarioError("missing column", file=str(path), row=1, field=missing[0],
-                                expected="columns " + ",".join(COLUMNS))
+            raise ScenarioError(
+                "missing column", file=str(path), row=1, field=missing[0], expected="columns " + ",".join(COLUMNS)
+            )
         for lineno, rec in enumerate(reader, start=2):
             if not any((v or "").strip() for v in rec.values()):
                 continue
             try:
                 date = dt.date.fromisoformat(rec["date"].strip())
             except ValueError:
-                raise ScenarioError("malformed date", file=str(path), row=lineno, field="date",
-                                    value=rec["date"], expected="YYYY-MM-DD") from None
+                raise ScenarioError(
+                    "malformed date", file=str(path), row=lineno, field="date", value=rec["date"], expected="YYYY-MM-DD"
+                ) from None
             nums = {}
             for f in ("value", "low", "high"):
                 try:
                     nums[f] = float(rec[f])
                 except (TypeError, ValueError):
-                    raise ScenarioError("not a number", file=str(path), row=lineno, field=f,
-                                        value=rec[f], expected="a number") from None
-            out.append(Observation(row=lineno, date=date, place=rec["place"].strip(), metric=rec["metric"].strip(),
-                                   source=rec.get("source") or "", note=rec.get("note") or "", **nums))
+                    raise ScenarioError(
+                        "not a number", file=str(path), row=lineno, field=f, value=rec[f], expected="a number"
+                    ) from None
+            out.append(
+                Observation(
+                    row=lineno,
+                    date=date,
+                    place=rec["place"].strip(),
+                    metric=rec["metric"].strip(),
+                    source=rec.get("source") or "",
+                    note=rec.get("note") or "",
+                    **nums,
+                )
+            )
     return out
 
 
@@ -97,8 +109,13 @@ def compare(runs: list[RunResult], observations: list[Observation]) -> list[dict
         known = [v for v in vals if v is not None]
         sim = float(np.mean(known)) if known else None
         entry: dict[str, Any] = {
-            "date": ob.date.isoformat(), "place": ob.place, "metric": ob.metric,
-            "value": ob.value, "low": ob.low, "high": ob.high, "simulated": sim,
+            "date": ob.date.isoformat(),
+            "place": ob.place,
+            "metric": ob.metric,
+            "value": ob.value,
+            "low": ob.low,
+            "high": ob.high,
+            "simulated": sim,
         }
         if sim is not None and known:
             entry["simulated_low"] = float(np.min(known))

@@ -57,16 +57,29 @@ def versions() -> dict[str, str]:
     import numba
     import pydantic
 
-    return {"corridor": __version__, "python": sys.version.split()[0], "numpy": np.__version__,
-            "numba": numba.__version__, "pandas": pd.__version__, "pyarrow": pa.__version__,
-            "pydantic": pydantic.__version__, "platform": platform.platform()}
+    return {
+        "corridor": __version__,
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "pandas": pd.__version__,
+        "pyarrow": pa.__version__,
+        "pydantic": pydantic.__version__,
+        "platform": platform.platform(),
+    }
 
 
 def manifest(res: RunResult, extra: dict[str, Any]) -> dict[str, Any]:
     sc = res.scenario
     return {
-        "scenario": {"name": sc.name, "format": sc.format, "source": sc.source, "hash": sc.content_hash(),
-                     "start_date": sc.start_date.isoformat(), "days": res.days},
+        "scenario": {
+            "name": sc.name,
+            "format": sc.format,
+            "source": sc.source,
+            "hash": sc.content_hash(),
+            "start_date": sc.start_date.isoformat(),
+            "days": res.days,
+        },
         "seed": res.seed,
         "agents": res.agents,
         "agent_days": res.agent_days,
@@ -91,8 +104,9 @@ def write_run(res: RunResult, out_dir: Path, extra: dict[str, Any] | None = None
         flee_out_table(res).to_csv(tmp / "out.csv", index=False, float_format="%.6g")
         val = res.validation()
         if val.camps:
-            pd.DataFrame({"day": np.arange(res.days), "date": [d.isoformat() for d in res.dates],
-                          "ard": val.ard_by_day}).to_csv(tmp / "validation.csv", index=False, float_format="%.6g")
+            pd.DataFrame(
+                {"day": np.arange(res.days), "date": [d.isoformat() for d in res.dates], "ard": val.ard_by_day}
+            ).to_csv(tmp / "validation.csv", index=False, float_format="%.6g")
         (tmp / "manifest.json").write_text(json.dumps(manifest(res, extra or {}), indent=2) + "\n")
         if out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))

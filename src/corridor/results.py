@@ -50,23 +50,34 @@ class RunResult:
         P = len(self.places)
         days = np.repeat(np.arange(self.days, dtype=np.int32), P)
         dates = np.repeat(np.array(self.dates, dtype="datetime64[D]"), P)
-        frame = {"day": days, "date": dates,
-                 "place": pd.Categorical(np.tile(np.array(self.places, dtype=object), self.days),
-                                         categories=self.places)}
+        frame = {
+            "day": days,
+            "date": dates,
+            "place": pd.Categorical(np.tile(np.array(self.places, dtype=object), self.days), categories=self.places),
+        }
         for col in COLUMNS:
             frame[col] = getattr(self.record, col).reshape(-1)
         return pd.DataFrame(frame)
 
     def wide(self, column: str = "population") -> pd.DataFrame:
         """One column per place, one row per date."""
-        return pd.DataFrame(getattr(self.record, column), index=pd.DatetimeIndex(self.dates, name="date"),
-                            columns=self.places)
+        return pd.DataFrame(
+            getattr(self.record, column), index=pd.DatetimeIndex(self.dates, name="date"), columns=self.places
+        )
 
     def validation(self) -> Validation:
         camps = [c for c in self.scenario.camp_names() if c in self.observed]
         idx = {n: i for i, n in enumerate(self.places)}
-        sim = np.stack([self.record.population[:, idx[c]] for c in camps], axis=1) if camps else np.zeros((self.days, 0), np.int64)
-        obs = np.stack([self.observed[c][: self.days] for c in camps], axis=1) if camps else np.zeros((self.days, 0), np.int64)
+        sim = (
+            np.stack([self.record.population[:, idx[c]] for c in camps], axis=1)
+            if camps
+            else np.zeros((self.days, 0), np.int64)
+        )
+        obs = (
+            np.stack([self.observed[c][: self.days] for c in camps], axis=1)
+            if camps
+            else np.zeros((self.days, 0), np.int64)
+        )
         return Validation(camps=camps, simulated=sim, observed=obs)
 
     def to_parquet(self, path: str | Path) -> None:

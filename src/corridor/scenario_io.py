@@ -16,7 +16,8 @@ def detect_format(path: Path) -> str:
     if is_native_folder(path):
         return "corridor"
     raise ScenarioError(
-        "not a scenario folder", file=str(path),
+        "not a scenario folder",
+        file=str(path),
         expected="a folder with scenario.yaml (corridor format) or input_csv/locations.csv (Flee format)",
     )
 

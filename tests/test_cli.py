@@ -1,0 +1,159 @@
+"""The command line as a user meets it: run folders, one-line errors, nothing left behind."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import flee_path
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "example"
+
+
+def corridor(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "corridor.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "120"},
+    )
+
+
+def test_run_writes_the_run_folder(tmp_path):
+    out = tmp_path / "run"
+    r = corridor("run", flee_path("mali2012"), "--seed", 3, "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json",
+        "out.csv",
+        "places.csv",
+        "places.parquet",
+        "validation.csv",
+    ]
+    table = pd.read_parquet(out / "places.parquet")
+    assert list(table.columns) == [
+        "day",
+        "date",
+        "place",
+        "population",
+        "arrivals",
+        "departures",
+        "in_transit",
+        "spawned",
+    ]
+    assert len(table) == 300 * 23
+    flee_out = pd.read_csv(out / "out.csv")
+    for col in ("Day", "Date", "Mentao sim", "Mentao data", "Total error", "refugees in camps (simulation)"):
+        assert col in flee_out.columns
+    man = json.loads((out / "manifest.json").read_text())
+    assert man["seed"] == 3 and len(man["scenario"]["hash"]) == 64 and "numba" in man["versions"]
+
+
+def test_days_option_shortens_the_run(tmp_path):
+    r = corridor("run", flee_path("mali2012"), "--days", 20, "--out", tmp_path / "r", "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert pd.read_csv(tmp_path / "r" / "out.csv").shape[0] == 20
+
+
+def test_validate_json(tmp_path):
+    r = corridor("validate", flee_path("mali2012"), "--runs", 2, "--seed", 5, "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["runs"] == 2 and d["seed"] == 5 and len(d["ard_by_day"]) == 300
+    assert isinstance(d["ard_mean"], float) and 0 < d["ard_mean"] < 1
+    assert set(d["per_camp"]) == {
+        "Fassala-Mbera",
+        "Mentao",
+        "Bobo-Dioulasso",
+        "Abala",
+        "Mangaize",
+        "Niamey",
+        "Tabareybarey",
+    }
+
+
+def test_validate_with_point_observations(tmp_path):
+    obs = tmp_path / "obs.csv"
+    obs.write_text(
+        "date,place,metric,value,low,high,source,note\n"
+        "2012-06-01,Mentao,present,3000,2000,4000,test,\n"
+        "2012-06-01,Burkina_Faso,present,3000,2000,4000,test,a country sums its places\n"
+        "2012-06-01,Mentao,waitlist_length,10,5,20,test,\n"
+    )
+    r = corridor("validate", flee_path("mali2012"), "--observations", obs, "--json")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)["observations"]
+    assert [o["metric"] for o in rows] == ["present", "present", "waitlist_length"]
+    assert rows[0]["simulated"] > 0 and rows[1]["simulated"] >= rows[0]["simulated"]
+    assert rows[2]["simulated"] is None and "not produced" in rows[2]["why_no_value"]
+
+
+def test_check_reports_the_scenario():
+    r = corridor("check", flee_path("car"))
+    assert r.returncode == 0, r.stderr
+    assert "car (flee format)" in r.stdout and "ok" in r.stdout
+
+
+def corrupt(tmp_path, name, file, old, new):
+    dst = tmp_path / name
+    shutil.copytree(flee_path(name), dst)
+    path = dst / file
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    return dst
+
+
+@pytest.mark.parametrize(
+    "file,old,new,expect",
+    [
+        ("input_csv/routes.csv", "Douentza,Mentao,487", "Douentza,Mentaoo,487", ["routes.csv:2", "name2", "Mentaoo"]),
+        ("input_csv/routes.csv", "Douentza,Mentao,487", "Douentza,Mentao,-487", ["routes.csv:2", "distance", "-487"]),
+        ("input_csv/routes.csv", "Douentza,Mentao,487", "Douentza,Mentao,4x7", ["routes.csv:2", "distance", "4x7"]),
+        (
+            "input_csv/locations.csv",
+            '"Timbuktu","Timbuktu"',
+            '"Kidal","Timbuktu"',
+            ["locations.csv:3", "name", "Kidal"],
+        ),
+        ("input_csv/sim_period.csv", "2012-02-29", "2012-02-30", ["sim_period.csv:1", "StartDate", "2012-02-30"]),
+    ],
+)
+def test_bad_input_gives_one_line_and_no_output(tmp_path, file, old, new, expect):
+    scenario = corrupt(tmp_path, "mali2012", file, old, new)
+    out = tmp_path / "out"
+    r = corridor("run", scenario, "--out", out)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, r.stderr
+    for word in expect:
+        assert word in lines[0], (word, lines[0])
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")], "no temporary folder left"
+
+
+def test_missing_file_is_named(tmp_path):
+    scenario = tmp_path / "mali2012"
+    shutil.copytree(flee_path("mali2012"), scenario)
+    (scenario / "input_csv" / "routes.csv").unlink()
+    r = corridor("check", scenario)
+    assert r.returncode == 2 and "routes.csv" in r.stderr and "file not found" in r.stderr
+
+
+def test_not_a_scenario_folder(tmp_path):
+    r = corridor("run", tmp_path, "--out", tmp_path / "o")
+    assert r.returncode == 2 and "not a scenario folder" in r.stderr and not (tmp_path / "o").exists()
+
+
+@pytest.mark.skipif(not (EXAMPLE / "scenario.yaml").is_file(), reason="bundled example not present")
+def test_bundled_example_runs(tmp_path):
+    r = corridor("run", EXAMPLE, "--out", tmp_path / "ex")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "ex" / "places.parquet").is_file()

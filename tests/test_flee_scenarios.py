@@ -1,0 +1,24 @@
+"""The four real Flee scenarios run unmodified and match Flee's validation error (ANCHORS.md)."""
+
+import pytest
+
+import corridor
+
+from conftest import FLEE_SCENARIOS, flee_path
+
+# From ../shared/scenarios/flee/ANCHORS.md, measured with Flee itself on these inputs.
+FLEE_AGENTS_AT_END = {"mali2012": 8_996, "burundi": 212_321, "car": 406_445, "ssudan": 433_300}
+FLEE_ARD = {"mali2012": 0.353, "burundi": 0.469, "car": 0.396, "ssudan": 0.492}
+
+
+@pytest.mark.parametrize("name", FLEE_SCENARIOS)
+def test_flee_scenario_end_to_end(name):
+    sim = corridor.load(flee_path(name))
+    res = sim.run(seed=1)
+    assert res.days == sim.scenario.days
+    assert res.agents == FLEE_AGENTS_AT_END[name], "spawning follows Flee's rule exactly"
+    val = res.validation()
+    assert len(val.camps) == sum(p.kind == "camp" for p in sim.scenario.places)
+    # Parity: no more than 5% above Flee's error (one seed moves it by about +-0.005).
+    assert val.ard_mean <= 1.05 * FLEE_ARD[name], f"ARD {val.ard_mean:.3f} vs Flee {FLEE_ARD[name]}"
+    assert val.ard_mean > 0.05, "an error this small would mean the data leaked into the simulation"

@@ -1,0 +1,126 @@
+"""Movement on small networks whose right answer is known in advance."""
+
+import math
+
+import numpy as np
+import pytest
+
+from corridor import Simulation
+from corridor.model import Closure, Link, MoveRules, Place, Scenario, SeriesPoint, SpawnRules
+
+from conftest import line_scenario
+
+
+def camp_count(res):
+    return res.record.population[:, res.places.index("Camp")]
+
+
+@pytest.mark.parametrize("distance,speed", [(500, 200), (150, 200), (400, 200), (1000, 35), (35, 35)])
+def test_one_link_arrival_after_ceil_distance_over_speed_days(distance, speed):
+    res = Simulation(line_scenario([distance], speed=speed, days=40)).run(seed=3)
+    travel_days = math.ceil(distance / speed)
+    first = int(np.argmax(camp_count(res) > 0))
+    assert camp_count(res)[travel_days - 1] == 1
+    assert first == travel_days - 1, "set out on day 0, in the camp at the end of day ceil(d/v) - 1"
+    assert res.record.in_transit[: travel_days - 1, res.places.index("Camp")].tolist() == [1] * (travel_days - 1)
+
+
+def test_arriving_with_allowance_left_goes_on_with_a_fresh_allowance():
+    # 150 + 150 km at 200 km/day: the first road leaves 50 km unused, so the person decides again
+    # and takes the whole second road the same day (Flee's rule: a fresh allowance per road).
+    res = Simulation(line_scenario([150, 150], speed=200, days=5)).run(seed=1)
+    assert camp_count(res).tolist() == [1, 1, 1, 1, 1]
+    assert res.record.arrivals[0, res.places.index("Town1")] == 1
+
+
+def test_a_long_first_road_uses_the_day_up():
+    # 250 + 250 km: day 0 ends 200 km along; day 1 reaches Town1 with 150 km spent and starts the
+    # second road with a fresh allowance (200 of 250 km); day 2 arrives.
+    res = Simulation(line_scenario([250, 250], speed=200, days=5)).run(seed=1)
+    assert camp_count(res).tolist() == [0, 0, 1, 1, 1]
+
+
+def test_closure_blocks_then_releases_the_route():
+    closure = Closure(kind="link", a="Origin", b="Camp", start=0, end=5)
+    res = Simulation(line_scenario([100], speed=200, days=10, closures=[closure])).run(seed=2)
+    origin = res.record.population[:, res.places.index("Origin")]
+    assert origin[:5].tolist() == [1] * 5, "nobody can leave while the only road is closed"
+    assert camp_count(res).tolist() == [0] * 5 + [1] * 5, "the road reopens on day 5"
+
+
+def test_country_closure_sends_people_on_the_road_back():
+    # Border closes on day 1 while the person is on the 500 km road: they return to its start.
+    closure = Closure(kind="country", a="A", b="B", start=1, end=8)
+    res = Simulation(line_scenario([500], speed=200, days=12, closures=[closure])).run(seed=2)
+    origin = res.record.population[:, res.places.index("Origin")]
+    assert origin[2] == 1 and camp_count(res)[2] == 0
+    # reopens day 8: leaves that day, 500 km takes 3 days -> in the camp at the end of day 10
+    assert camp_count(res).tolist()[8:] == [0, 0, 1, 1]
+
+
+def two_camps(capacity_a, prefill_a, days=6, people=200):
+    places = [
+        Place(name="Origin", kind="conflict_zone", country="A", population=1000, conflict_date=0),
+        Place(name="CampA", kind="camp", country="B", capacity=capacity_a),
+        Place(name="CampB", kind="camp", country="B"),
+    ]
+    links = [Link(a="Origin", b="CampA", distance=100), Link(a="Origin", b="CampB", distance=100)]
+    observed = {
+        "CampA": [SeriesPoint(day=0, value=prefill_a)],
+        "CampB": [SeriesPoint(day=0, value=0), SeriesPoint(day=1, value=people)],
+    }
+    return Scenario(
+        name="two-camps",
+        start_date="2020-01-01",
+        days=days,
+        places=places,
+        links=links,
+        observed=observed,
+        spawn=SpawnRules(insert_day0=True),
+        move=MoveRules(max_move_speed=200, camp_movechance=0.0),
+    )
+
+
+def test_full_camp_is_avoided():
+    res = Simulation(two_camps(capacity_a=10, prefill_a=10)).run(seed=5)
+    pop = res.record.population[-1]
+    assert pop[res.places.index("CampA")] == 10, "nobody new goes to a camp at capacity"
+    assert pop[res.places.index("CampB")] == 200
+
+
+def test_camps_with_room_share_arrivals_by_weight():
+    res = Simulation(two_camps(capacity_a=None, prefill_a=0, people=4000)).run(seed=5)
+    pop = res.record.population[-1]
+    a, b = pop[res.places.index("CampA")], pop[res.places.index("CampB")]
+    assert a + b == 4000
+    assert abs(a - 2000) < 4 * math.sqrt(4000 * 0.25), "equal roads, equal weights: a fair coin per person"
+
+
+def test_awareness_two_plans_a_route_through_a_town():
+    # Origin-Town (100) and Town-Camp (100), plus a direct Origin-Camp road of 1000 km. With awareness 2
+    # the 200 km route via Town scores best; people follow it even where Town is unattractive.
+    places = [
+        Place(name="Origin", kind="conflict_zone", country="A", population=1000, conflict_date=0),
+        Place(name="Town", kind="town", country="A"),
+        Place(name="Camp", kind="camp", country="B"),
+    ]
+    links = [
+        Link(a="Origin", b="Town", distance=100),
+        Link(a="Town", b="Camp", distance=100),
+        Link(a="Origin", b="Camp", distance=1000),
+    ]
+    sc = Scenario(
+        name="aware",
+        start_date="2020-01-01",
+        days=8,
+        places=places,
+        links=links,
+        observed={"Camp": [SeriesPoint(day=0, value=0), SeriesPoint(day=1, value=1000)]},
+        spawn=SpawnRules(insert_day0=True),
+        move=MoveRules(
+            max_move_speed=400, awareness_level=2, camp_weight=10.0, camp_movechance=0.0, default_movechance=1.0
+        ),
+    )
+    res = Simulation(sc).run(seed=0)
+    assert res.record.population[-1, 2] == 1000
+    assert res.record.arrivals[:, 1].sum() > 500, "most go via the town"

@@ -1,0 +1,394 @@
+"""Scenario inputs in both formats: what loads, and one-line errors for what does not.
+
+Every error test asserts that str(ScenarioError) names the file, the line, the field and the bad
+value, so that a user can fix the input without reading a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from corridor.errors import ScenarioError
+from corridor.native_format import load_native
+from corridor.scenario_io import detect_format, load_scenario
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "scenarios" / "example"
+FLEE_ROOT = Path(
+    os.environ.get("CORRIDOR_FLEE_SCENARIOS") or Path(__file__).resolve().parents[2] / "shared" / "scenarios" / "flee"
+)
+FLEE_NAMES = ("mali2012", "burundi", "car", "ssudan")
+
+needs_flee = pytest.mark.skipif(
+    not (FLEE_ROOT / "mali2012" / "input_csv" / "locations.csv").is_file(),
+    reason=f"Flee reference scenarios not found at {FLEE_ROOT} (set CORRIDOR_FLEE_SCENARIOS)",
+)
+
+
+def error_of(path: Path) -> str:
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(path)
+    msg = str(exc.value)
+    assert "\n" not in msg, msg
+    return msg
+
+
+# --- corridor's own format --------------------------------------------------------------------
+
+NATIVE = {
+    "scenario.yaml": """\
+name: tiny
+description: a hand-made test corridor
+start_date: 2020-01-01
+days: 30
+spawn:
+  mode: observed
+move:
+  camp_weight: 2.0
+""",
+    "places.csv": """\
+name,kind,country,lat,lon,population,capacity,conflict_date
+# a comment line
+A,conflict_zone,X,1.0,2.0,1000,,2020-01-05
+
+B,town,X,,,500,,
+C,camp,Y,,,,300,
+""",
+    "links.csv": """\
+a,b,distance,speed
+A,B,10,
+B,C,20.5,15
+""",
+    "closures.csv": """\
+kind,a,b,start,end
+country,X,Y,2020-01-10,2020-01-15
+location,B,,2020-01-20,
+""",
+    "conflicts.csv": """\
+place,start,end,intensity
+A,2019-12-01,,
+B,2020-01-03,2020-01-08,0.5
+""",
+    "observed.csv": """\
+date,place,count
+2020-01-20,C,250
+2020-01-01,C,10
+2020-01-01,total,12
+""",
+}
+
+
+def native(root: Path, name: str, text: str | None) -> Path:
+    """The tiny native scenario in root/tiny, with one file replaced (text) or left out (None)."""
+    folder = root / "tiny"
+    folder.mkdir(parents=True)
+    for fname, content in {**NATIVE, name: text}.items():
+        if content is not None:
+            (folder / fname).write_text(content, encoding="utf-8")
+    return folder
+
+
+def test_native_reads_every_table(tmp_path: Path) -> None:
+    sc = load_scenario(native(tmp_path, "scenario.yaml", NATIVE["scenario.yaml"]))
+    assert detect_format(tmp_path / "tiny") == "corridor"
+    assert (sc.name, sc.format, sc.description) == ("tiny", "corridor", "a hand-made test corridor")
+    assert sc.start_date == dt.date(2020, 1, 1) and sc.days == 30
+    assert sc.source == str(tmp_path / "tiny")
+    assert [p.name for p in sc.places] == ["A", "B", "C"]
+    a, b, c = sc.places
+    assert (a.kind, a.conflict_date, a.population) == ("conflict_zone", 4, 1000)
+    assert (b.kind, b.lat, b.capacity) == ("town", 0.0, None)
+    assert (c.kind, c.capacity, c.population) == ("camp", 300, 0)
+    assert a.at == f"{tmp_path / 'tiny' / 'places.csv'}:3"
+    assert [(lk.a, lk.b, lk.distance, lk.speed) for lk in sc.links] == [("A", "B", 10.0, None), ("B", "C", 20.5, 15.0)]
+    closed, located = sc.closures
+    assert (closed.start, closed.end) == (9, 14)
+    assert closed.active(9) and closed.active(13) and not closed.active(14) and not closed.active(8)
+    assert (located.start, located.end) == (19, -1)
+    assert located.active(19) and located.active(29) and not located.active(18)
+    assert sc.conflicts is not None
+    assert [(p.place, p.start, p.end, p.intensity) for p in sc.conflicts] == [("A", 0, 30, 1.0), ("B", 2, 7, 0.5)]
+    assert [(p.day, p.value) for p in sc.observed["C"]] == [(0, 10.0), (19, 250.0)]
+    assert [(p.day, p.value) for p in sc.observed["total"]] == [(0, 12.0)]
+    assert sc.move.camp_weight == 2.0 and sc.spawn.mode == "observed"
+
+
+def test_native_optional_files_and_end_date(tmp_path: Path) -> None:
+    yaml_text = NATIVE["scenario.yaml"].replace("days: 30", "end_date: 2020-01-31") + "hasten: 2\n"
+    folder = native(tmp_path, "scenario.yaml", yaml_text.replace("name: tiny\n", ""))
+    for name in ("closures.csv", "conflicts.csv"):
+        (folder / name).unlink()
+    sc = load_native(folder)
+    assert sc.days == 31 and sc.end_date() == dt.date(2020, 1, 31) and sc.hasten == 2
+    assert sc.name == "tiny"  # the folder's name
+    assert sc.closures == [] and sc.conflicts is None
+
+
+def test_native_unknown_place_in_links(tmp_path: Path) -> None:
+    msg = error_of(native(tmp_path, "links.csv", "a,b,distance\nA,B,10\nB,Cc,20\n"))
+    assert "links.csv:3" in msg and "field 'b'" in msg and "'Cc'" in msg and "unknown place" in msg
+    assert "did you mean 'C'" in msg
+
+
+def test_native_negative_distance(tmp_path: Path) -> None:
+    msg = error_of(native(tmp_path, "links.csv", "a,b,distance\nA,B,10\nB,C,-20\n"))
+    assert "links.csv:3" in msg and "field 'distance'" in msg and "'-20'" in msg and ">= 0" in msg
+
+
+def test_native_duplicate_place(tmp_path: Path) -> None:
+    text = NATIVE["places.csv"] + "B,town,Y,,,,,\n"
+    msg = error_of(native(tmp_path, "places.csv", text))
+    assert "places.csv:7" in msg and "field 'name'" in msg and "'B'" in msg and "duplicate" in msg
+    assert "places.csv:5" in msg  # where the first one is
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where", "field", "value"),
+    [
+        (
+            "places.csv",
+            NATIVE["places.csv"].replace("2020-01-05", "2020-01-32"),
+            "places.csv:3",
+            "conflict_date",
+            "'2020-01-32'",
+        ),
+        ("closures.csv", "kind,a,b,start,end\ncountry,X,Y,10/01/2020,\n", "closures.csv:2", "start", "'10/01/2020'"),
+        ("conflicts.csv", "place,start,end\nA,2020-01-01,2020-1-9\n", "conflicts.csv:2", "end", "'2020-1-9'"),
+        ("observed.csv", "date,place,count\n2020-01-01,C,5\nyesterday,C,9\n", "observed.csv:3", "date", "'yesterday'"),
+        (
+            "scenario.yaml",
+            NATIVE["scenario.yaml"].replace("2020-01-01", "2020-02-30"),
+            "scenario.yaml:3",
+            "start_date",
+            "'2020-02-30'",
+        ),
+    ],
+)
+def test_native_malformed_date(tmp_path: Path, name: str, text: str, where: str, field: str, value: str) -> None:
+    msg = error_of(native(tmp_path, name, text))
+    assert where in msg and f"field '{field}'" in msg and value in msg and "YYYY-MM-DD" in msg
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where", "field", "value"),
+    [
+        (
+            "places.csv",
+            NATIVE["places.csv"].replace("1.0,2.0,1000", "1.0,2.0,lots"),
+            "places.csv:3",
+            "population",
+            "'lots'",
+        ),
+        ("places.csv", NATIVE["places.csv"].replace("1.0,2.0", "91,2.0"), "places.csv:3", "lat", "'91'"),
+        ("places.csv", NATIVE["places.csv"].replace(",300,", ",12.5,"), "places.csv:6", "capacity", "'12.5'"),
+        ("links.csv", "a,b,distance,speed\nA,B,ten,\n", "links.csv:2", "distance", "'ten'"),
+        ("links.csv", "a,b,distance,speed\nA,B,10,0\n", "links.csv:2", "speed", "'0'"),
+        ("conflicts.csv", "place,start,intensity\nA,2020-01-01,high\n", "conflicts.csv:2", "intensity", "'high'"),
+        ("observed.csv", "date,place,count\n2020-01-01,C,-3\n", "observed.csv:2", "count", "'-3'"),
+        (
+            "scenario.yaml",
+            NATIVE["scenario.yaml"].replace("days: 30", "days: thirty"),
+            "scenario.yaml:4",
+            "days",
+            "'thirty'",
+        ),
+        (
+            "scenario.yaml",
+            NATIVE["scenario.yaml"].replace("camp_weight: 2.0", "camp_weight: heavy"),
+            "scenario.yaml:8",
+            "move.camp_weight",
+            "'heavy'",
+        ),
+    ],
+)
+def test_native_malformed_number(tmp_path: Path, name: str, text: str, where: str, field: str, value: str) -> None:
+    msg = error_of(native(tmp_path, name, text))
+    assert where in msg and f"field '{field}'" in msg and value in msg and "expected" in msg
+
+
+@pytest.mark.parametrize("name", ["scenario.yaml", "places.csv", "links.csv"])
+def test_native_missing_file(tmp_path: Path, name: str) -> None:
+    folder = native(tmp_path, name, None)
+    with pytest.raises(ScenarioError) as exc:
+        load_native(folder)
+    msg = str(exc.value)
+    assert str(folder / name) in msg and "file not found" in msg
+
+
+def test_native_unknown_column(tmp_path: Path) -> None:
+    msg = error_of(native(tmp_path, "links.csv", "a,b,distance,lanes\nA,B,10,2\n"))
+    assert "links.csv:1" in msg and "field 'lanes'" in msg and "unknown column" in msg
+    assert "a,b,distance,speed" in msg
+
+
+def test_native_missing_required_column(tmp_path: Path) -> None:
+    msg = error_of(native(tmp_path, "links.csv", "a,b,speed\nA,B,10\n"))
+    assert "links.csv:1" in msg and "field 'distance'" in msg and "missing required column" in msg
+
+
+def test_native_unknown_yaml_key(tmp_path: Path) -> None:
+    msg = error_of(native(tmp_path, "scenario.yaml", NATIVE["scenario.yaml"] + "seeds: 3\n"))
+    assert "scenario.yaml:9" in msg and "field 'seeds'" in msg and "unknown key" in msg
+    assert "start_date" in msg and "end_date" in msg and "move" in msg
+    msg = error_of(native(tmp_path / "nested", "scenario.yaml", NATIVE["scenario.yaml"] + "  speed: 3\n"))
+    assert "scenario.yaml:9" in msg and "field 'move.speed'" in msg and "max_move_speed" in msg
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expect"),
+    [
+        ("scenario.yaml", NATIVE["scenario.yaml"] + "end_date: 2020-01-30\n", "exactly one of days and end_date"),
+        (
+            "scenario.yaml",
+            NATIVE["scenario.yaml"].replace("days: 30", "end_date: 2019-12-01"),
+            "scenario.yaml:4: field 'end_date': end_date is before start_date (got '2019-12-01')",
+        ),
+        (
+            "scenario.yaml",
+            NATIVE["scenario.yaml"].replace("mode: observed", "mode: [observed"),
+            "scenario.yaml:7: not valid YAML",
+        ),
+        (
+            "scenario.yaml",
+            NATIVE["scenario.yaml"].replace("mode: observed", "mode: random"),
+            "scenario.yaml:6: field 'spawn.mode'",
+        ),
+        ("links.csv", "# only a comment\n\n", "links.csv:1: no header row"),
+        ("links.csv", "a,b,distance,a\nA,B,1,A\n", "links.csv:1: field 'a': column named twice"),
+        ("links.csv", "a,b,distance\nA,B,1,9\n", "links.csv:2: more cells than header columns (got '9')"),
+        ("links.csv", "a,b,distance\nA,B,\n", "links.csv:2: field 'distance': missing value"),
+    ],
+)
+def test_native_structure_errors(tmp_path: Path, name: str, text: str, expect: str) -> None:
+    assert expect in error_of(native(tmp_path, name, text))
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where", "field", "value"),
+    [
+        ("places.csv", NATIVE["places.csv"].replace("B,town", "B,city"), "places.csv:5", "kind", "'city'"),
+        ("closures.csv", "kind,a,b,start\nborder,X,Y,2020-01-10\n", "closures.csv:2", "kind", "'border'"),
+        ("closures.csv", "kind,a,b,start\ncountry,X,Z,2020-01-10\n", "closures.csv:2", "b", "'Z'"),
+        ("closures.csv", "kind,a,b,start\ncamp,B,,2020-01-10\n", "closures.csv:2", "a", "'B'"),
+        (
+            "closures.csv",
+            "kind,a,b,start,end\nlocation,B,,2020-01-10,2020-01-10\n",
+            "closures.csv:2",
+            "end",
+            "'2020-01-10'",
+        ),
+        ("conflicts.csv", "place,start\nQ,2020-01-10\n", "conflicts.csv:2", "place", "'Q'"),
+        ("observed.csv", "date,place,count\n2020-01-01,D,5\n", "observed.csv:2", "place", "'D'"),
+        (
+            "observed.csv",
+            "date,place,count\n2020-01-01,C,5\n2020-01-01,C,6\n",
+            "observed.csv:3",
+            "date",
+            "'2020-01-01'",
+        ),
+        (
+            "places.csv",
+            NATIVE["places.csv"].replace("B,town,X,,,500,,", "B,town,X,,,500,,2020-01-02"),
+            "places.csv:5",
+            "conflict_date",
+            "'2020-01-02'",
+        ),
+    ],
+)
+def test_native_bad_cells(tmp_path: Path, name: str, text: str, where: str, field: str, value: str) -> None:
+    msg = error_of(native(tmp_path, name, text))
+    assert where in msg and f"field '{field}'" in msg and value in msg
+
+
+def test_example_scenario_loads() -> None:
+    sc = load_scenario(EXAMPLE)
+    assert sc.format == "corridor" and sc.name == "example"
+    assert "synthetic" in sc.description.lower()
+    assert len(sc.places) == 8 and len(sc.links) == 9
+    assert sum(p.kind == "conflict_zone" for p in sc.places) == 2
+    assert sum(p.kind == "camp" for p in sc.places) == 2
+    assert len({p.country for p in sc.places}) == 3
+    assert len(sc.closures) == 1 and sc.closures[0].end - sc.closures[0].start == 14
+    assert sc.conflicts and sc.spawn.mode == "observed"
+    assert set(sc.observed) == {"Fenmoor Camp", "Greyhill Camp"}
+    assert all(pts[-1].day == sc.days - 1 for pts in sc.observed.values())
+
+
+# --- Flee's format ----------------------------------------------------------------------------
+
+
+@needs_flee
+@pytest.mark.parametrize("name", FLEE_NAMES)
+def test_flee_scenarios_load(name: str) -> None:
+    sc = load_scenario(FLEE_ROOT / name)
+    assert sc.format == "flee" and sc.name == name
+    assert len(sc.places) > 10 and len(sc.links) > 10 and sc.observed
+
+
+@pytest.fixture
+def mali(tmp_path: Path) -> Path:
+    if not (FLEE_ROOT / "mali2012").is_dir():
+        pytest.skip(f"Flee reference scenarios not found at {FLEE_ROOT} (set CORRIDOR_FLEE_SCENARIOS)")
+    return Path(shutil.copytree(FLEE_ROOT / "mali2012", tmp_path / "mali2012"))
+
+
+def edit_cell(path: Path, line: int, column: int, value: str) -> str:
+    """Set one cell (1-based line, 0-based column) of a CSV file; returns the old value."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    cells = lines[line - 1].split(",")
+    old, cells[column] = cells[column], value
+    lines[line - 1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return old
+
+
+def test_flee_unknown_place_in_routes(mali: Path) -> None:
+    edit_cell(mali / "input_csv" / "routes.csv", 3, 1, "Mentaoo")
+    msg = error_of(mali)
+    assert "routes.csv:3" in msg and "field 'name2'" in msg and "'Mentaoo'" in msg and "unknown place" in msg
+
+
+def test_flee_negative_distance(mali: Path) -> None:
+    edit_cell(mali / "input_csv" / "routes.csv", 4, 2, "-462")
+    msg = error_of(mali)
+    assert "routes.csv:4" in msg and "field 'distance'" in msg and "-462" in msg and ">= 0" in msg
+
+
+def test_flee_duplicate_place(mali: Path) -> None:
+    edit_cell(mali / "input_csv" / "locations.csv", 3, 0, '"Kidal"')
+    msg = error_of(mali)
+    assert "locations.csv:3" in msg and "field 'name'" in msg and "'Kidal'" in msg and "duplicate" in msg
+
+
+def test_flee_malformed_date(mali: Path) -> None:
+    edit_cell(mali / "input_csv" / "sim_period.csv", 1, 1, "2012-02-30")
+    msg = error_of(mali)
+    assert "sim_period.csv:1" in msg and "field 'StartDate'" in msg and "'2012-02-30'" in msg
+
+
+def test_flee_malformed_number(mali: Path) -> None:
+    edit_cell(mali / "input_csv" / "locations.csv", 2, 3, "north")
+    msg = error_of(mali)
+    assert "locations.csv:2" in msg and "field 'latitude'" in msg and "'north'" in msg and "number" in msg
+
+
+def test_flee_missing_file(mali: Path) -> None:
+    (mali / "input_csv" / "routes.csv").unlink()
+    msg = error_of(mali)
+    assert str(mali / "input_csv" / "routes.csv") in msg and "file not found" in msg
+
+
+def test_flee_unknown_setting(mali: Path) -> None:
+    path = mali / "simsetting.yml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("  camp_weight: 5.0\n", "  camp_weight: 5.0\n  teleport: 2\n")
+    path.write_text(text, encoding="utf-8")
+    line = text.splitlines().index("  teleport: 2") + 1
+    msg = error_of(mali)
+    assert f"simsetting.yml:{line}" in msg and "field 'move_rules.teleport'" in msg and "2" in msg
+    assert "unknown setting" in msg
