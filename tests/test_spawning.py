@@ -1,0 +1,107 @@
+"""Who enters the simulation, when and where."""
+
+import numpy as np
+
+from corridor import Simulation
+from corridor.model import ConflictPeriod, Link, MoveRules, Place, Scenario, SeriesPoint, SpawnRules
+
+
+def network(**spawn):
+    places = [
+        Place(name="North", kind="conflict_zone", country="A", population=3000, conflict_date=0),
+        Place(name="South", kind="conflict_zone", country="A", population=1000, conflict_date=0),
+        Place(name="Camp", kind="camp", country="B"),
+    ]
+    links = [Link(a="North", b="Camp", distance=300), Link(a="South", b="Camp", distance=300)]
+    return places, links
+
+
+def test_a_fall_in_the_observed_total_is_a_debt_not_a_removal():
+    places, links = network()
+    series = [SeriesPoint(day=d, value=v) for d, v in enumerate([0, 100, 80, 90, 150, 150])]
+    sc = Scenario(
+        name="debt",
+        start_date="2020-01-01",
+        days=6,
+        places=places,
+        links=links,
+        observed={"Camp": series},
+        spawn=SpawnRules(insert_day0=True),
+    )
+    res = Simulation(sc).run(seed=1)
+    assert res.record.spawned.sum(axis=1).tolist() == [0, 100, 0, 0, 50, 0]
+
+
+def test_new_people_appear_in_proportion_to_population_times_intensity():
+    places, links = network()
+    series = [SeriesPoint(day=0, value=0), SeriesPoint(day=1, value=40_000)]
+    sc = Scenario(
+        name="weights",
+        start_date="2020-01-01",
+        days=2,
+        places=places,
+        links=links,
+        observed={"Camp": series},
+        spawn=SpawnRules(insert_day0=True),
+        conflicts=[
+            ConflictPeriod(place="North", start=0, end=2, intensity=1.0),
+            ConflictPeriod(place="South", start=0, end=2, intensity=3.0),
+        ],
+    )
+    spawned = Simulation(sc).run(seed=4).record.spawned[1]
+    assert spawned.sum() == 40_000
+    assert abs(spawned[0] - 20_000) < 4 * np.sqrt(40_000 * 0.25), "3000 x 1 against 1000 x 3: even odds"
+
+
+def test_conflict_spawn_decay_lowers_an_old_conflicts_share():
+    places, links = network()
+    series = [SeriesPoint(day=0, value=0), SeriesPoint(day=200, value=200_000)]
+    # North has been in conflict since day 0, South only from day 90: after day 90, North's weight is
+    # 3000 x 0.1 against South's 1000 x 1.
+    sc = Scenario(
+        name="decay",
+        start_date="2020-01-01",
+        days=120,
+        places=places,
+        links=links,
+        observed={"Camp": series},
+        spawn=SpawnRules(insert_day0=True, conflict_spawn_decay=[1.0, 1.0, 1.0, 0.1]),
+        conflicts=[ConflictPeriod(place="North", start=0, end=120), ConflictPeriod(place="South", start=90, end=120)],
+    )
+    sp = Simulation(sc).run(seed=2).record.spawned
+    late = sp[90:].sum(axis=0)
+    assert sp[:90, 1].sum() == 0
+    assert abs(late[0] / late[:2].sum() - 300 / 1300) < 0.02
+
+
+def test_conflict_mode_spawns_a_constant_rate_per_conflict_zone():
+    places, links = network()
+    sc = Scenario(
+        name="rate",
+        start_date="2020-01-01",
+        days=10,
+        places=places,
+        links=links,
+        spawn=SpawnRules(mode="conflict", rate=7, rate_mode="constant"),
+        conflicts=[ConflictPeriod(place="North", start=0, end=10), ConflictPeriod(place="South", start=5, end=10)],
+        move=MoveRules(max_move_speed=100),
+    )
+    res = Simulation(sc).run(seed=0, check=True)
+    assert res.record.spawned[:, 0].tolist() == [7] * 10
+    assert res.record.spawned[:, 1].tolist() == [0] * 5 + [7] * 5
+    assert res.agents == 105
+
+
+def test_conflict_mode_poisson_grows_the_agent_table_as_needed():
+    places, links = network()
+    sc = Scenario(
+        name="poisson",
+        start_date="2020-01-01",
+        days=60,
+        places=places,
+        links=links,
+        spawn=SpawnRules(mode="conflict", rate=500, rate_mode="poisson"),
+        move=MoveRules(max_move_speed=100),
+    )
+    res = Simulation(sc).run(seed=9, check=True)
+    assert abs(res.agents - 2 * 500 * 60) < 5 * np.sqrt(2 * 500 * 60)
