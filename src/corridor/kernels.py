@@ -54,45 +54,36 @@ def _choose(p, u, cand_start, cand_route, cand_cum):
 
 
 @nb.njit(inline="always", cache=True)
-def _decide(
-    i,
-    p,
-    rng,
-    movechance,
-    route,
-    rpos,
-    cand_start,
-    cand_route,
-    cand_cum,
-    rt_links,
-    rt_len,
-    rt_dest,
-    dest_full,
-    link_open,
-):
-    """Flee's evolve(): maybe leave place p. Returns (rng, link taken or -1)."""
+def _try_leave(i, p, rng, movechance, dest_full, cand_start, cand_route, cand_cum, rt_links, rt_len, rt_dest,
+               link_open, link_dst, state, loc, progress, route, rpos, dep, ent):  # fmt: skip
+    """Flee's evolve(): maybe set out from place p onto a road. Returns (rng, whether they left)."""
     rng, u = uniform(rng)
     if u >= movechance[p]:
-        return rng, -1
+        return rng, False
     r = route[i]
     if r < 0:
         rng, u2 = uniform(rng)
         r = _choose(p, u2, cand_start, cand_route, cand_cum)
         if r < 0:
-            return rng, -1
+            return rng, False
         route[i] = r
         rpos[i] = 0
     if dest_full[rt_dest[r]]:  # heading for a camp that is (nearly) full: give the plan up
         route[i] = -1
-        return rng, -1
+        return rng, False
     lk = rt_links[r, rpos[i]]
     if not link_open[lk]:
         route[i] = -1
-        return rng, -1
+        return rng, False
     rpos[i] += 1
     if rpos[i] >= rt_len[r]:
         route[i] = -1
-    return rng, lk
+    dep[p] += 1
+    ent[link_dst[lk]] += 1
+    state[i] = ON_LINK
+    loc[i] = lk
+    progress[i] = 0.0
+    return rng, True
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
@@ -141,30 +132,11 @@ def move_day(
                 continue
             rng = agent_stream(key, day, i)
             if s == AT_PLACE:
-                p = loc[i]
-                rng, lk = _decide(
-                    i,
-                    p,
-                    rng,
-                    movechance,
-                    route,
-                    rpos,
-                    cand_start,
-                    cand_route,
-                    cand_cum,
-                    rt_links,
-                    rt_len,
-                    rt_dest,
-                    dest_full,
-                    link_open,
-                )
-                if lk < 0:
+                rng, left = _try_leave(i, loc[i], rng, movechance, dest_full, cand_start, cand_route, cand_cum,
+                                       rt_links, rt_len, rt_dest, link_open, link_dst, state, loc, progress,
+                                       route, rpos, dep, ent)  # fmt: skip
+                if not left:
                     continue
-                dep[p] += 1
-                ent[link_dst[lk]] += 1
-                state[i] = ON_LINK
-                loc[i] = lk
-                progress[i] = 0.0
             elif s != ON_LINK:
                 continue
             # Travel: a full day's allowance on the current link; on arrival with allowance left,
@@ -196,28 +168,11 @@ def move_day(
                 arr[q] += 1
                 if moved >= speed:
                     break
-                rng, nxt = _decide(
-                    i,
-                    q,
-                    rng,
-                    movechance,
-                    route,
-                    rpos,
-                    cand_start,
-                    cand_route,
-                    cand_cum,
-                    rt_links,
-                    rt_len,
-                    rt_dest,
-                    dest_full,
-                    link_open,
-                )
-                if nxt < 0:
+                rng, left = _try_leave(i, q, rng, movechance, dest_full, cand_start, cand_route, cand_cum,
+                                       rt_links, rt_len, rt_dest, link_open, link_dst, state, loc, progress,
+                                       route, rpos, dep, ent)  # fmt: skip
+                if not left:
                     break
-                dep[q] += 1
-                ent[link_dst[nxt]] += 1
-                state[i] = ON_LINK
-                loc[i] = nxt
 
 
 @nb.njit(cache=True)
