@@ -84,8 +84,8 @@ def run(args, progress):
     import numpy as np
     from flee import InputGeography, spawning
     from flee import flee as flee_mod
-    from flee.SimulationSettings import SimulationSettings
     from flee.datamanager import handle_refugee_data
+    from flee.SimulationSettings import SimulationSettings
 
     scen = os.path.abspath(args.scenario_dir)
     inp = os.path.join(scen, "input_csv")
@@ -141,7 +141,7 @@ def run(args, progress):
         o = [int(d.get_field(c, t)) for c in camps]
         sim.append(s)
         obs.append(o)
-        ard_by_day.append(sum(abs(a - b) for a, b in zip(s, o)) / max(sum(o), 1))
+        ard_by_day.append(sum(abs(a - b) for a, b in zip(s, o, strict=True)) / max(sum(o), 1))
         agent_days += len(e.agents)
         if progress is not None and (t + 1) % 25 == 0:
             print(f"[run_flee] day {t + 1}/{days} agents={len(e.agents)} "

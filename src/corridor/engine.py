@@ -15,7 +15,7 @@ import numpy as np
 
 from . import kernels as K
 from .model import Scenario
-from .network import CAMP, HUB, IDP_CAMP, MARKER, Network, Routes, compile_network
+from .network import CAMP, HUB, IDP_CAMP, MARKER, PORT, SHELTER, Network, Routes, compile_network
 from .rng import generator, key64
 from .series import observed_daily, spawn_schedule
 
@@ -25,7 +25,8 @@ PLAN: tuple[tuple[str, str], ...] = (
     ("closures", "links and camps closed or reopened today; routes rebuilt when that changes"),
     ("attract", "place scores, capacity factors and route weights from start-of-day counts"),
     ("move", "every agent decides, travels, arrives and may go on (compiled kernel)"),
-    ("record", "stocks and flows per place for the day"),
+    ("border", "new names go on ports' waiting lists; each port processes its day's capacity in list order"),
+    ("record", "stocks and flows per place and port for the day"),
 )
 
 
@@ -39,18 +40,23 @@ class Agents:
     route: np.ndarray  # int32 planned route id, -1 none
     rpos: np.ndarray  # int8 next hop on the route
     hops: np.ndarray  # int8 links completed (capped)
+    joined: np.ndarray  # int16 day the agent put their name on a waiting list
     n: int = 0
+
+    # name, dtype, value of a row not yet in use
+    COLUMNS = (
+        ("state", np.int8, 0),
+        ("loc", np.int32, 0),
+        ("progress", np.float32, 0),
+        ("route", np.int32, -1),
+        ("rpos", np.int8, 0),
+        ("hops", np.int8, 0),
+        ("joined", np.int16, 0),
+    )
 
     @classmethod
     def allocate(cls, size: int) -> Agents:
-        return cls(
-            state=np.zeros(size, np.int8),
-            loc=np.zeros(size, np.int32),
-            progress=np.zeros(size, np.float32),
-            route=np.full(size, -1, np.int32),
-            rpos=np.zeros(size, np.int8),
-            hops=np.zeros(size, np.int8),
-        )
+        return cls(**{name: np.full(size, fill, dtype) for name, dtype, fill in cls.COLUMNS})
 
     @property
     def size(self) -> int:
@@ -60,30 +66,65 @@ class Agents:
         """Grow (rarely: only when spawning is random) so that `extra` more rows fit."""
         if self.n + extra <= self.size:
             return
-        new = max(self.n + extra, 2 * self.size, 1024)
-        for name, fill in (("state", 0), ("loc", 0), ("progress", 0), ("route", -1), ("rpos", 0), ("hops", 0)):
-            old = getattr(self, name)
-            arr = np.full(new, fill, dtype=old.dtype)
-            arr[: len(old)] = old
+        old = self.size
+        new = max(self.n + extra, 2 * old, 1024)
+        for name, dtype, fill in self.COLUMNS:
+            arr = np.full(new, fill, dtype)
+            arr[:old] = getattr(self, name)
             setattr(self, name, arr)
 
     def nbytes(self) -> int:
-        return sum(getattr(self, c).nbytes for c in ("state", "loc", "progress", "route", "rpos", "hops"))
+        return sum(getattr(self, name).nbytes for name, _, _ in self.COLUMNS)
 
 
 @dataclass
 class Record:
-    """Per day x place tables (int64), filled once a day."""
+    """Per day x place and day x port tables (int64), filled once a day, and the waits of everyone processed."""
 
     population: np.ndarray
     arrivals: np.ndarray
     departures: np.ndarray
     in_transit: np.ndarray
     spawned: np.ndarray
+    signups: np.ndarray  # (days, ports) names added to the list
+    processed: np.ndarray  # (days, ports) claims taken
+    waitlist: np.ndarray  # (days, ports) names waiting at the end of the day
+    waits: list[tuple[int, int, np.ndarray]]  # (day, port, days each person processed that day waited)
 
     @classmethod
-    def zeros(cls, days: int, places: int) -> Record:
-        return cls(*(np.zeros((days, places), np.int64) for _ in range(5)))
+    def zeros(cls, days: int, places: int, ports: int) -> Record:
+        tables = [np.zeros((days, places), np.int64) for _ in range(5)]
+        tables += [np.zeros((days, ports), np.int64) for _ in range(3)]
+        return cls(*tables, waits=[])
+
+    def wait_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(day processed, port, days waited), one row per person processed."""
+        if not self.waits:
+            e = np.zeros(0, np.int64)
+            return e, e, e
+        day = np.concatenate([np.full(len(w), d, np.int64) for d, _, w in self.waits])
+        port = np.concatenate([np.full(len(w), k, np.int64) for _, k, w in self.waits])
+        return day, port, np.concatenate([w.astype(np.int64) for _, _, w in self.waits])
+
+
+@dataclass
+class PortQueue:
+    """A port's waiting list: agent ids in sign-up order; list number = position."""
+
+    ids: np.ndarray
+    head: int = 0
+    tail: int = 0
+    waiting: int = 0
+    credit: float = 0.0  # fraction of a claim carried to the next day
+
+    def append(self, new: np.ndarray) -> None:
+        if self.tail + len(new) > len(self.ids):
+            grown = np.empty(max(2 * len(self.ids), self.tail + len(new), 1024), np.int32)
+            grown[: self.tail] = self.ids[: self.tail]
+            self.ids = grown
+        self.ids[self.tail : self.tail + len(new)] = new
+        self.tail += len(new)
+        self.waiting += len(new)
 
 
 class Engine:
@@ -105,7 +146,9 @@ class Engine:
             self.new_per_day, self.day0 = None, {}
             planned = 1024
         self.agents = Agents.allocate(planned)
-        self.rec = Record.zeros(self.days, P)
+        self.rec = Record.zeros(self.days, P, len(self.net.port_names))
+        self.queues = [PortQueue(ids=np.empty(1024, np.int32)) for _ in self.net.port_names]
+        self.processed_total = 0
         self.pop = np.zeros(P, np.int64)  # agents at each place now
         self.transit = np.zeros(P, np.int64)  # agents on links heading to each place
         self.spawn_rng = generator(self.seed, "spawn")
@@ -169,10 +212,12 @@ class Engine:
         net, mv = self.net, self.mv
         kind = net.kind
         in_conflict = self.intensity > 0
-        camp = ((kind == CAMP) | (kind == IDP_CAMP)) & ~self.camp_off
+        # Shelters hold people as camps do; nobody walks on from a port (everyone there is on its list).
+        camp = ((kind == CAMP) | (kind == IDP_CAMP) | (kind == SHELTER)) & ~self.camp_off
         movechance = np.where(kind == IDP_CAMP, mv.idpcamp_movechance, mv.camp_movechance)
         movechance = np.where(camp, movechance, mv.default_movechance)
         movechance = np.where((kind == HUB) | (kind == MARKER), 1.0, movechance)
+        movechance = np.where(kind == PORT, 0.0, movechance)
         movechance = np.where(in_conflict, mv.conflict_movechance, movechance)
         # Flee treats any place too sticky to leave (< 0.005 a day) as a camp.
         camp = camp | (movechance < 0.005)
@@ -227,6 +272,7 @@ class Engine:
             net.link_dist,
             net.link_speed,
             self.open,
+            net.signup_port,
             self.mv.max_walk_speed,
             self.mv.start_on_foot,
             arr,
@@ -235,6 +281,35 @@ class Engine:
             lea,
         )
         self._flows = (arr[:n_chunks].sum(0), dep[:n_chunks].sum(0), ent[:n_chunks].sum(0), lea[:n_chunks].sum(0))
+
+    def phase_border(self, day: int) -> None:
+        if not self.queues:
+            return
+        a, net, rec = self.agents, self.net, self.rec
+        new = K.collect_signups(a.state, a.n)
+        if len(new):
+            a.state[new] = K.WAITLISTED
+            a.joined[new] = day
+            port_of = net.signup_port[a.loc[new]]
+            for k, q in enumerate(self.queues):
+                mine = new[port_of == k]
+                q.append(mine)
+                rec.signups[day, k] = len(mine)
+        left = np.zeros(net.n_places, np.int64)
+        for k, q in enumerate(self.queues):
+            # A closure of h hours removes h/24 of the day's capacity; fractions carry to the next day.
+            today = net.port_capacity[day, k] * (1.0 - net.port_closed_hours[day, k] / 24.0) + q.credit
+            n_serve = int(np.floor(today + 1e-9))
+            q.credit = max(0.0, today - n_serve)
+            waits = np.empty(n_serve, np.int64)
+            q.head, served = K.serve(q.ids, q.head, q.tail, n_serve, a.state, a.loc, a.joined, day, left, waits)
+            q.waiting -= served
+            self.processed_total += served
+            rec.processed[day, k] = served
+            rec.waitlist[day, k] = q.waiting
+            if served:
+                rec.waits.append((day, k, waits[:served]))
+        self.pop -= left
 
     def phase_record(self, day: int) -> None:
         arr, dep, ent, lea = self._flows
@@ -292,15 +367,19 @@ class Engine:
     def check_conservation(self, day: int) -> None:
         """Stocks equal flows: everyone spawned is at exactly one place or on one link."""
         a = self.agents
-        at_place = a.state[: a.n] == K.AT_PLACE
+        st = a.state[: a.n]
+        at_place = (st == K.AT_PLACE) | (st == K.SIGNING) | (st == K.WAITLISTED)
         on_link = a.state[: a.n] == K.ON_LINK
         pop = np.bincount(a.loc[: a.n][at_place], minlength=self.net.n_places)
         dest = self.net.link_dst[a.loc[: a.n][on_link]]
         transit = np.bincount(dest, minlength=self.net.n_places)
         if not (np.array_equal(pop, self.pop) and np.array_equal(transit, self.transit)):
             raise AssertionError(f"day {day}: counted stocks differ from stocks built from flows")
-        if int(self.pop.sum() + self.transit.sum()) != a.n:
-            raise AssertionError(f"day {day}: {a.n} agents but {self.pop.sum() + self.transit.sum()} counted")
+        if int((st == K.PROCESSED).sum()) != self.processed_total:
+            raise AssertionError(f"day {day}: processed count differs from the ports' tallies")
+        counted = int(self.pop.sum() + self.transit.sum()) + self.processed_total
+        if counted != a.n:
+            raise AssertionError(f"day {day}: {a.n} agents but {counted} counted")
 
 
 def _capacity_factor(pop: np.ndarray, cap: np.ndarray, buffer: float) -> np.ndarray:

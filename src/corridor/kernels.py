@@ -11,8 +11,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-# Agent states. Border and asylum states extend this list.
-INACTIVE, AT_PLACE, ON_LINK = 0, 1, 2
+# Agent states. SIGNING: arrived today where a port's waiting list is kept; WAITLISTED: on a list,
+# waiting where they are; PROCESSED: a port has taken their asylum claim (they left for the US side).
+INACTIVE, AT_PLACE, ON_LINK, SIGNING, WAITLISTED, PROCESSED = 0, 1, 2, 3, 4, 5
 
 CHUNK = 1 << 16
 MAX_HOPS_PER_DAY = 64  # guards against endless chains over zero-length links
@@ -110,6 +111,7 @@ def move_day(
     link_dist,
     link_speed,
     link_open,
+    signup_port,
     walk_speed,
     start_on_foot,
     arrivals,
@@ -166,6 +168,9 @@ def move_day(
                 q = link_dst[lk]
                 loc[i] = q
                 arr[q] += 1
+                if signup_port[q] >= 0:  # the border city: put one's name on the list, stop here
+                    state[i] = SIGNING
+                    break
                 if moved >= speed:
                     break
                 rng, left = _try_leave(i, q, rng, movechance, dest_full, cand_start, cand_route, cand_cum,
@@ -185,3 +190,38 @@ def place_agents(state, loc, start, counts):
             loc[k] = p
             k += 1
     return k
+
+
+@nb.njit(cache=True)
+def collect_signups(state, n):
+    """Agents who reached a waiting list today, in agent order (so list numbers never depend on threads)."""
+    count = 0
+    for i in range(n):
+        if state[i] == SIGNING:
+            count += 1
+    out = np.empty(count, np.int32)
+    k = 0
+    for i in range(n):
+        if state[i] == SIGNING:
+            out[k] = i
+            k += 1
+    return out
+
+
+@nb.njit(cache=True)
+def serve(queue, head, tail, n_serve, state, loc, joined, day, left_place, waits):
+    """Process up to n_serve people from queue[head:tail] in list order; skip names no longer waiting.
+
+    Returns (new head, number served); waits[:served] gets each person's days on the list.
+    """
+    served = 0
+    while head < tail and served < n_serve:
+        i = queue[head]
+        head += 1
+        if state[i] != WAITLISTED:
+            continue
+        state[i] = PROCESSED
+        left_place[loc[i]] += 1
+        waits[served] = day - joined[i]
+        served += 1
+    return head, served

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ScenarioError, split_at
 
-PlaceKind = Literal["conflict_zone", "town", "camp", "idp_camp", "forwarding_hub", "marker"]
+PlaceKind = Literal["conflict_zone", "town", "camp", "idp_camp", "forwarding_hub", "marker", "shelter", "port_of_entry"]
 PLACE_KINDS: tuple[str, ...] = PlaceKind.__args__  # type: ignore[attr-defined]
 
 ClosureKind = Literal["country", "location", "link", "camp", "idp_camp", "remove_forced_redirection"]
@@ -104,6 +104,35 @@ class Correction(Strict):
     at: str | None = Field(None, exclude=True)
 
 
+class PortEvent(Strict):
+    """A dated change at a port: a new daily capacity from `day` on, or hours closed on `day`."""
+
+    day: int = Field(ge=0)
+    kind: Literal["capacity", "closed_hours"]
+    value: float = Field(ge=0)
+    at: str | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _hours(self) -> PortEvent:
+        if self.kind == "closed_hours" and self.value > 24:
+            raise ValueError("closed_hours must be between 0 and 24")
+        return self
+
+
+class Port(Strict):
+    """A port of entry: asylum claims processed per day from a waiting list served in sign-up order.
+
+    People who arrive at the port's place, or at one of `signup_places` (the shelters of the border
+    city where the list is kept), put their name on the list and wait where they are.
+    """
+
+    place: str
+    capacity_per_day: float = Field(ge=0, description="Claims processed on a normal day (metering).")
+    signup_places: list[str] = []
+    events: list[PortEvent] = []
+    at: str | None = Field(None, exclude=True)
+
+
 class SpawnRules(Strict):
     """How many displaced people enter the simulation and where."""
 
@@ -175,6 +204,7 @@ class Scenario(Strict):
         {}, description="Observed counts per camp ('total' for the total series), for spawning and validation."
     )
     corrections: list[Correction] = []
+    ports: list[Port] = []
     spawn: SpawnRules = SpawnRules()
     move: MoveRules = MoveRules()
     source: str | None = Field(None, exclude=True)
@@ -245,6 +275,32 @@ class Scenario(Strict):
                     )
         for cp in self.conflicts or []:
             known(cp.place, cp.at, "place")
+        signs: dict[str, str] = {}
+        for port in self.ports:
+            known(port.place, port.at, "port")
+            if names[port.place].kind != "port_of_entry":
+                f, r = split_at(port.at)
+                raise ScenarioError(
+                    "a port must be a place of kind port_of_entry",
+                    file=f,
+                    row=r,
+                    field="port",
+                    value=port.place,
+                    expected="a port_of_entry place",
+                )
+            for sp in [port.place, *port.signup_places]:
+                known(sp, port.at, "signup_places")
+                if sp in signs:
+                    f, r = split_at(port.at)
+                    raise ScenarioError(
+                        "a place signs up to two ports",
+                        file=f,
+                        row=r,
+                        field="signup_places",
+                        value=sp,
+                        expected=f"each place on one port's list (already {signs[sp]})",
+                    )
+                signs[sp] = port.place
         # Observed series may name places outside the network (Flee sums them all for spawning).
         for corr in self.corrections:
             if corr.place not in self.observed:

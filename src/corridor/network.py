@@ -14,7 +14,7 @@ import numpy as np
 from .model import Scenario
 
 # Place kind codes, shared with the kernels.
-CONFLICT, TOWN, CAMP, IDP_CAMP, HUB, MARKER = range(6)
+CONFLICT, TOWN, CAMP, IDP_CAMP, HUB, MARKER, SHELTER, PORT = range(8)
 KIND_CODE = {
     "conflict_zone": CONFLICT,
     "town": TOWN,
@@ -22,6 +22,8 @@ KIND_CODE = {
     "idp_camp": IDP_CAMP,
     "forwarding_hub": HUB,
     "marker": MARKER,
+    "shelter": SHELTER,
+    "port_of_entry": PORT,
 }
 
 
@@ -61,6 +63,10 @@ class Network:
     conflict_intensity: np.ndarray  # (days, P) float64
     conflict_start: np.ndarray  # (days, P) int32 day the current conflict began, -1 none
     awareness: int
+    port_names: list[str]
+    signup_port: np.ndarray  # (P,) int32: the port whose list arrivals here sign, -1 none
+    port_capacity: np.ndarray  # (days, ports) float64 claims processed per full day
+    port_closed_hours: np.ndarray  # (days, ports) float64
     _route_ids: dict[tuple[int, ...], int] = field(default_factory=dict)
     _route_rows: list[tuple[tuple[int, ...], int, float]] = field(default_factory=list)
 
@@ -213,7 +219,27 @@ def compile_network(sc: Scenario) -> Network:
             intensity[start:, j] = 1.0
             began[start:, j] = start
 
+    n_ports = len(sc.ports)
+    signup = np.full(P, -1, dtype=np.int32)
+    capacity = np.zeros((sc.days, n_ports))
+    closed_hours = np.zeros((sc.days, n_ports))
+    for k, port in enumerate(sc.ports):
+        for name in [port.place, *port.signup_places]:
+            signup[idx[name]] = k
+        capacity[:, k] = port.capacity_per_day
+        for ev in sorted(port.events, key=lambda e: e.day):
+            if ev.day >= sc.days:
+                continue
+            if ev.kind == "capacity":
+                capacity[ev.day :, k] = ev.value
+            else:
+                closed_hours[ev.day, k] = min(24.0, closed_hours[ev.day, k] + ev.value)
+
     return Network(
+        port_names=[p.place for p in sc.ports],
+        signup_port=signup,
+        port_capacity=capacity,
+        port_closed_hours=closed_hours,
         names=[p.name for p in sc.places],
         countries=[p.country for p in sc.places],
         kind=kind,
