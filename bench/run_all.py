@@ -207,10 +207,9 @@ def record_command(scenario_dir: Path) -> str:
 
 def store_flee(data: dict, recorded: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    data = dict(data)
-    data["recorded"] = recorded
+    data = {"recorded": recorded, **{k: v for k, v in data.items() if k != "recorded"}}
     path = flee_record_path(data["scenario"])
-    path.write_text(json.dumps(data, indent=1) + "\n")
+    path.write_text(json.dumps(data) + "\n")
     return path
 
 

@@ -93,3 +93,60 @@ def test_a_port_must_be_a_port_of_entry():
     sc = border(10, 5)
     with pytest.raises(ScenarioError, match="port_of_entry"):
         Scenario(**{**sc.model_dump(), "ports": [Port(place="Origin", capacity_per_day=5)]})
+
+
+def write_native(folder, ports_csv, events_csv=None):
+    folder.mkdir()
+    (folder / "scenario.yaml").write_text(
+        "name: border\nstart_date: 2018-11-01\ndays: 10\nspawn:\n  mode: conflict\n  rate: 100\n"
+    )
+    (folder / "places.csv").write_text(
+        "name,kind,country,population,conflict_date\nOrigin,conflict_zone,HN,1000,2018-11-01\n"
+        "Shelter,shelter,MX,,\nSan Ysidro,port_of_entry,MX,,\n"
+    )
+    (folder / "links.csv").write_text("a,b,distance\nOrigin,Shelter,10\nShelter,San Ysidro,20\n")
+    (folder / "ports.csv").write_text(ports_csv)
+    if events_csv:
+        (folder / "port_events.csv").write_text(events_csv)
+    return folder
+
+
+def test_ports_in_the_corridor_folder_format(tmp_path):
+    import corridor
+
+    folder = write_native(
+        tmp_path / "b",
+        "port,capacity_per_day,signup_places\nSan Ysidro,40,Shelter\n",
+        "date,port,kind,value\n2018-11-05,San Ysidro,closed_hours,6\n2018-11-08,San Ysidro,capacity,20\n",
+    )
+    res = corridor.load(folder).run(seed=0)
+    assert res.record.processed[:, 0].tolist() == [40] * 4 + [30] + [40] * 2 + [20] * 3
+    assert res.record.signups[:, 0].sum() == 1000
+
+
+@pytest.mark.parametrize(
+    "ports,events,words",
+    [
+        ("port,capacity_per_day\nSan Ysidro,-4\n", None, ["ports.csv:2", "capacity_per_day", "-4"]),
+        ("port,capacity_per_day\nShelter,40\n", None, ["ports.csv:2", "port_of_entry", "Shelter"]),
+        ("port,capacity_per_day,signup_places\nSan Ysidro,40,Shelterr\n", None, ["ports.csv:2", "Shelterr"]),
+        (
+            "port,capacity_per_day\nSan Ysidro,40\n",
+            "date,port,kind,value\n2018-11-05,San Ysidro,closed_hours,30\n",
+            ["port_events.csv:2", "value", "30"],
+        ),
+        (
+            "port,capacity_per_day\nSan Ysidro,40\n",
+            "date,port,kind,value\n2018-11-5,San Ysidro,capacity,30\n",
+            ["port_events.csv:2", "date", "2018-11-5"],
+        ),
+    ],
+)
+def test_bad_port_tables_are_named(tmp_path, ports, events, words):
+    import corridor
+
+    folder = write_native(tmp_path / "b", ports, events)
+    with pytest.raises(ScenarioError) as exc:
+        corridor.load(folder)
+    for w in words:
+        assert w in str(exc.value), (w, str(exc.value))

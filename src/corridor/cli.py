@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -121,12 +122,24 @@ def _summary(res: Any, target: Path) -> None:
             f"{int(obs[last]):,}" if obs is not None and kinds[name] in ("camp", "idp_camp") else "",
         )
     out.print(t)
+    if res.ports:
+        pt = res.port_table()
+        _, port_of, waited = res.record.wait_table()
+        for k, port in enumerate(res.ports):
+            rows = pt[pt["port"] == port]
+            mine = waited[port_of == k]
+            median = f"{np.median(mine):.0f} days" if len(mine) else "n/a"
+            out.print(
+                f"{port}: {int(rows['processed'].sum()):,} claims processed, {int(rows['waitlist'].iloc[-1]):,} "
+                f"on the list at the end (longest {int(rows['waitlist'].max()):,}); median wait {median}"
+            )
     val = res.validation()
     line = f"{res.agents:,} people, {res.agent_days:,} agent-days in {res.timings['total']:.2f} s"
     if val.camps:
         line += f"; ARD (mean over days) {val.ard_mean:.3f}"
     out.print(line)
-    out.print(f"wrote {target}/ (places.parquet, places.csv, out.csv, manifest.json)")
+    files = sorted(p.name for p in target.iterdir())
+    out.print(f"wrote {target}/ ({', '.join(files)})")
 
 
 @app.command()

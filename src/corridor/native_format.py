@@ -28,6 +28,8 @@ from .model import (
     Link,
     MoveRules,
     Place,
+    Port,
+    PortEvent,
     Scenario,
     SeriesPoint,
     SpawnRules,
@@ -54,6 +56,8 @@ LINK_COLUMNS = {"a": True, "b": True, "distance": True, "speed": False}
 CLOSURE_COLUMNS = {"kind": True, "a": True, "b": False, "start": True, "end": False}
 CONFLICT_COLUMNS = {"place": True, "start": True, "end": False, "intensity": False}
 OBSERVED_COLUMNS = {"date": True, "place": True, "count": True}
+PORT_COLUMNS = {"port": True, "capacity_per_day": True, "signup_places": False}
+PORT_EVENT_COLUMNS = {"date": True, "port": True, "kind": True, "value": True}
 
 NATIVE_CLOSURE_KINDS = ("country", "location", "link", "camp", "idp_camp")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -259,6 +263,42 @@ def read_links(path: Path) -> list[Link]:
         }
         links.append(_build(Link, data, r))
     return links
+
+
+def read_ports(path: Path, events_path: Path, start: dt.date) -> list[Port]:
+    """ports.csv (one row a port; signup_places separated by ';') and port_events.csv (dated changes)."""
+    if not path.is_file():
+        if events_path.is_file():
+            raise ScenarioError("port_events.csv without ports.csv", file=str(path), expected="a ports.csv table")
+        return []
+    ports: dict[str, dict[str, Any]] = {}
+    for r in read_table(path, PORT_COLUMNS):
+        name = r.required("port", "a place of kind port_of_entry")
+        if name in ports:
+            raise r.error("port listed twice", "port", name, "each port once")
+        ports[name] = {
+            "place": name,
+            "capacity_per_day": r.number("capacity_per_day", ge=0, unit="claims a day"),
+            "signup_places": [x.strip() for x in r.text("signup_places").split(";") if x.strip()],
+            "events": [],
+            "at": r.at,
+            "_row": r,
+        }
+    if events_path.is_file():
+        for r in read_table(events_path, PORT_EVENT_COLUMNS):
+            name = r.required("port", "a port from ports.csv")
+            if name not in ports:
+                raise r.error("unknown port", "port", name, "one of " + ", ".join(ports))
+            day = _day(r.date("date"), start)
+            kind = r.required("kind", "capacity or closed_hours").lower()
+            if kind not in ("capacity", "closed_hours"):
+                raise r.error("unknown event kind", "kind", r.text("kind"), "capacity or closed_hours")
+            value = r.number("value", ge=0, le=24 if kind == "closed_hours" else None)
+            if day >= 0:
+                ports[name]["events"].append(
+                    _build(PortEvent, {"day": day, "kind": kind, "value": value, "at": r.at}, r)
+                )
+    return [_build(Port, {k: v for k, v in d.items() if k != "_row"}, d["_row"]) for d in ports.values()]
 
 
 def _day(d: dt.date, start: dt.date) -> int:
@@ -580,6 +620,7 @@ def load_native(folder: Path) -> Scenario:
     closures = read_closures(folder / "closures.csv", start)
     conflicts = read_conflicts(folder / "conflicts.csv", start, days)
     observed = read_observed(folder / "observed.csv", start, {p.name for p in places})
+    ports = read_ports(folder / "ports.csv", folder / "port_events.csv", start)
 
     data: dict[str, Any] = {
         "name": _text(doc, lines, ypath, "name") or folder.resolve().name,
@@ -593,6 +634,7 @@ def load_native(folder: Path) -> Scenario:
         "closures": [],
         "conflicts": conflicts,
         "observed": observed,
+        "ports": ports,
         "spawn": spawn,
         "move": move,
         "source": str(folder),

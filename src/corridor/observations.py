@@ -87,10 +87,12 @@ def simulate(res: RunResult, ob: Observation) -> float | None:
     day = (ob.date - res.scenario.start_date).days
     if not 0 <= day < res.days:
         return None
+    rec = res.record
+    if ob.metric == "waitlist_length" and ob.place in res.ports:
+        return float(rec.waitlist[day, res.ports.index(ob.place)])
     cols = _members(res, ob.place)
     if len(cols) == 0:
         return None
-    rec = res.record
     if ob.metric == "present":
         return float(rec.population[day, cols].sum())
     if ob.metric == "in_transit":

@@ -102,6 +102,10 @@ def write_run(res: RunResult, out_dir: Path, extra: dict[str, Any] | None = None
         write_parquet(table, tmp / "places.parquet")
         table.to_csv(tmp / "places.csv", index=False, date_format="%Y-%m-%d")
         flee_out_table(res).to_csv(tmp / "out.csv", index=False, float_format="%.6g")
+        if res.ports:
+            ports = res.port_table()
+            write_parquet(ports, tmp / "ports.parquet")
+            ports.to_csv(tmp / "ports.csv", index=False, date_format="%Y-%m-%d", float_format="%.6g")
         val = res.validation()
         if val.camps:
             pd.DataFrame(

@@ -65,6 +65,40 @@ class RunResult:
             getattr(self.record, column), index=pd.DatetimeIndex(self.dates, name="date"), columns=self.places
         )
 
+    @property
+    def ports(self) -> list[str]:
+        return [p.place for p in self.scenario.ports]
+
+    def port_table(self) -> pd.DataFrame:
+        """One row per day and port: names added, claims processed, names waiting, and the median and
+        90th-percentile wait (days) of those processed that day."""
+        K = len(self.ports)
+        rec = self.record
+        day, port, waited = rec.wait_table()
+        med = np.full((self.days, K), np.nan)
+        p90 = np.full((self.days, K), np.nan)
+        if len(waited):
+            order = np.lexsort((waited, port, day))
+            day, port, waited = day[order], port[order], waited[order]
+            keys = day * K + port
+            starts = np.flatnonzero(np.r_[True, np.diff(keys) != 0])
+            for s0, s1 in zip(starts, np.r_[starts[1:], len(keys)], strict=True):
+                w = waited[s0:s1]
+                med[day[s0], port[s0]] = np.median(w)
+                p90[day[s0], port[s0]] = np.percentile(w, 90)
+        return pd.DataFrame(
+            {
+                "day": np.repeat(np.arange(self.days, dtype=np.int32), K),
+                "date": np.repeat(np.array(self.dates, dtype="datetime64[D]"), K),
+                "port": pd.Categorical(np.tile(np.array(self.ports, dtype=object), self.days), categories=self.ports),
+                "signups": rec.signups.reshape(-1),
+                "processed": rec.processed.reshape(-1),
+                "waitlist": rec.waitlist.reshape(-1),
+                "wait_median_days": med.reshape(-1),
+                "wait_p90_days": p90.reshape(-1),
+            }
+        )
+
     def validation(self) -> Validation:
         camps = [c for c in self.scenario.camp_names() if c in self.observed]
         idx = {n: i for i, n in enumerate(self.places)}
