@@ -64,19 +64,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--flee-dir", type=Path, default=DEFAULT_FLEE_DIR, help="folder holding Flee's scenarios")
     p.add_argument("--scenarios", default=",".join(FLEE_SCENARIOS), help="Flee scenarios to run, comma-separated")
-    p.add_argument("--threads-config", default=None, metavar="AGENTS:PLACES",
-                   help="scale configuration for the 1 vs 2 threads check (default: smallest of the table)")
+    p.add_argument(
+        "--threads-config",
+        default=None,
+        metavar="AGENTS:PLACES",
+        help="scale configuration for the 1 vs 2 threads check (default: smallest of the table)",
+    )
     p.add_argument("--skip-scenarios", action="store_true", help="leave out part (a)")
     p.add_argument("--skip-scale", action="store_true", help="leave out part (b)")
     p.add_argument("--skip-threads", action="store_true", help="leave out part (c)")
     p.add_argument("--timeout", type=float, default=3600, help="seconds allowed to each run")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    p.add_argument("--record-flee", metavar="SCENARIO_DIR", default=None,
-                   help="run Flee (bench/run_flee.py) on this scenario and store bench/results/flee-NAME.json")
+    p.add_argument(
+        "--record-flee",
+        metavar="SCENARIO_DIR",
+        default=None,
+        help="run Flee (bench/run_flee.py) on this scenario and store bench/results/flee-NAME.json",
+    )
     p.add_argument("--flee-days", type=int, default=None, help="with --record-flee: simulate only N days")
     p.add_argument("--flee-python", default=FLEE_PYTHON, help="Python of Flee's venv (env FLEE_PYTHON)")
-    p.add_argument("--import-flee", metavar="FILE.json", default=None,
-                   help="stamp a run_flee.py JSON made on this machine and store it in bench/results/")
+    p.add_argument(
+        "--import-flee",
+        metavar="FILE.json",
+        default=None,
+        help="stamp a run_flee.py JSON made on this machine and store it in bench/results/",
+    )
     return p.parse_args(argv)
 
 
@@ -169,12 +181,14 @@ def timed(cmd: list[str], env: dict | None = None, timeout: float = 3600) -> dic
         }
 
 
-def scale_run(extra: list[str], env_threads: int | None = None, timeout: float = 3600) -> dict:
+def scale_run(extra: list[str], env_threads: int | None = None, timeout: float = 3600, env_extra=None) -> dict:
     cmd = [sys.executable, str(BENCH / "scale.py"), "--json", *extra]
     env = dict(os.environ)
+    set_env = dict(env_extra or {})
     if env_threads is not None:
-        env["NUMBA_NUM_THREADS"] = str(env_threads)
-    log("running " + shlex.join(cmd) + (f"  (NUMBA_NUM_THREADS={env_threads})" if env_threads else ""))
+        set_env["NUMBA_NUM_THREADS"] = str(env_threads)
+    env.update(set_env)
+    log("running " + shlex.join(cmd) + (f"  ({' '.join(f'{k}={v}' for k, v in set_env.items())})" if set_env else ""))
     r = timed(cmd, env=env, timeout=timeout)
     if r["rc"] != 0:
         tail = r["stderr"].strip().splitlines()[-1:] or ["(no output)"]
@@ -184,8 +198,10 @@ def scale_run(extra: list[str], env_threads: int | None = None, timeout: float =
     res = json.loads(r["stdout"].strip().splitlines()[-1])
     res["process_wall_s"] = r["wall_s"]
     res["command"] = shlex.join(cmd)
-    log(f"  {res['wall_s']:.2f} s, {res['agent_days_per_s'] / 1e6:.1f} M agent-days/s, "
-        f"peak RSS {res['peak_rss_bytes'] / 2**20:.0f} MiB")
+    log(
+        f"  {res['wall_s']:.2f} s, {res['agent_days_per_s'] / 1e6:.1f} M agent-days/s, "
+        f"peak RSS {res['peak_rss_bytes'] / 2**20:.0f} MiB"
+    )
     return res
 
 
@@ -281,7 +297,14 @@ def part_scenarios(args: argparse.Namespace, lines: list[str], missing: list[str
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     cmp_rows = []
-    for name in [s.strip() for s in args.scenarios.split(",") if s.strip()]:
+    names = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    found = [n for n in names if (args.flee_dir / n / "input_csv").is_dir()]
+    if found:  # untimed: brings numba's cache up to date, so that no timed run compiles
+        with tempfile.TemporaryDirectory() as tmp:
+            cmd = [*corridor_cmd(), "run", str(args.flee_dir / found[0]), "--days", "2", "--out", tmp + "/w", "-q"]
+            log("warm-up " + shlex.join(cmd))
+            timed(cmd, timeout=args.timeout)
+    for name in names:
         path = args.flee_dir / name
         if not (path / "input_csv").is_dir():
             lines.append(pad(f"| {name} | not found in {args.flee_dir} |", 10))
@@ -311,8 +334,9 @@ def part_scenarios(args: argparse.Namespace, lines: list[str], missing: list[str
         flee = json.loads(flee_file.read_text())
         same = inproc
         if flee["days"] != inproc["days"]:
-            same = scale_run(["--scenario", str(path), "--seed", "0", "--days", str(flee["days"])],
-                             timeout=args.timeout)
+            same = scale_run(
+                ["--scenario", str(path), "--seed", "0", "--days", str(flee["days"])], timeout=args.timeout
+            )
             if "error" in same:
                 cmp_rows.append(pad(f"| {name} | corridor at {flee['days']} days failed: {same['error']} |", 11))
                 continue
@@ -320,9 +344,7 @@ def part_scenarios(args: argparse.Namespace, lines: list[str], missing: list[str
         rec = flee.get("recorded", {})
         when = rec.get("date", "date not recorded")
         where = machine_line(rec["machine"]) if rec.get("machine") else "machine not recorded"
-        e2e_ratio = (
-            f"{flee['wall_s'] / e2e['wall_s']:,.1f}x" if same is inproc and e2e["rc"] == 0 else "- (other days)"
-        )
+        e2e_ratio = f"{flee['wall_s'] / e2e['wall_s']:,.1f}x" if same is inproc and e2e["rc"] == 0 else "- (other days)"
         cmp_rows.append(
             f"| {name} | {flee['days']} | {fmt(flee['agent_days'])} / {fmt(same['agent_days'])} | "
             f"{fmt(flee['wall_s'], '.1f')} | {fmt(flee_rate / 1e6, '.3f')} | "
@@ -359,8 +381,10 @@ def part_scale(args: argparse.Namespace, lines: list[str]) -> list[dict]:
     rows = []
     for p in places:
         for a in agents:
-            r = scale_run(["--agents", str(a), "--places", str(p), "--days", str(args.days), "--seed", str(args.seed)],
-                          timeout=args.timeout)
+            r = scale_run(
+                ["--agents", str(a), "--places", str(p), "--days", str(args.days), "--seed", str(args.seed)],
+                timeout=args.timeout,
+            )
             r.setdefault("agents", a)
             r.setdefault("places", p)
             rows.append(r)
@@ -405,12 +429,20 @@ def part_scale(args: argparse.Namespace, lines: list[str]) -> list[dict]:
             growth.append(f"- {a:,} agents: time per agent-day at {steps} that at {base[0]['places']:,} places")
     if growth:
         lines += ["", "How the time per agent-day grows:", "", *growth]
-    lines += ["", "Time by phase (s):", "", "| agents | places | " + " | ".join(_phases(rows)) + " |",
-              "|---:|---:|" + "---:|" * len(_phases(rows))]
+    lines += [
+        "",
+        "Time by phase (s):",
+        "",
+        "| agents | places | " + " | ".join(_phases(rows)) + " |",
+        "|---:|---:|" + "---:|" * len(_phases(rows)),
+    ]
     for r in rows:
         if "error" not in r:
-            lines.append(f"| {fmt(r['agents'])} | {fmt(r['places'])} | "
-                         + " | ".join(fmt(r["phase_s"].get(k), ".2f") for k in _phases(rows)) + " |")
+            lines.append(
+                f"| {fmt(r['agents'])} | {fmt(r['places'])} | "
+                + " | ".join(fmt(r["phase_s"].get(k), ".2f") for k in _phases(rows))
+                + " |"
+            )
     lines.append("")
     return rows
 
@@ -431,8 +463,12 @@ def part_threads(args: argparse.Namespace, lines: list[str], scale_rows: list[di
     else:
         agents = min(args.agents or [1_000_000])
         places = min(args.places or [1_000])
-    cfgs = [(f"generated, {agents:,} agents x {places:,} places x {args.days} days",
-             ["--agents", str(agents), "--places", str(places), "--days", str(args.days), "--seed", str(args.seed)])]
+    cfgs = [
+        (
+            f"generated, {agents:,} agents x {places:,} places x {args.days} days",
+            ["--agents", str(agents), "--places", str(places), "--days", str(args.days), "--seed", str(args.seed)],
+        )
+    ]
     first = next((s.strip() for s in args.scenarios.split(",") if s.strip()), None)
     if first and (args.flee_dir / first / "input_csv").is_dir():
         cfgs.append((f"Flee scenario {first}", ["--scenario", str(args.flee_dir / first), "--seed", str(args.seed)]))
@@ -442,19 +478,29 @@ def part_threads(args: argparse.Namespace, lines: list[str], scale_rows: list[di
         "The same run with NUMBA_NUM_THREADS=1 and =2 (set in the child's environment); *identical* compares a "
         "SHA-256 of all five day x place tables (population, arrivals, departures, in_transit, spawned).",
         "",
-        "| run | 1 thread s | 2 threads s | speed-up | identical |",
-        "|---|---:|---:|---:|---|",
+        "The last columns repeat the 2-thread run with OMP_WAIT_POLICY=passive: with numba's default OpenMP "
+        "layer, idle worker threads spin between the daily kernel calls and take CPU from the main thread's "
+        "per-day Python work, which costs most when the machine has other work on it.",
+        "",
+        "| run | 1 thread s | 2 threads s | speed-up | identical | 2 threads, passive s | identical |",
+        "|---|---:|---:|---:|---|---:|---|",
     ]
     for label, extra in cfgs:
         one = scale_run(extra, env_threads=1, timeout=args.timeout)
         two = scale_run(extra, env_threads=2, timeout=args.timeout)
+        calm = scale_run(extra, env_threads=2, timeout=args.timeout, env_extra={"OMP_WAIT_POLICY": "passive"})
         if "error" in one or "error" in two:
-            lines.append(pad(f"| {label} | {one.get('error', '')} | {two.get('error', '')} |", 5))
+            lines.append(pad(f"| {label} | {one.get('error', '')} | {two.get('error', '')} |", 7))
             continue
-        same = one["result_hash"] == two["result_hash"]
+        h1 = one["result_hash"]
+
+        def same(r: dict, h1: str = h1) -> str:
+            return f"{'yes' if r['result_hash'] == h1 else '**no**'} (`{h1[:12]}` / `{r['result_hash'][:12]}`)"
+
+        calm_cells = "failed | |" if "error" in calm else f"{calm['wall_s']:.2f} | {same(calm)} |"
         lines.append(
             f"| {label} | {one['wall_s']:.2f} | {two['wall_s']:.2f} | {one['wall_s'] / two['wall_s']:.2f}x | "
-            f"{'yes' if same else '**no**'} (`{one['result_hash'][:12]}` / `{two['result_hash'][:12]}`) |"
+            f"{same(two)} | {calm_cells}"
         )
     lines.append("")
 

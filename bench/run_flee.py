@@ -162,8 +162,7 @@ def run(args, progress):
         "agent_days": agent_days,
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "camps": camps,
-        "sim": sim,
-        "obs": obs,
+        "sim": sim,  # the UNHCR counts themselves are not written: they stay in the scenario folder
         "ard_by_day": ard_by_day,
         "ard_mean": sum(ard_by_day) / len(ard_by_day) if ard_by_day else 0.0,
     }

@@ -243,8 +243,9 @@ def main(argv: list[str] | None = None) -> None:
         "rss_after_build_bytes": rss_built,
         "bytes_per_agent": (peak - rss_built) / n,
         "agent_column_bytes_per_agent": (eng.agents.nbytes() / eng.agents.size) if eng and eng.agents.size else None,
-        "record_bytes": int(sum(getattr(rec, c).nbytes for c in ("population", "arrivals", "departures",
-                                                                 "in_transit", "spawned"))),
+        "record_bytes": int(
+            sum(getattr(rec, c).nbytes for c in ("population", "arrivals", "departures", "in_transit", "spawned"))
+        ),
         "counter_bytes": int(sum(c.nbytes for c in eng._counters)) if eng is not None else None,
         "phase_s": {k: v for k, v in res.timings.items() if k != "total"},
         "ard_mean": ard,
