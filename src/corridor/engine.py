@@ -41,6 +41,7 @@ class Agents:
     rpos: np.ndarray  # int8 next hop on the route
     hops: np.ndarray  # int8 links completed (capped)
     joined: np.ndarray  # int16 day the agent put their name on a waiting list
+    came_from: np.ndarray  # int32 the place the agent last left, -1 none
     n: int = 0
 
     # name, dtype, value of a row not yet in use
@@ -52,6 +53,7 @@ class Agents:
         ("rpos", np.int8, 0),
         ("hops", np.int8, 0),
         ("joined", np.int16, 0),
+        ("came_from", np.int32, -1),
     )
 
     @classmethod
@@ -144,7 +146,8 @@ class Engine:
             planned = int(self.new_per_day[: self.days].sum()) + sum(self.day0.values())
         else:
             self.new_per_day, self.day0 = None, {}
-            planned = 1024
+            planned = 0 if scenario.spawn.mode == "departures" else 1024
+        planned += int(self.net.departures[: self.days].sum())
         self.agents = Agents.allocate(planned)
         self.rec = Record.zeros(self.days, P, len(self.net.port_names))
         self.queues = [PortQueue(ids=np.empty(1024, np.int32)) for _ in self.net.port_names]
@@ -193,6 +196,7 @@ class Engine:
                 self.pending = 0
             else:
                 self.pending = due
+        counts += self.net.departures[day]
         total = int(counts.sum())
         if total:
             a = self.agents
@@ -218,6 +222,7 @@ class Engine:
         movechance = np.where(camp, movechance, mv.default_movechance)
         movechance = np.where((kind == HUB) | (kind == MARKER), 1.0, movechance)
         movechance = np.where(kind == PORT, 0.0, movechance)
+        movechance = np.where(np.isnan(net.movechance_override), movechance, net.movechance_override)
         movechance = np.where(in_conflict, mv.conflict_movechance, movechance)
         # Flee treats any place too sticky to leave (< 0.005 a day) as a camp.
         camp = camp | (movechance < 0.005)
@@ -259,6 +264,7 @@ class Engine:
             a.route,
             a.rpos,
             a.hops,
+            a.came_from,
             self.movechance,
             self.dest_full,
             r.cand_start,
@@ -275,6 +281,7 @@ class Engine:
             net.signup_port,
             self.mv.max_walk_speed,
             self.mv.start_on_foot,
+            self.mv.no_backtrack,
             arr,
             dep,
             ent,

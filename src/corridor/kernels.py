@@ -39,24 +39,48 @@ def uniform(state: np.uint64) -> tuple[np.uint64, float]:
 
 
 @nb.njit(inline="always", cache=True)
-def _choose(p, u, cand_start, cand_route, cand_cum):
+def _choose(p, u, cand_start, cand_route, cand_cum, rt_links, link_dst, avoid):
+    """Draw one of place p's candidate routes in proportion to weight, leaving out routes whose first
+    road leads to place `avoid` (-1: none) unless nothing else is open."""
     lo, hi = cand_start[p], cand_start[p + 1]
     if hi == lo:
         return -1
     total = cand_cum[hi - 1]
-    if total <= 0.0:  # all weights zero: equal chances, as Flee does
-        k = lo + int(u * (hi - lo))
-        return cand_route[min(k, hi - 1)]
+    n_ok = hi - lo
+    if avoid >= 0:
+        for k in range(lo, hi):
+            if link_dst[rt_links[cand_route[k], 0]] == avoid:
+                total -= cand_cum[k] - (cand_cum[k - 1] if k > lo else 0.0)
+                n_ok -= 1
+        if n_ok == 0:
+            avoid = -1
+            total = cand_cum[hi - 1]
+            n_ok = hi - lo
+    if total <= 1e-300:  # all weights zero: equal chances, as Flee does
+        pick = min(int(u * n_ok), n_ok - 1)
+        for k in range(lo, hi):
+            if avoid >= 0 and link_dst[rt_links[cand_route[k], 0]] == avoid:
+                continue
+            if pick == 0:
+                return cand_route[k]
+            pick -= 1
+        return cand_route[hi - 1]
     target = u * total
+    acc = 0.0
+    last = -1
     for k in range(lo, hi):
-        if target < cand_cum[k]:
-            return cand_route[k]
-    return cand_route[hi - 1]
+        if avoid >= 0 and link_dst[rt_links[cand_route[k], 0]] == avoid:
+            continue
+        acc += cand_cum[k] - (cand_cum[k - 1] if k > lo else 0.0)
+        last = cand_route[k]
+        if target < acc:
+            return last
+    return last
 
 
 @nb.njit(inline="always", cache=True)
 def _try_leave(i, p, rng, movechance, dest_full, cand_start, cand_route, cand_cum, rt_links, rt_len, rt_dest,
-               link_open, link_dst, state, loc, progress, route, rpos, dep, ent):  # fmt: skip
+               link_open, link_dst, state, loc, progress, route, rpos, dep, ent, avoid):  # fmt: skip
     """Flee's evolve(): maybe set out from place p onto a road. Returns (rng, whether they left)."""
     rng, u = uniform(rng)
     if u >= movechance[p]:
@@ -64,7 +88,7 @@ def _try_leave(i, p, rng, movechance, dest_full, cand_start, cand_route, cand_cu
     r = route[i]
     if r < 0:
         rng, u2 = uniform(rng)
-        r = _choose(p, u2, cand_start, cand_route, cand_cum)
+        r = _choose(p, u2, cand_start, cand_route, cand_cum, rt_links, link_dst, avoid)
         if r < 0:
             return rng, False
         route[i] = r
@@ -98,6 +122,7 @@ def move_day(
     route,
     rpos,
     hops,
+    came_from,
     movechance,
     dest_full,
     cand_start,
@@ -114,6 +139,7 @@ def move_day(
     signup_port,
     walk_speed,
     start_on_foot,
+    no_backtrack,
     arrivals,
     departures,
     enter_link,
@@ -136,7 +162,7 @@ def move_day(
             if s == AT_PLACE:
                 rng, left = _try_leave(i, loc[i], rng, movechance, dest_full, cand_start, cand_route, cand_cum,
                                        rt_links, rt_len, rt_dest, link_open, link_dst, state, loc, progress,
-                                       route, rpos, dep, ent)  # fmt: skip
+                                       route, rpos, dep, ent, came_from[i] if no_backtrack else -1)  # fmt: skip
                 if not left:
                     continue
             elif s != ON_LINK:
@@ -167,6 +193,7 @@ def move_day(
                     break
                 q = link_dst[lk]
                 loc[i] = q
+                came_from[i] = link_src[lk]
                 arr[q] += 1
                 if signup_port[q] >= 0:  # the border city: put one's name on the list, stop here
                     state[i] = SIGNING
@@ -175,7 +202,7 @@ def move_day(
                     break
                 rng, left = _try_leave(i, q, rng, movechance, dest_full, cand_start, cand_route, cand_cum,
                                        rt_links, rt_len, rt_dest, link_open, link_dst, state, loc, progress,
-                                       route, rpos, dep, ent)  # fmt: skip
+                                       route, rpos, dep, ent, came_from[i] if no_backtrack else -1)  # fmt: skip
                 if not left:
                     break
 

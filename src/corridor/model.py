@@ -42,6 +42,9 @@ class Place(Strict):
     conflict_date: int | None = Field(
         None, description="Day a conflict zone's conflict begins when no conflict table is given."
     )
+    movechance: float | None = Field(
+        None, ge=0, le=1, description="Daily chance of setting out from here; None: set by kind (move rules)."
+    )
     at: str | None = Field(None, exclude=True)
 
     @field_validator("name", "country", "region")
@@ -96,6 +99,22 @@ class SeriesPoint(Strict):
     value: float = Field(ge=0)
 
 
+class Departure(Strict):
+    """`count` people set out from `place`, spread evenly over days [start, end) (a caravan, a flow)."""
+
+    place: str
+    start: int = Field(ge=0)
+    end: int | None = Field(None, description="None: all on the start day.")
+    count: int = Field(ge=0)
+    at: str | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _order(self) -> Departure:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
 class Correction(Strict):
     """Flee's registration correction: scale a camp's counts before `day` to match its level."""
 
@@ -136,10 +155,11 @@ class Port(Strict):
 class SpawnRules(Strict):
     """How many displaced people enter the simulation and where."""
 
-    mode: Literal["observed", "conflict"] = Field(
+    mode: Literal["observed", "conflict", "departures"] = Field(
         "observed",
         description="observed: daily increase of the observed series (Flee's default); "
-        "conflict: a rate per conflict zone per day.",
+        "conflict: a rate per conflict zone per day; departures: only the scenario's departures table. "
+        "Departures are added in every mode.",
     )
     sum_from_camps: bool = Field(
         True, description="observed mode: the series is the sum of the camp series (else 'total')."
@@ -183,6 +203,11 @@ class MoveRules(Strict):
     weight_softening: float = Field(0.0, ge=0)
     distance_power: float = Field(1.0, ge=0)
     weight_power: float = Field(1.0, ge=0)
+    no_backtrack: bool = Field(
+        False,
+        description="Never take a road straight back to the place just left (unless it is the only one); "
+        "a caravan heads on. Not a Flee rule.",
+    )
 
 
 class Scenario(Strict):
@@ -205,6 +230,7 @@ class Scenario(Strict):
     )
     corrections: list[Correction] = []
     ports: list[Port] = []
+    departures: list[Departure] = []
     spawn: SpawnRules = SpawnRules()
     move: MoveRules = MoveRules()
     source: str | None = Field(None, exclude=True)
@@ -313,6 +339,8 @@ class Scenario(Strict):
                     value=corr.place,
                     expected="one of " + ", ".join(sorted(self.observed)),
                 )
+        for dep in self.departures:
+            known(dep.place, dep.at, "place")
         if self.spawn.mode == "observed" and self.days > 0:
             camps = [k for k in self.observed if k != "total"]
             if self.spawn.sum_from_camps and not camps and "total" not in self.observed:

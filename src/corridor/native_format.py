@@ -25,6 +25,7 @@ from .model import (
     PLACE_KINDS,
     Closure,
     ConflictPeriod,
+    Departure,
     Link,
     MoveRules,
     Place,
@@ -51,7 +52,9 @@ PLACE_COLUMNS = {
     "population": False,
     "capacity": False,
     "conflict_date": False,
+    "movechance": False,
 }
+DEPARTURE_COLUMNS = {"place": True, "start": True, "end": False, "count": True}
 LINK_COLUMNS = {"a": True, "b": True, "distance": True, "speed": False}
 CLOSURE_COLUMNS = {"kind": True, "a": True, "b": False, "start": True, "end": False}
 CONFLICT_COLUMNS = {"place": True, "start": True, "end": False, "intensity": False}
@@ -245,6 +248,7 @@ def read_places(path: Path, start: dt.date) -> list[Place]:
             "population": r.number("population", whole=True, ge=0, blank=0, unit="people"),
             "capacity": r.number("capacity", whole=True, ge=0, blank=None, unit="people; blank: unlimited"),
             "conflict_date": None if conflict is None else (conflict - start).days,
+            "movechance": r.number("movechance", ge=0, le=1, blank=None, unit="a day; blank: by kind"),
             "at": r.at,
         }
         places.append(_build(Place, data, r))
@@ -263,6 +267,28 @@ def read_links(path: Path) -> list[Link]:
         }
         links.append(_build(Link, data, r))
     return links
+
+
+def read_departures(path: Path, start: dt.date, days: int) -> list[Departure]:
+    """departures.csv: `count` people set out from `place` evenly over [start, end) (blank end: one day).
+
+    Only the part inside the run is kept: days before start_date are dropped with their people.
+    """
+    if not path.is_file():
+        return []
+    out = []
+    for r in read_table(path, DEPARTURE_COLUMNS):
+        place = r.required("place", "a place name")
+        s, e = _period(r, start)
+        count = r.number("count", whole=True, ge=0, unit="people")
+        n_days = 1 if e is None else e - s
+        first, last = max(s, 0), min(s + n_days, days)
+        if last <= first:
+            continue
+        kept = count * (last - first) // n_days if n_days > 1 else count
+        data = {"place": place, "start": first, "end": None if e is None else last, "count": kept, "at": r.at}
+        out.append(_build(Departure, data, r))
+    return out
 
 
 def read_ports(path: Path, events_path: Path, start: dt.date) -> list[Port]:
@@ -621,6 +647,7 @@ def load_native(folder: Path) -> Scenario:
     conflicts = read_conflicts(folder / "conflicts.csv", start, days)
     observed = read_observed(folder / "observed.csv", start, {p.name for p in places})
     ports = read_ports(folder / "ports.csv", folder / "port_events.csv", start)
+    departures = read_departures(folder / "departures.csv", start, days)
 
     data: dict[str, Any] = {
         "name": _text(doc, lines, ypath, "name") or folder.resolve().name,
@@ -635,6 +662,7 @@ def load_native(folder: Path) -> Scenario:
         "conflicts": conflicts,
         "observed": observed,
         "ports": ports,
+        "departures": departures,
         "spawn": spawn,
         "move": move,
         "source": str(folder),

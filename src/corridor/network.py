@@ -64,6 +64,8 @@ class Network:
     conflict_start: np.ndarray  # (days, P) int32 day the current conflict began, -1 none
     awareness: int
     port_names: list[str]
+    movechance_override: np.ndarray  # (P,) float64, NaN where the place's kind decides
+    departures: np.ndarray  # (days, P) int64 people scheduled to set out
     signup_port: np.ndarray  # (P,) int32: the port whose list arrivals here sign, -1 none
     port_capacity: np.ndarray  # (days, ports) float64 claims processed per full day
     port_closed_hours: np.ndarray  # (days, ports) float64
@@ -235,7 +237,19 @@ def compile_network(sc: Scenario) -> Network:
             else:
                 closed_hours[ev.day, k] = min(24.0, closed_hours[ev.day, k] + ev.value)
 
+    override = np.array([np.nan if p.movechance is None else p.movechance for p in sc.places], dtype=np.float64)
+    departures = np.zeros((sc.days, P), dtype=np.int64)
+    for dep in sc.departures:
+        n_days = 1 if dep.end is None else dep.end - dep.start
+        per_day = np.full(n_days, dep.count // n_days, dtype=np.int64)
+        per_day[: dep.count % n_days] += 1  # the remainder goes to the first days
+        stop = min(dep.start + n_days, sc.days)
+        if dep.start < sc.days:
+            departures[dep.start : stop, idx[dep.place]] += per_day[: stop - dep.start]
+
     return Network(
+        movechance_override=override,
+        departures=departures,
         port_names=[p.place for p in sc.ports],
         signup_port=signup,
         port_capacity=capacity,
