@@ -29,7 +29,9 @@ def _mix(z: np.uint64) -> np.uint64:
 
 @nb.njit(inline="always", cache=True)
 def agent_stream(key: np.uint64, day: int, agent: int) -> np.uint64:
-    return _mix(key ^ _mix(np.uint64(day) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(agent)))
+    # A distinct splitmix64 starting point per (key, day, agent); `uniform` does the mixing, so a person
+    # who only rolls their daily move chance costs one mix.
+    return key ^ (np.uint64(day) << np.uint64(40)) ^ np.uint64(agent)
 
 
 @nb.njit(inline="always", cache=True)
