@@ -150,3 +150,13 @@ def test_bad_port_tables_are_named(tmp_path, ports, events, words):
         corridor.load(folder)
     for w in words:
         assert w in str(exc.value), (w, str(exc.value))
+
+
+def test_people_already_on_the_list_are_served_first():
+    sc = border(100, 40, days=5)
+    sc.ports[0].initial_waitlist = 120
+    res = Simulation(sc).run(seed=1, check=True)
+    assert res.record.signups[0, 0] == 220
+    assert res.record.waitlist[:, 0].tolist() == [120 + (t + 1) * 60 for t in range(5)]
+    day, _, waited = res.record.wait_table()
+    assert (waited[day < 3] == day[day < 3]).all(), "the first 120 numbers are the people there on day 0"

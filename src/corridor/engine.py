@@ -147,7 +147,7 @@ class Engine:
         else:
             self.new_per_day, self.day0 = None, {}
             planned = 0 if scenario.spawn.mode == "departures" else 1024
-        planned += int(self.net.departures[: self.days].sum())
+        planned += int(self.net.departures[: self.days].sum()) + sum(p.initial_waitlist for p in scenario.ports)
         self.agents = Agents.allocate(planned)
         self.rec = Record.zeros(self.days, P, len(self.net.port_names))
         self.queues = [PortQueue(ids=np.empty(1024, np.int32)) for _ in self.net.port_names]
@@ -197,13 +197,31 @@ class Engine:
             else:
                 self.pending = due
         counts += self.net.departures[day]
+        if day == 0:
+            self._place_initial_waitlists()
         total = int(counts.sum())
         if total:
             a = self.agents
             a.reserve(total)
             a.n = K.place_agents(a.state, a.loc, a.n, counts)
             self.pop += counts
-        self.rec.spawned[day] = counts
+        self.rec.spawned[day] += counts
+
+    def _place_initial_waitlists(self) -> None:
+        """People on a port's list before the run starts: they sign first, so they hold the first numbers."""
+        idx = self.sc.place_index()
+        for port in self.sc.ports:
+            if port.initial_waitlist:
+                where = idx[(port.signup_places or [port.place])[0]]
+                counts = np.zeros(self.net.n_places, np.int64)
+                counts[where] = port.initial_waitlist
+                a = self.agents
+                a.reserve(port.initial_waitlist)
+                start = a.n
+                a.n = K.place_agents(a.state, a.loc, a.n, counts)
+                a.state[start : a.n] = K.SIGNING
+                self.pop += counts
+                self.rec.spawned[0] += counts
 
     def phase_closures(self, day: int) -> None:
         open_now = self.net.open_links(day)

@@ -148,6 +148,9 @@ class Port(Strict):
     place: str
     capacity_per_day: float = Field(ge=0, description="Claims processed on a normal day (metering).")
     signup_places: list[str] = []
+    initial_waitlist: int = Field(
+        0, ge=0, description="People already on the list on day 0; they wait at the first sign-up place."
+    )
     events: list[PortEvent] = []
     at: str | None = Field(None, exclude=True)
 
