@@ -33,6 +33,7 @@ class Place(Strict):
     kind: PlaceKind = "town"
     country: str = "unknown"
     region: str = ""
+    within: str = Field("", description="The city or area this place is part of (a shelter in its city).")
     lat: float = Field(0.0, ge=-90, le=90)
     lon: float = Field(0.0, ge=-180, le=180)
     population: int = Field(0, ge=0, description="Resident (non-displaced) population.")
@@ -47,7 +48,7 @@ class Place(Strict):
     )
     at: str | None = Field(None, exclude=True)
 
-    @field_validator("name", "country", "region")
+    @field_validator("name", "country", "region", "within")
     @classmethod
     def _strip(cls, v: str) -> str:
         return v.strip()

@@ -1,7 +1,7 @@
 """Point observations (date, place, metric, value, low, high) and what a run says about each.
 
-A place in an observation may be a place name, a region or a country: 'present' in a region is the
-sum over its places. Every `simulated` value is computed from the run's tables.
+A place in an observation may be a place name, the city a place lies `within`, a region or a country:
+'present' in a city, region or country is the sum over its places. Every `simulated` value is computed from the run's tables.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def read_observations(path: str | Path) -> list[Observation]:
 
 def _members(res: RunResult, where: str) -> np.ndarray:
     sc = res.scenario
-    mask = np.array([p.name == where or p.region == where or p.country == where for p in sc.places])
+    mask = np.array([where in (p.name, p.within, p.region, p.country) for p in sc.places])
     return np.nonzero(mask)[0]
 
 
