@@ -244,6 +244,26 @@ def check(path: ScenarioPath) -> None:
 
 
 @app.command()
+def report(
+    runs: Annotated[
+        list[Path],
+        typer.Argument(help="One run folder, or two to compare.", show_default=False, metavar="RUN_DIR"),
+    ],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="HTML file to write (default RUN/report.html).")
+    ] = None,
+) -> None:
+    """Write a self-contained HTML report (figures also as PNG in figures/) for a run folder, or compare two."""
+    from .report import build_report
+
+    try:
+        path = build_report(runs, out_file)
+    except CorridorError as exc:
+        _fail(exc)
+    out.print(f"wrote {path}")
+
+
+@app.command()
 def plan() -> None:
     """Print the engine's daily phases, in order."""
     from .engine import PLAN

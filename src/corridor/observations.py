@@ -1,7 +1,8 @@
 """Point observations (date, place, metric, value, low, high) and what a run says about each.
 
 A place in an observation may be a place name, the city a place lies `within`, a region or a country:
-'present' in a city, region or country is the sum over its places. Every `simulated` value is computed from the run's tables.
+'present' in a city, region or country is the sum over its places. Every `simulated` value is
+computed from the run's tables.
 """
 
 from __future__ import annotations

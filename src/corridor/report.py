@@ -1,0 +1,609 @@
+"""`corridor report`: one self-contained HTML page (and PNG figures) for one run folder, or two compared.
+
+The page has no scripts and loads nothing from the network: figures are embedded as base64 PNG, the
+basemap is Natural Earth's 1:110m country outlines shipped in corridor/data/ (public domain).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import CorridorError
+
+BASEMAP = Path(__file__).with_name("data") / "countries-110m.geojson"
+MAX_PLACES = 24  # places drawn in the time-series grid
+KIND_COLOURS = {
+    "conflict_zone": "#d62728",
+    "town": "#7f7f7f",
+    "camp": "#2ca02c",
+    "idp_camp": "#98df8a",
+    "shelter": "#1f77b4",
+    "port_of_entry": "#9467bd",
+}
+RUN_COLOURS = ("#1f77b4", "#ff7f0e")
+
+
+@dataclass
+class Run:
+    """A run folder read back from disk."""
+
+    path: Path
+    label: str
+    manifest: dict[str, Any]
+    places: pd.DataFrame
+    ports: pd.DataFrame | None = None
+    observed: dict[str, pd.Series] = field(default_factory=dict)
+    validation: pd.DataFrame | None = None
+    scenario: Any = None
+    scenario_note: str = ""
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest.get("scenario", {}).get("name", self.path.name))
+
+    def wide(self, column: str = "population") -> pd.DataFrame:
+        df = self.places.assign(place=self.places["place"].astype(str))
+        return df.pivot(index="date", columns="place", values=column)
+
+    @property
+    def ard_mean(self) -> float | None:
+        if self.validation is None or not len(self.validation):
+            return None
+        return float(self.validation["ard"].mean())
+
+
+def _table(path: Path, name: str) -> pd.DataFrame | None:
+    pq, csv = path / f"{name}.parquet", path / f"{name}.csv"
+    if pq.is_file():
+        df = pd.read_parquet(pq)
+    elif csv.is_file():
+        df = pd.read_csv(csv)
+    else:
+        return None
+    df["date"] = pd.to_datetime(df["date"])
+    return df
+
+
+def load_run(path: str | Path) -> Run:
+    """Read a run folder written by `corridor run`; CorridorError if it is not one."""
+    path = Path(path)
+    if not path.is_dir():
+        raise CorridorError(f"{path}: not a run folder (no such folder); expected a folder written by `corridor run`")
+    mf = path / "manifest.json"
+    if not mf.is_file():
+        raise CorridorError(f"{path}: not a run folder (no manifest.json); expected a folder written by `corridor run`")
+    try:
+        manifest = json.loads(mf.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CorridorError(f"{mf}: not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("scenario"), dict):
+        raise CorridorError(f"{mf}: not a corridor run manifest (no 'scenario' object)")
+    try:
+        places = _table(path, "places")
+        ports = _table(path, "ports")
+    except Exception as exc:  # unreadable or truncated tables
+        raise CorridorError(f"{path}: cannot read the run tables ({type(exc).__name__}: {exc})") from None
+    if places is None:
+        raise CorridorError(f"{path}: not a run folder (no places.parquet or places.csv)")
+    run = Run(path=path, label=path.name, manifest=manifest, places=places, ports=ports)
+    out = path / "out.csv"
+    if out.is_file():
+        df = pd.read_csv(out)
+        dates = pd.to_datetime(df["Date"])
+        for col in df.columns:
+            if col.endswith(" data"):
+                run.observed[col[: -len(" data")]] = pd.Series(df[col].to_numpy(), index=dates)
+    val = path / "validation.csv"
+    if val.is_file():
+        run.validation = pd.read_csv(val, parse_dates=["date"])
+    _attach_scenario(run)
+    return run
+
+
+def _attach_scenario(run: Run) -> None:
+    source = run.manifest["scenario"].get("source")
+    if not source or not Path(source).exists():
+        run.scenario_note = f"the scenario folder {source!r} named in manifest.json is not there"
+        return
+    from .scenario_io import load_scenario
+
+    try:
+        sc = load_scenario(source)
+    except Exception as exc:  # the scenario may have changed or broken since the run
+        run.scenario_note = f"the scenario at {source} no longer loads: {exc}"
+        return
+    run.scenario = sc
+    want = run.manifest["scenario"].get("hash")
+    if want and sc.content_hash() != want:
+        run.scenario_note = f"the scenario at {source} has changed since this run (hash differs); drawn as it is now"
+
+
+# ---------------------------------------------------------------- figures
+
+
+def _figure(w: float, h: float):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(w, h), dpi=100, layout="constrained")
+    return fig
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _date_axis(ax) -> None:
+    import matplotlib.dates as mdates
+
+    loc = mdates.AutoDateLocator(maxticks=5)
+    ax.xaxis.set_major_locator(loc)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+
+
+def fig_places(runs: list[Run]) -> tuple[Any | None, str]:
+    """Small multiples: population per place over time, observed camp counts overlaid."""
+    wides = [r.wide() for r in runs]
+    observed: dict[str, pd.Series] = {}
+    for r in runs:
+        for k, v in r.observed.items():
+            observed.setdefault(k, v)
+    common = [p for p in wides[0].columns if all(p in w.columns for w in wides[1:])]
+    peak = pd.concat([w[common].max() for w in wides], axis=1).max(axis=1)
+    # camps with observations first, then the busiest places
+    order = sorted(common, key=lambda p: (p not in observed, -float(peak[p])))
+    shown = order[:MAX_PLACES]
+    note = ""
+    if len(common) > len(shown):
+        note = f"{len(shown)} of {len(common)} places shown (observed camps first, then by peak population)."
+    if len(runs) > 1:
+        only = sorted(set().union(*(set(w.columns) for w in wides)) - set(common))
+        if only:
+            note += f" Not in both runs (not drawn): {', '.join(only)}."
+    if not shown:
+        return None, (note + " No place is in both runs: nothing to draw.").strip()
+    ncol = min(4, len(shown))
+    nrow = math.ceil(len(shown) / ncol) or 1
+    fig = _figure(3.2 * ncol, 2.3 * nrow)
+    axes = np.atleast_1d(fig.subplots(nrow, ncol, squeeze=False).ravel())
+    for ax, place in zip(axes, shown, strict=False):
+        for i, (r, w) in enumerate(zip(runs, wides, strict=True)):
+            ax.plot(w.index, w[place], color=RUN_COLOURS[i % 2], lw=1.4, label=f"{r.label} (simulated)")
+        if place in observed:
+            ax.plot(observed[place].index, observed[place], "k--", lw=1.1, label="observed")
+        ax.set_title(place, fontsize=9)
+        ax.tick_params(labelsize=7)
+        _date_axis(ax)
+    for ax in axes[len(shown) :]:
+        ax.set_visible(False)
+    handles, labels = [], []
+    for ax in axes[: len(shown)]:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    if labels:
+        fig.legend(handles, labels, loc="outside upper center", ncol=len(labels), fontsize=8)
+    return fig, note.strip()
+
+
+def _basemap(ax, x0: float, x1: float, y0: float, y1: float) -> bool:
+    from matplotlib.collections import PolyCollection
+
+    try:
+        fc = json.loads(BASEMAP.read_text())
+    except OSError:
+        return False
+    polys = []
+    for feat in fc["features"]:
+        g = feat["geometry"]
+        rings = [g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"]
+        for poly in rings:
+            outer = np.asarray(poly[0])
+            if outer[:, 0].max() < x0 or outer[:, 0].min() > x1 or outer[:, 1].max() < y0 or outer[:, 1].min() > y1:
+                continue
+            polys.append(outer)
+    ax.add_collection(PolyCollection(polys, facecolor="#f2efe6", edgecolor="#9a9a9a", linewidth=0.6, zorder=0))
+    ax.set_facecolor("#dcebf5")
+    return True
+
+
+def _has_coordinates(sc) -> bool:
+    return sum(1 for p in sc.places if (p.lat, p.lon) != (0.0, 0.0)) >= 2
+
+
+def fig_map(run: Run, days: list[int] | None = None, *, title: str = "") -> Any:
+    """Places and links on country outlines; marker area ~ population on each of `days` (last by default)."""
+    sc = run.scenario
+    wide = run.wide()
+    days = days or [len(wide) - 1]
+    places = {p.name: p for p in sc.places}
+    lon = np.array([p.lon for p in sc.places])
+    lat = np.array([p.lat for p in sc.places])
+    pad_x = max(1.0, 0.12 * (lon.max() - lon.min()))
+    pad_y = max(1.0, 0.12 * (lat.max() - lat.min()))
+    x0, x1, y0, y1 = lon.min() - pad_x, lon.max() + pad_x, lat.min() - pad_y, lat.max() + pad_y
+    aspect = 1.0 / max(0.2, math.cos(math.radians((y0 + y1) / 2)))
+    n = len(days)
+    ncol = min(n, 2)
+    nrow = math.ceil(n / ncol)
+    w = 9.0 if n == 1 else 5.5 * ncol
+    h = w / ncol * (y1 - y0) * aspect / (x1 - x0) * nrow + 0.6
+    fig = _figure(w, min(max(h, 3.0), 14.0))
+    axes = fig.subplots(nrow, ncol, squeeze=False).ravel()
+    vmax = float(np.nanmax(wide.to_numpy())) if wide.size else 1.0
+    for ax, day in zip(axes, days, strict=False):
+        _basemap(ax, x0, x1, y0, y1)
+        for link in sc.links:
+            a, b = places[link.a], places[link.b]
+            ax.plot([a.lon, b.lon], [a.lat, b.lat], color="#555555", lw=0.7, alpha=0.7, zorder=1)
+        row = wide.iloc[day]
+        names = [p.name for p in sc.places]
+        pop = np.array([float(row.get(n, 0.0)) for n in names])
+        sizes = 8 + 900 * np.sqrt(pop / max(vmax, 1.0))
+        colours = [KIND_COLOURS.get(p.kind, "#333333") for p in sc.places]
+        ax.scatter(lon, lat, s=sizes, c=colours, alpha=0.75, edgecolors="white", linewidths=0.6, zorder=2)
+        if n == 1:
+            top = set(np.argsort(-pop)[:12])
+            for j, p in enumerate(sc.places):
+                if j in top or p.kind in ("camp", "port_of_entry"):
+                    ax.annotate(p.name, (p.lon, p.lat), fontsize=7, xytext=(4, 4), textcoords="offset points")
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
+        ax.set_aspect(aspect)
+        ax.set_title(f"{wide.index[day].date()} (day {day})", fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    from matplotlib.lines import Line2D
+
+    kinds = sorted({p.kind for p in sc.places})
+    handles = [Line2D([], [], marker="o", ls="", color=KIND_COLOURS.get(k, "#333333"), label=k) for k in kinds]
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(kinds), fontsize=8)
+    return fig
+
+
+def fig_port(runs: list[Run], port: str) -> Any:
+    fig = _figure(12, 3.2)
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    for i, r in enumerate(runs):
+        d = r.ports[r.ports["port"].astype(str) == port]
+        c = RUN_COLOURS[i % 2]
+        lab = r.label if len(runs) > 1 else None
+        ax1.plot(d["date"], d["waitlist"], color=c, label=lab)
+        ax2.step(d["date"], d["processed"], where="mid", color=c, label=f"{r.label} processed" if lab else "processed")
+        ax2.step(
+            d["date"],
+            d["signups"],
+            where="mid",
+            color=c,
+            ls=":",
+            alpha=0.8,
+            label=f"{r.label} signups" if lab else "signups",
+        )
+        ax3.plot(d["date"], d["wait_median_days"], color=c, label=f"{r.label} median" if lab else "median")
+        ax3.fill_between(
+            d["date"],
+            d["wait_median_days"],
+            d["wait_p90_days"],
+            color=c,
+            alpha=0.2,
+            label=f"{r.label} median to 90th pct" if lab else "median to 90th percentile",
+        )
+    ax1.set_title("waiting list (names at end of day)", fontsize=9)
+    ax2.set_title("claims processed and names added per day", fontsize=9)
+    ax3.set_title("wait (days) of those processed each day", fontsize=9)
+    for ax in (ax1, ax2, ax3):
+        _date_axis(ax)
+        ax.tick_params(labelsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+    fig.suptitle(port, fontsize=10)
+    return fig
+
+
+def fig_ard(runs: list[Run]) -> Any:
+    fig = _figure(9, 3.0)
+    ax = fig.subplots()
+    for i, r in enumerate(runs):
+        if r.validation is not None:
+            ax.plot(r.validation["date"], r.validation["ard"], color=RUN_COLOURS[i % 2], label=r.label)
+    ax.set_ylabel("ARD")
+    ax.set_title("averaged relative difference, simulated vs observed camp counts, per day", fontsize=9)
+    _date_axis(ax)
+    ax.legend(fontsize=8)
+    return fig
+
+
+# ---------------------------------------------------------------- summary numbers
+
+
+def port_summary(run: Run, port: str) -> dict[str, Any]:
+    d = run.ports[run.ports["port"].astype(str) == port]
+    ok = d["processed"].to_numpy() > 0
+    med = d["wait_median_days"].to_numpy()[ok]
+    weights = d["processed"].to_numpy()[ok]
+    median = None
+    if len(med):
+        order = np.argsort(med)
+        cum = np.cumsum(weights[order])
+        median = float(med[order][np.searchsorted(cum, cum[-1] / 2)])
+    return {
+        "processed": int(d["processed"].sum()),
+        "longest": int(d["waitlist"].max()) if len(d) else 0,
+        "end": int(d["waitlist"].iloc[-1]) if len(d) else 0,
+        "median_wait": median,
+    }
+
+
+def _ports(run: Run) -> list[str]:
+    if run.ports is None:
+        return []
+    col = run.ports["port"]
+    return [str(p) for p in (col.cat.categories if hasattr(col, "cat") else pd.unique(col))]
+
+
+# ---------------------------------------------------------------- HTML
+
+CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;max-width:1200px;margin:2em auto;
+padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.8em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
+th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}
+td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}
+img{max-width:100%;height:auto;border:1px solid #eee}.note{color:#666;font-style:italic}
+nav a{margin-right:1em}
+"""
+
+
+def _esc(value: Any) -> str:
+    """HTML-escape; also break '://' so that no text in the page reads as a web address."""
+    return html.escape(str(value)).replace("://", "&#58;//")
+
+
+def _num(x: Any, fmt: str = ",.0f") -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return format(x, fmt)
+
+
+def _html_table(header: list[str], rows: list[list[Any]], numeric_from: int = 1) -> str:
+    out = ["<table><tr>" + "".join(f"<th>{_esc(h)}</th>" for h in header) + "</tr>"]
+    for row in rows:
+        cells = [
+            f'<td class="n">{_esc(c)}</td>' if i >= numeric_from else f"<td>{_esc(c)}</td>" for i, c in enumerate(row)
+        ]
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def _last_day_table(runs: list[Run], top: int = 15) -> str:
+    """The busiest places on the last day, simulated (per run) and observed."""
+    lasts = [r.wide().iloc[-1] for r in runs]
+    obs = {k: v.iloc[-1] for r in runs for k, v in reversed(list(r.observed.items())) if len(v)}
+    names = sorted(set().union(*(set(x.index) for x in lasts)), key=lambda p: -max(float(x.get(p, 0)) for x in lasts))
+    rows = [[p, *(_num(x.get(p)) for x in lasts), _num(obs.get(p))] for p in names[:top]]
+    header = ["place", *(f"{r.label}: people on the last day" for r in runs), "observed (last day)"]
+    caption = f"<p>The {min(top, len(names))} places with most people on the last day.</p>"
+    return caption + _html_table(header, rows)
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            flat.update(_flatten(v, key + "."))
+        else:
+            flat[key] = v
+    return flat
+
+
+def _labels(paths: list[Path]) -> list[str]:
+    names = [p.name or str(p) for p in paths]
+    if len(set(names)) < len(names):
+        names = [str(p) for p in paths]
+    return names
+
+
+class _Page:
+    def __init__(self, fig_dir: Path) -> None:
+        self.parts: list[str] = []
+        self.fig_dir = fig_dir
+        self.figures: list[Path] = []
+
+    def add(self, text: str) -> None:
+        self.parts.append(text)
+
+    def figure(self, fig: Any, name: str, alt: str) -> None:
+        data = _png(fig)
+        self.fig_dir.mkdir(parents=True, exist_ok=True)
+        path = self.fig_dir / f"{name}.png"
+        path.write_bytes(data)
+        self.figures.append(path)
+        b64 = base64.b64encode(data).decode("ascii")
+        self.add(f'<p><img alt="{_esc(alt)}" src="data:image/png;base64,{b64}"></p>')
+
+
+def build_report(run_dirs: list[str | Path], out: str | Path | None = None) -> Path:
+    """Write the HTML report for one run folder (or two, compared); returns the HTML file's path.
+
+    One run: RUN/report.html and RUN/figures/*.png. Two: by default RUN_A/compare-<B>.html and
+    RUN_A/figures/compare-<B>/*.png. `out` names the HTML file instead (figures beside it).
+    """
+    if not 1 <= len(run_dirs) <= 2:
+        raise CorridorError(f"report takes one or two run folders (got {len(run_dirs)})")
+    paths = [Path(p) for p in run_dirs]
+    runs = [load_run(p) for p in paths]
+    for r, label in zip(runs, _labels(paths), strict=True):
+        r.label = label
+    if out is not None:
+        html_path = Path(out)
+        fig_dir = html_path.parent / "figures" / html_path.stem
+    elif len(runs) == 1:
+        html_path, fig_dir = paths[0] / "report.html", paths[0] / "figures"
+    else:
+        tag = f"compare-{paths[1].name or 'B'}"
+        html_path, fig_dir = paths[0] / f"{tag}.html", paths[0] / "figures" / tag
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+
+    page = _Page(fig_dir)
+    title = (
+        f"corridor report: {runs[0].name} ({runs[0].label})"
+        if len(runs) == 1
+        else f"corridor report: {runs[0].label} vs {runs[1].label}"
+    )
+    page.add(f"<h1>{_esc(title)}</h1>")
+    page.add(
+        f'<p class="note">Written {_esc(dt.datetime.now().strftime("%Y-%m-%d %H:%M"))} from '
+        + ", ".join(f"<code>{_esc(r.path.resolve())}</code>" for r in runs)
+        + ".</p>"
+    )
+    ports = [p for p in _ports(runs[0]) if all(p in _ports(r) for r in runs[1:])]
+    has_val = any(r.validation is not None for r in runs)
+    nav = ["summary", "places", "map"] + (["ports"] if ports else []) + (["validation"] if has_val else [])
+    nav += ["manifest", "parameters"]
+    page.add("<nav>" + "".join(f'<a href="#{s}">{s}</a>' for s in nav) + "</nav>")
+
+    # summary
+    page.add('<h2 id="summary">Summary</h2>')
+    header = ["run", "scenario", "seed", "days", "people", "agent-days", "ARD mean"]
+    rows = []
+    for r in runs:
+        m = r.manifest
+        rows.append(
+            [
+                r.label,
+                r.name,
+                m.get("seed", ""),
+                _num(m["scenario"].get("days")),
+                _num(m.get("agents")),
+                _num(m.get("agent_days")),
+                _num(r.ard_mean, ".4f"),
+            ]
+        )
+    page.add(_html_table(header, rows, numeric_from=2))
+    if ports:
+        rows = []
+        for port in ports:
+            for r in runs:
+                s = port_summary(r, port)
+                rows.append(
+                    [
+                        port,
+                        r.label,
+                        _num(s["processed"]),
+                        _num(s["longest"]),
+                        _num(s["end"]),
+                        _num(s["median_wait"], ".0f"),
+                    ]
+                )
+        page.add(
+            _html_table(
+                ["port", "run", "claims processed", "longest list", "list at end", "median wait (days)"],
+                rows,
+                numeric_from=2,
+            )
+        )
+        page.add(
+            '<p class="note">Median wait: the median over processed claims of each day\'s median wait '
+            "(ports.csv keeps per-day medians, not every wait).</p>"
+        )
+
+    # places
+    page.add('<h2 id="places">People per place over time</h2>')
+    page.add(
+        "<p>Simulated people at each place at the end of each day"
+        + (", per run" if len(runs) > 1 else "")
+        + "; dashed black: observed counts from <code>out.csv</code> where the scenario has them.</p>"
+    )
+    fig, note = fig_places(runs)
+    if fig is not None:
+        page.figure(fig, "places", "people per place over time")
+    if note:
+        page.add(f'<p class="note">{_esc(note)}</p>')
+    page.add(_last_day_table(runs))
+
+    # map
+    page.add('<h2 id="map">Map of places and routes</h2>')
+    drawn = False
+    for i, r in enumerate(runs):
+        if r.scenario is None:
+            page.add(f'<p class="note">{_esc(r.label)}: no map: {_esc(r.scenario_note)}.</p>')
+            continue
+        if not _has_coordinates(r.scenario):
+            page.add(f'<p class="note">{_esc(r.label)}: no map: the scenario\'s places have no coordinates.</p>')
+            continue
+        if r.scenario_note:
+            page.add(f'<p class="note">{_esc(r.label)}: {_esc(r.scenario_note)}.</p>')
+        suffix = "" if len(runs) == 1 else f"-{i + 1}"
+        page.figure(fig_map(r, title=r.label if len(runs) > 1 else ""), f"map{suffix}", f"map {r.label}")
+        if len(runs) == 1:
+            n = len(r.wide())
+            days = sorted({round(q * (n - 1)) for q in (0.0, 1 / 3, 2 / 3, 1.0)})
+            page.add("<p>The same map on a few dates: how people spread along the routes.</p>")
+            page.figure(fig_map(r, days), "map-dates", "map on a few dates")
+        drawn = True
+    if drawn:
+        page.add(
+            "<p>Marker area grows with the people at the place (on the last day unless dated), colour is the "
+            "place's kind, lines are the scenario's links. Country outlines: Natural Earth 1:110m (public domain).</p>"
+        )
+
+    # ports
+    if ports:
+        page.add('<h2 id="ports">Ports of entry</h2>')
+        for k, port in enumerate(ports):
+            page.add(f"<h3>{_esc(port)}</h3>")
+            page.figure(fig_port(runs, port), f"port-{k + 1}", f"port {port}")
+
+    # validation
+    if has_val:
+        page.add('<h2 id="validation">Validation: ARD per day</h2>')
+        page.figure(fig_ard(runs), "ard", "ARD per day")
+
+    # manifest
+    page.add('<h2 id="manifest">Manifest</h2>')
+    flats = [_flatten(r.manifest) for r in runs]
+    keys = list(dict.fromkeys(k for f in flats for k in f))
+    page.add(_html_table(["key", *(r.label for r in runs)], [[k, *(f.get(k, "") for f in flats)] for k in keys], 99))
+
+    # parameters
+    page.add('<h2 id="parameters">Scenario parameters</h2>')
+    if all(r.scenario is None for r in runs):
+        page.add('<p class="note">The scenario could not be re-loaded, so its parameters are not shown.</p>')
+    for group in ("spawn", "move"):
+        dumps = [_flatten(getattr(r.scenario, group).model_dump()) if r.scenario is not None else {} for r in runs]
+        keys = list(dict.fromkeys(k for d in dumps for k in d))
+        if keys:
+            page.add(f"<h3>{group}</h3>")
+            page.add(
+                _html_table(
+                    ["parameter", *(r.label for r in runs)], [[k, *(d.get(k, "") for d in dumps)] for k in keys], 99
+                )
+            )
+
+    doc = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_esc(title)}</title><style>{CSS}</style></head><body>\n"
+        + "\n".join(page.parts)
+        + "\n</body></html>\n"
+    )
+    html_path.write_text(doc, encoding="utf-8")
+    return html_path
