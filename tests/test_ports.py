@@ -160,3 +160,14 @@ def test_people_already_on_the_list_are_served_first():
     assert res.record.waitlist[:, 0].tolist() == [120 + (t + 1) * 60 for t in range(5)]
     day, _, waited = res.record.wait_table()
     assert (waited[day < 3] == day[day < 3]).all(), "the first 120 numbers are the people there on day 0"
+
+
+def test_run_folder_keeps_every_wait(tmp_path):
+    import pandas as pd
+
+    res = Simulation(border(100, 40, days=6)).run(seed=1)
+    out = res.save(tmp_path / "run")
+    waits = pd.read_parquet(out / "waits.parquet")
+    ports = pd.read_parquet(out / "ports.parquet")
+    assert len(waits) == ports["processed"].sum() == 240
+    assert waits.groupby("day")["days_waited"].median().tolist() == ports["wait_median_days"].tolist()

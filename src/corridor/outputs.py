@@ -106,6 +106,7 @@ def write_run(res: RunResult, out_dir: Path, extra: dict[str, Any] | None = None
             ports = res.port_table()
             write_parquet(ports, tmp / "ports.parquet")
             ports.to_csv(tmp / "ports.csv", index=False, date_format="%Y-%m-%d", float_format="%.6g")
+            write_parquet(res.wait_table(), tmp / "waits.parquet")
         val = res.validation()
         if val.camps:
             pd.DataFrame(

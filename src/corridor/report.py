@@ -43,6 +43,7 @@ class Run:
     manifest: dict[str, Any]
     places: pd.DataFrame
     ports: pd.DataFrame | None = None
+    waits: pd.DataFrame | None = None  # one row per person processed: day, date, port, days_waited
     observed: dict[str, pd.Series] = field(default_factory=dict)
     validation: pd.DataFrame | None = None
     scenario: Any = None
@@ -97,6 +98,8 @@ def load_run(path: str | Path) -> Run:
     if places is None:
         raise CorridorError(f"{path}: not a run folder (no places.parquet or places.csv)")
     run = Run(path=path, label=path.name, manifest=manifest, places=places, ports=ports)
+    if (path / "waits.parquet").is_file():
+        run.waits = pd.read_parquet(path / "waits.parquet")
     out = path / "out.csv"
     if out.is_file():
         df = pd.read_csv(out)
@@ -278,8 +281,8 @@ def fig_map(run: Run, days: list[int] | None = None, *, title: str = "") -> Any:
 
 
 def fig_port(runs: list[Run], port: str) -> Any:
-    fig = _figure(12, 3.2)
-    ax1, ax2, ax3 = fig.subplots(1, 3)
+    fig = _figure(16, 3.2)
+    ax1, ax2, ax3, ax4 = fig.subplots(1, 4)
     for i, r in enumerate(runs):
         d = r.ports[r.ports["port"].astype(str) == port]
         c = RUN_COLOURS[i % 2]
@@ -304,6 +307,15 @@ def fig_port(runs: list[Run], port: str) -> Any:
             alpha=0.2,
             label=f"{r.label} median to 90th pct" if lab else "median to 90th percentile",
         )
+        if r.waits is not None:
+            w = r.waits.loc[r.waits["port"].astype(str) == port, "days_waited"].to_numpy()
+            if len(w):
+                ax4.hist(w, bins=np.arange(0, w.max() + 2) - 0.5, color=c, alpha=0.6 if lab else 0.9, label=lab)
+    ax4.set_title("distribution of waits (days), everyone processed", fontsize=9)
+    ax4.set_xlabel("days on the list", fontsize=8)
+    ax4.tick_params(labelsize=7)
+    if ax4.get_legend_handles_labels()[0]:
+        ax4.legend(fontsize=7)
     ax1.set_title("waiting list (names at end of day)", fontsize=9)
     ax2.set_title("claims processed and names added per day", fontsize=9)
     ax3.set_title("wait (days) of those processed each day", fontsize=9)
@@ -338,6 +350,14 @@ def port_summary(run: Run, port: str) -> dict[str, Any]:
     med = d["wait_median_days"].to_numpy()[ok]
     weights = d["processed"].to_numpy()[ok]
     median = None
+    if run.waits is not None:  # exact: every person's wait
+        w = run.waits.loc[run.waits["port"].astype(str) == port, "days_waited"].to_numpy()
+        return {
+            "processed": int(d["processed"].sum()),
+            "longest": int(d["waitlist"].max()) if len(d) else 0,
+            "end": int(d["waitlist"].iloc[-1]) if len(d) else 0,
+            "median_wait": float(np.median(w)) if len(w) else None,
+        }
     if len(med):
         order = np.argsort(med)
         cum = np.cumsum(weights[order])

@@ -99,6 +99,19 @@ class RunResult:
             }
         )
 
+    def wait_table(self) -> pd.DataFrame:
+        """One row per person processed at a port: the day, the port and the days they waited."""
+        day, port, waited = self.record.wait_table()
+        start = np.datetime64(self.scenario.start_date, "D")
+        return pd.DataFrame(
+            {
+                "day": day.astype(np.int32),
+                "date": start + day.astype("timedelta64[D]"),
+                "port": pd.Categorical.from_codes(port, categories=self.ports) if self.ports else port,
+                "days_waited": waited.astype(np.int32),
+            }
+        )
+
     def validation(self) -> Validation:
         camps = [c for c in self.scenario.camp_names() if c in self.observed]
         idx = {n: i for i, n in enumerate(self.places)}
