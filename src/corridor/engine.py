@@ -165,8 +165,7 @@ class Engine:
         self.camp_off = np.zeros(P, bool)
         self.routes: Routes | None = None
         self.timings: dict[str, float] = {name: 0.0 for name, _ in PLAN}
-        n_chunks_max = 1
-        self._counters = self._make_counters(n_chunks_max)
+        self._counters = self._make_counters(1)
         self.phases: list[tuple[str, Callable[[int], None]]] = [(n, getattr(self, f"phase_{n}")) for n, _ in PLAN]
 
     # --- phases -------------------------------------------------------------------------
@@ -186,10 +185,10 @@ class Engine:
             due = int(self.new_per_day[day]) + self.pending
         else:
             due = 0
-        weights = self._spawn_weights(day)
         if self.sc.spawn.mode == "conflict":
-            counts += self._conflict_spawns(weights)
+            counts += self._conflict_spawns()
         elif due > 0:
+            weights = self._spawn_weights(day)
             tw = weights.sum()
             if tw > 0:
                 counts += self.spawn_rng.multinomial(due, weights / tw)
@@ -359,7 +358,7 @@ class Engine:
     def _spawn_weights(self, day: int) -> np.ndarray:
         return self.resident * self.intensity * self._decay(day)
 
-    def _conflict_spawns(self, weights: np.ndarray) -> np.ndarray:
+    def _conflict_spawns(self) -> np.ndarray:
         sp = self.sc.spawn
         active = self.intensity > 0
         if sp.rate_mode == "constant":

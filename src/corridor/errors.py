@@ -50,3 +50,9 @@ def split_at(label: str | None) -> tuple[str | None, int | None]:
         return file, int(row)
     except ValueError:
         return label, None
+
+
+def error_at(label: str | None, problem: str, **details: object) -> ScenarioError:
+    """A ScenarioError located by an item's 'file:row' provenance label."""
+    file, row = split_at(label)
+    return ScenarioError(problem, file=file, row=row, **details)  # type: ignore[arg-type]

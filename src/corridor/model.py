@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ScenarioError, split_at
+from .errors import ScenarioError, error_at
 
 PlaceKind = Literal["conflict_zone", "town", "camp", "idp_camp", "forwarding_hub", "marker", "shelter", "port_of_entry"]
 PLACE_KINDS: tuple[str, ...] = PlaceKind.__args__  # type: ignore[attr-defined]
@@ -244,11 +244,9 @@ class Scenario(Strict):
         names: dict[str, Place] = {}
         for p in self.places:
             if p.name in names:
-                f, r = split_at(p.at)
-                raise ScenarioError(
+                raise error_at(
+                    p.at,
                     "duplicate place name",
-                    file=f,
-                    row=r,
                     field="name",
                     value=p.name,
                     expected=f"each name once (first at {names[p.name].at or 'an earlier row'})",
@@ -258,11 +256,9 @@ class Scenario(Strict):
 
         def known(name: str, label: str | None, field: str) -> None:
             if name not in names:
-                f, r = split_at(label)
-                raise ScenarioError(
+                raise error_at(
+                    label,
                     "unknown place",
-                    file=f,
-                    row=r,
                     field=field,
                     value=name,
                     expected="a name from the places table" + _suggest(name, names),
@@ -272,19 +268,14 @@ class Scenario(Strict):
             known(lk.a, lk.at, "name1" if self.format == "flee" else "a")
             known(lk.b, lk.at, "name2" if self.format == "flee" else "b")
             if lk.a == lk.b:
-                f, r = split_at(lk.at)
-                raise ScenarioError(
-                    "a link joins a place to itself", file=f, row=r, value=lk.a, expected="two different places"
-                )
+                raise error_at(lk.at, "a link joins a place to itself", value=lk.a, expected="two different places")
         for c in self.closures:
             if c.kind == "country":
                 for fld, v in (("name1", c.a), ("name2", c.b)):
                     if v not in countries:
-                        f, r = split_at(c.at)
-                        raise ScenarioError(
+                        raise error_at(
+                            c.at,
                             "unknown country",
-                            file=f,
-                            row=r,
                             field=fld,
                             value=v,
                             expected="one of " + ", ".join(sorted(countries)),
@@ -294,11 +285,9 @@ class Scenario(Strict):
                 if c.kind in ("link", "remove_forced_redirection"):
                     known(c.b, c.at, "name2")
                 if c.kind in ("camp", "idp_camp") and names[c.a].kind not in ("camp", "idp_camp"):
-                    f, r = split_at(c.at)
-                    raise ScenarioError(
+                    raise error_at(
+                        c.at,
                         "camp closure of a place that is not a camp",
-                        file=f,
-                        row=r,
                         field="name1",
                         value=c.a,
                         expected="a camp",
@@ -309,11 +298,9 @@ class Scenario(Strict):
         for port in self.ports:
             known(port.place, port.at, "port")
             if names[port.place].kind != "port_of_entry":
-                f, r = split_at(port.at)
-                raise ScenarioError(
+                raise error_at(
+                    port.at,
                     "a port must be a place of kind port_of_entry",
-                    file=f,
-                    row=r,
                     field="port",
                     value=port.place,
                     expected="a port_of_entry place",
@@ -321,11 +308,9 @@ class Scenario(Strict):
             for sp in [port.place, *port.signup_places]:
                 known(sp, port.at, "signup_places")
                 if sp in signs:
-                    f, r = split_at(port.at)
-                    raise ScenarioError(
+                    raise error_at(
+                        port.at,
                         "a place signs up to two ports",
-                        file=f,
-                        row=r,
                         field="signup_places",
                         value=sp,
                         expected=f"each place on one port's list (already {signs[sp]})",
@@ -334,11 +319,9 @@ class Scenario(Strict):
         # Observed series may name places outside the network (Flee sums them all for spawning).
         for corr in self.corrections:
             if corr.place not in self.observed:
-                f, r = split_at(corr.at)
-                raise ScenarioError(
+                raise error_at(
+                    corr.at,
                     "correction for a place with no observed series",
-                    file=f,
-                    row=r,
                     field="place",
                     value=corr.place,
                     expected="one of " + ", ".join(sorted(self.observed)),
