@@ -105,21 +105,26 @@ def run(
 def _summary(res: Any, target: Path) -> None:
     last = res.days - 1
     t = Table(title=f"{res.scenario.name}: day {last} ({res.dates[-1]}), seed {res.seed}", title_justify="left")
-    t.add_column("place")
-    t.add_column("kind")
-    t.add_column("people", justify="right")
-    t.add_column("observed", justify="right")
-    kinds = {p.name: p.kind for p in res.scenario.places}
-    pops = res.record.population[last]
-    order = sorted(range(len(res.places)), key=lambda j: -pops[j])[:12]
+    for col in ("place", "kind", "people", "arrived (all days)", "peak crowding", "observed"):
+        t.add_column(col, justify="left" if col in ("place", "kind") else "right")
+    places = {p.name: p for p in res.scenario.places}
+    rec = res.record
+    pops = rec.population[last]
+    arrived = rec.arrivals.sum(axis=0)
+    order = sorted(range(len(res.places)), key=lambda j: (-pops[j], -arrived[j]))[:12]
     for j in order:
         name = res.places[j]
+        place = places[name]
         obs = res.observed.get(name)
+        cap = (place.capacity or 0) / res.scenario.hasten
         t.add_row(
             name,
-            kinds[name],
+            place.kind,
             f"{pops[j]:,}",
-            f"{int(obs[last]):,}" if obs is not None and kinds[name] in ("camp", "idp_camp") else "",
+            f"{arrived[j]:,}",
+            # occupancy over capacity at its worst day
+            f"{rec.population[:, j].max() / cap:.0%} of {cap:,.0f}" if cap >= 1 else "",
+            f"{int(obs[last]):,}" if obs is not None and place.kind in ("camp", "idp_camp") else "",
         )
     out.print(t)
     if res.ports:
