@@ -480,7 +480,9 @@ def part_threads(args: argparse.Namespace, lines: list[str], scale_rows: list[di
         "",
         "The last columns repeat the 2-thread run with OMP_WAIT_POLICY=passive: with numba's default OpenMP "
         "layer, idle worker threads spin between the daily kernel calls and take CPU from the main thread's "
-        "per-day Python work, which costs most when the machine has other work on it.",
+        "per-day Python work, which costs most when the machine has other work on it. `import corridor` now "
+        "sets OMP_WAIT_POLICY=PASSIVE itself unless the environment sets it, so both 2-thread columns wait "
+        "passively; the last one sets it explicitly, as a check.",
         "",
         "| run | 1 thread s | 2 threads s | speed-up | identical | 2 threads, passive s | identical |",
         "|---|---:|---:|---:|---|---:|---|",
