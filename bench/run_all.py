@@ -108,15 +108,15 @@ def machine() -> dict:
                 phys_id = val
             elif key == "core id":
                 physical.add((phys_id, val))
-    except OSError:
-        pass
+    except OSError:  # not Linux: the machine line says "unknown"
+        cpu = cpu
     ram = None
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal:"):
                 ram = int(line.split()[1]) * 1024
-    except OSError:
-        pass
+    except OSError:  # not Linux: RAM unknown
+        ram = None
     return {
         "cpu": cpu,
         "logical_cpus": os.cpu_count(),

@@ -289,7 +289,7 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    pass
+    """The options every command shares (--version, --help); the commands do the work."""
 
 
 def main() -> None:
