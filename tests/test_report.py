@@ -167,3 +167,18 @@ def test_report_opens_in_a_headless_browser(example_run, tmp_path):
     for stderr in (shot_run.stderr, dom.stderr):
         bad = [line for line in stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
         assert not bad, bad
+
+
+def test_point_observations_are_kept_and_drawn(tmp_path):
+    import pandas as pd
+
+    import corridor
+
+    root = Path(__file__).resolve().parents[1]
+    res = corridor.load(root / "scenarios" / "tijuana-2018").run(seed=0)
+    out = res.save(tmp_path / "tj")
+    points = pd.read_csv(out / "points.csv")
+    assert len(points) == 31
+    assert points.loc[points["metric"] == "present", "simulated"].notna().all()
+    html = build_report([out]).read_text()
+    assert 'id="observations"' in html and (out / "figures" / "observations.png").is_file()

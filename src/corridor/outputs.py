@@ -89,6 +89,20 @@ def manifest(res: RunResult, extra: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _point_observations(res: RunResult) -> pd.DataFrame | None:
+    """The scenario folder's observations.csv (point observations), with what this run says of each."""
+    from .observations import compare, read_observations
+
+    if not res.scenario.source:
+        return None
+    path = Path(res.scenario.source) / "observations.csv"
+    if not path.is_file():
+        return None
+    rows = compare([res], read_observations(path))
+    cols = ["date", "place", "metric", "value", "low", "high", "simulated", "within_range"]
+    return pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
+
+
 def write_run(res: RunResult, out_dir: Path, extra: dict[str, Any] | None = None) -> Path:
     out_dir = Path(out_dir)
     parent = out_dir.resolve().parent
@@ -112,6 +126,9 @@ def write_run(res: RunResult, out_dir: Path, extra: dict[str, Any] | None = None
             pd.DataFrame(
                 {"day": np.arange(res.days), "date": [d.isoformat() for d in res.dates], "ard": val.ard_by_day}
             ).to_csv(tmp / "validation.csv", index=False, float_format="%.6g")
+        points = _point_observations(res)
+        if points is not None:
+            points.to_csv(tmp / "points.csv", index=False, float_format="%.6g")
         (tmp / "manifest.json").write_text(json.dumps(manifest(res, extra or {}), indent=2) + "\n")
         if out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))

@@ -44,6 +44,7 @@ class Run:
     places: pd.DataFrame
     ports: pd.DataFrame | None = None
     waits: pd.DataFrame | None = None  # one row per person processed: day, date, port, days_waited
+    points: pd.DataFrame | None = None  # point observations with the run's value (points.csv)
     observed: dict[str, pd.Series] = field(default_factory=dict)
     validation: pd.DataFrame | None = None
     scenario: Any = None
@@ -100,6 +101,8 @@ def load_run(path: str | Path) -> Run:
     run = Run(path=path, label=path.name, manifest=manifest, places=places, ports=ports)
     if (path / "waits.parquet").is_file():
         run.waits = pd.read_parquet(path / "waits.parquet")
+    if (path / "points.csv").is_file():
+        run.points = pd.read_csv(path / "points.csv", parse_dates=["date"])
     out = path / "out.csv"
     if out.is_file():
         df = pd.read_csv(out)
@@ -186,6 +189,24 @@ def fig_places(runs: list[Run]) -> tuple[Any | None, str]:
             ax.plot(w.index, w[place], color=RUN_COLOURS[i % 2], lw=1.4, label=f"{r.label} (simulated)")
         if place in observed:
             ax.plot(observed[place].index, observed[place], "k--", lw=1.1, label="observed")
+        pts = runs[0].points
+        sc = runs[0].scenario
+        # a city's reported count covers the places within it, not the one curve drawn here
+        is_city = sc is not None and any(p.within == place for p in sc.places)
+        if pts is not None and not is_city:
+            mine = pts[(pts["place"] == place) & (pts["metric"] == "present")]
+            if len(mine):
+                ax.errorbar(
+                    mine["date"],
+                    mine["value"],
+                    yerr=[mine["value"] - mine["low"], mine["high"] - mine["value"]],
+                    fmt="o",
+                    color="k",
+                    ms=3,
+                    capsize=2,
+                    lw=1,
+                    label="reported (range)",
+                )
         ax.set_title(place, fontsize=9)
         ax.tick_params(labelsize=7)
         _date_axis(ax)
@@ -200,6 +221,31 @@ def fig_places(runs: list[Run]) -> tuple[Any | None, str]:
     if labels:
         fig.legend(handles, labels, loc="outside upper center", ncol=len(labels), fontsize=8)
     return fig, note.strip()
+
+
+def fig_points(runs: list[Run]) -> Any | None:
+    """Every point observation: the reported range and best figure, and each run's value (log scale)."""
+    pts = runs[0].points
+    if pts is None or not len(pts):
+        return None
+    n = len(pts)
+    fig = _figure(10, 0.28 * n + 1.2)
+    ax = fig.subplots()
+    y = np.arange(n)[::-1]
+    ax.hlines(y, pts["low"].clip(lower=0.5), pts["high"].clip(lower=0.5), color="0.6", lw=4, label="reported range")
+    ax.plot(pts["value"].clip(lower=0.5), y, "k|", ms=10, label="reported best figure")
+    for i, r in enumerate(runs):
+        if r.points is None:
+            continue
+        sim = r.points["simulated"].to_numpy(dtype=float)
+        ok = np.isfinite(sim)
+        ax.plot(np.clip(sim[ok], 0.5, None), y[ok], "o", color=RUN_COLOURS[i % 2], ms=5, label=f"{r.label} (simulated)")
+    labels = [f"{d:%d %b} {p} {m}" for d, p, m in zip(pts["date"], pts["place"], pts["metric"], strict=True)]
+    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel("people (log scale); rows with no dot are metrics the scenario does not produce", fontsize=8)
+    ax.legend(fontsize=7, loc="lower right")
+    return fig
 
 
 def _basemap(ax, x0: float, x1: float, y0: float, y1: float) -> bool:
@@ -497,7 +543,13 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None) -> P
     )
     ports = [p for p in _ports(runs[0]) if all(p in _ports(r) for r in runs[1:])]
     has_val = any(r.validation is not None for r in runs)
-    nav = ["summary", "places", "map"] + (["ports"] if ports else []) + (["validation"] if has_val else [])
+    nav = (
+        ["summary", "places"]
+        + (["observations"] if runs[0].points is not None else [])
+        + ["map"]
+        + (["ports"] if ports else [])
+        + (["validation"] if has_val else [])
+    )
     nav += ["manifest", "parameters"]
     page.add("<nav>" + "".join(f'<a href="#{s}">{s}</a>' for s in nav) + "</nav>")
 
@@ -541,10 +593,11 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None) -> P
                 numeric_from=2,
             )
         )
-        page.add(
-            '<p class="note">Median wait: the median over processed claims of each day\'s median wait '
-            "(ports.csv keeps per-day medians, not every wait).</p>"
-        )
+        if any(r.waits is None for r in runs):
+            page.add(
+                '<p class="note">Median wait: the median over processed claims of each day\'s median wait '
+                "(this run folder has no waits.parquet with every wait).</p>"
+            )
 
     # places
     page.add('<h2 id="places">People per place over time</h2>')
@@ -559,6 +612,19 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None) -> P
     if note:
         page.add(f'<p class="note">{_esc(note)}</p>')
     page.add(_last_day_table(runs))
+
+    # point observations
+    if runs[0].points is not None:
+        pts = runs[0].points
+        scored = pts["within_range"].notna()
+        hits = int((pts.loc[scored, "within_range"].astype(str) == "True").sum())
+        page.add('<h2 id="observations">Reported figures</h2>')
+        page.add(
+            f"<p>The scenario's point observations (<code>observations.csv</code>, with their sources in the "
+            f"scenario folder): {hits} of {int(scored.sum())} that the run produces lie within "
+            "[0.8 &times; low, 1.2 &times; high].</p>"
+        )
+        page.figure(fig_points(runs), "observations", "reported figures against simulated values")
 
     # map
     page.add('<h2 id="map">Map of places and routes</h2>')
