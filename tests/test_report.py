@@ -182,3 +182,4 @@ def test_point_observations_are_kept_and_drawn(tmp_path):
     assert points.loc[points["metric"] == "present", "simulated"].notna().all()
     html = build_report([out]).read_text()
     assert 'id="observations"' in html and (out / "figures" / "observations.png").is_file()
+    assert 'id="occupancy"' in html and (out / "figures" / "occupancy.png").is_file()

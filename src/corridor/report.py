@@ -248,6 +248,49 @@ def fig_points(runs: list[Run]) -> Any | None:
     return fig
 
 
+def _capacities(runs: list[Run]) -> dict[str, float]:
+    """Capacity of each shelter or camp present in every run (from the first run's scenario)."""
+    sc = runs[0].scenario
+    if sc is None:
+        return {}
+    names = set.intersection(*(set(r.places["place"].astype(str).unique()) for r in runs))
+    caps = {
+        p.name: p.capacity / sc.hasten
+        for p in sc.places
+        if p.capacity and p.kind in ("shelter", "camp", "idp_camp") and p.name in names
+    }
+    return dict(list(caps.items())[:MAX_PLACES])
+
+
+def fig_occupancy(runs: list[Run]) -> Any | None:
+    """Shelters and camps with a capacity: people against capacity over time (first run's scenario)."""
+    sc = runs[0].scenario
+    if sc is None:
+        return None
+    caps = {
+        p.name: p.capacity / sc.hasten for p in sc.places if p.capacity and p.kind in ("shelter", "camp", "idp_camp")
+    }
+    wides = [r.wide() for r in runs]
+    shown = [n for n in caps if all(n in w.columns for w in wides)][:MAX_PLACES]
+    if not shown:
+        return None
+    ncol = min(4, len(shown))
+    nrow = math.ceil(len(shown) / ncol)
+    fig = _figure(3.2 * ncol, 2.3 * nrow)
+    axes = np.atleast_1d(fig.subplots(nrow, ncol, squeeze=False).ravel())
+    for ax, name in zip(axes, shown, strict=False):
+        for i, (r, w) in enumerate(zip(runs, wides, strict=True)):
+            ax.plot(w.index, w[name], color=RUN_COLOURS[i % 2], lw=1.4, label=r.label)
+        ax.axhline(caps[name], color="firebrick", ls="--", lw=1, label="capacity")
+        ax.set_title(f"{name} (capacity {caps[name]:,.0f})", fontsize=9)
+        ax.tick_params(labelsize=7)
+        _date_axis(ax)
+    for ax in axes[len(shown) :]:
+        ax.set_visible(False)
+    axes[0].legend(fontsize=7)
+    return fig
+
+
 def _basemap(ax, x0: float, x1: float, y0: float, y1: float) -> bool:
     from matplotlib.collections import PolyCollection
 
@@ -547,6 +590,7 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None) -> P
         ["summary", "places"]
         + (["observations"] if runs[0].points is not None else [])
         + ["map"]
+        + (["occupancy"] if _capacities(runs) else [])
         + (["ports"] if ports else [])
         + (["validation"] if has_val else [])
     )
@@ -651,6 +695,13 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None) -> P
             "<p>Marker area grows with the people at the place (on the last day unless dated), colour is the "
             "place's kind, lines are the scenario's links. Country outlines: Natural Earth 1:110m (public domain).</p>"
         )
+
+    # shelters and camps against their capacity
+    occ = fig_occupancy(runs)
+    if occ is not None:
+        page.add('<h2 id="occupancy">Occupancy against capacity</h2>')
+        page.add("<p>People in each shelter or camp that has a capacity, and the capacity (dashed).</p>")
+        page.figure(occ, "occupancy", "occupancy against capacity")
 
     # ports
     if ports:
