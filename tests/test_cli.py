@@ -157,3 +157,18 @@ def test_bundled_example_runs(tmp_path):
     r = corridor("run", EXAMPLE, "--out", tmp_path / "ex")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "ex" / "places.parquet").is_file()
+
+
+def test_run_with_several_seeds_writes_their_spread(tmp_path):
+    out = tmp_path / "ens"
+    r = corridor("run", EXAMPLE, "--runs", 3, "--seed", 4, "--out", out, "--quiet")
+    assert r.returncode == 0, r.stderr
+    ens = pd.read_parquet(out / "ensemble.parquet")
+    assert json.loads((out / "manifest.json").read_text())["ensemble_seeds"] == [4, 5, 6]
+    assert set(ens["variable"]) == {"population"}
+    assert (ens["p05"] <= ens["p50"]).all() and (ens["p50"] <= ens["p95"]).all()
+    assert (ens["p95"] > ens["p05"]).any(), "different seeds spread somewhere"
+    # the main tables are still seed 4's alone
+    single = tmp_path / "one"
+    corridor("run", EXAMPLE, "--seed", 4, "--out", single, "--quiet")
+    assert (out / "places.csv").read_bytes() == (single / "places.csv").read_bytes()

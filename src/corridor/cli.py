@@ -81,6 +81,12 @@ def run(
         Path | None, typer.Option("--out", "-o", help="Run folder to write (default runs/NAME-seedN).")
     ] = None,
     days: Days = None,
+    runs: Annotated[
+        int,
+        typer.Option(
+            "--runs", "-k", min=1, help="Also run seeds seed+1 .. seed+K-1 and write their spread (ensemble.parquet)."
+        ),
+    ] = 1,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
     """Run a scenario once and write a run folder: places.parquet/.csv (day x place), Flee's out.csv, manifest.json."""
@@ -93,8 +99,15 @@ def run(
             res = sim.run(seed=seed, days=days, progress=bar)
         finally:
             bar.close()
+        ensemble = None
+        if runs > 1:
+            bar = _LazyProgress(f"{runs - 1} more seeds", after=0.5, enabled=not quiet)
+            try:
+                ensemble = [res, *sim.ensemble(runs - 1, seed=seed + 1, days=days, progress=bar)]
+            finally:
+                bar.close()
         target = out_dir or Path("runs") / f"{sim.scenario.name}-seed{seed}"
-        res.save(target, command=" ".join(["corridor", *sys.argv[1:]]))
+        res.save(target, ensemble=ensemble, command=" ".join(["corridor", *sys.argv[1:]]))
     except CorridorError as exc:
         _fail(exc)
     if quiet:

@@ -89,8 +89,9 @@ def manifest(res: RunResult, extra: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _point_observations(res: RunResult) -> pd.DataFrame | None:
-    """The scenario folder's observations.csv (point observations), with what this run says of each."""
+def _point_observations(res: RunResult, runs: list[RunResult]) -> pd.DataFrame | None:
+    """The scenario folder's observations.csv (point observations), with what the runs say of each
+    (the mean over `runs`, and their lowest and highest)."""
     from .observations import compare, read_observations
 
     if not res.scenario.source:
@@ -98,12 +99,57 @@ def _point_observations(res: RunResult) -> pd.DataFrame | None:
     path = Path(res.scenario.source) / "observations.csv"
     if not path.is_file():
         return None
-    rows = compare([res], read_observations(path))
-    cols = ["date", "place", "metric", "value", "low", "high", "simulated", "within_range"]
+    rows = compare(runs, read_observations(path))
+    cols = [
+        "date",
+        "place",
+        "metric",
+        "value",
+        "low",
+        "high",
+        "simulated",
+        "simulated_low",
+        "simulated_high",
+        "within_range",
+    ]
     return pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
 
 
-def write_run(res: RunResult, out_dir: Path, extra: dict[str, Any] | None = None) -> Path:
+def ensemble_table(runs: list[RunResult]) -> pd.DataFrame:
+    """Across an ensemble of seeded runs: mean and 5/50/95th percentiles per day of each place's population
+    and each port's waiting list (variable 'population' or 'waitlist')."""
+    first = runs[0]
+    parts = []
+    for variable, names, stack in (
+        ("population", first.places, np.stack([r.record.population for r in runs])),
+        ("waitlist", first.ports, np.stack([r.record.waitlist for r in runs])),
+    ):
+        if not names:
+            continue
+        q = np.percentile(stack, [5, 50, 95], axis=0)
+        n = len(names)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "day": np.repeat(np.arange(first.days, dtype=np.int32), n),
+                    "date": np.repeat(np.array(first.dates, dtype="datetime64[D]"), n),
+                    "name": np.tile(np.array(names, dtype=object), first.days),
+                    "variable": variable,
+                    "mean": stack.mean(axis=0).reshape(-1),
+                    "p05": q[0].reshape(-1),
+                    "p50": q[1].reshape(-1),
+                    "p95": q[2].reshape(-1),
+                }
+            )
+        )
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs["runs"] = len(runs)
+    return out
+
+
+def write_run(
+    res: RunResult, out_dir: Path, extra: dict[str, Any] | None = None, ensemble: list[RunResult] | None = None
+) -> Path:
     out_dir = Path(out_dir)
     parent = out_dir.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
@@ -126,9 +172,12 @@ def write_run(res: RunResult, out_dir: Path, extra: dict[str, Any] | None = None
             pd.DataFrame(
                 {"day": np.arange(res.days), "date": [d.isoformat() for d in res.dates], "ard": val.ard_by_day}
             ).to_csv(tmp / "validation.csv", index=False, float_format="%.6g")
-        points = _point_observations(res)
+        points = _point_observations(res, ensemble or [res])
         if points is not None:
             points.to_csv(tmp / "points.csv", index=False, float_format="%.6g")
+        if ensemble and len(ensemble) > 1:
+            write_parquet(ensemble_table(ensemble), tmp / "ensemble.parquet")
+            extra = {**(extra or {}), "ensemble_seeds": [r.seed for r in ensemble]}
         (tmp / "manifest.json").write_text(json.dumps(manifest(res, extra or {}), indent=2) + "\n")
         if out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))

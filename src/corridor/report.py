@@ -45,6 +45,15 @@ class Run:
     ports: pd.DataFrame | None = None
     waits: pd.DataFrame | None = None  # one row per person processed: day, date, port, days_waited
     points: pd.DataFrame | None = None  # point observations with the run's value (points.csv)
+    ensemble: pd.DataFrame | None = None  # spread over seeds (ensemble.parquet): name, variable, p05, p95
+
+    def band(self, name: str, variable: str) -> pd.DataFrame | None:
+        if self.ensemble is None:
+            return None
+        e = self.ensemble
+        rows = e[(e["name"] == name) & (e["variable"] == variable)]
+        return rows if len(rows) else None
+
     observed: dict[str, pd.Series] = field(default_factory=dict)
     validation: pd.DataFrame | None = None
     scenario: Any = None
@@ -101,6 +110,8 @@ def load_run(path: str | Path) -> Run:
     run = Run(path=path, label=path.name, manifest=manifest, places=places, ports=ports)
     if (path / "waits.parquet").is_file():
         run.waits = pd.read_parquet(path / "waits.parquet")
+    if (path / "ensemble.parquet").is_file():
+        run.ensemble = pd.read_parquet(path / "ensemble.parquet")
     if (path / "points.csv").is_file():
         run.points = pd.read_csv(path / "points.csv", parse_dates=["date"])
     out = path / "out.csv"
@@ -187,6 +198,17 @@ def fig_places(runs: list[Run]) -> tuple[Any | None, str]:
     for ax, place in zip(axes, shown, strict=False):
         for i, (r, w) in enumerate(zip(runs, wides, strict=True)):
             ax.plot(w.index, w[place], color=RUN_COLOURS[i % 2], lw=1.4, label=f"{r.label} (simulated)")
+            b = r.band(place, "population")
+            if b is not None:
+                ax.fill_between(
+                    b["date"],
+                    b["p05"],
+                    b["p95"],
+                    color=RUN_COLOURS[i % 2],
+                    alpha=0.25,
+                    lw=0,
+                    label=f"{r.label}: 5-95% over seeds",
+                )
         if place in observed:
             ax.plot(observed[place].index, observed[place], "k--", lw=1.1, label="observed")
         pts = runs[0].points
@@ -377,6 +399,9 @@ def fig_port(runs: list[Run], port: str) -> Any:
         c = RUN_COLOURS[i % 2]
         lab = r.label if len(runs) > 1 else None
         ax1.plot(d["date"], d["waitlist"], color=c, label=lab)
+        b = r.band(port, "waitlist")
+        if b is not None:
+            ax1.fill_between(b["date"], b["p05"], b["p95"], color=c, alpha=0.25, lw=0, label="5-95% over seeds")
         ax2.step(d["date"], d["processed"], where="mid", color=c, label=f"{r.label} processed" if lab else "processed")
         ax2.step(
             d["date"],

@@ -132,8 +132,9 @@ class RunResult:
 
         write_parquet(self.table(), Path(path))
 
-    def save(self, out_dir: str | Path, **manifest_extra: Any) -> Path:
-        """Write the run folder (see outputs.write_run)."""
+    def save(self, out_dir: str | Path, ensemble: list[RunResult] | None = None, **manifest_extra: Any) -> Path:
+        """Write the run folder (see outputs.write_run); with `ensemble` (runs of other seeds, this one
+        included) also ensemble.parquet, the spread across them."""
         from .outputs import write_run
 
-        return write_run(self, Path(out_dir), manifest_extra)
+        return write_run(self, Path(out_dir), manifest_extra, ensemble)
