@@ -32,6 +32,14 @@ out = Console()
 
 ScenarioPath = Annotated[Path, typer.Argument(help="Scenario folder (corridor or Flee format).", show_default=False)]
 Seed = Annotated[int, typer.Option("--seed", "-s", help="Random seed; same seed, same results.")]
+Overrides = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a parameter, e.g. --set ports.san_ysidro.capacity_per_day=100 "
+        "(repeatable; names: `corridor params PATH`).",
+    ),
+]
 Days = Annotated[int | None, typer.Option("--days", "-d", help="Simulate only the first N days.", min=1)]
 
 
@@ -88,12 +96,12 @@ def run(
         ),
     ] = 1,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    set_: Overrides = None,
 ) -> None:
     """Run a scenario once and write a run folder: places.parquet/.csv (day x place), Flee's out.csv, manifest.json."""
-    from .api import load
 
     try:
-        sim = load(path)
+        sim = _load(path, set_)
         bar = _LazyProgress(f"{sim.scenario.name} seed {seed}", enabled=not quiet)
         try:
             res = sim.run(seed=seed, days=days, progress=bar)
@@ -107,7 +115,7 @@ def run(
             finally:
                 bar.close()
         target = out_dir or Path("runs") / f"{sim.scenario.name}-seed{seed}"
-        res.save(target, ensemble=ensemble, command=" ".join(["corridor", *sys.argv[1:]]))
+        res.save(target, ensemble=ensemble, command=" ".join(["corridor", *sys.argv[1:]]), overrides=set_ or [])
     except CorridorError as exc:
         _fail(exc)
     if quiet:
@@ -173,14 +181,14 @@ def validate(
     ] = None,
     days: Days = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+    set_: Overrides = None,
 ) -> None:
     """Compare simulated camp counts with the observed series: ARD per day and averaged, per-camp errors."""
-    from .api import load
     from .observations import compare, read_observations
 
     try:
         obs_rows = read_observations(observations) if observations else None
-        sim = load(path)
+        sim = _load(path, set_)
         bar = _LazyProgress(f"{sim.scenario.name}: {runs} runs", enabled=not as_json)
         try:
             report = sim.validate(runs=runs, seed=seed, days=days, progress=bar)
@@ -236,6 +244,31 @@ def _print_validation(r: dict[str, Any]) -> None:
         out.print(
             f"{r['observations_within_range']} of {len(r['observations'])} observations within [0.8 low, 1.2 high]"
         )
+
+
+def _load(path: Path, overrides: list[str] | None) -> Any:
+    from .api import Simulation, load
+    from .params import apply_overrides
+
+    sim = load(path)
+    return Simulation(apply_overrides(sim.scenario, overrides or [])) if overrides else sim
+
+
+@app.command()
+def params(path: ScenarioPath, set_: Overrides = None) -> None:
+    """List every parameter (policy lever) of a scenario with its value; any of them can be given to --set."""
+    from .params import list_params
+
+    try:
+        sc = _load(path, set_).scenario
+    except CorridorError as exc:
+        _fail(exc)
+    t = Table(title=f"{sc.name}: parameters", title_justify="left")
+    t.add_column("name")
+    t.add_column("value", justify="right")
+    for name, value in list_params(sc).items():
+        t.add_row(name, "" if value is None else str(value))
+    out.print(t)
 
 
 @app.command()
