@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_ports import write_native
 
 from conftest import flee_path
 
@@ -172,3 +173,20 @@ def test_run_with_several_seeds_writes_their_spread(tmp_path):
     single = tmp_path / "one"
     corridor("run", EXAMPLE, "--seed", 4, "--out", single, "--quiet")
     assert (out / "places.csv").read_bytes() == (single / "places.csv").read_bytes()
+
+
+def test_compare_two_policies(tmp_path):
+    scn = write_native(tmp_path / "scn", "port,capacity_per_day,signup_places\nSan Ysidro,40,Shelter\n")
+    assert corridor("run", scn, "--out", tmp_path / "a", "-q").returncode == 0
+    r = corridor("run", scn, "--out", tmp_path / "b", "-q", "--set", "ports.san_ysidro.capacity_per_day=100")
+    assert r.returncode == 0, r.stderr
+    r = corridor("compare", tmp_path / "a", tmp_path / "b", "--json")
+    assert r.returncode == 0, r.stderr
+    port = json.loads(r.stdout)["ports"]["San Ysidro"]
+    assert port["claims processed"] == [400.0, 1000.0]  # 10 days at 40, then at 100
+    assert port["waiting list at the end"] == [600.0, 0.0]
+    assert json.loads((tmp_path / "b" / "manifest.json").read_text())["overrides"] == [
+        "ports.san_ysidro.capacity_per_day=100"
+    ]
+    bad = corridor("compare", tmp_path / "a", tmp_path / "nothing")
+    assert bad.returncode == 2 and "not a run folder" in bad.stderr

@@ -246,6 +246,39 @@ def _print_validation(r: dict[str, Any]) -> None:
         )
 
 
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Run folder A (e.g. the baseline policy).", show_default=False)],
+    run_b: Annotated[Path, typer.Argument(help="Run folder B (e.g. the alternative).", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+) -> None:
+    """Print what differs between two runs: totals, each port's queue and waits, the places that changed most."""
+    from .compare import compare_runs
+
+    try:
+        c = compare_runs(run_a, run_b)
+    except CorridorError as exc:
+        _fail(exc)
+    if as_json:
+        print(json.dumps(c))
+        return
+
+    def table(title: str, rows: dict[str, tuple[float, float]]) -> Table:
+        t = Table(title=title, title_justify="left")
+        for col in ("", c["a"], c["b"], "B - A"):
+            t.add_column(col, justify="left" if col == "" else "right")
+        for key, (va, vb) in rows.items():
+            fmt = "{:.0%}" if "share" in key else ("{:.4f}" if "ARD" in key else "{:,.0f}")
+            t.add_row(key, fmt.format(va), fmt.format(vb), fmt.format(vb - va))
+        return t
+
+    out.print(table("totals", c["totals"]))
+    for port, rows in c["ports"].items():
+        out.print(table(f"port {port}", rows))
+    for place, rows in c["places"].items():
+        out.print(table(f"place {place}", rows))
+
+
 def _load(path: Path, overrides: list[str] | None) -> Any:
     from .api import Simulation, load
     from .params import apply_overrides

@@ -1,0 +1,68 @@
+"""What differs between two run folders (two policies): the figures a planner asks about first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .report import Run, load_run
+
+
+def _port_rows(run: Run) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    if run.ports is None:
+        return out
+    for port in run.ports["port"].astype(str).unique():
+        d = run.ports[run.ports["port"].astype(str) == port]
+        row = {
+            "claims processed": float(d["processed"].sum()),
+            "longest waiting list": float(d["waitlist"].max()),
+            "waiting list at the end": float(d["waitlist"].iloc[-1]),
+        }
+        if run.waits is not None:
+            w = run.waits.loc[run.waits["port"].astype(str) == port, "days_waited"].to_numpy()
+            row["median wait (days)"] = float(np.median(w)) if len(w) else float("nan")
+            row["90th percentile wait (days)"] = float(np.percentile(w, 90)) if len(w) else float("nan")
+        out[port] = row
+    return out
+
+
+def _place_rows(run: Run) -> dict[str, dict[str, float]]:
+    wide = run.wide("population")
+    arrivals = run.wide("arrivals").sum()
+    out = {}
+    caps = {}
+    if run.scenario is not None:
+        caps = {p.name: p.capacity / run.scenario.hasten for p in run.scenario.places if p.capacity}
+    for place in wide.columns:
+        row = {
+            "arrivals": float(arrivals[place]),
+            "peak people": float(wide[place].max()),
+            "people at the end": float(wide[place].iloc[-1]),
+        }
+        if place in caps:
+            row["peak crowding (share of capacity)"] = float(wide[place].max() / caps[place])
+        out[place] = row
+    return out
+
+
+def compare_runs(a: str | Path, b: str | Path, top: int = 12) -> dict[str, Any]:
+    """Side-by-side figures for two run folders: totals, ports, and the places that differ most."""
+    ra, rb = load_run(a), load_run(b)
+    totals = {
+        "people": (float(ra.manifest.get("agents", 0)), float(rb.manifest.get("agents", 0))),
+        "agent-days": (float(ra.manifest.get("agent_days", 0)), float(rb.manifest.get("agent_days", 0))),
+    }
+    if ra.ard_mean is not None and rb.ard_mean is not None:
+        totals["ARD (mean over days)"] = (ra.ard_mean, rb.ard_mean)
+    ports: dict[str, dict[str, tuple[float, float]]] = {}
+    pa, pb = _port_rows(ra), _port_rows(rb)
+    for port in pa.keys() & pb.keys():
+        ports[port] = {k: (pa[port][k], pb[port][k]) for k in pa[port] if k in pb[port]}
+    la, lb = _place_rows(ra), _place_rows(rb)
+    common = la.keys() & lb.keys()
+    moved = sorted(common, key=lambda p: -abs(la[p]["peak people"] - lb[p]["peak people"]))[:top]
+    places = {p: {k: (la[p][k], lb[p][k]) for k in la[p] if k in lb[p]} for p in moved}
+    return {"a": ra.label, "b": rb.label, "totals": totals, "ports": ports, "places": places}
