@@ -171,3 +171,11 @@ def test_run_folder_keeps_every_wait(tmp_path):
     ports = pd.read_parquet(out / "ports.parquet")
     assert len(waits) == ports["processed"].sum() == 240
     assert waits.groupby("day")["days_waited"].median().tolist() == ports["wait_median_days"].tolist()
+
+
+def test_a_fixed_capacity_replaces_the_dated_changes_but_not_closures():
+    events = [PortEvent(day=2, kind="capacity", value=20), PortEvent(day=3, kind="closed_hours", value=12)]
+    sc = border(100, 40, days=5, events=events)
+    sc.ports[0].fixed_capacity = 60
+    res = Simulation(sc).run(seed=0)
+    assert res.record.processed[:, 0].tolist() == [60, 60, 60, 30, 60]

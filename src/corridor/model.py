@@ -152,6 +152,12 @@ class Port(Strict):
     initial_waitlist: int = Field(
         0, ge=0, description="People already on the list on day 0; they wait at the first sign-up place."
     )
+    fixed_capacity: float | None = Field(
+        None,
+        ge=0,
+        description="A policy lever: this many claims every day, replacing the dated capacity changes "
+        "(closures still apply). None: follow capacity_per_day and the events.",
+    )
     events: list[PortEvent] = []
     at: str | None = Field(None, exclude=True)
 

@@ -60,7 +60,13 @@ LINK_COLUMNS = {"a": True, "b": True, "distance": True, "speed": False}
 CLOSURE_COLUMNS = {"kind": True, "a": True, "b": False, "start": True, "end": False}
 CONFLICT_COLUMNS = {"place": True, "start": True, "end": False, "intensity": False}
 OBSERVED_COLUMNS = {"date": True, "place": True, "count": True}
-PORT_COLUMNS = {"port": True, "capacity_per_day": True, "signup_places": False, "initial_waitlist": False}
+PORT_COLUMNS = {
+    "port": True,
+    "capacity_per_day": True,
+    "signup_places": False,
+    "initial_waitlist": False,
+    "fixed_capacity": False,
+}
 PORT_EVENT_COLUMNS = {"date": True, "port": True, "kind": True, "value": True}
 
 NATIVE_CLOSURE_KINDS = ("country", "location", "link", "camp", "idp_camp")
@@ -309,6 +315,7 @@ def read_ports(path: Path, events_path: Path, start: dt.date) -> list[Port]:
             "capacity_per_day": r.number("capacity_per_day", ge=0, unit="claims a day"),
             "signup_places": [x.strip() for x in r.text("signup_places").split(";") if x.strip()],
             "initial_waitlist": r.number("initial_waitlist", whole=True, ge=0, blank=0, unit="people"),
+            "fixed_capacity": r.number("fixed_capacity", ge=0, blank=None, unit="claims a day, every day"),
             "events": [],
             "at": r.at,
             "_row": r,

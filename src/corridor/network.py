@@ -228,12 +228,13 @@ def compile_network(sc: Scenario) -> Network:
     for k, port in enumerate(sc.ports):
         for name in [port.place, *port.signup_places]:
             signup[idx[name]] = k
-        capacity[:, k] = port.capacity_per_day
+        capacity[:, k] = port.capacity_per_day if port.fixed_capacity is None else port.fixed_capacity
         for ev in sorted(port.events, key=lambda e: e.day):
             if ev.day >= sc.days:
                 continue
             if ev.kind == "capacity":
-                capacity[ev.day :, k] = ev.value
+                if port.fixed_capacity is None:
+                    capacity[ev.day :, k] = ev.value
             else:
                 closed_hours[ev.day, k] = min(24.0, closed_hours[ev.day, k] + ev.value)
 

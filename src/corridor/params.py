@@ -23,7 +23,7 @@ def slug(name: str) -> str:
 
 
 PLACE_LEVERS = ("capacity", "movechance", "population")
-PORT_LEVERS = ("capacity_per_day", "initial_waitlist")
+PORT_LEVERS = ("capacity_per_day", "fixed_capacity", "initial_waitlist")
 
 
 def list_params(sc: Scenario) -> dict[str, Any]:
