@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import ROOT, add_flee_dir
 
 import corridor
 
-ROOT = Path(__file__).resolve().parents[1]
 FLEE = {  # ANCHORS.md: mean ARD over days, ARD on the last day, rescaled ARD, wall seconds
     "mali2012": (0.353, 0.088, 0.304, "30-34"),
     "burundi": (0.469, 0.169, 0.37, "457-534"),
@@ -38,11 +38,7 @@ HEADER = (
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=10)
-    ap.add_argument(
-        "--flee-dir",
-        type=Path,
-        default=Path(os.environ.get("CORRIDOR_FLEE_SCENARIOS", ROOT.parent / "shared" / "scenarios" / "flee")),
-    )
+    add_flee_dir(ap)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "validation-flee.md")
     args = ap.parse_args()
 

@@ -10,24 +10,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-from pathlib import Path
 
 import numpy as np
+from common import ROOT, add_flee_dir
 
 import corridor
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument(
-        "--flee-dir",
-        type=Path,
-        default=Path(os.environ.get("CORRIDOR_FLEE_SCENARIOS", ROOT.parent / "shared" / "scenarios" / "flee")),
-    )
+    add_flee_dir(ap)
     args = ap.parse_args()
     print("| run | Flee 3.1 ARD | corridor ARD | Flee 3.1 wall (s) |\n|---|---|---|---|")
     trajectories = []

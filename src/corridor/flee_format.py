@@ -110,17 +110,17 @@ def _place_kind(text: str, file: Path, row: int) -> str:
     )
 
 
+def _need_columns(row: list[str], n: int, path: Path, lineno: int, expected: str) -> None:
+    if len(row) < n:
+        raise ScenarioError("too few columns", file=str(path), row=lineno, value=len(row), expected=expected)
+
+
 def read_locations(path: Path) -> list[Place]:
     places = []
     for lineno, r in _rows(path):
-        if len(r) < 6:
-            raise ScenarioError(
-                "too few columns",
-                file=str(path),
-                row=lineno,
-                value=len(r),
-                expected="name,region,country,latitude,longitude,location_type,conflict_date,population",
-            )
+        _need_columns(
+            r, 6, path, lineno, "name,region,country,latitude,longitude,location_type,conflict_date,population"
+        )
         kind = _place_kind(_cell(r, 5), path, lineno)
         pop = _num(_cell(r, 7), path, lineno, "population", int, blank=0)
         date_text = _cell(r, 6)
@@ -153,14 +153,7 @@ def read_locations(path: Path) -> list[Place]:
 def read_routes(path: Path) -> list[Link]:
     links = []
     for lineno, r in _rows(path):
-        if len(r) < 3:
-            raise ScenarioError(
-                "too few columns",
-                file=str(path),
-                row=lineno,
-                value=len(r),
-                expected="name1,name2,distance[,forced_redirection]",
-            )
+        _need_columns(r, 3, path, lineno, "name1,name2,distance[,forced_redirection]")
         data = dict(
             a=_cell(r, 0),
             b=_cell(r, 1),
