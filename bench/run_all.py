@@ -61,6 +61,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--places", type=counts, default=None, help="place counts, comma-separated (default 1k,10k)")
     p.add_argument("--days", type=int, default=300)
     p.add_argument("--big", action="store_true", help="add 30M agents to the scale table")
+    p.add_argument("--no-border", action="store_true", help="scale runs without the border processes")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--flee-dir", type=Path, default=DEFAULT_FLEE_DIR, help="folder holding Flee's scenarios")
     p.add_argument("--scenarios", default=",".join(FLEE_SCENARIOS), help="Flee scenarios to run, comma-separated")
@@ -382,7 +383,8 @@ def part_scale(args: argparse.Namespace, lines: list[str]) -> list[dict]:
     for p in places:
         for a in agents:
             r = scale_run(
-                ["--agents", str(a), "--places", str(p), "--days", str(args.days), "--seed", str(args.seed)],
+                ["--agents", str(a), "--places", str(p), "--days", str(args.days), "--seed", str(args.seed)]
+                + ([] if args.no_border else ["--border"]),
                 timeout=args.timeout,
             )
             r.setdefault("agents", a)
@@ -393,24 +395,35 @@ def part_scale(args: argparse.Namespace, lines: list[str]) -> list[dict]:
         "",
         f"Generated networks (bench/scale.py: jittered grid, ~2.5 roads per place, 20-400 km, ~5% conflict zones, "
         f"~5% camps; observed-mode spawning, 90% of the agents in the first 10% of the days), {args.days} days, "
-        f"seed {args.seed}, all threads. *wall s* is `Simulation.run` (network compilation and the day loop), after a "
+        f"seed {args.seed}, all threads. "
+        + (
+            "Border processes off. "
+            if args.no_border
+            else "Border processes on (`--border`): the camps over the border are where the waiting lists of one port "
+            "per ten of them are signed; people who reach them stop and wait; the ports process half of all the "
+            "people over the run, in list order, with a 6-hour closure every 30 days and capacity doubled halfway. "
+            "*processed* and *list at end* are the ports' totals. "
+        )
+        + "*wall s* is `Simulation.run` (network compilation and the day loop), after a "
         "warm-up run; *B/agent* is (peak RSS - RSS once the scenario is built) / agents, so it includes the per-day "
-        "tables; *columns* is the agent columns alone; *record MB* the days x places x 5 int64 tables.",
+        "tables; *columns* is the agent columns alone; *record MB* the per-day tables "
+        "(days x places x 5, days x roads x 2 and days x ports x 3, int64).",
         "",
         "| agents | places | roads | days | wall s | agent-days | M agent-days/s | ns/agent-day | peak RSS MiB "
-        "| B/agent | columns B/agent | record MB | move share | load avg |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| B/agent | columns B/agent | record MB | processed | list at end | move share | load avg |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         if "error" in r:
-            lines.append(pad(f"| {fmt(r['agents'])} | {fmt(r['places'])} | failed: {r['error']} |", 14))
+            lines.append(pad(f"| {fmt(r['agents'])} | {fmt(r['places'])} | failed: {r['error']} |", 16))
             continue
         move = r.get("phase_s", {}).get("move")
         lines.append(
             f"| {fmt(r['agents'])} | {fmt(r['places'])} | {fmt(r['links'])} | {r['days']} | {r['wall_s']:.2f} | "
             f"{fmt(r['agent_days'])} | {r['agent_days_per_s'] / 1e6:.1f} | {r['ns_per_agent_day']:.1f} | "
             f"{mib(r['peak_rss_bytes'])} | {r['bytes_per_agent']:.1f} | {fmt(r['agent_column_bytes_per_agent'], '.0f')}"
-            f" | {r['record_bytes'] / 1e6:,.0f} | {fmt(None if move is None else move / r['wall_s'], '.0%')} "
+            f" | {r['record_bytes'] / 1e6:,.0f} | {fmt(r.get('processed'))} | {fmt(r.get('waitlist_end'))}"
+            f" | {fmt(None if move is None else move / r['wall_s'], '.0%')} "
             f"| {r.get('loadavg_start', '-')} |"
         )
     ok = {(r["agents"], r["places"]): r for r in rows if "error" not in r}

@@ -64,17 +64,25 @@ def parse_args(argv=None):
     p.add_argument("--days", type=int, default=None, help="number of days (default: Length in sim_period.csv)")
     p.add_argument("--out", default=None, help="write the JSON result here (default: stdout)")
     p.add_argument("--seed", type=int, default=0, help="seed for random and numpy.random (default 0)")
-    p.add_argument("--no-sum-from-camps", dest="sum_from_camps", action="store_false",
-                   help="pass SumFromCamps=False to spawn_daily_displaced (arrivals from the 'total' "
-                        "column / refugees.csv) instead of the default True (sum of camp series)")
-    p.add_argument("--flee-logs", action="store_true",
-                   help="keep the scenario's agent/link log levels (Flee writes agents.out.0/links.out.0 each day)")
+    p.add_argument(
+        "--no-sum-from-camps",
+        dest="sum_from_camps",
+        action="store_false",
+        help="pass SumFromCamps=False to spawn_daily_displaced (arrivals from the 'total' "
+        "column / refugees.csv) instead of the default True (sum of camp series)",
+    )
+    p.add_argument(
+        "--flee-logs",
+        action="store_true",
+        help="keep the scenario's agent/link log levels (Flee writes agents.out.0/links.out.0 each day)",
+    )
     p.add_argument("--verbose", action="store_true", help="do not silence Flee's stderr chatter")
     return p.parse_args(argv)
 
 
 def _read_period(path):
     from flee.datamanager import read_period
+
     reader = getattr(read_period, "read_sim_period", None) or read_period.read_conflict_period
     start_date, length = reader(path)
     return start_date, int(length)
@@ -144,8 +152,11 @@ def run(args, progress):
         ard_by_day.append(sum(abs(a - b) for a, b in zip(s, o, strict=True)) / max(sum(o), 1))
         agent_days += len(e.agents)
         if progress is not None and (t + 1) % 25 == 0:
-            print(f"[run_flee] day {t + 1}/{days} agents={len(e.agents)} "
-                  f"t={time.perf_counter() - t0:.1f}s", file=progress, flush=True)
+            print(
+                f"[run_flee] day {t + 1}/{days} agents={len(e.agents)} t={time.perf_counter() - t0:.1f}s",
+                file=progress,
+                flush=True,
+            )
     wall_s = time.perf_counter() - t0
 
     return {
@@ -217,9 +228,12 @@ def main(argv=None):
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             f.write(text + "\n")
-        print(f"[run_flee] {result['scenario']}: days={result['days']} ard_mean={result['ard_mean']:.4f} "
-              f"agents_end={result['agents_end']} agent_days={result['agent_days']} "
-              f"wall_s={result['wall_s']:.1f} -> {args.out}", file=sys.stderr)
+        print(
+            f"[run_flee] {result['scenario']}: days={result['days']} ard_mean={result['ard_mean']:.4f} "
+            f"agents_end={result['agents_end']} agent_days={result['agent_days']} "
+            f"wall_s={result['wall_s']:.1f} -> {args.out}",
+            file=sys.stderr,
+        )
     else:
         print(text)
 

@@ -37,6 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="seed for both the network and the run")
     p.add_argument("--threads", type=int, default=None, help="numba threads (default: NUMBA_NUM_THREADS or all)")
     p.add_argument("--awareness", type=int, default=1, help="awareness_level of the generated scenario")
+    p.add_argument("--border", action="store_true", help="switch the border processes on (ports, lists, closures)")
     p.add_argument("--scenario", default=None, help="run this scenario folder instead of a generated one")
     p.add_argument("--json", action="store_true", help="print one JSON object (default: a one-line summary)")
     return p.parse_args(argv)
@@ -55,11 +56,11 @@ def peak_rss() -> int:
 # --- the generated scenario ---------------------------------------------------------------------
 
 
-def generate(agents: int, places: int, days: int, seed: int, awareness: int = 1):
+def generate(agents: int, places: int, days: int, seed: int, awareness: int = 1, border: bool = False):
     """A deterministic synthetic scenario; see the module docstring."""
     import numpy as np
 
-    from corridor.model import Link, MoveRules, Place, Scenario, SeriesPoint, SpawnRules
+    from corridor.model import Link, MoveRules, Place, Port, PortEvent, Scenario, SeriesPoint, SpawnRules
 
     if places < 4:
         raise SystemExit("scale: --places must be at least 4")
@@ -148,13 +149,35 @@ def generate(agents: int, places: int, days: int, seed: int, awareness: int = 1)
         names[c]: [SeriesPoint(day=int(d), value=float(v)) for d, v in enumerate(part) if d < days]
         for c, part in zip(series_camps.tolist(), parts, strict=True)
     }
+    ports = []
+    if border:
+        # Border processes on: the camps over the border become the places where the waiting lists of
+        # one port per 10 of them are signed; together the ports process half the people over the run,
+        # with a 6-hour closure every 30 days and capacity doubling halfway.
+        over = sorted(foreign) or camps[:1].tolist()
+        n_ports = max(1, len(over) // 10)
+        per_day = max(1.0, 0.5 * agents / days / n_ports)
+        for k in range(n_ports):
+            name = f"Port{k:04d}"
+            place_objs.append(Place(name=name, kind="port_of_entry", country="B"))
+            events = [PortEvent(day=d, kind="closed_hours", value=6) for d in range(15, days, 30)]
+            events.append(PortEvent(day=days // 2, kind="capacity", value=2 * per_day))
+            ports.append(
+                Port(
+                    place=name,
+                    capacity_per_day=per_day,
+                    signup_places=[names[c] for c in over[k::n_ports]],
+                    events=events,
+                )  # fmt: skip
+            )
     return Scenario(
-        name=f"scale-{agents}a-{places}p-{days}d-s{seed}",
+        name=f"scale-{agents}a-{places}p-{days}d-s{seed}" + ("-border" if border else ""),
         start_date="2020-01-01",
         days=days,
         places=place_objs,
         links=link_objs,
         observed=observed,
+        ports=ports,
         spawn=SpawnRules(mode="observed", insert_day0=True),
         move=MoveRules(awareness_level=awareness),
     )
@@ -206,7 +229,7 @@ def main(argv: list[str] | None = None) -> None:
         days = min(args.days or sim.scenario.days, sim.scenario.days)
     else:
         days = args.days or 300
-        sim = Simulation(generate(args.agents, args.places, days, args.seed, args.awareness))
+        sim = Simulation(generate(args.agents, args.places, days, args.seed, args.awareness, args.border))
     build_s = time.perf_counter() - t0
     sc = sim.scenario
     rss_built = rss_now()
@@ -243,9 +266,10 @@ def main(argv: list[str] | None = None) -> None:
         "rss_after_build_bytes": rss_built,
         "bytes_per_agent": (peak - rss_built) / n,
         "agent_column_bytes_per_agent": (eng.agents.nbytes() / eng.agents.size) if eng and eng.agents.size else None,
-        "record_bytes": int(
-            sum(getattr(rec, c).nbytes for c in ("population", "arrivals", "departures", "in_transit", "spawned"))
-        ),
+        "record_bytes": int(sum(v.nbytes for v in vars(rec).values() if isinstance(v, np.ndarray))),
+        "border": bool(sc.ports),
+        "processed": int(rec.processed.sum()),
+        "waitlist_end": int(rec.waitlist[-1].sum()) if rec.waitlist.size else 0,
         "counter_bytes": int(sum(c.nbytes for c in eng._counters)) if eng is not None else None,
         "phase_s": {k: v for k, v in res.timings.items() if k != "total"},
         "ard_mean": ard,

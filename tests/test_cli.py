@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 from test_ports import write_native
 
+from corridor import load as corridor_load
+
 from conftest import flee_path
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "example"
@@ -31,10 +33,14 @@ def test_run_writes_the_run_folder(tmp_path):
     r = corridor("run", flee_path("mali2012"), "--seed", 3, "--out", out)
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in out.iterdir()) == [
+        "links.csv",
+        "links.parquet",
         "manifest.json",
         "out.csv",
         "places.csv",
         "places.parquet",
+        "states.csv",
+        "states.parquet",
         "validation.csv",
     ]
     table = pd.read_parquet(out / "places.parquet")
@@ -47,8 +53,16 @@ def test_run_writes_the_run_folder(tmp_path):
         "departures",
         "in_transit",
         "spawned",
+        "crowding",  # people / capacity where the place has one
     ]
     assert len(table) == 300 * 23
+    mali = corridor_load(flee_path("mali2012"))
+    cap = {p.name: p.capacity for p in mali.scenario.places}
+    last = table[table["day"] == 299]
+    last = last.set_index(last["place"].astype(str))
+    for name, c in cap.items():
+        expect = last.loc[name, "population"] / c if c else None
+        assert pd.isna(last.loc[name, "crowding"]) if expect is None else last.loc[name, "crowding"] == expect
     flee_out = pd.read_csv(out / "out.csv")
     for col in ("Day", "Date", "Mentao sim", "Mentao data", "Total error", "refugees in camps (simulation)"):
         assert col in flee_out.columns

@@ -73,3 +73,26 @@ def test_agents_are_conserved_every_day(sc, seed):
     assert np.array_equal(rec.population.sum(axis=1) + rec.in_transit.sum(axis=1), alive)
     assert (rec.population >= 0).all() and (rec.in_transit >= 0).all()
     assert res.agents == alive[-1]
+    # every departure from a place is a start along one of its roads, and arrivals come off roads
+    idx = sc.place_index()
+    out = np.zeros_like(rec.departures)
+    for k, ln in enumerate(sc.links):  # directed link 2k runs a -> b, 2k+1 runs b -> a
+        out[:, idx[ln.a]] += rec.link_entries[:, 2 * k]
+        out[:, idx[ln.b]] += rec.link_entries[:, 2 * k + 1]
+    assert np.array_equal(out, rec.departures)
+
+
+def test_road_table_adds_up_to_departures(tmp_path):
+    import corridor
+
+    from conftest import flee_path
+
+    res = corridor.load(flee_path("mali2012")).run(seed=3, days=120)
+    links = res.link_table()
+    assert (links["set_out"] > 0).all()
+    by_place = links.groupby(["day", "from"], observed=True)["set_out"].sum()
+    dep = res.table().set_index(["day", "place"])["departures"]
+    dep = dep[dep > 0]
+    assert by_place.sort_index().to_dict() == {k: v for k, v in dep.sort_index().items()}
+    # a road's two directions are told apart: nobody sets out from a place towards itself
+    assert (links["from"].astype(str) != links["to"].astype(str)).all()

@@ -5,13 +5,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from test_ports import write_native
 from typer.testing import CliRunner
 
 from corridor.cli import app
 from corridor.errors import CorridorError
-from corridor.report import build_report
+from corridor.report import _road_flows, build_report, load_run
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "example"
 PORTS_CSV = "port,capacity_per_day,signup_places\nSan Ysidro,40,Shelter\n"
@@ -47,7 +48,8 @@ def test_report_of_the_example(example_run):
     page = (example_run / "report.html").read_text()
     assert_self_contained(page)
     assert "<title>corridor report: example" in page
-    for section in ("Summary", "People per place over time", "Map of places and routes", "Validation: ARD per day"):
+    sections = ("Summary", "People per place over time", "Map of places, roads and flows", "Validation: ARD per day")
+    for section in sections:
         assert f">{section}</h2>" in page
     assert 'id="manifest"' in page and 'id="parameters"' in page
     assert ">max_move_speed<" in page and ">mode<" in page  # move and spawn parameters
@@ -57,6 +59,17 @@ def test_report_of_the_example(example_run):
     assert {"places.png", "map.png", "map-dates.png", "ard.png"} <= set(figs)
     assert all((example_run / "figures" / f).stat().st_size > 5000 for f in figs)
     assert "Ports of entry" not in page
+    assert "set out along the road" in page  # road widths drawn from links.parquet
+
+
+def test_road_flows_drawn_on_the_map_add_up_to_departures(example_run):
+    run = load_run(example_run)
+    days = len(run.wide())
+    whole = _road_flows(run, 0, days - 1)
+    assert whole.sum() == run.places["departures"].sum() > 0
+    # the map's dated panels split the run into windows that add up to the whole
+    cut = days // 2
+    assert np.array_equal(_road_flows(run, 0, cut) + _road_flows(run, cut + 1, days - 1), whole)
 
 
 def test_report_of_a_port_run(port_run):
@@ -93,7 +106,8 @@ def test_two_runs_compared(example_run, tmp_path):
     assert "example vs example-seed3" in page
     assert page.count("<td>example-seed3</td>") >= 1  # a summary row per run
     figs = {p.name for p in (tmp_path / "cmp" / "figures" / "compare").glob("*.png")}
-    assert {"places.png", "ard.png", "map-1.png", "map-2.png"} <= figs
+    assert {"places.png", "ard.png", "map-1.png", "map-2.png", "map-compare.png"} <= figs
+    assert "Both runs on one map" in page
 
 
 def test_two_port_runs_compared(port_run, tmp_path):

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
 from . import kernels as K
@@ -26,7 +27,9 @@ PLAN: tuple[tuple[str, str], ...] = (
     ("attract", "place scores, capacity factors and route weights from start-of-day counts"),
     ("move", "every agent decides, travels, arrives and may go on (compiled kernel)"),
     ("border", "new names go on ports' waiting lists; each port processes its day's capacity in list order"),
-    ("record", "stocks and flows per place and port for the day"),
+    ("fates", "hazards: deportation, going home, refuge, crossing between ports; dated marches"),
+    ("asylum", "custody, then waiting for a decision in the US or in Mexico (remain-in-Mexico); decisions"),
+    ("record", "stocks and flows per place and port for the day; every person's state counted"),
 )
 
 
@@ -40,8 +43,10 @@ class Agents:
     route: np.ndarray  # int32 planned route id, -1 none
     rpos: np.ndarray  # int8 next hop on the route
     hops: np.ndarray  # int8 links completed (capped)
-    joined: np.ndarray  # int16 day the agent put their name on a waiting list
+    joined: np.ndarray  # int16 day the agent entered their border state (list, custody, waiting)
     came_from: np.ndarray  # int32 the place the agent last left, -1 none
+    cohort: np.ndarray  # int8 departures cohort (0: none)
+    origin: np.ndarray  # int16 country of the place they set out from (network.countries order)
     n: int = 0
 
     # name, dtype, value of a row not yet in use
@@ -54,6 +59,8 @@ class Agents:
         ("hops", np.int8, 0),
         ("joined", np.int16, 0),
         ("came_from", np.int32, -1),
+        ("cohort", np.int8, 0),
+        ("origin", np.int16, 0),
     )
 
     @classmethod
@@ -91,12 +98,17 @@ class Record:
     signups: np.ndarray  # (days, ports) names added to the list
     processed: np.ndarray  # (days, ports) claims taken
     waitlist: np.ndarray  # (days, ports) names waiting at the end of the day
+    link_entries: np.ndarray  # (days, directed links) people who set out along each road, by direction
+    census: np.ndarray  # (days, len(K.STATE_NAMES)) people in each state at the end of the day
+    fates: np.ndarray  # (days, P, 6) deported, returned, refuge, caught, through, marched; (0, P, 6) if none
     waits: list[tuple[int, int, np.ndarray]]  # (day, port, days each person processed that day waited)
 
     @classmethod
-    def zeros(cls, days: int, places: int, ports: int) -> Record:
+    def zeros(cls, days: int, places: int, ports: int, links: int, fates: bool = False) -> Record:
         tables = [np.zeros((days, places), np.int64) for _ in range(5)]
         tables += [np.zeros((days, ports), np.int64) for _ in range(3)]
+        tables += [np.zeros((days, links), np.int64), np.zeros((days, len(K.STATE_NAMES)), np.int64)]
+        tables += [np.zeros((days if fates else 0, places, 6), np.int64)]
         return cls(*tables, waits=[])
 
     def wait_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -149,9 +161,19 @@ class Engine:
             planned = 0 if scenario.spawn.mode == "departures" else 1024
         planned += int(self.net.departures[: self.days].sum()) + sum(p.initial_waitlist for p in scenario.ports)
         self.agents = Agents.allocate(planned)
-        self.rec = Record.zeros(self.days, P, len(self.net.port_names))
+        self.has_fates = bool(scenario.hazards or scenario.marches)
+        self.rec = Record.zeros(self.days, P, len(self.net.port_names), self.net.n_links, self.has_fates)
         self.queues = [PortQueue(ids=np.empty(1024, np.int32)) for _ in self.net.port_names]
-        self.processed_total = 0
+        self.tally = np.zeros(len(K.STATE_NAMES), np.int64)  # people in the states that leave the places
+        self.fate_key = key64(self.seed, "fates")
+        self.march_key = key64(self.seed, "march")
+        self.asylum_key = key64(self.seed, "asylum")
+        self.moved = np.zeros(P, np.int64)  # today's relocations out (-) and in (+) of closing places
+        countries = sorted(set(self.net.countries))
+        self.country_code = np.array([countries.index(c) for c in self.net.countries], np.int16)
+        self.grant = np.array(
+            [scenario.asylum.grant_rate.get(c, scenario.asylum.default_grant_rate) for c in countries], np.float64
+        )
         self.pop = np.zeros(P, np.int64)  # agents at each place now
         self.transit = np.zeros(P, np.int64)  # agents on links heading to each place
         self.spawn_rng = generator(self.seed, "spawn")
@@ -195,16 +217,22 @@ class Engine:
                 self.pending = 0
             else:
                 self.pending = due
-        counts += self.net.departures[day]
         if day == 0:
             self._place_initial_waitlists()
-        total = int(counts.sum())
-        if total:
-            a = self.agents
+        a = self.agents
+        for k, by_place in enumerate([counts, *self.net.departure_cohorts[1:, day]]):
+            if k == 0:
+                by_place = by_place + self.net.departure_cohorts[0, day]
+            total = int(by_place.sum())
+            if not total:
+                continue
             a.reserve(total)
-            a.n = K.place_agents(a.state, a.loc, a.n, counts)
-            self.pop += counts
-        self.rec.spawned[day] += counts
+            start = a.n
+            a.n = K.place_agents(a.state, a.loc, a.n, by_place)
+            a.cohort[start : a.n] = k
+            a.origin[start : a.n] = self.country_code[a.loc[start : a.n]]
+            self.pop += by_place
+            self.rec.spawned[day] += by_place
 
     def _place_initial_waitlists(self) -> None:
         """People on a port's list before the run starts: they sign first, so they hold the first numbers."""
@@ -219,15 +247,34 @@ class Engine:
                 start = a.n
                 a.n = K.place_agents(a.state, a.loc, a.n, counts)
                 a.state[start : a.n] = K.SIGNING
+                a.origin[start : a.n] = self.country_code[where]
                 self.pop += counts
                 self.rec.spawned[0] += counts
 
     def phase_closures(self, day: int) -> None:
+        self.moved[:] = 0
+        for when, src, dst in self.net.relocations:
+            if when == day:
+                self._relocate(src, dst)
         open_now = self.net.open_links(day)
         self.camp_off = self.net.camp_closed(day)
         if self.routes is None or not np.array_equal(open_now, self.open):
             self.open = open_now
             self.routes = self.net.routes(open_now)
+
+    def _relocate(self, src: int, dst: int) -> None:
+        """A place closes: everyone there (waiting lists keep their numbers) is taken to `dst`."""
+        a = self.agents
+        st = a.state[: a.n]
+        staying = (st == K.AT_PLACE) | (st == K.SIGNING) | (st == K.WAITLISTED) | (st == K.REMAIN_MX)
+        here = np.flatnonzero((a.loc[: a.n] == src) & staying)
+        a.loc[here] = dst
+        a.route[here] = -1
+        a.came_from[here] = src
+        self.pop[src] -= len(here)
+        self.pop[dst] += len(here)
+        self.moved[src] -= len(here)
+        self.moved[dst] += len(here)
 
     def phase_attract(self, day: int) -> None:
         net, mv = self.net, self.mv
@@ -244,6 +291,8 @@ class Engine:
         # Flee treats any place too sticky to leave (< 0.005 a day) as a camp.
         camp = camp | (movechance < 0.005)
         self.movechance = movechance.astype(np.float64)
+        # u < chance  <=>  53-bit integer < ceil(chance * 2**53): same draws, no float conversion
+        self.leave_below = np.ceil(self.movechance * 2.0**53).astype(np.uint64)
 
         score = np.ones(net.n_places)
         score = np.where(net.foreign, score * mv.foreign_weight, score)
@@ -252,6 +301,10 @@ class Engine:
         score = np.where(in_conflict, score * mv.conflict_weight ** (decay * self.intensity), score)
 
         capf = _capacity_factor(self.pop, net.capacity, mv.capacity_buffer)
+        # A shelter's capacity is what it was planned for: when full, people still come and crowd in
+        # (Benito Juarez held 6,100 in 3,000 places); crowding drives the hazards instead.
+        capf = np.where(kind == SHELTER, 1.0, capf)
+        self.crowding = np.where(net.capacity >= 1, self.pop / np.maximum(net.capacity, 1.0), 0.0)
         self.dest_full = camp & (capf < 0.5)
         r = self.routes
         assert r is not None
@@ -269,10 +322,12 @@ class Engine:
     def phase_move(self, day: int) -> None:
         a, net, r = self.agents, self.net, self.routes
         assert r is not None
-        n_chunks = max(1, (a.n + K.CHUNK - 1) // K.CHUNK)
-        arr, dep, ent, lea = self._counters_for(n_chunks)
+        # One block of counters per thread (at most), whatever the number of agents.
+        n_chunks = max(1, min(nb.get_num_threads(), a.n // K.MIN_BLOCK))
+        arr, dep, ent, lea, lent = self._counters_for(n_chunks)
         K.move_day(
             a.n,
+            n_chunks,
             day,
             self.move_key,
             a.state,
@@ -282,7 +337,7 @@ class Engine:
             a.rpos,
             a.hops,
             a.came_from,
-            self.movechance,
+            self.leave_below,
             self.dest_full,
             r.cand_start,
             r.cand_route,
@@ -303,8 +358,10 @@ class Engine:
             dep,
             ent,
             lea,
+            lent,
         )
         self._flows = (arr[:n_chunks].sum(0), dep[:n_chunks].sum(0), ent[:n_chunks].sum(0), lea[:n_chunks].sum(0))
+        self.rec.link_entries[day] = lent[:n_chunks].sum(0)
 
     def phase_border(self, day: int) -> None:
         if not self.queues:
@@ -328,12 +385,91 @@ class Engine:
             waits = np.empty(n_serve, np.int64)
             q.head, served = K.serve(q.ids, q.head, q.tail, n_serve, a.state, a.loc, a.joined, day, left, waits)
             q.waiting -= served
-            self.processed_total += served
+            self.tally[K.PROCESSED] += served
             rec.processed[day, k] = served
             rec.waitlist[day, k] = q.waiting
             if served:
                 rec.waits.append((day, k, waits[:served]))
         self.pop -= left
+
+    def phase_fates(self, day: int) -> None:
+        if not self.has_fates:
+            return
+        a, net = self.agents, self.net
+        P = net.n_places
+        n_blocks = max(1, min(nb.get_num_threads(), a.n // K.MIN_BLOCK))
+        counts = np.zeros((n_blocks, P, 6), np.int64)
+        left = np.zeros((n_blocks, P), np.int64)
+        hz = self._hazards_today(day)
+        if hz is not None:
+            K.fates_day(a.n, n_blocks, day, self.fate_key, a.state, a.loc, a.joined, a.cohort, *hz, counts, left)
+        for m in self.sc.marches:
+            if m.day == day:
+                in_city = np.zeros(P, bool)
+                in_city[self.sc.places_matching(m.where)] = True
+                K.march_day(a.n, n_blocks, day, self.march_key, a.state, a.loc, a.joined, in_city, m.share, m.cross,
+                            m.apprehended, m.deported, counts, left)  # fmt: skip
+        c = counts.sum(0)
+        self.rec.fates[day] = c
+        gone = c[:, K.F_DEPORTED] + c[:, K.F_RETURNED] + c[:, K.F_REFUGE] + c[:, K.F_CAUGHT] + c[:, K.F_THROUGH]
+        self.pop -= gone
+        for state, f in ((K.DEPORTED, K.F_DEPORTED), (K.RETURNED, K.F_RETURNED), (K.REFUGE, K.F_REFUGE),
+                         (K.APPREHENDED, K.F_CAUGHT), (K.UNDETECTED, K.F_THROUGH)):  # fmt: skip
+            self.tally[state] += int(c[:, f].sum())
+        left_list = left.sum(0)
+        for k, q in enumerate(self.queues):
+            q.waiting -= int(left_list[net.signup_port == k].sum())
+
+    def _hazards_today(self, day: int):
+        """Today's hazard tables for fates_day, or None when no hazard is in force."""
+        sc, net = self.sc, self.net
+        live = [h for h in sc.hazards if h.start <= day and (h.end is None or day < h.end)]
+        if not live:
+            return None
+        C, P = len(sc.cohorts()), net.n_places
+        hz_a = np.zeros((C, P, 4))
+        hz_b = np.zeros((C, P, 4))
+        caught_w = np.zeros((C, P))
+        cohorts = sc.cohorts()
+        for h in live:
+            where = np.array(sc.places_matching(h.where))
+            ks = [cohorts.index(h.cohort)] if h.cohort else list(range(C))
+            o = ("deported", "returned", "refuge", "crossed").index(h.outcome)
+            crowd = 1.0 + h.per_crowding * np.maximum(0.0, self.crowding[where] - 1.0)
+            for k in ks:
+                hz_a[k, where, o] += h.rate * crowd
+                hz_b[k, where, o] += h.rate * crowd * h.per_week_waited
+                if o == 3:
+                    caught_w[k, where] += h.rate * crowd * h.apprehended
+        total_cross = hz_a[:, :, 3]
+        caught = np.divide(caught_w, total_cross, out=np.zeros_like(caught_w), where=total_cross > 0)
+        has = (hz_a.sum(axis=(0, 2)) + hz_b.sum(axis=(0, 2))) > 0
+        return hz_a, hz_b, has, caught
+
+    def phase_asylum(self, day: int) -> None:
+        t = self.tally
+        if t[K.PROCESSED] + t[K.APPREHENDED] + t[K.WAITING_US] + t[K.REMAIN_MX] == 0:
+            return
+        a, asy = self.agents, self.sc.asylum
+        n_blocks = max(1, min(nb.get_num_threads(), a.n // K.MIN_BLOCK))
+        counts = np.zeros((n_blocks, 8), np.int64)
+        mpp = asy.remain_in_mexico_from is not None and day >= asy.remain_in_mexico_from
+        ret = self.sc.place_index()[asy.return_place] if asy.return_place else -1
+        K.asylum_day(a.n, n_blocks, day, self.asylum_key, a.state, a.loc, a.joined, a.origin, 1.0 / asy.custody_days,
+                     asy.apprehended_claim, mpp, ret, 1.0 / asy.decision_days, self.grant, counts)  # fmt: skip
+        c = counts.sum(0)
+        t[K.PROCESSED] -= c[K.A_OUT_PROCESSED]
+        t[K.APPREHENDED] -= c[K.A_OUT_CAUGHT]
+        t[K.WAITING_US] += c[K.A_TO_US]
+        t[K.REMAIN_MX] += c[K.A_TO_MX]
+        t[K.REMOVED] += c[K.A_CAUGHT_REMOVED] + c[K.A_DENIED]
+        t[K.GRANTED] += c[K.A_GRANTED]
+        decided_us = int(c[K.A_GRANTED] + c[K.A_DENIED] - c[K.A_MX_DECIDED])
+        t[K.WAITING_US] -= decided_us
+        t[K.REMAIN_MX] -= c[K.A_MX_DECIDED]
+        if ret >= 0:
+            self.pop[ret] += c[K.A_TO_MX] - c[K.A_MX_DECIDED]
+            self.moved[ret] += c[K.A_TO_MX] - c[K.A_MX_DECIDED]
 
     def phase_record(self, day: int) -> None:
         arr, dep, ent, lea = self._flows
@@ -342,8 +478,18 @@ class Engine:
         rec = self.rec
         rec.population[day] = self.pop
         rec.in_transit[day] = self.transit
-        rec.arrivals[day] = arr
-        rec.departures[day] = dep
+        rec.arrivals[day] = arr + np.maximum(self.moved, 0)
+        rec.departures[day] = dep + np.maximum(-self.moved, 0)
+        rec.census[day] = self.census()
+
+    def census(self) -> np.ndarray:
+        """People in each state now, from the running tallies (check_conservation recounts them)."""
+        c = self.tally.copy()
+        c[K.ON_LINK] = self.transit.sum()
+        c[K.WAITLISTED] = sum(q.waiting for q in self.queues)
+        c[K.AT_PLACE] = self.pop.sum() - c[K.WAITLISTED] - c[K.REMAIN_MX]
+        c[K.INACTIVE] = 0
+        return c
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -370,8 +516,8 @@ class Engine:
         return c.astype(np.int64)
 
     def _make_counters(self, n_chunks: int) -> tuple[np.ndarray, ...]:
-        P = self.net.n_places
-        return tuple(np.zeros((n_chunks, P), np.int64) for _ in range(4))
+        P, L = self.net.n_places, self.net.n_links
+        return (*(np.zeros((n_chunks, P), np.int64) for _ in range(4)), np.zeros((n_chunks, L), np.int64))
 
     def _counters_for(self, n_chunks: int) -> tuple[np.ndarray, ...]:
         if self._counters[0].shape[0] < n_chunks:
@@ -392,18 +538,19 @@ class Engine:
         """Stocks equal flows: everyone spawned is at exactly one place or on one link."""
         a = self.agents
         st = a.state[: a.n]
-        at_place = (st == K.AT_PLACE) | (st == K.SIGNING) | (st == K.WAITLISTED)
+        at_place = (st == K.AT_PLACE) | (st == K.SIGNING) | (st == K.WAITLISTED) | (st == K.REMAIN_MX)
         on_link = a.state[: a.n] == K.ON_LINK
         pop = np.bincount(a.loc[: a.n][at_place], minlength=self.net.n_places)
         dest = self.net.link_dst[a.loc[: a.n][on_link]]
         transit = np.bincount(dest, minlength=self.net.n_places)
         if not (np.array_equal(pop, self.pop) and np.array_equal(transit, self.transit)):
             raise AssertionError(f"day {day}: counted stocks differ from stocks built from flows")
-        if int((st == K.PROCESSED).sum()) != self.processed_total:
-            raise AssertionError(f"day {day}: processed count differs from the ports' tallies")
-        counted = int(self.pop.sum() + self.transit.sum()) + self.processed_total
-        if counted != a.n:
-            raise AssertionError(f"day {day}: {a.n} agents but {counted} counted")
+        recount = np.bincount(st, minlength=len(K.STATE_NAMES))
+        recount[K.INACTIVE] = 0
+        if not np.array_equal(recount, self.census()):
+            raise AssertionError(f"day {day}: states counted {recount.tolist()} but tallied {self.census().tolist()}")
+        if int(self.census().sum()) != a.n:
+            raise AssertionError(f"day {day}: {a.n} agents but {int(self.census().sum())} counted")
 
 
 def _capacity_factor(pop: np.ndarray, cap: np.ndarray, buffer: float) -> np.ndarray:

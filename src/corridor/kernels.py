@@ -1,7 +1,8 @@
 """Compiled per-agent kernels: one parallel pass over the agent columns per day.
 
-Agents are processed in fixed chunks; each chunk counts its flows into its own row of the counter
-arrays (no atomics) and the rows are summed afterwards. Every random draw comes from a counter-based
+Agents are split into one contiguous block per thread; each block counts its flows into its own row
+of the counter arrays (no atomics; integer sums do not depend on order) and the rows are summed
+afterwards. Every random draw comes from a counter-based
 generator keyed by (stream key, day, agent), so results do not depend on the number of threads or on
 the order in which chunks run.
 """
@@ -12,10 +13,21 @@ import numba as nb
 import numpy as np
 
 # Agent states. SIGNING: arrived today where a port's waiting list is kept; WAITLISTED: on a list,
-# waiting where they are; PROCESSED: a port has taken their asylum claim (they left for the US side).
-INACTIVE, AT_PLACE, ON_LINK, SIGNING, WAITLISTED, PROCESSED = 0, 1, 2, 3, 4, 5
+# waiting where they are; PROCESSED: a port has taken their asylum claim and they are in custody;
+# APPREHENDED: caught crossing between ports, in custody; WAITING_US / REMAIN_MX: out of custody,
+# waiting for a decision in the US or (remain-in-Mexico) in the border city; GRANTED, REMOVED
+# (denied, or caught and not claiming); DEPORTED by the transit country; RETURNED home of their own
+# accord; REFUGE: asked for refuge in the transit country; UNDETECTED: crossed and got through.
+(INACTIVE, AT_PLACE, ON_LINK, SIGNING, WAITLISTED, PROCESSED, APPREHENDED, WAITING_US, REMAIN_MX, GRANTED, REMOVED,
+ DEPORTED, RETURNED, REFUGE, UNDETECTED) = range(15)  # fmt: skip
+STATE_NAMES = ("inactive", "at_place", "on_road", "signing", "on_list", "in_custody_processed",
+               "in_custody_apprehended", "waiting_in_us", "remain_in_mexico", "granted", "removed",
+               "deported", "returned_home", "refuge_in_mexico", "crossed_undetected")  # fmt: skip
+# fates_day's per-place counters
+F_DEPORTED, F_RETURNED, F_REFUGE, F_CAUGHT, F_THROUGH, F_MARCHED = range(6)
 
-CHUNK = 1 << 16
+MIN_BLOCK = 1 << 13  # fewer agents than this per thread: not worth waking a second thread
+SUB = 1 << 12  # agents per sub-chunk handed out in turn to the blocks
 MAX_HOPS_PER_DAY = 64  # guards against endless chains over zero-length links
 
 
@@ -81,11 +93,14 @@ def _choose(p, u, cand_start, cand_route, cand_cum, rt_links, link_dst, avoid):
 
 
 @nb.njit(inline="always", cache=True)
-def _try_leave(i, p, rng, movechance, dest_full, cand_start, cand_route, cand_cum, rt_links, rt_len, rt_dest,
-               link_open, link_dst, state, loc, progress, route, rpos, dep, ent, avoid):  # fmt: skip
-    """Flee's evolve(): maybe set out from place p onto a road. Returns (rng, whether they left)."""
-    rng, u = uniform(rng)
-    if u >= movechance[p]:
+def _try_leave(i, p, rng, leave_below, dest_full, cand_start, cand_route, cand_cum, rt_links, rt_len, rt_dest,
+               link_open, link_dst, state, loc, progress, route, rpos, dep, ent, lent, avoid):  # fmt: skip
+    """Flee's evolve(): maybe set out from place p onto a road. Returns (rng, whether they left).
+
+    `leave_below[p]` is the move chance as a threshold on the 53 random bits `uniform` would turn into
+    a float, so most people (who stay) cost one mix and one integer comparison."""
+    rng = rng + np.uint64(0x9E3779B97F4A7C15)
+    if (_mix(rng) >> np.uint64(11)) >= leave_below[p]:
         return rng, False
     r = route[i]
     if r < 0:
@@ -107,6 +122,7 @@ def _try_leave(i, p, rng, movechance, dest_full, cand_start, cand_route, cand_cu
         route[i] = -1
     dep[p] += 1
     ent[link_dst[lk]] += 1
+    lent[lk] += 1
     state[i] = ON_LINK
     loc[i] = lk
     progress[i] = 0.0
@@ -116,6 +132,7 @@ def _try_leave(i, p, rng, movechance, dest_full, cand_start, cand_route, cand_cu
 @nb.njit(parallel=True, cache=True, nogil=True)
 def move_day(
     n,
+    n_blocks,
     day,
     key,
     state,
@@ -125,7 +142,7 @@ def move_day(
     rpos,
     hops,
     came_from,
-    movechance,
+    leave_below,
     dest_full,
     cand_start,
     cand_route,
@@ -146,67 +163,71 @@ def move_day(
     departures,
     enter_link,
     leave_link,
+    link_entries,
 ):
     """One day of movement for agents [0, n): decide, travel, arrive, maybe go on (Flee's rules)."""
-    n_chunks = (n + CHUNK - 1) // CHUNK
-    for c in nb.prange(n_chunks):
-        lo = c * CHUNK
-        hi = min(n, lo + CHUNK)
+    n_sub = (n + SUB - 1) // SUB
+    for c in nb.prange(n_blocks):
         arr = arrivals[c]
         dep = departures[c]
         ent = enter_link[c]
         lea = leave_link[c]
-        for i in range(lo, hi):
-            s = state[i]
-            if s == INACTIVE:
-                continue
-            rng = agent_stream(key, day, i)
-            if s == AT_PLACE:
-                rng, left = _try_leave(i, loc[i], rng, movechance, dest_full, cand_start, cand_route, cand_cum,
-                                       rt_links, rt_len, rt_dest, link_open, link_dst, state, loc, progress,
-                                       route, rpos, dep, ent, came_from[i] if no_backtrack else -1)  # fmt: skip
-                if not left:
+        lent = link_entries[c]
+        # Blocks take sub-chunks in turn: agents who arrived late (high rows) are the ones still on the
+        # move, so contiguous halves would leave one thread with most of the work.
+        for sub in range(c, n_sub, n_blocks):
+            for i in range(sub * SUB, min(n, (sub + 1) * SUB)):
+                s = state[i]
+                if s != AT_PLACE and s != ON_LINK:  # not yet out, or on a list, or gone across
                     continue
-            elif s != ON_LINK:
-                continue
-            # Travel: a full day's allowance on the current link; on arrival with allowance left,
-            # decide again and start the next link with a fresh allowance (Flee's finish_travel).
-            moved = 0.0
-            for _ in range(MAX_HOPS_PER_DAY):
-                lk = loc[i]
-                speed = walk_speed if (start_on_foot and hops[i] == 0) else link_speed[lk]
-                prog = progress[i] + speed
-                moved += speed
-                # Arrive once the allowance covers the link (Flee needs strictly more, which makes
-                # a 200 km road take two days at 200 km/day).
-                if prog < link_dist[lk]:
-                    progress[i] = prog
-                    break
-                moved += link_dist[lk] - prog
-                if hops[i] < 127:
-                    hops[i] += 1
-                lea[link_dst[lk]] += 1
-                state[i] = AT_PLACE
-                progress[i] = 0.0
-                if not link_open[lk]:  # closed while on it: back to where the link starts
-                    q = link_src[lk]
+                rng = agent_stream(key, day, i)
+                if s == AT_PLACE:
+                    avoid = came_from[i] if no_backtrack else -1
+                    rng, left = _try_leave(i, loc[i], rng, leave_below, dest_full, cand_start, cand_route, cand_cum,
+                                           rt_links, rt_len, rt_dest, link_open, link_dst, state, loc, progress,
+                                           route, rpos, dep, ent, lent, avoid)  # fmt: skip
+                    if not left:
+                        continue
+                # Travel: a full day's allowance on the current link; on arrival with allowance left,
+                # decide again and start the next link with a fresh allowance (Flee's finish_travel).
+                moved = 0.0
+                for _ in range(MAX_HOPS_PER_DAY):
+                    lk = loc[i]
+                    speed = walk_speed if (start_on_foot and hops[i] == 0) else link_speed[lk]
+                    prog = progress[i] + speed
+                    moved += speed
+                    # Arrive once the allowance covers the link (Flee needs strictly more, which makes
+                    # a 200 km road take two days at 200 km/day).
+                    if prog < link_dist[lk]:
+                        progress[i] = prog
+                        break
+                    moved += link_dist[lk] - prog
+                    if hops[i] < 127:
+                        hops[i] += 1
+                    lea[link_dst[lk]] += 1
+                    state[i] = AT_PLACE
+                    progress[i] = 0.0
+                    if not link_open[lk]:  # closed while on it: back to where the link starts, plan dropped
+                        q = link_src[lk]
+                        loc[i] = q
+                        route[i] = -1
+                        arr[q] += 1
+                        break
+                    q = link_dst[lk]
                     loc[i] = q
+                    came_from[i] = link_src[lk]
                     arr[q] += 1
-                    break
-                q = link_dst[lk]
-                loc[i] = q
-                came_from[i] = link_src[lk]
-                arr[q] += 1
-                if signup_port[q] >= 0:  # the border city: put one's name on the list, stop here
-                    state[i] = SIGNING
-                    break
-                if moved >= speed:
-                    break
-                rng, left = _try_leave(i, q, rng, movechance, dest_full, cand_start, cand_route, cand_cum,
-                                       rt_links, rt_len, rt_dest, link_open, link_dst, state, loc, progress,
-                                       route, rpos, dep, ent, came_from[i] if no_backtrack else -1)  # fmt: skip
-                if not left:
-                    break
+                    if signup_port[q] >= 0:  # the border city: put one's name on the list, stop here
+                        state[i] = SIGNING
+                        break
+                    if moved >= speed:
+                        break
+                    avoid = came_from[i] if no_backtrack else -1
+                    rng, left = _try_leave(i, q, rng, leave_below, dest_full, cand_start, cand_route, cand_cum,
+                                           rt_links, rt_len, rt_dest, link_open, link_dst, state, loc, progress,
+                                           route, rpos, dep, ent, lent, avoid)  # fmt: skip
+                    if not left:
+                        break
 
 
 @nb.njit(cache=True)
@@ -254,3 +275,149 @@ def serve(queue, head, tail, n_serve, state, loc, joined, day, left_place, waits
         waits[served] = day - joined[i]
         served += 1
     return head, served
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def fates_day(n, n_blocks, day, key, state, loc, joined, cohort, hz_a, hz_b, has_hz, caught, counts, left_list):
+    """Hazards: people at a place with a hazard may be deported, go home, ask for refuge or cross.
+
+    The chance of outcome o for a person of cohort k at place p is hz_a[k, p, o] + hz_b[k, p, o] x weeks
+    on the list (0 if not on one); outcomes compete (one draw). counts[block, p, F_*] tallies them;
+    left_list[block, p] the people who left a waiting list at p.
+    """
+    n_sub = (n + SUB - 1) // SUB
+    for c in nb.prange(n_blocks):
+        cnt = counts[c]
+        ll = left_list[c]
+        for sub in range(c, n_sub, n_blocks):
+            for i in range(sub * SUB, min(n, (sub + 1) * SUB)):
+                s = state[i]
+                if s != AT_PLACE and s != WAITLISTED:
+                    continue
+                p = loc[i]
+                if not has_hz[p]:
+                    continue
+                k = cohort[i]
+                weeks = (day - joined[i]) / 7.0 if s == WAITLISTED else 0.0
+                rng, u = uniform(agent_stream(key, day, i))
+                acc = 0.0
+                o = -1
+                for q in range(4):
+                    acc += hz_a[k, p, q] + hz_b[k, p, q] * weeks
+                    if u < acc:
+                        o = q
+                        break
+                if o < 0:
+                    continue
+                if s == WAITLISTED:
+                    ll[p] += 1
+                if o == 3:  # crossed between ports
+                    rng, u = uniform(rng)
+                    if u < caught[k, p]:
+                        state[i] = APPREHENDED
+                        joined[i] = day
+                        cnt[p, F_CAUGHT] += 1
+                    else:
+                        state[i] = UNDETECTED
+                        cnt[p, F_THROUGH] += 1
+                elif o == 0:
+                    state[i] = DEPORTED
+                    cnt[p, F_DEPORTED] += 1
+                elif o == 1:
+                    state[i] = RETURNED
+                    cnt[p, F_RETURNED] += 1
+                else:
+                    state[i] = REFUGE
+                    cnt[p, F_REFUGE] += 1
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def march_day(n, n_blocks, day, key, state, loc, joined, in_city, share, cross, caught, deported, counts, left_list):
+    """A march: each person present in the city marches with chance `share`; a marcher tries to cross
+    with chance `cross` (caught with chance `caught`); a marcher who does not cross is deported with
+    chance `deported`; the others go back to where they were."""
+    n_sub = (n + SUB - 1) // SUB
+    for c in nb.prange(n_blocks):
+        cnt = counts[c]
+        ll = left_list[c]
+        for sub in range(c, n_sub, n_blocks):
+            for i in range(sub * SUB, min(n, (sub + 1) * SUB)):
+                s = state[i]
+                if s != AT_PLACE and s != WAITLISTED:
+                    continue
+                p = loc[i]
+                if not in_city[p]:
+                    continue
+                rng, u = uniform(agent_stream(key, day, i))
+                if u >= share:
+                    continue
+                cnt[p, F_MARCHED] += 1
+                rng, u = uniform(rng)
+                if u < cross:
+                    rng, u = uniform(rng)
+                    if u < caught:
+                        state[i] = APPREHENDED
+                        joined[i] = day
+                        cnt[p, F_CAUGHT] += 1
+                    else:
+                        state[i] = UNDETECTED
+                        cnt[p, F_THROUGH] += 1
+                else:
+                    rng, u = uniform(rng)
+                    if u >= deported:
+                        continue
+                    state[i] = DEPORTED
+                    cnt[p, F_DEPORTED] += 1
+                if s == WAITLISTED:
+                    ll[p] += 1
+
+
+# asylum_day's counters
+A_TO_US, A_TO_MX, A_CAUGHT_REMOVED, A_GRANTED, A_DENIED, A_MX_DECIDED, A_OUT_PROCESSED, A_OUT_CAUGHT = range(8)
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def asylum_day(n, n_blocks, day, key, state, loc, joined, origin, p_out, claim, mpp, return_place, p_decide, grant,
+               counts):  # fmt: skip
+    """After a claim: custody, then waiting for a decision in the US or, under remain-in-Mexico, in
+    `return_place`; then a decision (granted with chance grant[origin country], else removed).
+
+    Daily chances: leave custody p_out, decision p_decide (exponential durations). counts[block, A_*].
+    """
+    n_sub = (n + SUB - 1) // SUB
+    for c in nb.prange(n_blocks):
+        cnt = counts[c]
+        for sub in range(c, n_sub, n_blocks):
+            for i in range(sub * SUB, min(n, (sub + 1) * SUB)):
+                s = state[i]
+                if s < PROCESSED or s > REMAIN_MX:
+                    continue
+                rng, u = uniform(agent_stream(key, day, i))
+                if s == PROCESSED or s == APPREHENDED:
+                    if u >= p_out:
+                        continue
+                    cnt[A_OUT_PROCESSED if s == PROCESSED else A_OUT_CAUGHT] += 1
+                    rng, u = uniform(rng)
+                    if s == APPREHENDED and u >= claim:
+                        state[i] = REMOVED
+                        cnt[A_CAUGHT_REMOVED] += 1
+                    elif mpp:
+                        state[i] = REMAIN_MX
+                        loc[i] = return_place
+                        cnt[A_TO_MX] += 1
+                    else:
+                        state[i] = WAITING_US
+                        cnt[A_TO_US] += 1
+                    joined[i] = day
+                else:
+                    if u >= p_decide:
+                        continue
+                    rng, u = uniform(rng)
+                    if s == REMAIN_MX:
+                        cnt[A_MX_DECIDED] += 1
+                    if u < grant[origin[i]]:
+                        state[i] = GRANTED
+                        cnt[A_GRANTED] += 1
+                    else:
+                        state[i] = REMOVED
+                        cnt[A_DENIED] += 1

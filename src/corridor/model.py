@@ -46,7 +46,18 @@ class Place(Strict):
     movechance: float | None = Field(
         None, ge=0, le=1, description="Daily chance of setting out from here; None: set by kind (move rules)."
     )
+    opens: int | None = Field(None, ge=0, description="Day the place opens (a shelter); closed to arrivals before.")
+    closes: int | None = Field(None, ge=0, description="Day the place closes; everyone there moves to `move_to`.")
+    move_to: str | None = Field(None, description="Where the people of a closing place are taken.")
     at: str | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _dates(self) -> Place:
+        if self.closes is not None and self.opens is not None and self.closes <= self.opens:
+            raise ValueError(f"closes (day {self.closes}) must come after opens (day {self.opens})")
+        if self.closes is not None and not self.move_to:
+            raise ValueError("a place that closes needs move_to: where its people are taken")
+        return self
 
     @field_validator("name", "country", "region", "within")
     @classmethod
@@ -107,6 +118,7 @@ class Departure(Strict):
     start: int = Field(ge=0)
     end: int | None = Field(None, description="None: all on the start day.")
     count: int = Field(ge=0)
+    cohort: str = Field("", description="A label (caravan, background flow) that hazards can single out.")
     at: str | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
@@ -160,6 +172,73 @@ class Port(Strict):
     )
     events: list[PortEvent] = []
     at: str | None = Field(None, exclude=True)
+
+
+Outcome = Literal["deported", "returned", "refuge", "crossed"]
+OUTCOMES: tuple[str, ...] = Outcome.__args__  # type: ignore[attr-defined]
+
+
+class Hazard(Strict):
+    """A daily chance that a person at a matching place leaves the journey one way.
+
+    deported: removed by the transit country to their origin; returned: gives up and goes home;
+    refuge: asks for refuge in the transit country and stays there; crossed: crosses the border
+    between ports (caught with probability `apprehended`, otherwise through undetected). The chance
+    grows with time on a waiting list and with crowding: rate x (1 + per_week_waited x weeks on the
+    list) x (1 + per_crowding x max(0, people/capacity - 1)).
+    """
+
+    outcome: Outcome
+    where: str = Field(min_length=1, description="A place, or every place whose within, region or country is this.")
+    start: int = Field(0, ge=0)
+    end: int | None = Field(None, ge=0, description="First day no longer in force; None: to the end.")
+    rate: float = Field(ge=0, le=1, description="Chance per person per day.")
+    cohort: str = Field("", description="Only people of this cohort (departures.csv); blank: everyone.")
+    per_week_waited: float = Field(0.0, ge=0)
+    per_crowding: float = Field(0.0, ge=0)
+    apprehended: float = Field(0.0, ge=0, le=1, description="crossed: share caught by the border patrol.")
+    at: str | None = Field(None, exclude=True)
+
+
+class March(Strict):
+    """A dated march from a city to the border (Tijuana, 25 Nov 2018): a share of the people in the city
+    march; a share of the marchers try to cross (a share of those is caught); a share of the other
+    marchers is deported by the transit country."""
+
+    day: int = Field(ge=0)
+    where: str = Field(min_length=1, description="A place, or every place whose within, region or country is this.")
+    share: float = Field(ge=0, le=1, description="Share of the people present who march.")
+    cross: float = Field(0.0, ge=0, le=1, description="Share of the marchers who try to cross.")
+    apprehended: float = Field(0.0, ge=0, le=1, description="Share of those crossing who are caught.")
+    deported: float = Field(0.0, ge=0, le=1, description="Share of the marchers who did not cross deported.")
+    at: str | None = Field(None, exclude=True)
+
+
+class Asylum(Strict):
+    """What happens after a claim is taken at a port (or a person is caught crossing)."""
+
+    custody_days: float = Field(
+        3.0, ge=1, description="Mean days in custody after processing or apprehension (exponential)."
+    )
+    apprehended_claim: float = Field(
+        0.5, ge=0, le=1, description="Share of those caught crossing who claim asylum (the rest are removed)."
+    )
+    remain_in_mexico_from: int | None = Field(
+        None, ge=0, description="Day from which people leaving custody are sent back to wait in `return_place`."
+    )
+    return_place: str | None = Field(None, description="Where people under remain-in-Mexico wait for their hearing.")
+    decision_days: float = Field(1030.0, gt=0, description="Mean days from leaving custody to a decision.")
+    grant_rate: dict[str, float] = Field({}, description="Share of decisions that grant asylum, by origin country.")
+    default_grant_rate: float = Field(0.25, ge=0, le=1)
+    at: str | None = Field(None, exclude=True)
+
+    @field_validator("grant_rate")
+    @classmethod
+    def _rates(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, r in v.items():
+            if not 0 <= r <= 1:
+                raise ValueError(f"grant rate for {k} must be between 0 and 1 (got {r})")
+        return v
 
 
 class SpawnRules(Strict):
@@ -241,6 +320,9 @@ class Scenario(Strict):
     corrections: list[Correction] = []
     ports: list[Port] = []
     departures: list[Departure] = []
+    hazards: list[Hazard] = []
+    marches: list[March] = []
+    asylum: Asylum = Asylum()
     spawn: SpawnRules = SpawnRules()
     move: MoveRules = MoveRules()
     source: str | None = Field(None, exclude=True)
@@ -334,6 +416,48 @@ class Scenario(Strict):
                 )
         for dep in self.departures:
             known(dep.place, dep.at, "place")
+        for p in self.places:
+            if p.move_to is not None:
+                known(p.move_to, p.at, "move_to")
+                if p.move_to == p.name:
+                    raise error_at(p.at, "a closing place moves its people to itself", field="move_to", value=p.name)
+        cohorts = set(self.cohorts())
+        for hz in self.hazards:
+            if not self.places_matching(hz.where):
+                raise error_at(
+                    hz.at,
+                    "no place matches",
+                    field="where",
+                    value=hz.where,
+                    expected="a place name, or a within, region or country of some place" + _suggest(hz.where, names),
+                )
+            if hz.cohort and hz.cohort not in cohorts:
+                raise error_at(
+                    hz.at,
+                    "unknown cohort",
+                    field="cohort",
+                    value=hz.cohort,
+                    expected="blank, or a cohort of departures.csv: " + (", ".join(sorted(cohorts - {""})) or "none"),
+                )
+        for m in self.marches:
+            if not self.places_matching(m.where):
+                raise error_at(
+                    m.at,
+                    "no place matches",
+                    field="where",
+                    value=m.where,
+                    expected="a place name, or a within, region or country of some place" + _suggest(m.where, names),
+                )
+        rp = self.asylum.return_place
+        if rp is not None:
+            known(rp, self.asylum.at, "asylum.return_place")
+        if self.asylum.remain_in_mexico_from is not None and rp is None:
+            raise error_at(
+                self.asylum.at,
+                "remain_in_mexico_from is set but return_place is not",
+                field="asylum.return_place",
+                expected="the place where people wait for their hearing (a border city)",
+            )
         if self.spawn.mode == "observed" and self.days > 0:
             camps = [k for k in self.observed if k != "total"]
             if self.spawn.sum_from_camps and not camps and "total" not in self.observed:
@@ -346,6 +470,14 @@ class Scenario(Strict):
 
     def place_index(self) -> dict[str, int]:
         return {p.name: i for i, p in enumerate(self.places)}
+
+    def places_matching(self, where: str) -> list[int]:
+        """Indices of the place named `where`, or of every place within that city, region or country."""
+        return [i for i, p in enumerate(self.places) if where in (p.name, p.within, p.region, p.country)]
+
+    def cohorts(self) -> list[str]:
+        """Cohort labels of the departures, '' (no cohort) first."""
+        return ["", *sorted({d.cohort for d in self.departures} - {""})]
 
     def camp_names(self) -> list[str]:
         """Camps with an observed series, in place order: the places validation compares."""

@@ -22,11 +22,15 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import ScenarioError, at
 from .model import (
+    OUTCOMES,
     PLACE_KINDS,
+    Asylum,
     Closure,
     ConflictPeriod,
     Departure,
+    Hazard,
     Link,
+    March,
     MoveRules,
     Place,
     Port,
@@ -38,8 +42,8 @@ from .model import (
 )
 
 SCENARIO_YAML = "scenario.yaml"
-YAML_KEYS = ("name", "description", "start_date", "end_date", "days", "hasten", "spawn", "move")
-YAML_SECTIONS: dict[str, type[BaseModel]] = {"spawn": SpawnRules, "move": MoveRules}
+YAML_KEYS = ("name", "description", "start_date", "end_date", "days", "hasten", "spawn", "move", "asylum")
+YAML_SECTIONS: dict[str, type[BaseModel]] = {"spawn": SpawnRules, "move": MoveRules, "asylum": Asylum}
 
 # name -> (required column?); column order is the documented order.
 PLACE_COLUMNS = {
@@ -54,8 +58,23 @@ PLACE_COLUMNS = {
     "capacity": False,
     "conflict_date": False,
     "movechance": False,
+    "opens": False,
+    "closes": False,
+    "move_to": False,
 }
-DEPARTURE_COLUMNS = {"place": True, "start": True, "end": False, "count": True}
+DEPARTURE_COLUMNS = {"place": True, "start": True, "end": False, "count": True, "cohort": False}
+HAZARD_COLUMNS = {
+    "outcome": True,
+    "where": True,
+    "start": False,
+    "end": False,
+    "rate": True,
+    "cohort": False,
+    "per_week_waited": False,
+    "per_crowding": False,
+    "apprehended": False,
+}
+MARCH_COLUMNS = {"date": True, "where": True, "share": True, "cross": False, "apprehended": False, "deported": False}
 LINK_COLUMNS = {"a": True, "b": True, "distance": True, "speed": False}
 CLOSURE_COLUMNS = {"kind": True, "a": True, "b": False, "start": True, "end": False}
 CONFLICT_COLUMNS = {"place": True, "start": True, "end": False, "intensity": False}
@@ -257,6 +276,9 @@ def read_places(path: Path, start: dt.date) -> list[Place]:
             "capacity": r.number("capacity", whole=True, ge=0, blank=None, unit="people; blank: unlimited"),
             "conflict_date": None if conflict is None else (conflict - start).days,
             "movechance": r.number("movechance", ge=0, le=1, blank=None, unit="a day; blank: by kind"),
+            "opens": _day_or_none(r, "opens", start),
+            "closes": _day_or_none(r, "closes", start),
+            "move_to": r.text("move_to") or None,
             "at": r.at,
         }
         places.append(_build(Place, data, r))
@@ -294,8 +316,74 @@ def read_departures(path: Path, start: dt.date, days: int) -> list[Departure]:
         if last <= first:
             continue
         kept = count * (last - first) // n_days if n_days > 1 else count
-        data = {"place": place, "start": first, "end": None if e is None else last, "count": kept, "at": r.at}
+        data = {
+            "place": place,
+            "start": first,
+            "end": None if e is None else last,
+            "count": kept,
+            "cohort": r.text("cohort"),
+            "at": r.at,
+        }
         out.append(_build(Departure, data, r))
+    return out
+
+
+def _day_or_none(r: Row, column: str, start: dt.date) -> int | None:
+    d = r.date(column, blank=True)
+    if d is None:
+        return None
+    if d < start:
+        raise r.error("date before the scenario's start_date", column, r.text(column), f"{start.isoformat()} or later")
+    return (d - start).days
+
+
+def read_hazards(path: Path, start: dt.date) -> list[Hazard]:
+    """hazards.csv: daily chances of being deported, going home, asking for refuge, crossing."""
+    if not path.is_file():
+        return []
+    out = []
+    for r in read_table(path, HAZARD_COLUMNS):
+        outcome = r.required("outcome", "one of " + ", ".join(OUTCOMES)).lower()
+        if outcome not in OUTCOMES:
+            raise r.error("unknown outcome", "outcome", r.text("outcome"), "one of " + ", ".join(OUTCOMES))
+        first = r.date("start", blank=True)
+        last = r.date("end", blank=True)
+        if first is not None and last is not None and last <= first:
+            raise r.error("end is not after start", "end", r.text("end"), f"a date after {first.isoformat()}")
+        data = {
+            "outcome": outcome,
+            "where": r.required("where", "a place, city (within), region or country"),
+            "start": 0 if first is None else max(0, (first - start).days),
+            "end": None if last is None else max(0, (last - start).days),
+            "rate": r.number("rate", ge=0, le=1, unit="chance per person per day"),
+            "cohort": r.text("cohort"),
+            "per_week_waited": r.number("per_week_waited", ge=0, blank=0.0, unit="added share per week on a list"),
+            "per_crowding": r.number("per_crowding", ge=0, blank=0.0, unit="added share per unit over capacity"),
+            "apprehended": r.number("apprehended", ge=0, le=1, blank=0.0, unit="share of crossers caught"),
+            "at": r.at,
+        }
+        out.append(_build(Hazard, data, r))
+    return out
+
+
+def read_marches(path: Path, start: dt.date, days: int) -> list[March]:
+    """marches.csv: dated marches to the border from a city."""
+    if not path.is_file():
+        return []
+    out = []
+    for r in read_table(path, MARCH_COLUMNS):
+        day = _day(r.date("date"), start)
+        data = {
+            "day": day,
+            "where": r.required("where", "a place, city (within), region or country"),
+            "share": r.number("share", ge=0, le=1, unit="share of the people present"),
+            "cross": r.number("cross", ge=0, le=1, blank=0.0, unit="share of marchers"),
+            "apprehended": r.number("apprehended", ge=0, le=1, blank=0.0, unit="share of those crossing"),
+            "deported": r.number("deported", ge=0, le=1, blank=0.0, unit="share of marchers not crossing"),
+            "at": r.at,
+        }
+        if 0 <= day < days:
+            out.append(_build(March, data, r))
     return out
 
 
@@ -585,6 +673,27 @@ def _section(doc: dict[str, Any], lines: dict[tuple[str, ...], int], path: Path,
         )
 
 
+def _asylum(doc: dict[str, Any], lines: dict[tuple[str, ...], int], path: Path, start: dt.date) -> Asylum:
+    """The asylum section; remain_in_mexico_from is a date here (a day number in the model)."""
+    raw = doc.get("asylum")
+    if isinstance(raw, dict) and raw.get("remain_in_mexico_from") is not None:
+        key = ("asylum", "remain_in_mexico_from")
+        when = parse_date(raw["remain_in_mexico_from"], str(path), lines.get(key), "asylum.remain_in_mexico_from")
+        if when < start:
+            raise ScenarioError(
+                "date before start_date",
+                file=str(path),
+                row=lines.get(key),
+                field="asylum.remain_in_mexico_from",
+                value=when.isoformat(),
+                expected=f"{start.isoformat()} or later",
+            )
+        doc = {**doc, "asylum": {**raw, "remain_in_mexico_from": (when - start).days}}
+    asylum = _section(doc, lines, path, "asylum")
+    asylum.at = f"{path}:{lines.get(('asylum',), 1)}"
+    return asylum
+
+
 def _whole(
     doc: dict[str, Any], lines: dict[tuple[str, ...], int], path: Path, key: str, low: int, default: int | None = None
 ) -> int:
@@ -650,6 +759,7 @@ def load_native(folder: Path) -> Scenario:
     start, days = read_period(doc, lines, ypath)
     hasten = _whole(doc, lines, ypath, "hasten", 1, default=1)
     spawn, move = _section(doc, lines, ypath, "spawn"), _section(doc, lines, ypath, "move")
+    asylum = _asylum(doc, lines, ypath, start)
 
     places = read_places(folder / "places.csv", start)
     links = read_links(folder / "links.csv")
@@ -658,6 +768,8 @@ def load_native(folder: Path) -> Scenario:
     observed = read_observed(folder / "observed.csv", start, {p.name for p in places})
     ports = read_ports(folder / "ports.csv", folder / "port_events.csv", start)
     departures = read_departures(folder / "departures.csv", start, days)
+    hazards = read_hazards(folder / "hazards.csv", start)
+    marches = read_marches(folder / "marches.csv", start, days)
 
     data: dict[str, Any] = {
         "name": _text(doc, lines, ypath, "name") or folder.resolve().name,
@@ -673,6 +785,9 @@ def load_native(folder: Path) -> Scenario:
         "observed": observed,
         "ports": ports,
         "departures": departures,
+        "hazards": hazards,
+        "marches": marches,
+        "asylum": asylum,
         "spawn": spawn,
         "move": move,
         "source": str(folder),

@@ -66,6 +66,8 @@ class Network:
     port_names: list[str]
     movechance_override: np.ndarray  # (P,) float64, NaN where the place's kind decides
     departures: np.ndarray  # (days, P) int64 people scheduled to set out
+    departure_cohorts: np.ndarray  # (cohorts, days, P) int64 the same, by cohort (scenario.cohorts() order)
+    relocations: list[tuple[int, int, int]]  # (day, place closing, place its people are taken to)
     signup_port: np.ndarray  # (P,) int32: the port whose list arrivals here sign, -1 none
     port_capacity: np.ndarray  # (days, ports) float64 claims processed per full day
     port_closed_hours: np.ndarray  # (days, ports) float64
@@ -205,6 +207,12 @@ def compile_network(sc: Scenario) -> Network:
         else:  # remove_forced_redirection: Flee keeps the flag but no rule reads it
             continue
         masks.append((c.start, c.end, 0, lmask, pmask))
+    for j, p in enumerate(sc.places):  # a shelter takes nobody before it opens or after it closes
+        lmask = (src == j) | (dst == j)
+        if p.opens:
+            masks.append((0, p.opens, 0, lmask, None))
+        if p.closes is not None:
+            masks.append((p.closes, -1, 0, lmask, None))
 
     intensity = np.zeros((sc.days, P), dtype=np.float64)
     began = np.full((sc.days, P), -1, dtype=np.int32)
@@ -239,18 +247,22 @@ def compile_network(sc: Scenario) -> Network:
                 closed_hours[ev.day, k] = min(24.0, closed_hours[ev.day, k] + ev.value)
 
     override = np.array([np.nan if p.movechance is None else p.movechance for p in sc.places], dtype=np.float64)
-    departures = np.zeros((sc.days, P), dtype=np.int64)
+    cohorts = sc.cohorts()
+    by_cohort = np.zeros((len(cohorts), sc.days, P), dtype=np.int64)
     for dep in sc.departures:
         n_days = 1 if dep.end is None else dep.end - dep.start
         per_day = np.full(n_days, dep.count // n_days, dtype=np.int64)
         per_day[: dep.count % n_days] += 1  # the remainder goes to the first days
         stop = min(dep.start + n_days, sc.days)
         if dep.start < sc.days:
-            departures[dep.start : stop, idx[dep.place]] += per_day[: stop - dep.start]
+            by_cohort[cohorts.index(dep.cohort), dep.start : stop, idx[dep.place]] += per_day[: stop - dep.start]
+    relocations = [(p.closes, j, idx[p.move_to]) for j, p in enumerate(sc.places) if p.closes is not None and p.move_to]
 
     return Network(
         movechance_override=override,
-        departures=departures,
+        departures=by_cohort.sum(axis=0),
+        departure_cohorts=by_cohort,
+        relocations=sorted(relocations),
         port_names=[p.place for p in sc.ports],
         signup_port=signup,
         port_capacity=capacity,

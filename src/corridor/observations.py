@@ -78,9 +78,7 @@ def read_observations(path: str | Path) -> list[Observation]:
 
 
 def _members(res: RunResult, where: str) -> np.ndarray:
-    sc = res.scenario
-    mask = np.array([where in (p.name, p.within, p.region, p.country) for p in sc.places])
-    return np.nonzero(mask)[0]
+    return np.array(res.scenario.places_matching(where), dtype=np.int64)
 
 
 def simulate(res: RunResult, ob: Observation) -> float | None:

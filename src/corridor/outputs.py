@@ -161,6 +161,12 @@ def write_run(
         table = res.table()
         write_parquet(table, tmp / "places.parquet")
         table.to_csv(tmp / "places.csv", index=False, date_format="%Y-%m-%d")
+        states = res.state_table()
+        write_parquet(states, tmp / "states.parquet")
+        states.to_csv(tmp / "states.csv", index=False, date_format="%Y-%m-%d")
+        links = res.link_table()
+        write_parquet(links, tmp / "links.parquet")
+        links.to_csv(tmp / "links.csv", index=False, date_format="%Y-%m-%d")
         flee_out_table(res).to_csv(tmp / "out.csv", index=False, float_format="%.6g")
         if res.ports:
             ports = res.port_table()

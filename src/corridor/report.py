@@ -46,6 +46,7 @@ class Run:
     waits: pd.DataFrame | None = None  # one row per person processed: day, date, port, days_waited
     points: pd.DataFrame | None = None  # point observations with the run's value (points.csv)
     ensemble: pd.DataFrame | None = None  # spread over seeds (ensemble.parquet): name, variable, p05, p95
+    links: pd.DataFrame | None = None  # people setting out along each road direction per day (links.parquet)
 
     def band(self, name: str, variable: str) -> pd.DataFrame | None:
         if self.ensemble is None:
@@ -103,11 +104,12 @@ def load_run(path: str | Path) -> Run:
     try:
         places = _table(path, "places")
         ports = _table(path, "ports")
+        links = _table(path, "links")
     except Exception as exc:  # unreadable or truncated tables
         raise CorridorError(f"{path}: cannot read the run tables ({type(exc).__name__}: {exc})") from None
     if places is None:
         raise CorridorError(f"{path}: not a run folder (no places.parquet or places.csv)")
-    run = Run(path=path, label=path.name, manifest=manifest, places=places, ports=ports)
+    run = Run(path=path, label=path.name, manifest=manifest, places=places, ports=ports, links=links)
     if (path / "waits.parquet").is_file():
         run.waits = pd.read_parquet(path / "waits.parquet")
     if (path / "ensemble.parquet").is_file():
@@ -338,31 +340,100 @@ def _has_coordinates(sc) -> bool:
     return sum(1 for p in sc.places if (p.lat, p.lon) != (0.0, 0.0)) >= 2
 
 
-def fig_map(run: Run, days: list[int] | None = None, *, title: str = "") -> Any:
-    """Places and links on country outlines; marker area ~ population on each of `days` (last by default)."""
+def _road_flows(run: Run, first: int, last: int) -> np.ndarray:
+    """(links, 2): people who set out along each scenario road a -> b and b -> a on days [first, last]."""
     sc = run.scenario
-    wide = run.wide()
-    days = days or [len(wide) - 1]
+    out = np.zeros((len(sc.links), 2))
+    lk = run.links
+    if lk is None or not len(lk):
+        return out
+    sel = lk[(lk["day"] >= first) & (lk["day"] <= last)]
+    totals = sel.groupby([sel["from"].astype(str), sel["to"].astype(str)])["set_out"].sum().to_dict()
+    for j, link in enumerate(sc.links):
+        out[j, 0] = totals.get((link.a, link.b), 0)
+        out[j, 1] = totals.get((link.b, link.a), 0)
+    return out
+
+
+def _draw_roads(ax, sc, flows: np.ndarray | None, scale: float, colour: str, offset: float = 0.0) -> None:
+    """Roads as thin lines; with `flows`, width grows with the people who set out along them and an
+    arrow points the way most of them went. `offset` (degrees) shifts a second run's roads sideways."""
     places = {p.name: p for p in sc.places}
+    for j, link in enumerate(sc.links):
+        a, b = places[link.a], places[link.b]
+        x = np.array([a.lon, b.lon])
+        y = np.array([a.lat, b.lat])
+        if offset:
+            dx, dy = x[1] - x[0], y[1] - y[0]
+            norm = math.hypot(dx, dy) or 1.0
+            x, y = x - offset * dy / norm, y + offset * dx / norm
+        ax.plot(x, y, color="#555555", lw=0.6, alpha=0.6, zorder=1)
+        if flows is None:
+            continue
+        total = flows[j].sum()
+        if total <= 0:
+            continue
+        ax.plot(x, y, color=colour, lw=0.8 + 9.0 * total / scale, alpha=0.55, solid_capstyle="round", zorder=1.5)
+        fwd, back = flows[j]
+        if max(fwd, back) >= 0.6 * total:  # a clear direction: arrow at mid-road
+            if back > fwd:
+                x, y = x[::-1], y[::-1]
+            ax.annotate(
+                "",
+                xy=(x[0] + 0.58 * (x[1] - x[0]), y[0] + 0.58 * (y[1] - y[0])),
+                xytext=(x[0] + 0.42 * (x[1] - x[0]), y[0] + 0.42 * (y[1] - y[0])),
+                arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 0.8, "mutation_scale": 9},
+                zorder=1.6,
+            )
+
+
+def _map_frame(sc) -> tuple[float, float, float, float, float]:
     lon = np.array([p.lon for p in sc.places])
     lat = np.array([p.lat for p in sc.places])
     pad_x = max(1.0, 0.12 * (lon.max() - lon.min()))
     pad_y = max(1.0, 0.12 * (lat.max() - lat.min()))
     x0, x1, y0, y1 = lon.min() - pad_x, lon.max() + pad_x, lat.min() - pad_y, lat.max() + pad_y
     aspect = 1.0 / max(0.2, math.cos(math.radians((y0 + y1) / 2)))
+    return x0, x1, y0, y1, aspect
+
+
+def _flow_legend(fig, scale: float, colours: list[tuple[str, str]]) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], color="#777777", lw=0.8 + 9.0 * f, alpha=0.55, label=f"{scale * f:,.0f} set out")
+        for f in (0.1, 0.5, 1.0)
+    ]
+    handles += [Line2D([], [], color=c, lw=4, alpha=0.55, label=lab) for c, lab in colours]
+    fig.legend(handles=handles, loc="outside upper center", ncol=len(handles), fontsize=8, frameon=False)
+
+
+def fig_map(run: Run, days: list[int] | None = None, *, title: str = "") -> Any:
+    """Places and roads on country outlines: marker area ~ people at the place on each of `days` (last
+    by default); road width ~ people who set out along it since the previous panel (the whole run for
+    the first panel)."""
+    sc = run.scenario
+    wide = run.wide()
+    days = days or [len(wide) - 1]
+    lon = np.array([p.lon for p in sc.places])
+    lat = np.array([p.lat for p in sc.places])
+    x0, x1, y0, y1, aspect = _map_frame(sc)
     n = len(days)
     ncol = min(n, 2)
     nrow = math.ceil(n / ncol)
     w = 9.0 if n == 1 else 5.5 * ncol
-    h = w / ncol * (y1 - y0) * aspect / (x1 - x0) * nrow + 0.6
+    h = w / ncol * (y1 - y0) * aspect / (x1 - x0) * nrow + 0.9
     fig = _figure(w, min(max(h, 3.0), 14.0))
     axes = fig.subplots(nrow, ncol, squeeze=False).ravel()
     vmax = float(np.nanmax(wide.to_numpy())) if wide.size else 1.0
-    for ax, day in zip(axes, days, strict=False):
+    windows = [(0 if k == 0 else days[k - 1] + 1, d) for k, d in enumerate(days)]
+    if n > 1:
+        windows[0] = (0, days[0])
+    flows = [_road_flows(run, a, b) for a, b in windows] if run.links is not None else None
+    scale = max([f.sum(axis=1).max() for f in flows if f.size] + [1.0]) if flows else 1.0
+    for k, (ax, day) in enumerate(zip(axes, days, strict=False)):
         _basemap(ax, x0, x1, y0, y1)
-        for link in sc.links:
-            a, b = places[link.a], places[link.b]
-            ax.plot([a.lon, b.lon], [a.lat, b.lat], color="#555555", lw=0.7, alpha=0.7, zorder=1)
+        _draw_roads(ax, sc, flows[k] if flows else None, scale, "#b5651d")
         row = wide.iloc[day]
         names = [p.name for p in sc.places]
         pop = np.array([float(row.get(n, 0.0)) for n in names])
@@ -377,7 +448,9 @@ def fig_map(run: Run, days: list[int] | None = None, *, title: str = "") -> Any:
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
         ax.set_aspect(aspect)
-        ax.set_title(f"{wide.index[day].date()} (day {day})", fontsize=9)
+        a, b = windows[k]
+        span = f"; roads: {wide.index[a].date()} to {wide.index[b].date()}" if flows else ""
+        ax.set_title(f"{wide.index[day].date()} (day {day}){span}", fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -388,6 +461,58 @@ def fig_map(run: Run, days: list[int] | None = None, *, title: str = "") -> Any:
     kinds = sorted({p.kind for p in sc.places})
     handles = [Line2D([], [], marker="o", ls="", color=KIND_COLOURS.get(k, "#333333"), label=k) for k in kinds]
     fig.legend(handles=handles, loc="outside lower center", ncol=len(kinds), fontsize=8)
+    if flows:
+        _flow_legend(fig, scale, [])
+    return fig
+
+
+def fig_map_compare(runs: list[Run]) -> Any:
+    """Two runs of one network on one map: each run's road flows over the whole run (side by side) and
+    people at each place on the last day (A filled, B ring)."""
+    sc = runs[0].scenario
+    x0, x1, y0, y1, aspect = _map_frame(sc)
+    w = 10.0
+    fig = _figure(w, min(max(w * (y1 - y0) * aspect / (x1 - x0) + 1.0, 3.5), 14.0))
+    ax = fig.subplots()
+    _basemap(ax, x0, x1, y0, y1)
+    flows = [_road_flows(r, 0, len(r.wide()) - 1) if r.links is not None else None for r in runs]
+    scale = max([f.sum(axis=1).max() for f in flows if f is not None and f.size] + [1.0])
+    shift = 0.004 * max(x1 - x0, y1 - y0)
+    for i, f in enumerate(flows):
+        _draw_roads(ax, sc, f, scale, RUN_COLOURS[i], offset=(-shift if i == 0 else shift))
+    lon = np.array([p.lon for p in sc.places])
+    lat = np.array([p.lat for p in sc.places])
+    pops = []
+    for r in runs:
+        row = r.wide().iloc[-1]
+        pops.append(np.array([float(row.get(p.name, 0.0)) for p in sc.places]))
+    vmax = max(float(p.max()) for p in pops) or 1.0
+    ax.scatter(lon, lat, s=8 + 900 * np.sqrt(pops[0] / vmax), c=RUN_COLOURS[0], alpha=0.45, zorder=2)
+    ax.scatter(
+        lon, lat, s=8 + 900 * np.sqrt(pops[1] / vmax), facecolors="none", edgecolors=RUN_COLOURS[1], lw=1.4, zorder=3
+    )
+    diff = np.abs(pops[1] - pops[0])
+    shown = [j for j in np.argsort(-diff)[:6] if diff[j] > 0.1 * diff.max()]
+    for k, j in enumerate(shown):  # staggered: the places that differ most are often neighbours
+        p = sc.places[j]
+        ax.annotate(
+            f"{p.name}: {pops[0][j]:,.0f} / {pops[1][j]:,.0f}",
+            (p.lon, p.lat),
+            fontsize=7,
+            xytext=(8, -12 - 11 * k),
+            textcoords="offset points",
+            arrowprops={"arrowstyle": "-", "color": "#666666", "lw": 0.5},
+        )
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect(aspect)
+    ax.tick_params(labelsize=7)
+    ax.set_title(
+        f"{runs[0].label} (blue, filled) and {runs[1].label} (orange, ring): people on the last day; "
+        "roads: people who set out along them over the run",
+        fontsize=9,
+    )
+    _flow_legend(fig, scale, [(RUN_COLOURS[i], r.label) for i, r in enumerate(runs)])
     return fig
 
 
@@ -696,29 +821,52 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None) -> P
         page.figure(fig_points(runs), "observations", "reported figures against simulated values")
 
     # map
-    page.add('<h2 id="map">Map of places and routes</h2>')
+    page.add('<h2 id="map">Map of places, roads and flows</h2>')
     drawn = False
-    for i, r in enumerate(runs):
+    mappable = []
+    for r in runs:
         if r.scenario is None:
             page.add(f'<p class="note">{_esc(r.label)}: no map: {_esc(r.scenario_note)}.</p>')
-            continue
-        if not _has_coordinates(r.scenario):
+        elif not _has_coordinates(r.scenario):
             page.add(f'<p class="note">{_esc(r.label)}: no map: the scenario\'s places have no coordinates.</p>')
-            continue
-        if r.scenario_note:
-            page.add(f'<p class="note">{_esc(r.label)}: {_esc(r.scenario_note)}.</p>')
+        else:
+            if r.scenario_note:
+                page.add(f'<p class="note">{_esc(r.label)}: {_esc(r.scenario_note)}.</p>')
+            if r.links is None:
+                page.add(f'<p class="note">{_esc(r.label)}: no road flows (the run folder has no links.parquet).</p>')
+            mappable.append(r)
+    same_network = (
+        len(mappable) == 2
+        and [(p.name, p.lat, p.lon) for p in mappable[0].scenario.places]
+        == [(p.name, p.lat, p.lon) for p in mappable[1].scenario.places]
+        and [(ln.a, ln.b) for ln in mappable[0].scenario.links] == [(ln.a, ln.b) for ln in mappable[1].scenario.links]
+    )
+    if same_network:
+        page.add(
+            "<p>Both runs on one map: road width grows with the people who set out along the road over the whole "
+            "run (blue: first run, orange: second, drawn side by side); circles are people at each place on the "
+            "last day; labels give both counts where the runs differ most.</p>"
+        )
+        page.figure(fig_map_compare(mappable), "map-compare", "both runs on one map")
+        drawn = True
+    for i, r in enumerate(mappable):
         suffix = "" if len(runs) == 1 else f"-{i + 1}"
         page.figure(fig_map(r, title=r.label if len(runs) > 1 else ""), f"map{suffix}", f"map {r.label}")
         if len(runs) == 1:
             n = len(r.wide())
             days = sorted({round(q * (n - 1)) for q in (0.0, 1 / 3, 2 / 3, 1.0)})
-            page.add("<p>The same map on a few dates: how people spread along the routes.</p>")
+            page.add(
+                "<p>The same map on a few dates: how people spread along the routes. Road width: people who "
+                "set out along the road since the previous panel's date.</p>"
+            )
             page.figure(fig_map(r, days), "map-dates", "map on a few dates")
         drawn = True
     if drawn:
         page.add(
             "<p>Marker area grows with the people at the place (on the last day unless dated), colour is the "
-            "place's kind, lines are the scenario's links. Country outlines: Natural Earth 1:110m (public domain).</p>"
+            "place's kind; brown road width grows with the people who set out along the road (over the whole "
+            "run unless dated), and an arrow shows the direction most of them took. Country outlines: Natural "
+            "Earth 1:110m (public domain).</p>"
         )
 
     # shelters and camps against their capacity

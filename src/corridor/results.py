@@ -15,6 +15,8 @@ from .metrics import Validation
 from .model import Scenario
 
 COLUMNS = ("population", "arrivals", "departures", "in_transit", "spawned")
+# per place and day, where the scenario has hazards or marches (Record.fates, in kernels.F_* order)
+FATE_COLUMNS = ("deported", "returned_home", "refuge", "crossed_caught", "crossed_undetected", "marched")
 
 
 @dataclass
@@ -57,6 +59,29 @@ class RunResult:
         }
         for col in COLUMNS:
             frame[col] = getattr(self.record, col).reshape(-1)
+        fates = self.record.fates
+        if len(fates):
+            for j, col in enumerate(FATE_COLUMNS):
+                frame[col] = fates[:, :, j].reshape(-1)
+        cap = np.array([float(p.capacity or 0) for p in self.scenario.places])
+        if (cap > 0).any():
+            with np.errstate(divide="ignore", invalid="ignore"):
+                crowd = np.where(cap > 0, self.record.population / np.maximum(cap, 1.0), np.nan)
+            frame["crowding"] = crowd.reshape(-1)
+        return pd.DataFrame(frame)
+
+    def state_table(self) -> pd.DataFrame:
+        """One row per day: how many people are in each state at the end of the day (they add up to
+        everyone who has set out)."""
+        from .kernels import STATE_NAMES
+
+        frame: dict[str, Any] = {
+            "day": np.arange(self.days, dtype=np.int32),
+            "date": np.array(self.dates, dtype="datetime64[D]"),
+        }
+        for j, name in enumerate(STATE_NAMES):
+            if name not in ("inactive", "signing"):
+                frame[name] = self.record.census[:, j]
         return pd.DataFrame(frame)
 
     def wide(self, column: str = "population") -> pd.DataFrame:
@@ -96,6 +121,28 @@ class RunResult:
                 "waitlist": rec.waitlist.reshape(-1),
                 "wait_median_days": med.reshape(-1),
                 "wait_p90_days": p90.reshape(-1),
+            }
+        )
+
+    def link_table(self) -> pd.DataFrame:
+        """One row per day and road direction that anyone set out along: from, to, road length and the
+        number of people who started along it that day (days with nobody on the move are left out)."""
+        ent = self.record.link_entries
+        day, lk = np.nonzero(ent)
+        links = self.scenario.links
+        a = np.array([ln.a for ln in links], dtype=object)
+        b = np.array([ln.b for ln in links], dtype=object)
+        road = lk // 2
+        forward = lk % 2 == 0  # directed link 2i runs a -> b, 2i+1 runs b -> a
+        start = np.datetime64(self.scenario.start_date, "D")
+        return pd.DataFrame(
+            {
+                "day": day.astype(np.int32),
+                "date": start + day.astype("timedelta64[D]"),
+                "from": pd.Categorical(np.where(forward, a[road], b[road]), categories=self.places),
+                "to": pd.Categorical(np.where(forward, b[road], a[road]), categories=self.places),
+                "distance_km": np.array([ln.distance for ln in links], dtype=np.float64)[road],
+                "set_out": ent[day, lk],
             }
         )
 
