@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ScenarioError
-from .results import RunResult
+from .results import FATE_COLUMNS, RunResult
 
 COLUMNS = ("date", "place", "metric", "value", "low", "high", "source", "note")
 
@@ -78,7 +78,28 @@ def read_observations(path: str | Path) -> list[Observation]:
 
 
 def _members(res: RunResult, where: str) -> np.ndarray:
-    return np.array(res.scenario.places_matching(where), dtype=np.int64)
+    """The places an observation's `place` covers. For a port that is where its people are: the port,
+    the places where its list is signed and every place in the same cities."""
+    sc = res.scenario
+    port = next((p for p in sc.ports if p.place == where), None)
+    if port is None:
+        return np.array(sc.places_matching(where), dtype=np.int64)
+    names = {port.place, *port.signup_places}
+    cities = {p.within for p in sc.places if p.name in names and p.within}
+    return np.array([i for i, p in enumerate(sc.places) if p.name in names or p.name in cities or p.within in cities])
+
+
+# metric -> (fate columns summed, cumulative from day 0?)
+FATE_METRICS = {
+    "deported_by_mexico": (("deported",), False),
+    "deported_by_mexico_cumulative": (("deported",), True),
+    "returned_to_origin_cumulative": (("deported", "returned_home"), True),
+    "returned_voluntarily_cumulative": (("returned_home",), True),
+    "asylum_requests_mexico_cumulative": (("refuge",), True),
+    "marched": (("marched",), False),
+    "apprehended_us": (("crossed_caught",), False),
+    "crossed_undetected": (("crossed_undetected",), False),
+}
 
 
 def simulate(res: RunResult, ob: Observation) -> float | None:
@@ -100,6 +121,11 @@ def simulate(res: RunResult, ob: Observation) -> float | None:
         return float(rec.departures[: day + 1, cols].sum())
     if ob.metric == "passed_through":
         return float(rec.arrivals[: day + 1, cols].sum())
+    if ob.metric in FATE_METRICS and len(rec.fates):
+        names, cumulative = FATE_METRICS[ob.metric]
+        js = [FATE_COLUMNS.index(n) for n in names]
+        rows = rec.fates[: day + 1] if cumulative else rec.fates[day : day + 1]
+        return float(rows[:, cols][:, :, js].sum())
     return None
 
 

@@ -1,0 +1,185 @@
+"""Leaving the journey (deportation, going home, refuge, crossing), marches, shelters that open and close,
+and what follows a claim, each against an answer known in advance."""
+
+import numpy as np
+import pytest
+from test_ports import border
+
+from corridor import Simulation
+from corridor.kernels import STATE_NAMES
+from corridor.model import Asylum, Departure, Hazard, Link, March, MoveRules, Place, Port, Scenario, SpawnRules
+
+
+def town(n=20_000, days=10, hazards=(), marches=(), capacity=None, departures=None, **extra):
+    """n people set out on day 0 and stay in one shelter (nobody moves on)."""
+    places = [
+        Place(name="Shelter", kind="shelter", country="MX", within="Tijuana", capacity=capacity),
+        Place(name="Other", kind="town", country="MX"),
+        Place(name="San Ysidro", kind="port_of_entry", country="US"),
+    ]
+    return Scenario(
+        name="town",
+        start_date="2018-11-01",
+        days=days,
+        places=places,
+        links=[Link(a="Shelter", b="Other", distance=50)],
+        departures=departures or [Departure(place="Shelter", start=0, count=n)],
+        hazards=list(hazards),
+        marches=list(marches),
+        spawn=SpawnRules(mode="departures"),
+        move=MoveRules(camp_movechance=0.0),
+        **extra,
+    )
+
+
+def sigma(n, p):
+    return np.sqrt(n * p * (1 - p))
+
+
+def test_a_constant_hazard_leaves_n_times_1_minus_r_to_the_t():
+    r, n, days = 0.05, 20_000, 10
+    res = Simulation(town(n, days, [Hazard(outcome="returned", where="Shelter", rate=r)])).run(seed=1, check=True)
+    stay = res.record.population[:, 0]
+    for t in range(days):
+        expect = n * (1 - r) ** (t + 1)
+        assert abs(stay[t] - expect) < 4 * sigma(n, (1 - r) ** (t + 1))
+    census = res.state_table()
+    assert (census["returned_home"] + census["at_place"] == n).all()  # everyone in exactly one state
+    assert res.table()["returned_home"].sum() == census["returned_home"].iloc[-1]
+
+
+def test_competing_outcomes_split_in_proportion_to_their_rates():
+    hz = [
+        Hazard(outcome="deported", where="Tijuana", rate=0.03),  # by city: the shelter is within Tijuana
+        Hazard(outcome="refuge", where="MX", rate=0.01),  # by country
+    ]
+    res = Simulation(town(40_000, 20, hz)).run(seed=2, check=True)
+    c = res.state_table().iloc[-1]
+    gone = c["deported"] + c["refuge_in_mexico"]
+    assert abs(gone - 40_000 * (1 - 0.96**20)) < 4 * sigma(40_000, 0.96**20)
+    assert abs(c["deported"] / gone - 0.75) < 0.02
+
+
+def test_hazards_apply_only_while_in_force_and_to_their_cohort():
+    both = [
+        Departure(place="Shelter", start=0, count=10_000, cohort="a"),
+        Departure(place="Shelter", start=0, count=10_000, cohort="b"),
+    ]
+    hz = [Hazard(outcome="deported", where="Shelter", rate=0.5, start=3, end=5, cohort="b")]
+    sc = town(days=10, hazards=hz, departures=both)
+    res = Simulation(sc).run(seed=3, check=True)
+    dep = res.table().query("place == 'Shelter'")["deported"]
+    assert dep.iloc[:3].sum() == 0 and dep.iloc[5:].sum() == 0
+    assert abs(dep.iloc[3:5].sum() - 7_500) < 4 * sigma(10_000, 0.75)  # only cohort b, half, then half again
+
+
+def test_waiting_makes_leaving_likelier():
+    # everyone is on the list from day 0 (the port processes nobody): after w weeks the rate is r(1 + k w)
+    sc = border(1000, 0, days=29)
+    sc.spawn = SpawnRules(mode="conflict", rate=1000)
+    sc.hazards = [Hazard(outcome="returned", where="San Ysidro", rate=0.01, per_week_waited=1.0)]
+    sc = Scenario(**sc.model_dump())
+    res = Simulation(sc).run(seed=4, check=True)
+    ret = res.table().query("place == 'San Ysidro'")["returned_home"].to_numpy()
+    # those who signed on day 0 leave at 0.01 x (1 + 28/7) = 5% on day 28, five times day 0's 1%
+    assert ret[0] < 25 and ret[-1] > ret[7] > ret[0]
+
+
+def test_crowding_past_capacity_raises_the_hazard():
+    hz = [Hazard(outcome="returned", where="Shelter", rate=0.01, per_crowding=1.0)]
+    full = Simulation(town(20_000, 1, hz, capacity=20_000)).run(seed=5).table()["returned_home"].sum()
+    crowded = Simulation(town(20_000, 1, hz, capacity=5_000)).run(seed=5).table()["returned_home"].sum()
+    # 4 people a place: rate x (1 + 3) = 4%
+    assert abs(full - 200) < 4 * sigma(20_000, 0.01)
+    assert abs(crowded - 800) < 4 * sigma(20_000, 0.04)
+
+
+def test_shelters_crowd_past_capacity_instead_of_turning_people_away():
+    sc = town(0, 5, capacity=100)
+    sc.places.insert(0, Place(name="Origin", kind="town", country="MX"))
+    sc.links.append(Link(a="Origin", b="Shelter", distance=10))
+    sc.departures = [Departure(place="Origin", start=0, count=1000)]
+    sc.move = MoveRules(default_movechance=1.0, camp_movechance=0.0, max_move_speed=100)
+    res = Simulation(Scenario(**sc.model_dump())).run(seed=1)
+    t = res.table().query("place == 'Shelter'")
+    assert t["population"].iloc[-1] == 1000
+    assert t["crowding"].iloc[-1] == 10.0
+
+
+def test_a_march_draws_its_share_and_splits_into_crossers_and_deported():
+    m = March(day=2, where="Tijuana", share=0.1, cross=0.5, apprehended=0.2, deported=0.4)
+    res = Simulation(town(50_000, 4, marches=[m])).run(seed=6, check=True)
+    t = res.table().query("day == 2 and place == 'Shelter'").iloc[0]
+    assert abs(t["marched"] - 5_000) < 4 * sigma(50_000, 0.1)
+    crossed = t["crossed_caught"] + t["crossed_undetected"]
+    assert abs(crossed / t["marched"] - 0.5) < 0.04
+    assert abs(t["crossed_caught"] / crossed - 0.2) < 0.04
+    assert abs(t["deported"] / (t["marched"] - crossed) - 0.4) < 0.04
+    assert res.table()["marched"].sum() == t["marched"]  # one day only
+
+
+def test_a_closing_shelter_moves_its_people_who_keep_their_list_numbers():
+    sc = border(100, 10, days=12, signup_places=["Shelter"])
+    sc.places.append(Place(name="Barretal", kind="shelter", country="MX"))
+    sc.links.append(Link(a="Origin", b="Barretal", distance=10))
+    sc.places[1] = Place(name="Shelter", kind="shelter", country="MX", closes=6, move_to="Barretal")
+    sc.places[3] = Place(name="Barretal", kind="shelter", country="MX", opens=6)
+    sc.links = [Link(a="Origin", b="Shelter", distance=10), Link(a="Origin", b="Barretal", distance=10)]
+    sc.ports = [Port(place="San Ysidro", capacity_per_day=10, signup_places=["Shelter", "Barretal"])]
+    res = Simulation(Scenario(**sc.model_dump())).run(seed=7, check=True)
+    pop = res.wide()
+    assert (pop["Barretal"].iloc[:6] == 0).all()  # not open yet
+    assert (pop["Shelter"].iloc[6:] == 0).all()  # closed: everyone moved
+    assert pop["Barretal"].iloc[6] >= pop["Shelter"].iloc[5]
+    # the list went on in order through the move: waits grow steadily, nobody lost their place
+    day, _, waited = res.record.wait_table()
+    assert np.all(np.diff(waited[np.argsort(day, kind="stable")]) >= -1)
+    assert res.record.processed[:, 0].sum() == 120
+
+
+def test_after_processing_custody_then_waiting_in_the_us_or_remain_in_mexico():
+    def run(mpp_from):
+        sc = border(50, 50, days=40)
+        sc.places.append(Place(name="Tijuana", kind="town", country="MX"))
+        sc.asylum = Asylum(custody_days=2, remain_in_mexico_from=mpp_from, return_place="Tijuana", decision_days=1e9)
+        return Simulation(Scenario(**sc.model_dump())).run(seed=8, check=True)
+
+    us = run(None).state_table().iloc[-1]
+    assert us["remain_in_mexico"] == 0
+    assert us["waiting_in_us"] + us["in_custody_processed"] == 50 * 40
+    assert 50 * 0.5 < us["in_custody_processed"] < 50 * 4  # mean two days in custody
+    mx = run(20)
+    last = mx.state_table().iloc[-1]
+    assert last["remain_in_mexico"] > 50 * 15
+    # those sent back wait in Tijuana: counted there
+    assert mx.wide()["Tijuana"].iloc[-1] == last["remain_in_mexico"]
+
+
+def test_decisions_grant_by_origin_country():
+    sc = border(200, 200, days=60)
+    sc.asylum = Asylum(custody_days=1, decision_days=2, grant_rate={"HN": 0.25})
+    res = Simulation(Scenario(**sc.model_dump())).run(seed=9, check=True)
+    last = res.state_table().iloc[-1]
+    decided = last["granted"] + last["removed"]
+    assert decided > 10_000
+    assert abs(last["granted"] / decided - 0.25) < 0.02
+
+
+def test_state_names_are_the_census_columns():
+    res = Simulation(town(10, 2)).run(seed=0)
+    cols = set(res.state_table().columns) - {"day", "date"}
+    assert cols == set(STATE_NAMES) - {"inactive", "signing"}
+
+
+@pytest.mark.parametrize(
+    "hazard,message",
+    [
+        (dict(outcome="deported", where="Nowhere", rate=0.1), "no place matches"),
+        (dict(outcome="deported", where="Shelter", rate=0.1, cohort="x"), "unknown cohort"),
+    ],
+)
+def test_hazards_that_name_nothing_are_refused(hazard, message):
+    from corridor.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match=message):
+        town(10, 2, [Hazard(**hazard)])
