@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numba as nb
 import numpy as np
@@ -25,6 +25,7 @@ PLAN: tuple[tuple[str, str], ...] = (
     ("spawn", "new displaced people appear in conflict zones (and day-0 camp populations)"),
     ("closures", "links and camps closed or reopened today; routes rebuilt when that changes"),
     ("attract", "place scores, capacity factors and route weights from start-of-day counts"),
+    ("caravans", "caravans take in joiners, lose members who go on alone, and travel at their pace"),
     ("move", "every agent decides, travels, arrives and may go on (compiled kernel)"),
     ("border", "new names go on ports' waiting lists; each port processes its day's capacity in list order"),
     ("fates", "hazards: deportation, going home, refuge, crossing between ports; dated marches"),
@@ -101,14 +102,19 @@ class Record:
     link_entries: np.ndarray  # (days, directed links) people who set out along each road, by direction
     census: np.ndarray  # (days, len(K.STATE_NAMES)) people in each state at the end of the day
     fates: np.ndarray  # (days, P, 6) deported, returned, refuge, caught, through, marched; (0, P, 6) if none
+    caravan_size: np.ndarray  # (days, caravans) members at the end of the day
+    caravan_stop: np.ndarray  # (days, caravans) index of the last stop reached, -1 not yet set out
+    caravan_on_road: np.ndarray  # (days, caravans) 1 on the road beyond that stop, 0 at it
     waits: list[tuple[int, int, np.ndarray]]  # (day, port, days each person processed that day waited)
 
     @classmethod
-    def zeros(cls, days: int, places: int, ports: int, links: int, fates: bool = False) -> Record:
+    def zeros(cls, days: int, places: int, ports: int, links: int, fates: bool = False, caravans: int = 0) -> Record:
         tables = [np.zeros((days, places), np.int64) for _ in range(5)]
         tables += [np.zeros((days, ports), np.int64) for _ in range(3)]
         tables += [np.zeros((days, links), np.int64), np.zeros((days, len(K.STATE_NAMES)), np.int64)]
         tables += [np.zeros((days if fates else 0, places, 6), np.int64)]
+        tables += [np.zeros((days, caravans), np.int64), np.full((days, caravans), -1, np.int64)]
+        tables += [np.zeros((days, caravans), np.int64)]
         return cls(*tables, waits=[])
 
     def wait_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -119,6 +125,16 @@ class Record:
         day = np.concatenate([np.full(len(w), d, np.int64) for d, _, w in self.waits])
         port = np.concatenate([np.full(len(w), k, np.int64) for _, k, w in self.waits])
         return day, port, np.concatenate([w.astype(np.int64) for _, _, w in self.waits])
+
+
+@dataclass
+class GroupState:
+    """Where a caravan is: the last stop reached (-1: not set out), km along the next leg, its members."""
+
+    stop: int = -1
+    progress: float = 0.0
+    members: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    done: bool = False
 
 
 @dataclass
@@ -162,13 +178,18 @@ class Engine:
         planned += int(self.net.departures[: self.days].sum()) + sum(p.initial_waitlist for p in scenario.ports)
         self.agents = Agents.allocate(planned)
         self.has_fates = bool(scenario.hazards or scenario.marches)
-        self.rec = Record.zeros(self.days, P, len(self.net.port_names), self.net.n_links, self.has_fates)
+        self.rec = Record.zeros(
+            self.days, P, len(self.net.port_names), self.net.n_links, self.has_fates, len(self.net.caravans)
+        )
         self.queues = [PortQueue(ids=np.empty(1024, np.int32)) for _ in self.net.port_names]
         self.tally = np.zeros(len(K.STATE_NAMES), np.int64)  # people in the states that leave the places
         self.fate_key = key64(self.seed, "fates")
         self.march_key = key64(self.seed, "march")
         self.asylum_key = key64(self.seed, "asylum")
         self.moved = np.zeros(P, np.int64)  # today's relocations out (-) and in (+) of closing places
+        self.groups = [GroupState() for _ in self.net.caravans]
+        self.group_rng = generator(self.seed, "caravans")
+        self.group_flows = [np.zeros(P, np.int64) for _ in range(4)] + [np.zeros(self.net.n_links, np.int64)]
         countries = sorted(set(self.net.countries))
         self.country_code = np.array([countries.index(c) for c in self.net.countries], np.int16)
         self.grant = np.array(
@@ -233,6 +254,30 @@ class Engine:
             a.origin[start : a.n] = self.country_code[a.loc[start : a.n]]
             self.pop += by_place
             self.rec.spawned[day] += by_place
+        for g, place, count, cohort in self.net.caravan_departures.get(day, []):
+            self._spawn_for_caravan(day, g, place, count, cohort)
+
+    def _spawn_for_caravan(self, day: int, g: int, place: int, count: int, cohort: int) -> None:
+        """Joiners of caravan g set out from `place`: they join if the caravan is there (or is yet to set
+        out from there), else they travel on their own."""
+        if not count:
+            return
+        a, plan, grp = self.agents, self.net.caravans[g], self.groups[g]
+        by_place = np.zeros(self.net.n_places, np.int64)
+        by_place[place] = count
+        a.reserve(count)
+        start = a.n
+        a.n = K.place_agents(a.state, a.loc, a.n, by_place)
+        a.cohort[start : a.n] = cohort
+        a.origin[start : a.n] = self.country_code[place]
+        self.pop += by_place
+        self.rec.spawned[day] += by_place
+        here = grp.stop if grp.stop >= 0 else 0
+        if not grp.done and grp.progress == 0.0 and plan.stops[here] == place:
+            a.state[start : a.n] = K.GROUP_AT
+            grp.members = np.concatenate([grp.members, np.arange(start, a.n, dtype=np.int32)])
+            if grp.stop < 0:
+                grp.stop = 0
 
     def _place_initial_waitlists(self) -> None:
         """People on a port's list before the run starts: they sign first, so they hold the first numbers."""
@@ -318,6 +363,71 @@ class Engine:
         # cumulative weights within each place's candidate list
         cum = np.concatenate([[0.0], np.cumsum(w)])
         self.cand_cum = cum[1:] - np.repeat(cum[r.cand_start[:-1]], np.diff(r.cand_start))
+
+    def phase_caravans(self, day: int) -> None:
+        for f in self.group_flows:
+            f[:] = 0
+        for plan, grp in zip(self.net.caravans, self.groups, strict=True):
+            if grp.done or grp.stop < 0:
+                continue
+            a = self.agents
+            grp.members = grp.members[(a.state[grp.members] == K.GROUP_AT) | (a.state[grp.members] == K.GROUP_ROAD)]
+            if grp.progress == 0.0 and len(grp.members):  # in a town: some go on alone from here
+                leave = plan.leave[grp.stop]
+                if leave > 0:
+                    going = self.group_rng.random(len(grp.members)) < leave
+                    alone = grp.members[going]
+                    a.state[alone] = K.AT_PLACE
+                    a.route[alone] = -1
+                    grp.members = grp.members[~going]
+            self._travel(day, plan, grp)
+
+    def _travel(self, day: int, plan, grp: GroupState) -> None:
+        """Move caravan `grp` along its legs for one day (see model.Caravan)."""
+        net, a = self.net, self.agents
+        arr, dep, ent, lea, lent = self.group_flows
+        n = len(grp.members)
+        s = grp.stop
+        if grp.progress == 0.0 and plan.hold_until[s] > day:
+            return
+        budget = plan.pace[s]
+        while True:
+            lk = plan.legs[s]
+            if not self.open[lk]:  # road closed: wait in town (or on the road) until it opens
+                break
+            left = net.link_dist[lk] - grp.progress
+            if grp.progress == 0.0:
+                if left > budget and budget < plan.pace[s]:
+                    break  # a town reached today, and the next one is beyond what is left of the day
+                dep[plan.stops[s]] += n
+                ent[net.link_dst[lk]] += n
+                lent[lk] += n
+                self.pop[plan.stops[s]] -= n
+                self.transit[net.link_dst[lk]] += n
+            if left > budget:
+                grp.progress += budget
+                a.state[grp.members] = K.GROUP_ROAD
+                a.loc[grp.members] = lk
+                return
+            budget -= left
+            s += 1
+            grp.stop, grp.progress = s, 0.0
+            q = plan.stops[s]
+            arr[q] += n
+            lea[q] += n
+            self.transit[q] -= n
+            self.pop[q] += n
+            a.state[grp.members] = K.GROUP_AT
+            a.loc[grp.members] = q
+            a.came_from[grp.members] = plan.stops[s - 1]
+            if s == len(plan.stops) - 1:  # the end of the route: everyone goes on alone
+                a.state[grp.members] = K.AT_PLACE
+                a.route[grp.members] = -1
+                grp.members = grp.members[:0]
+                grp.done = True
+                return
+            if plan.hold_until[s] > day or budget <= 0:
+                return
 
     def phase_move(self, day: int) -> None:
         a, net, r = self.agents, self.net, self.routes
@@ -478,16 +588,29 @@ class Engine:
         rec = self.rec
         rec.population[day] = self.pop
         rec.in_transit[day] = self.transit
-        rec.arrivals[day] = arr + np.maximum(self.moved, 0)
-        rec.departures[day] = dep + np.maximum(-self.moved, 0)
+        g_arr, g_dep, _, _, g_lent = self.group_flows
+        rec.arrivals[day] = arr + np.maximum(self.moved, 0) + g_arr
+        rec.departures[day] = dep + np.maximum(-self.moved, 0) + g_dep
+        rec.link_entries[day] += g_lent
+        a = self.agents
+        self.tally[K.GROUP_AT] = self.tally[K.GROUP_ROAD] = 0
+        for g, grp in enumerate(self.groups):
+            if len(grp.members):
+                st = a.state[grp.members]
+                grp.members = grp.members[(st == K.GROUP_AT) | (st == K.GROUP_ROAD)]
+            size = len(grp.members)
+            self.tally[K.GROUP_ROAD if grp.progress > 0 else K.GROUP_AT] += size
+            rec.caravan_size[day, g] = size
+            rec.caravan_stop[day, g] = grp.stop
+            rec.caravan_on_road[day, g] = int(grp.progress > 0)
         rec.census[day] = self.census()
 
     def census(self) -> np.ndarray:
         """People in each state now, from the running tallies (check_conservation recounts them)."""
         c = self.tally.copy()
-        c[K.ON_LINK] = self.transit.sum()
+        c[K.ON_LINK] = self.transit.sum() - c[K.GROUP_ROAD]
         c[K.WAITLISTED] = sum(q.waiting for q in self.queues)
-        c[K.AT_PLACE] = self.pop.sum() - c[K.WAITLISTED] - c[K.REMAIN_MX]
+        c[K.AT_PLACE] = self.pop.sum() - c[K.WAITLISTED] - c[K.REMAIN_MX] - c[K.GROUP_AT]
         c[K.INACTIVE] = 0
         return c
 
@@ -539,7 +662,8 @@ class Engine:
         a = self.agents
         st = a.state[: a.n]
         at_place = (st == K.AT_PLACE) | (st == K.SIGNING) | (st == K.WAITLISTED) | (st == K.REMAIN_MX)
-        on_link = a.state[: a.n] == K.ON_LINK
+        at_place |= st == K.GROUP_AT
+        on_link = (st == K.ON_LINK) | (st == K.GROUP_ROAD)
         pop = np.bincount(a.loc[: a.n][at_place], minlength=self.net.n_places)
         dest = self.net.link_dst[a.loc[: a.n][on_link]]
         transit = np.bincount(dest, minlength=self.net.n_places)

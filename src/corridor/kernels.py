@@ -18,11 +18,14 @@ import numpy as np
 # waiting for a decision in the US or (remain-in-Mexico) in the border city; GRANTED, REMOVED
 # (denied, or caught and not claiming); DEPORTED by the transit country; RETURNED home of their own
 # accord; REFUGE: asked for refuge in the transit country; UNDETECTED: crossed and got through.
+# GROUP_AT / GROUP_ROAD: travelling with a caravan, which is at a place / on a road (the engine moves
+# caravans; the kernel leaves their members alone).
 (INACTIVE, AT_PLACE, ON_LINK, SIGNING, WAITLISTED, PROCESSED, APPREHENDED, WAITING_US, REMAIN_MX, GRANTED, REMOVED,
- DEPORTED, RETURNED, REFUGE, UNDETECTED) = range(15)  # fmt: skip
+ DEPORTED, RETURNED, REFUGE, UNDETECTED, GROUP_AT, GROUP_ROAD) = range(17)  # fmt: skip
 STATE_NAMES = ("inactive", "at_place", "on_road", "signing", "on_list", "in_custody_processed",
                "in_custody_apprehended", "waiting_in_us", "remain_in_mexico", "granted", "removed",
-               "deported", "returned_home", "refuge_in_mexico", "crossed_undetected")  # fmt: skip
+               "deported", "returned_home", "refuge_in_mexico", "crossed_undetected", "in_caravan_at_place",
+               "in_caravan_on_road")  # fmt: skip
 # fates_day's per-place counters
 F_DEPORTED, F_RETURNED, F_REFUGE, F_CAUGHT, F_THROUGH, F_MARCHED = range(6)
 
@@ -292,7 +295,7 @@ def fates_day(n, n_blocks, day, key, state, loc, joined, cohort, hz_a, hz_b, has
         for sub in range(c, n_sub, n_blocks):
             for i in range(sub * SUB, min(n, (sub + 1) * SUB)):
                 s = state[i]
-                if s != AT_PLACE and s != WAITLISTED:
+                if s != AT_PLACE and s != WAITLISTED and s != GROUP_AT:
                     continue
                 p = loc[i]
                 if not has_hz[p]:
@@ -343,7 +346,7 @@ def march_day(n, n_blocks, day, key, state, loc, joined, in_city, share, cross, 
         for sub in range(c, n_sub, n_blocks):
             for i in range(sub * SUB, min(n, (sub + 1) * SUB)):
                 s = state[i]
-                if s != AT_PLACE and s != WAITLISTED:
+                if s != AT_PLACE and s != WAITLISTED and s != GROUP_AT:
                     continue
                 p = loc[i]
                 if not in_city[p]:

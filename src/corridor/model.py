@@ -119,6 +119,7 @@ class Departure(Strict):
     end: int | None = Field(None, description="None: all on the start day.")
     count: int = Field(ge=0)
     cohort: str = Field("", description="A label (caravan, background flow) that hazards can single out.")
+    caravan: str = Field("", description="Join this caravan if it is here that day (else travel on one's own).")
     at: str | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
@@ -172,6 +173,34 @@ class Port(Strict):
     )
     events: list[PortEvent] = []
     at: str | None = Field(None, exclude=True)
+
+
+class CaravanStop(Strict):
+    """A stop on a caravan's route; the legs after it are walked or ridden at `pace`."""
+
+    place: str
+    hold_until: int | None = Field(None, ge=0, description="The caravan does not leave before this day.")
+    pace: float | None = Field(None, gt=0, description="km a day on the legs after this stop; None: as before.")
+    leave: float | None = Field(
+        None, ge=0, le=1, description="Daily chance a member goes on alone from here on; None: as before."
+    )
+    at: str | None = Field(None, exclude=True)
+
+
+class Caravan(Strict):
+    """A group that travels together along its stops: it ends each day in a town it can reach at its pace
+    (or on a road longer than a day's pace), holds where told to, takes in joiners where it is, loses
+    members who go on alone, and breaks up at its last stop."""
+
+    name: str = Field(min_length=1)
+    stops: list[CaravanStop] = Field(min_length=2)
+    at: str | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _first(self) -> Caravan:
+        if self.stops[0].pace is None:
+            raise ValueError(f"caravan {self.name}: the first stop needs a pace (km a day)")
+        return self
 
 
 Outcome = Literal["deported", "returned", "refuge", "crossed"]
@@ -320,6 +349,7 @@ class Scenario(Strict):
     corrections: list[Correction] = []
     ports: list[Port] = []
     departures: list[Departure] = []
+    caravans: list[Caravan] = []
     hazards: list[Hazard] = []
     marches: list[March] = []
     asylum: Asylum = Asylum()
@@ -421,6 +451,37 @@ class Scenario(Strict):
                 known(p.move_to, p.at, "move_to")
                 if p.move_to == p.name:
                     raise error_at(p.at, "a closing place moves its people to itself", field="move_to", value=p.name)
+        caravans = {c.name: c for c in self.caravans}
+        links = {frozenset((lk.a, lk.b)) for lk in self.links}
+        for cv in self.caravans:
+            for k, stop in enumerate(cv.stops):
+                known(stop.place, stop.at, "place")
+                if k and frozenset((cv.stops[k - 1].place, stop.place)) not in links:
+                    raise error_at(
+                        stop.at,
+                        "no road between consecutive caravan stops",
+                        field="place",
+                        value=f"{cv.stops[k - 1].place} -> {stop.place}",
+                        expected="stops joined by a road of links.csv, in route order",
+                    )
+        for dep in self.departures:
+            if dep.caravan:
+                if dep.caravan not in caravans:
+                    raise error_at(
+                        dep.at,
+                        "unknown caravan",
+                        field="caravan",
+                        value=dep.caravan,
+                        expected="blank, or a caravan of caravans.csv: " + (", ".join(caravans) or "none"),
+                    )
+                if dep.place not in [s.place for s in caravans[dep.caravan].stops]:
+                    raise error_at(
+                        dep.at,
+                        "a caravan's joiners must set out from one of its stops",
+                        field="place",
+                        value=dep.place,
+                        expected=f"a stop of caravan {dep.caravan}",
+                    )
         cohorts = set(self.cohorts())
         for hz in self.hazards:
             if not self.places_matching(hz.where):

@@ -25,6 +25,8 @@ from .model import (
     OUTCOMES,
     PLACE_KINDS,
     Asylum,
+    Caravan,
+    CaravanStop,
     Closure,
     ConflictPeriod,
     Departure,
@@ -62,7 +64,8 @@ PLACE_COLUMNS = {
     "closes": False,
     "move_to": False,
 }
-DEPARTURE_COLUMNS = {"place": True, "start": True, "end": False, "count": True, "cohort": False}
+DEPARTURE_COLUMNS = {"place": True, "start": True, "end": False, "count": True, "cohort": False, "caravan": False}
+CARAVAN_COLUMNS = {"caravan": True, "place": True, "hold_until": False, "pace": False, "leave": False}
 HAZARD_COLUMNS = {
     "outcome": True,
     "where": True,
@@ -322,6 +325,7 @@ def read_departures(path: Path, start: dt.date, days: int) -> list[Departure]:
             "end": None if e is None else last,
             "count": kept,
             "cohort": r.text("cohort"),
+            "caravan": r.text("caravan"),
             "at": r.at,
         }
         out.append(_build(Departure, data, r))
@@ -335,6 +339,26 @@ def _day_or_none(r: Row, column: str, start: dt.date) -> int | None:
     if d < start:
         raise r.error("date before the scenario's start_date", column, r.text(column), f"{start.isoformat()} or later")
     return (d - start).days
+
+
+def read_caravans(path: Path, start: dt.date) -> list[Caravan]:
+    """caravans.csv: one row per stop, in route order, grouped by caravan name."""
+    if not path.is_file():
+        return []
+    stops: dict[str, list[CaravanStop]] = {}
+    first_row: dict[str, Row] = {}
+    for r in read_table(path, CARAVAN_COLUMNS):
+        name = r.required("caravan", "a caravan name")
+        first_row.setdefault(name, r)
+        data = {
+            "place": r.required("place", "a place on the caravan's route"),
+            "hold_until": _day_or_none(r, "hold_until", start),
+            "pace": r.number("pace", gt=0, blank=None, unit="km a day; blank: as before"),
+            "leave": r.number("leave", ge=0, le=1, blank=None, unit="chance a day; blank: as before"),
+            "at": r.at,
+        }
+        stops.setdefault(name, []).append(_build(CaravanStop, data, r))
+    return [_build(Caravan, {"name": k, "stops": v, "at": first_row[k].at}, first_row[k]) for k, v in stops.items()]
 
 
 def read_hazards(path: Path, start: dt.date) -> list[Hazard]:
@@ -768,6 +792,7 @@ def load_native(folder: Path) -> Scenario:
     observed = read_observed(folder / "observed.csv", start, {p.name for p in places})
     ports = read_ports(folder / "ports.csv", folder / "port_events.csv", start)
     departures = read_departures(folder / "departures.csv", start, days)
+    caravans = read_caravans(folder / "caravans.csv", start)
     hazards = read_hazards(folder / "hazards.csv", start)
     marches = read_marches(folder / "marches.csv", start, days)
 
@@ -785,6 +810,7 @@ def load_native(folder: Path) -> Scenario:
         "observed": observed,
         "ports": ports,
         "departures": departures,
+        "caravans": caravans,
         "hazards": hazards,
         "marches": marches,
         "asylum": asylum,

@@ -44,6 +44,18 @@ class Routes:
 
 
 @dataclass
+class CaravanPlan:
+    """A caravan's route compiled: stop places, the directed link of each leg, and per-stop rules."""
+
+    name: str
+    stops: np.ndarray  # (S,) int32 places
+    legs: np.ndarray  # (S-1,) int32 directed link from stop k to stop k+1
+    hold_until: np.ndarray  # (S,) int64, -1 none
+    pace: np.ndarray  # (S,) float64 km/day on the leg after each stop (forward-filled)
+    leave: np.ndarray  # (S,) float64 daily chance of going on alone after each stop (forward-filled)
+
+
+@dataclass
 class Network:
     names: list[str]
     countries: list[str]
@@ -68,6 +80,8 @@ class Network:
     departures: np.ndarray  # (days, P) int64 people scheduled to set out
     departure_cohorts: np.ndarray  # (cohorts, days, P) int64 the same, by cohort (scenario.cohorts() order)
     relocations: list[tuple[int, int, int]]  # (day, place closing, place its people are taken to)
+    caravans: list[CaravanPlan]  # routes of the scenario's caravans
+    caravan_departures: dict[int, list[tuple[int, int, int, int]]]  # day -> (caravan, place, count, cohort)
     signup_port: np.ndarray  # (P,) int32: the port whose list arrivals here sign, -1 none
     port_capacity: np.ndarray  # (days, ports) float64 claims processed per full day
     port_closed_hours: np.ndarray  # (days, ports) float64
@@ -249,13 +263,42 @@ def compile_network(sc: Scenario) -> Network:
     override = np.array([np.nan if p.movechance is None else p.movechance for p in sc.places], dtype=np.float64)
     cohorts = sc.cohorts()
     by_cohort = np.zeros((len(cohorts), sc.days, P), dtype=np.int64)
+    caravan_index = {c.name: g for g, c in enumerate(sc.caravans)}
+    caravan_departures: dict[int, list[tuple[int, int, int, int]]] = {}
     for dep in sc.departures:
+        if dep.caravan:
+            n_days = 1 if dep.end is None else dep.end - dep.start
+            for d in range(dep.start, min(dep.start + n_days, sc.days)):
+                count = dep.count // n_days + (1 if d - dep.start < dep.count % n_days else 0)
+                row = (caravan_index[dep.caravan], idx[dep.place], count, cohorts.index(dep.cohort))
+                caravan_departures.setdefault(d, []).append(row)
+            continue
         n_days = 1 if dep.end is None else dep.end - dep.start
         per_day = np.full(n_days, dep.count // n_days, dtype=np.int64)
         per_day[: dep.count % n_days] += 1  # the remainder goes to the first days
         stop = min(dep.start + n_days, sc.days)
         if dep.start < sc.days:
             by_cohort[cohorts.index(dep.cohort), dep.start : stop, idx[dep.place]] += per_day[: stop - dep.start]
+    link_of = {(int(src[k]), int(dst[k])): k for k in range(L)}
+    plans = []
+    for cv in sc.caravans:
+        stops = np.array([idx[s.place] for s in cv.stops], dtype=np.int32)
+        pace, leave, last_pace, last_leave = [], [], 0.0, 0.0
+        for s in cv.stops:
+            last_pace = s.pace if s.pace is not None else last_pace
+            last_leave = s.leave if s.leave is not None else last_leave
+            pace.append(last_pace)
+            leave.append(last_leave)
+        plans.append(
+            CaravanPlan(
+                name=cv.name,
+                stops=stops,
+                legs=np.array([link_of[(int(a), int(b))] for a, b in zip(stops[:-1], stops[1:], strict=True)]),
+                hold_until=np.array([-1 if s.hold_until is None else s.hold_until for s in cv.stops], np.int64),
+                pace=np.array(pace),
+                leave=np.array(leave),
+            )
+        )
     relocations = [(p.closes, j, idx[p.move_to]) for j, p in enumerate(sc.places) if p.closes is not None and p.move_to]
 
     return Network(
@@ -263,6 +306,8 @@ def compile_network(sc: Scenario) -> Network:
         departures=by_cohort.sum(axis=0),
         departure_cohorts=by_cohort,
         relocations=sorted(relocations),
+        caravans=plans,
+        caravan_departures=caravan_departures,
         port_names=[p.place for p in sc.ports],
         signup_port=signup,
         port_capacity=capacity,

@@ -102,6 +102,22 @@ FATE_METRICS = {
 }
 
 
+def _caravan_size(res: RunResult, day: int, places: set[int]) -> float:
+    """Members of the caravans at one of `places` (in town or on the road out of it) that day; where no
+    caravan is there, members of the caravans that set out from there and are still together."""
+    idx = res.scenario.place_index()
+    rec = res.record
+    at, origin = 0, 0
+    for g, cv in enumerate(res.scenario.caravans):
+        stops = [idx[s.place] for s in cv.stops]
+        k = rec.caravan_stop[day, g]
+        if k >= 0 and stops[k] in places:
+            at += rec.caravan_size[day, g]
+        if stops[0] in places:
+            origin += rec.caravan_size[day, g]
+    return float(at if at else origin)
+
+
 def simulate(res: RunResult, ob: Observation) -> float | None:
     """The run's value for one observation, or None when the engine does not model the metric."""
     day = (ob.date - res.scenario.start_date).days
@@ -121,6 +137,8 @@ def simulate(res: RunResult, ob: Observation) -> float | None:
         return float(rec.departures[: day + 1, cols].sum())
     if ob.metric == "passed_through":
         return float(rec.arrivals[: day + 1, cols].sum())
+    if ob.metric == "caravan_size" and res.scenario.caravans:
+        return _caravan_size(res, day, set(cols.tolist()))
     if ob.metric in FATE_METRICS and len(rec.fates):
         names, cumulative = FATE_METRICS[ob.metric]
         js = [FATE_COLUMNS.index(n) for n in names]

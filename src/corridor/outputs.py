@@ -161,6 +161,10 @@ def write_run(
         table = res.table()
         write_parquet(table, tmp / "places.parquet")
         table.to_csv(tmp / "places.csv", index=False, date_format="%Y-%m-%d")
+        if res.scenario.caravans:
+            caravans = res.caravan_table()
+            write_parquet(caravans, tmp / "caravans.parquet")
+            caravans.to_csv(tmp / "caravans.csv", index=False, date_format="%Y-%m-%d")
         states = res.state_table()
         write_parquet(states, tmp / "states.parquet")
         states.to_csv(tmp / "states.csv", index=False, date_format="%Y-%m-%d")

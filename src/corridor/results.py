@@ -70,6 +70,25 @@ class RunResult:
             frame["crowding"] = crowd.reshape(-1)
         return pd.DataFrame(frame)
 
+    def caravan_table(self) -> pd.DataFrame:
+        """One row per day and caravan: members, the last stop reached and whether it is on the road beyond."""
+        names = [c.name for c in self.scenario.caravans]
+        G = len(names)
+        rec = self.record
+        stop_names = [[s.place for s in c.stops] for c in self.scenario.caravans]
+        stop = rec.caravan_stop.reshape(-1)
+        which = np.tile(np.arange(G), self.days)
+        return pd.DataFrame(
+            {
+                "day": np.repeat(np.arange(self.days, dtype=np.int32), G),
+                "date": np.repeat(np.array(self.dates, dtype="datetime64[D]"), G),
+                "caravan": pd.Categorical(np.tile(np.array(names, dtype=object), self.days), categories=names),
+                "size": rec.caravan_size.reshape(-1),
+                "last_stop": [stop_names[g][k] if k >= 0 else "" for g, k in zip(which, stop, strict=True)],
+                "on_road": rec.caravan_on_road.reshape(-1).astype(bool),
+            }
+        )
+
     def state_table(self) -> pd.DataFrame:
         """One row per day: how many people are in each state at the end of the day (they add up to
         everyone who has set out)."""
