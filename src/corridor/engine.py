@@ -105,6 +105,7 @@ class Record:
     caravan_size: np.ndarray  # (days, caravans) members at the end of the day
     caravan_stop: np.ndarray  # (days, caravans) index of the last stop reached, -1 not yet set out
     caravan_on_road: np.ndarray  # (days, caravans) 1 on the road beyond that stop, 0 at it
+    caravan_from: np.ndarray  # (days, caravans) the last stop reached at the start of the day
     waits: list[tuple[int, int, np.ndarray]]  # (day, port, days each person processed that day waited)
 
     @classmethod
@@ -114,7 +115,7 @@ class Record:
         tables += [np.zeros((days, links), np.int64), np.zeros((days, len(K.STATE_NAMES)), np.int64)]
         tables += [np.zeros((days if fates else 0, places, 6), np.int64)]
         tables += [np.zeros((days, caravans), np.int64), np.full((days, caravans), -1, np.int64)]
-        tables += [np.zeros((days, caravans), np.int64)]
+        tables += [np.zeros((days, caravans), np.int64), np.full((days, caravans), -1, np.int64)]
         return cls(*tables, waits=[])
 
     def wait_table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -188,6 +189,9 @@ class Engine:
         self.asylum_key = key64(self.seed, "asylum")
         self.moved = np.zeros(P, np.int64)  # today's relocations out (-) and in (+) of closing places
         self.groups = [GroupState() for _ in self.net.caravans]
+        self.sign_now = self.net.sign_rate >= 1.0
+        self.sign_later = np.where(self.sign_now, 0.0, self.net.sign_rate)
+        self.sign_key = key64(self.seed, "sign")
         self.group_rng = generator(self.seed, "caravans")
         self.group_flows = [np.zeros(P, np.int64) for _ in range(4)] + [np.zeros(self.net.n_links, np.int64)]
         countries = sorted(set(self.net.countries))
@@ -252,6 +256,9 @@ class Engine:
             a.n = K.place_agents(a.state, a.loc, a.n, by_place)
             a.cohort[start : a.n] = k
             a.origin[start : a.n] = self.country_code[a.loc[start : a.n]]
+            if self.queues:  # setting out where a port's list is kept: they sign it today
+                at_list = self.net.signup_port[a.loc[start : a.n]] >= 0
+                a.state[start : a.n][at_list] = K.SIGNING
             self.pop += by_place
             self.rec.spawned[day] += by_place
         for g, place, count, cohort in self.net.caravan_departures.get(day, []):
@@ -284,7 +291,7 @@ class Engine:
         idx = self.sc.place_index()
         for port in self.sc.ports:
             if port.initial_waitlist:
-                where = idx[(port.signup_places or [port.place])[0]]
+                where = idx[port.place]  # where they stay is not modelled: at the port
                 counts = np.zeros(self.net.n_places, np.int64)
                 counts[where] = port.initial_waitlist
                 a = self.agents
@@ -333,13 +340,17 @@ class Engine:
         movechance = np.where(kind == PORT, 0.0, movechance)
         movechance = np.where(np.isnan(net.movechance_override), movechance, net.movechance_override)
         movechance = np.where(in_conflict, mv.conflict_movechance, movechance)
+        crowding = np.where(net.capacity >= 1, self.pop / np.maximum(net.capacity, 1.0), 0.0)
+        if mv.crowded_movechance > 0:  # an overfull shelter pushes people on to the next city
+            extra = mv.crowded_movechance * np.maximum(0.0, crowding - 1.0)
+            movechance = np.where(net.soft, np.minimum(1.0, movechance + extra), movechance)
         # Flee treats any place too sticky to leave (< 0.005 a day) as a camp.
         camp = camp | (movechance < 0.005)
         self.movechance = movechance.astype(np.float64)
         # u < chance  <=>  53-bit integer < ceil(chance * 2**53): same draws, no float conversion
         self.leave_below = np.ceil(self.movechance * 2.0**53).astype(np.uint64)
 
-        score = np.ones(net.n_places)
+        score = net.attraction.copy()
         score = np.where(net.foreign, score * mv.foreign_weight, score)
         score = np.where(camp, score * mv.camp_weight, score)
         decay = self._decay(day)
@@ -348,9 +359,10 @@ class Engine:
         capf = _capacity_factor(self.pop, net.capacity, mv.capacity_buffer)
         # A shelter's capacity is what it was planned for: when full, people still come and crowd in
         # (Benito Juarez held 6,100 in 3,000 places); crowding drives the hazards instead.
-        capf = np.where(kind == SHELTER, 1.0, capf)
-        self.crowding = np.where(net.capacity >= 1, self.pop / np.maximum(net.capacity, 1.0), 0.0)
-        self.dest_full = camp & (capf < 0.5)
+        # (in route weights a crowded shelter counts for less: 1 / crowding above capacity)
+        capf = np.where(net.soft, 1.0 / np.maximum(1.0, crowding), capf)
+        self.crowding = crowding
+        self.dest_full = camp & (capf < 0.5) & ~net.soft  # a crowding shelter never turns people away
         r = self.routes
         assert r is not None
         cand = r.cand_route
@@ -367,11 +379,19 @@ class Engine:
     def phase_caravans(self, day: int) -> None:
         for f in self.group_flows:
             f[:] = 0
-        for plan, grp in zip(self.net.caravans, self.groups, strict=True):
+        for g, (plan, grp) in enumerate(zip(self.net.caravans, self.groups, strict=True)):
+            self.rec.caravan_from[day, g] = grp.stop
             if grp.done or grp.stop < 0:
                 continue
             a = self.agents
             grp.members = grp.members[(a.state[grp.members] == K.GROUP_AT) | (a.state[grp.members] == K.GROUP_ROAD)]
+            if grp.progress == 0.0 and plan.gather[grp.stop]:  # people of its cohort in town join it
+                n = a.n
+                here = np.flatnonzero(
+                    (a.loc[:n] == plan.stops[grp.stop]) & (a.state[:n] == K.AT_PLACE) & (a.cohort[:n] == plan.cohort)
+                ).astype(np.int32)
+                a.state[here] = K.GROUP_AT
+                grp.members = np.concatenate([grp.members, here])
             if grp.progress == 0.0 and len(grp.members):  # in a town: some go on alone from here
                 leave = plan.leave[grp.stop]
                 if leave > 0:
@@ -460,7 +480,7 @@ class Engine:
             net.link_dist,
             net.link_speed,
             self.open,
-            net.signup_port,
+            self.sign_now,
             self.mv.max_walk_speed,
             self.mv.start_on_foot,
             self.mv.no_backtrack,
@@ -477,6 +497,9 @@ class Engine:
         if not self.queues:
             return
         a, net, rec = self.agents, self.net, self.rec
+        if self.sign_later.any():
+            n_blocks = max(1, min(nb.get_num_threads(), a.n // K.MIN_BLOCK))
+            K.sign_day(a.n, n_blocks, day, self.sign_key, a.state, a.loc, self.sign_later)
         new = K.collect_signups(a.state, a.n)
         if len(new):
             a.state[new] = K.WAITLISTED
@@ -510,9 +533,11 @@ class Engine:
         n_blocks = max(1, min(nb.get_num_threads(), a.n // K.MIN_BLOCK))
         counts = np.zeros((n_blocks, P, 6), np.int64)
         left = np.zeros((n_blocks, P), np.int64)
+        road = np.zeros((n_blocks, P), np.int64)
         hz = self._hazards_today(day)
         if hz is not None:
-            K.fates_day(a.n, n_blocks, day, self.fate_key, a.state, a.loc, a.joined, a.cohort, *hz, counts, left)
+            K.fates_day(a.n, n_blocks, day, self.fate_key, a.state, a.loc, a.joined, a.cohort, *hz, net.link_dst,
+                        counts, left, road)  # fmt: skip
         for m in self.sc.marches:
             if m.day == day:
                 in_city = np.zeros(P, bool)
@@ -522,7 +547,9 @@ class Engine:
         c = counts.sum(0)
         self.rec.fates[day] = c
         gone = c[:, K.F_DEPORTED] + c[:, K.F_RETURNED] + c[:, K.F_REFUGE] + c[:, K.F_CAUGHT] + c[:, K.F_THROUGH]
-        self.pop -= gone
+        on_road = road.sum(0)
+        self.pop -= gone - on_road
+        self.transit -= on_road
         for state, f in ((K.DEPORTED, K.F_DEPORTED), (K.RETURNED, K.F_RETURNED), (K.REFUGE, K.F_REFUGE),
                          (K.APPREHENDED, K.F_CAUGHT), (K.UNDETECTED, K.F_THROUGH)):  # fmt: skip
             self.tally[state] += int(c[:, f].sum())

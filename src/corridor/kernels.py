@@ -158,7 +158,7 @@ def move_day(
     link_dist,
     link_speed,
     link_open,
-    signup_port,
+    sign_now,
     walk_speed,
     start_on_foot,
     no_backtrack,
@@ -220,7 +220,7 @@ def move_day(
                     loc[i] = q
                     came_from[i] = link_src[lk]
                     arr[q] += 1
-                    if signup_port[q] >= 0:  # the border city: put one's name on the list, stop here
+                    if sign_now[q]:  # the border city: put one's name on the list, stop here
                         state[i] = SIGNING
                         break
                     if moved >= speed:
@@ -281,23 +281,27 @@ def serve(queue, head, tail, n_serve, state, loc, joined, day, left_place, waits
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def fates_day(n, n_blocks, day, key, state, loc, joined, cohort, hz_a, hz_b, has_hz, caught, counts, left_list):
+def fates_day(n, n_blocks, day, key, state, loc, joined, cohort, hz_a, hz_b, has_hz, caught, link_dst, counts,
+              left_list, on_road):  # fmt: skip
     """Hazards: people at a place with a hazard may be deported, go home, ask for refuge or cross.
 
     The chance of outcome o for a person of cohort k at place p is hz_a[k, p, o] + hz_b[k, p, o] x weeks
     on the list (0 if not on one); outcomes compete (one draw). counts[block, p, F_*] tallies them;
-    left_list[block, p] the people who left a waiting list at p.
+    left_list[block, p] the people who left a waiting list at p. People on a road are exposed to the
+    hazards of the place it leads to (on_road[block, p] counts those who leave the road).
     """
     n_sub = (n + SUB - 1) // SUB
     for c in nb.prange(n_blocks):
         cnt = counts[c]
         ll = left_list[c]
+        rd = on_road[c]
         for sub in range(c, n_sub, n_blocks):
             for i in range(sub * SUB, min(n, (sub + 1) * SUB)):
                 s = state[i]
-                if s != AT_PLACE and s != WAITLISTED and s != GROUP_AT:
+                road = s == ON_LINK or s == GROUP_ROAD
+                if s != AT_PLACE and s != WAITLISTED and s != GROUP_AT and not road:
                     continue
-                p = loc[i]
+                p = link_dst[loc[i]] if road else loc[i]
                 if not has_hz[p]:
                     continue
                 k = cohort[i]
@@ -314,6 +318,8 @@ def fates_day(n, n_blocks, day, key, state, loc, joined, cohort, hz_a, hz_b, has
                     continue
                 if s == WAITLISTED:
                     ll[p] += 1
+                if road:
+                    rd[p] += 1
                 if o == 3:  # crossed between ports
                     rng, u = uniform(rng)
                     if u < caught[k, p]:
@@ -424,3 +430,20 @@ def asylum_day(n, n_blocks, day, key, state, loc, joined, origin, p_out, claim, 
                     else:
                         state[i] = REMOVED
                         cnt[A_DENIED] += 1
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def sign_day(n, n_blocks, day, key, state, loc, sign_rate):
+    """People at a sign-up place not yet on its list sign it today with chance sign_rate[place]."""
+    n_sub = (n + SUB - 1) // SUB
+    for c in nb.prange(n_blocks):
+        for sub in range(c, n_sub, n_blocks):
+            for i in range(sub * SUB, min(n, (sub + 1) * SUB)):
+                if state[i] != AT_PLACE:
+                    continue
+                r = sign_rate[loc[i]]
+                if r <= 0.0:
+                    continue
+                _, u = uniform(agent_stream(key, day, i))
+                if u < r:
+                    state[i] = SIGNING

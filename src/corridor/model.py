@@ -46,6 +46,13 @@ class Place(Strict):
     movechance: float | None = Field(
         None, ge=0, le=1, description="Daily chance of setting out from here; None: set by kind (move rules)."
     )
+    attraction: float = Field(
+        1.0, ge=0, description="Multiplies the place's score as a destination (a declared goal, a known dead end)."
+    )
+    turns_away: bool = Field(
+        False,
+        description="A shelter that turns people away when full (Flee's camp capacity rule) instead of crowding.",
+    )
     opens: int | None = Field(None, ge=0, description="Day the place opens (a shelter); closed to arrivals before.")
     closes: int | None = Field(None, ge=0, description="Day the place closes; everyone there moves to `move_to`.")
     move_to: str | None = Field(None, description="Where the people of a closing place are taken.")
@@ -162,8 +169,14 @@ class Port(Strict):
     place: str
     capacity_per_day: float = Field(ge=0, description="Claims processed on a normal day (metering).")
     signup_places: list[str] = []
+    sign_rate: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="Daily chance that someone at a sign-up place who is not on the list yet signs it (1: on arrival).",
+    )
     initial_waitlist: int = Field(
-        0, ge=0, description="People already on the list on day 0; they wait at the first sign-up place."
+        0, ge=0, description="People already on the list on day 0; they wait at the port's place."
     )
     fixed_capacity: float | None = Field(
         None,
@@ -183,6 +196,9 @@ class CaravanStop(Strict):
     pace: float | None = Field(None, gt=0, description="km a day on the legs after this stop; None: as before.")
     leave: float | None = Field(
         None, ge=0, le=1, description="Daily chance a member goes on alone from here on; None: as before."
+    )
+    gather: bool = Field(
+        False, description="While the caravan is here, people of its cohort who are in town on their own join it."
     )
     at: str | None = Field(None, exclude=True)
 
@@ -321,6 +337,12 @@ class MoveRules(Strict):
     weight_softening: float = Field(0.0, ge=0)
     distance_power: float = Field(1.0, ge=0)
     weight_power: float = Field(1.0, ge=0)
+    crowded_movechance: float = Field(
+        0.0,
+        ge=0,
+        description="Added daily chance of moving on from a shelter per unit of crowding above capacity "
+        "(people/capacity - 1). Not a Flee rule.",
+    )
     no_backtrack: bool = Field(
         False,
         description="Never take a road straight back to the place just left (unless it is the only one); "

@@ -60,12 +60,21 @@ PLACE_COLUMNS = {
     "capacity": False,
     "conflict_date": False,
     "movechance": False,
+    "attraction": False,
+    "turns_away": False,
     "opens": False,
     "closes": False,
     "move_to": False,
 }
 DEPARTURE_COLUMNS = {"place": True, "start": True, "end": False, "count": True, "cohort": False, "caravan": False}
-CARAVAN_COLUMNS = {"caravan": True, "place": True, "hold_until": False, "pace": False, "leave": False}
+CARAVAN_COLUMNS = {
+    "caravan": True,
+    "place": True,
+    "hold_until": False,
+    "pace": False,
+    "leave": False,
+    "gather": False,
+}
 HAZARD_COLUMNS = {
     "outcome": True,
     "where": True,
@@ -88,6 +97,7 @@ PORT_COLUMNS = {
     "signup_places": False,
     "initial_waitlist": False,
     "fixed_capacity": False,
+    "sign_rate": False,
 }
 PORT_EVENT_COLUMNS = {"date": True, "port": True, "kind": True, "value": True}
 
@@ -279,6 +289,8 @@ def read_places(path: Path, start: dt.date) -> list[Place]:
             "capacity": r.number("capacity", whole=True, ge=0, blank=None, unit="people; blank: unlimited"),
             "conflict_date": None if conflict is None else (conflict - start).days,
             "movechance": r.number("movechance", ge=0, le=1, blank=None, unit="a day; blank: by kind"),
+            "attraction": r.number("attraction", ge=0, blank=1.0, unit="score multiplier; blank: 1"),
+            "turns_away": _yes_no(r, "turns_away"),
             "opens": _day_or_none(r, "opens", start),
             "closes": _day_or_none(r, "closes", start),
             "move_to": r.text("move_to") or None,
@@ -332,6 +344,15 @@ def read_departures(path: Path, start: dt.date, days: int) -> list[Departure]:
     return out
 
 
+def _yes_no(r: Row, column: str) -> bool:
+    v = r.text(column).lower()
+    if v in ("", "no", "false", "0"):
+        return False
+    if v in ("yes", "true", "1"):
+        return True
+    raise r.error("not yes or no", column, r.text(column), "yes or no (blank: no)")
+
+
 def _day_or_none(r: Row, column: str, start: dt.date) -> int | None:
     d = r.date(column, blank=True)
     if d is None:
@@ -355,6 +376,7 @@ def read_caravans(path: Path, start: dt.date) -> list[Caravan]:
             "hold_until": _day_or_none(r, "hold_until", start),
             "pace": r.number("pace", gt=0, blank=None, unit="km a day; blank: as before"),
             "leave": r.number("leave", ge=0, le=1, blank=None, unit="chance a day; blank: as before"),
+            "gather": _yes_no(r, "gather"),
             "at": r.at,
         }
         stops.setdefault(name, []).append(_build(CaravanStop, data, r))
@@ -428,6 +450,7 @@ def read_ports(path: Path, events_path: Path, start: dt.date) -> list[Port]:
             "signup_places": [x.strip() for x in r.text("signup_places").split(";") if x.strip()],
             "initial_waitlist": r.number("initial_waitlist", whole=True, ge=0, blank=0, unit="people"),
             "fixed_capacity": r.number("fixed_capacity", ge=0, blank=None, unit="claims a day, every day"),
+            "sign_rate": r.number("sign_rate", gt=0, le=1, blank=1.0, unit="chance a day; blank: 1, on arrival"),
             "events": [],
             "at": r.at,
             "_row": r,

@@ -53,6 +53,8 @@ class CaravanPlan:
     hold_until: np.ndarray  # (S,) int64, -1 none
     pace: np.ndarray  # (S,) float64 km/day on the leg after each stop (forward-filled)
     leave: np.ndarray  # (S,) float64 daily chance of going on alone after each stop (forward-filled)
+    gather: np.ndarray  # (S,) bool: people of the caravan's cohort in town join it there
+    cohort: int  # cohort of the caravan's departures (scenario.cohorts() index; 0 if none)
 
 
 @dataclass
@@ -63,6 +65,8 @@ class Network:
     pop: np.ndarray  # (P,) int64 resident population (scaled by hasten)
     capacity: np.ndarray  # (P,) float64, <1 means unlimited (scaled by hasten and capacity_scaling)
     foreign: np.ndarray  # (P,) bool
+    soft: np.ndarray  # (P,) bool shelters that crowd past capacity instead of turning people away
+    attraction: np.ndarray  # (P,) float64 score multiplier as a destination
     lat: np.ndarray
     lon: np.ndarray
     link_src: np.ndarray  # (L,) int32
@@ -83,6 +87,7 @@ class Network:
     caravans: list[CaravanPlan]  # routes of the scenario's caravans
     caravan_departures: dict[int, list[tuple[int, int, int, int]]]  # day -> (caravan, place, count, cohort)
     signup_port: np.ndarray  # (P,) int32: the port whose list arrivals here sign, -1 none
+    sign_rate: np.ndarray  # (P,) float64 daily chance of signing the list here (1: on arrival; 0: no list)
     port_capacity: np.ndarray  # (days, ports) float64 claims processed per full day
     port_closed_hours: np.ndarray  # (days, ports) float64
     _route_ids: dict[tuple[int, ...], int] = field(default_factory=dict)
@@ -245,11 +250,13 @@ def compile_network(sc: Scenario) -> Network:
 
     n_ports = len(sc.ports)
     signup = np.full(P, -1, dtype=np.int32)
+    sign_rate = np.zeros(P)
     capacity = np.zeros((sc.days, n_ports))
     closed_hours = np.zeros((sc.days, n_ports))
     for k, port in enumerate(sc.ports):
         for name in [port.place, *port.signup_places]:
             signup[idx[name]] = k
+            sign_rate[idx[name]] = port.sign_rate
         capacity[:, k] = port.capacity_per_day if port.fixed_capacity is None else port.fixed_capacity
         for ev in sorted(port.events, key=lambda e: e.day):
             if ev.day >= sc.days:
@@ -297,6 +304,8 @@ def compile_network(sc: Scenario) -> Network:
                 hold_until=np.array([-1 if s.hold_until is None else s.hold_until for s in cv.stops], np.int64),
                 pace=np.array(pace),
                 leave=np.array(leave),
+                gather=np.array([s.gather for s in cv.stops], dtype=bool),
+                cohort=next((cohorts.index(d.cohort) for d in sc.departures if d.caravan == cv.name), 0),
             )
         )
     relocations = [(p.closes, j, idx[p.move_to]) for j, p in enumerate(sc.places) if p.closes is not None and p.move_to]
@@ -310,6 +319,7 @@ def compile_network(sc: Scenario) -> Network:
         caravan_departures=caravan_departures,
         port_names=[p.place for p in sc.ports],
         signup_port=signup,
+        sign_rate=sign_rate,
         port_capacity=capacity,
         port_closed_hours=closed_hours,
         names=[p.name for p in sc.places],
@@ -318,6 +328,8 @@ def compile_network(sc: Scenario) -> Network:
         pop=pop,
         capacity=cap,
         foreign=foreign,
+        attraction=np.array([p.attraction for p in sc.places], dtype=np.float64),
+        soft=np.array([p.kind == "shelter" and not p.turns_away for p in sc.places], dtype=bool),
         lat=np.array([p.lat for p in sc.places]),
         lon=np.array([p.lon for p in sc.places]),
         link_src=src,

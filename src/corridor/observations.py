@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,35 @@ def _members(res: RunResult, where: str) -> np.ndarray:
     return np.array([i for i, p in enumerate(sc.places) if p.name in names or p.name in cities or p.within in cities])
 
 
-# metric -> (fate columns summed, cumulative from day 0?)
+def _waypoints(res: RunResult, cols: np.ndarray) -> np.ndarray:
+    """Route waypoints (markers) among `cols`, leaving out those in a region where a port's list is
+    signed: people there have reached the border."""
+    sc = res.scenario
+    names = {n for port in sc.ports for n in (port.place, *port.signup_places)}
+    border = {p.region for p in sc.places if p.name in names and p.region}
+    keep = [j for j in cols if sc.places[j].kind == "marker" and sc.places[j].region not in border]
+    return np.array(keep, dtype=np.int64)
+
+
+_SINCE = re.compile(r"since (\d{1,2} [A-Za-z]{3,9} \d{4}|\d{4}-\d{2}-\d{2})")
+
+
+def since(note: str) -> dt.date | None:
+    """The start date a cumulative observation's note names ('... since 19 Oct 2018'), if any."""
+    m = _SINCE.search(note or "")
+    if not m:
+        return None
+    text = m.group(1)
+    for fmt in ("%d %b %Y", "%d %B %Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+# metric -> (fate columns summed, cumulative?); a cumulative count starts on the day its note names
+# ('since 19 Oct 2018'), else on the first day of the run
 FATE_METRICS = {
     "deported_by_mexico": (("deported",), False),
     "deported_by_mexico_cumulative": (("deported",), True),
@@ -103,15 +132,17 @@ FATE_METRICS = {
 
 
 def _caravan_size(res: RunResult, day: int, places: set[int]) -> float:
-    """Members of the caravans at one of `places` (in town or on the road out of it) that day; where no
-    caravan is there, members of the caravans that set out from there and are still together."""
+    """Members of the caravans at or around one of `places` that day (in town, passing through, leaving
+    or on the road out of it); where no caravan is there, members of the caravans that set out from
+    there and are still together."""
     idx = res.scenario.place_index()
     rec = res.record
     at, origin = 0, 0
     for g, cv in enumerate(res.scenario.caravans):
         stops = [idx[s.place] for s in cv.stops]
-        k = rec.caravan_stop[day, g]
-        if k >= 0 and stops[k] in places:
+        last = rec.caravan_stop[day, g]
+        first = max(0, rec.caravan_from[day, g])
+        if last >= 0 and any(stops[k] in places for k in range(first, last + 1)):
             at += rec.caravan_size[day, g]
         if stops[0] in places:
             origin += rec.caravan_size[day, g]
@@ -132,7 +163,7 @@ def simulate(res: RunResult, ob: Observation) -> float | None:
     if ob.metric == "present":
         return float(rec.population[day, cols].sum())
     if ob.metric == "in_transit":
-        return float(rec.in_transit[day, cols].sum())
+        return float(rec.in_transit[day, cols].sum() + rec.population[day, _waypoints(res, cols)].sum())
     if ob.metric == "departed":
         return float(rec.departures[: day + 1, cols].sum())
     if ob.metric == "passed_through":
@@ -142,7 +173,10 @@ def simulate(res: RunResult, ob: Observation) -> float | None:
     if ob.metric in FATE_METRICS and len(rec.fates):
         names, cumulative = FATE_METRICS[ob.metric]
         js = [FATE_COLUMNS.index(n) for n in names]
-        rows = rec.fates[: day + 1] if cumulative else rec.fates[day : day + 1]
+        first = 0
+        if cumulative and since(ob.note):
+            first = max(0, (since(ob.note) - res.scenario.start_date).days)
+        rows = rec.fates[first : day + 1] if cumulative else rec.fates[day : day + 1]
         return float(rows[:, cols][:, :, js].sum())
     return None
 
