@@ -37,3 +37,24 @@ def test_bad_overrides_are_named(assignment, words):
         apply_overrides(border(100, 40), [assignment])
     for w in words:
         assert w in str(exc.value), (w, str(exc.value))
+
+
+def test_border_levers_remain_in_mexico_hazards_and_caravan_size():
+    from pathlib import Path
+
+    import corridor
+
+    sc = corridor.load(Path(__file__).resolve().parents[1] / "scenarios" / "tijuana-2018").scenario
+    names = list_params(sc)
+    assert names["asylum.remain_in_mexico_from"] == (sc.asylum.remain_in_mexico_from)
+    assert names["caravans.main.size"] == sum(d.count for d in sc.departures if d.caravan == "main")
+    off = apply_overrides(sc, ["asylum.remain_in_mexico_from=none"])
+    assert off.asylum.remain_in_mexico_from is None
+    earlier = apply_overrides(sc, ["asylum.remain_in_mexico_from=2018-12-01"])
+    assert earlier.asylum.remain_in_mexico_from == 61
+    half = apply_overrides(sc, [f"caravans.main.size={names['caravans.main.size'] // 2}"])
+    assert abs(sum(d.count for d in half.departures if d.caravan == "main") - names["caravans.main.size"] / 2) < 10
+    more = apply_overrides(sc, ["hazards.deported_chiapas_background.rate=0.6"])
+    assert [h.rate for h in more.hazards if h.outcome == "deported" and h.where == "Chiapas"] == [0.6]
+    with pytest.raises(ScenarioError, match="asylum.remain_in_mexico_from"):
+        apply_overrides(sc, ["asylum.remain_in_mexico_from=soon"])

@@ -57,6 +57,13 @@ def compare_runs(a: str | Path, b: str | Path, top: int = 12) -> dict[str, Any]:
     }
     if ra.ard_mean is not None and rb.ard_mean is not None:
         totals["ARD (mean over days)"] = (ra.ard_mean, rb.ard_mean)
+    if ra.states is not None and rb.states is not None:  # where everyone is at the end: crossings, returns...
+        for col in ra.states.columns:
+            if col in ("day", "date") or col not in rb.states.columns:
+                continue
+            a_end, b_end = float(ra.states[col].iloc[-1]), float(rb.states[col].iloc[-1])
+            if a_end or b_end:
+                totals[f"{col.replace('_', ' ')} at the end"] = (a_end, b_end)
     ports: dict[str, dict[str, tuple[float, float]]] = {}
     pa, pb = _port_rows(ra), _port_rows(rb)
     for port in pa.keys() & pb.keys():

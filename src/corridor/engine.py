@@ -520,7 +520,6 @@ class Engine:
             q.waiting -= served
             self.tally[K.PROCESSED] += served
             rec.processed[day, k] = served
-            rec.waitlist[day, k] = q.waiting
             if served:
                 rec.waits.append((day, k, waits[:served]))
         self.pop -= left
@@ -631,6 +630,8 @@ class Engine:
             rec.caravan_stop[day, g] = grp.stop
             rec.caravan_on_road[day, g] = int(grp.progress > 0)
         rec.census[day] = self.census()
+        for k, q in enumerate(self.queues):  # after the day's hazards and marches took names off
+            rec.waitlist[day, k] = q.waiting
 
     def census(self) -> np.ndarray:
         """People in each state now, from the running tallies (check_conservation recounts them)."""

@@ -22,8 +22,39 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
-PLACE_LEVERS = ("capacity", "movechance", "population")
-PORT_LEVERS = ("capacity_per_day", "fixed_capacity", "initial_waitlist")
+PLACE_LEVERS = ("capacity", "movechance", "population", "attraction")
+PORT_LEVERS = ("capacity_per_day", "fixed_capacity", "initial_waitlist", "sign_rate")
+ASYLUM_LEVERS = (
+    "custody_days",
+    "apprehended_claim",
+    "remain_in_mexico_from",
+    "return_place",
+    "decision_days",
+    "default_grant_rate",
+)
+HAZARD_LEVERS = ("rate", "per_week_waited", "per_crowding", "apprehended")
+MARCH_LEVERS = ("share", "cross", "apprehended", "deported")
+
+
+def _keyed(items: list[Any], key) -> list[tuple[str, int]]:
+    """(slug, index) for each item; a slug used twice gets _2, _3... in order."""
+    seen: dict[str, int] = {}
+    out = []
+    for i, item in enumerate(items):
+        base = key(item)
+        seen[base] = seen.get(base, 0) + 1
+        out.append((base if seen[base] == 1 else f"{base}_{seen[base]}", i))
+    return out
+
+
+def _hazard_key(h: Any) -> str:
+    h = h if isinstance(h, dict) else h.model_dump()
+    return slug("_".join(x for x in (h["outcome"], h["where"], h["cohort"]) if x))
+
+
+def _march_key(m: Any) -> str:
+    m = m if isinstance(m, dict) else m.model_dump()
+    return slug(m["where"])
 
 
 def list_params(sc: Scenario) -> dict[str, Any]:
@@ -38,6 +69,17 @@ def list_params(sc: Scenario) -> dict[str, Any]:
     for place in sc.places:
         for key in PLACE_LEVERS:
             out[f"places.{slug(place.name)}.{key}"] = getattr(place, key)
+    if sc.ports or sc.hazards or sc.marches:
+        for key in ASYLUM_LEVERS:
+            out[f"asylum.{key}"] = getattr(sc.asylum, key)
+    for name, i in _keyed(sc.hazards, _hazard_key):
+        for key in HAZARD_LEVERS:
+            out[f"hazards.{name}.{key}"] = getattr(sc.hazards[i], key)
+    for name, i in _keyed(sc.marches, _march_key):
+        for key in MARCH_LEVERS:
+            out[f"marches.{name}.{key}"] = getattr(sc.marches[i], key)
+    for cv in sc.caravans:
+        out[f"caravans.{slug(cv.name)}.size"] = sum(d.count for d in sc.departures if d.caravan == cv.name)
     return out
 
 
@@ -63,8 +105,17 @@ def apply_overrides(sc: Scenario, assignments: list[str]) -> Scenario:
                 "not a value", field=name, value=raw, expected="a number, true/false or a list"
             ) from None
         parts = name.split(".")
-        if parts[0] in ("spawn", "move"):
+        if parts[0] == "asylum" and parts[1] == "remain_in_mexico_from":
+            off = value is None or value is False or (isinstance(value, str) and value.lower() in ("none", "no"))
+            value = None if off else _day(sc, name, value)
+        if parts[0] in ("spawn", "move", "asylum"):
             data[parts[0]][parts[1]] = value
+        elif parts[0] in ("hazards", "marches"):
+            key = _hazard_key if parts[0] == "hazards" else _march_key
+            i = dict(_keyed(data[parts[0]], key))[parts[1]]
+            data[parts[0]][i][parts[2]] = value
+        elif parts[0] == "caravans":
+            _resize(data, sc, parts[1], name, value)
         elif parts[0] == "hasten":
             data["hasten"] = value
         else:
@@ -90,3 +141,24 @@ def apply_overrides(sc: Scenario, assignments: list[str]) -> Scenario:
         ) from None
     new.source = sc.source
     return new
+
+
+def _day(sc: Scenario, name: str, value: Any) -> int:
+    """A date (2019-01-25) or a day number, as the day number the model keeps."""
+    import datetime as dt
+
+    if isinstance(value, dt.date):
+        return (value - sc.start_date).days
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ScenarioError("not a date", field=name, value=value, expected="a date YYYY-MM-DD, or none")
+
+
+def _resize(data: dict[str, Any], sc: Scenario, caravan_slug: str, name: str, value: Any) -> None:
+    """caravans.NAME.size: scale that caravan's departures (every place and day) to `value` people."""
+    rows = [d for d in data["departures"] if slug(d["caravan"]) == caravan_slug]
+    total = sum(d["count"] for d in rows)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        raise ScenarioError("not a number of people", field=name, value=value, expected="a whole number >= 0")
+    for d in rows:
+        d["count"] = round(d["count"] * value / total) if total else 0

@@ -47,6 +47,7 @@ class Run:
     points: pd.DataFrame | None = None  # point observations with the run's value (points.csv)
     ensemble: pd.DataFrame | None = None  # spread over seeds (ensemble.parquet): name, variable, p05, p95
     links: pd.DataFrame | None = None  # people setting out along each road direction per day (links.parquet)
+    states: pd.DataFrame | None = None  # people in each state at the end of each day (states.parquet)
 
     def band(self, name: str, variable: str) -> pd.DataFrame | None:
         if self.ensemble is None:
@@ -105,11 +106,12 @@ def load_run(path: str | Path) -> Run:
         places = _table(path, "places")
         ports = _table(path, "ports")
         links = _table(path, "links")
+        states = _table(path, "states")
     except Exception as exc:  # unreadable or truncated tables
         raise CorridorError(f"{path}: cannot read the run tables ({type(exc).__name__}: {exc})") from None
     if places is None:
         raise CorridorError(f"{path}: not a run folder (no places.parquet or places.csv)")
-    run = Run(path=path, label=path.name, manifest=manifest, places=places, ports=ports, links=links)
+    run = Run(path=path, label=path.name, manifest=manifest, places=places, ports=ports, links=links, states=states)
     if (path / "waits.parquet").is_file():
         run.waits = pd.read_parquet(path / "waits.parquet")
     if (path / "ensemble.parquet").is_file():
