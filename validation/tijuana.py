@@ -39,7 +39,8 @@ def main() -> None:
         f"`python validation/tijuana.py --runs {args.runs}` (observations: `{args.observations.name}`; "
         f"seeds 0-{args.runs - 1}): **{hits} of {len(rows)}** within [0.8 × low, 1.2 × high].",
         "",
-        "| # | date | place | metric | reported (low-high) | accepted range | simulated mean | seeds' range | in range |",
+        "| # | date | place | metric | reported (low-high) | accepted range | simulated mean | seeds' range "
+        "| in range |",
         "|---:|---|---|---|---:|---:|---:|---:|---|",
     ]
     for k, r in enumerate(rows, start=1):
