@@ -186,9 +186,11 @@ class Engine:
         self.tally = np.zeros(len(K.STATE_NAMES), np.int64)  # people in the states that leave the places
         self.fate_key = key64(self.seed, "fates")
         self.march_key = key64(self.seed, "march")
-        self.asylum_key = key64(self.seed, "asylum")
         self.moved = np.zeros(P, np.int64)  # today's relocations out (-) and in (+) of closing places
         self.groups = [GroupState() for _ in self.net.caravans]
+        self.custody = np.zeros(0, np.int32)  # people in custody (after a claim or an arrest)
+        self.waiting = PortQueue(ids=np.empty(1024, np.int32))  # out of custody, waiting for a decision: ids[:tail]
+        self.asylum_rng = generator(self.seed, "asylum")
         self.sign_now = self.net.sign_rate >= 1.0
         self.sign_later = np.where(self.sign_now, 0.0, self.net.sign_rate)
         self.sign_key = key64(self.seed, "sign")
@@ -516,7 +518,11 @@ class Engine:
             n_serve = int(np.floor(today + 1e-9))
             q.credit = max(0.0, today - n_serve)
             waits = np.empty(n_serve, np.int64)
+            first = q.head
             q.head, served = K.serve(q.ids, q.head, q.tail, n_serve, a.state, a.loc, a.joined, day, left, waits)
+            if served:
+                called = q.ids[first : q.head]
+                self.custody = np.concatenate([self.custody, called[a.state[called] == K.PROCESSED]])
             q.waiting -= served
             self.tally[K.PROCESSED] += served
             rec.processed[day, k] = served
@@ -545,6 +551,9 @@ class Engine:
                             m.apprehended, m.deported, counts, left)  # fmt: skip
         c = counts.sum(0)
         self.rec.fates[day] = c
+        if c[:, K.F_CAUGHT].any():  # people arrested today go into custody (found by a rare full scan)
+            st = a.state[: a.n]
+            self.custody = np.flatnonzero((st == K.PROCESSED) | (st == K.APPREHENDED)).astype(np.int32)
         gone = c[:, K.F_DEPORTED] + c[:, K.F_RETURNED] + c[:, K.F_REFUGE] + c[:, K.F_CAUGHT] + c[:, K.F_THROUGH]
         on_road = road.sum(0)
         self.pop -= gone - on_road
@@ -583,29 +592,53 @@ class Engine:
         return hz_a, hz_b, has, caught
 
     def phase_asylum(self, day: int) -> None:
-        t = self.tally
-        if t[K.PROCESSED] + t[K.APPREHENDED] + t[K.WAITING_US] + t[K.REMAIN_MX] == 0:
+        """Custody, then waiting for a decision (in the US, or in `return_place` under remain-in-Mexico).
+
+        Few people are in custody on any day, so they are handled as an array of ids. Everyone waiting has
+        the same daily chance of a decision, so the number decided is one binomial draw and who is decided
+        a uniform choice among them: the same distribution as a draw per person, at the cost of the
+        decisions instead of the waiting list (which holds everyone processed in a run of months).
+        """
+        w = self.waiting
+        if not len(self.custody) and not w.tail:
             return
-        a, asy = self.agents, self.sc.asylum
-        n_blocks = max(1, min(nb.get_num_threads(), a.n // K.MIN_BLOCK))
-        counts = np.zeros((n_blocks, 8), np.int64)
-        mpp = asy.remain_in_mexico_from is not None and day >= asy.remain_in_mexico_from
+        a, asy, t, rng = self.agents, self.sc.asylum, self.tally, self.asylum_rng
         ret = self.sc.place_index()[asy.return_place] if asy.return_place else -1
-        K.asylum_day(a.n, n_blocks, day, self.asylum_key, a.state, a.loc, a.joined, a.origin, 1.0 / asy.custody_days,
-                     asy.apprehended_claim, mpp, ret, 1.0 / asy.decision_days, self.grant, counts)  # fmt: skip
-        c = counts.sum(0)
-        t[K.PROCESSED] -= c[K.A_OUT_PROCESSED]
-        t[K.APPREHENDED] -= c[K.A_OUT_CAUGHT]
-        t[K.WAITING_US] += c[K.A_TO_US]
-        t[K.REMAIN_MX] += c[K.A_TO_MX]
-        t[K.REMOVED] += c[K.A_CAUGHT_REMOVED] + c[K.A_DENIED]
-        t[K.GRANTED] += c[K.A_GRANTED]
-        decided_us = int(c[K.A_GRANTED] + c[K.A_DENIED] - c[K.A_MX_DECIDED])
-        t[K.WAITING_US] -= decided_us
-        t[K.REMAIN_MX] -= c[K.A_MX_DECIDED]
-        if ret >= 0:
-            self.pop[ret] += c[K.A_TO_MX] - c[K.A_MX_DECIDED]
-            self.moved[ret] += c[K.A_TO_MX] - c[K.A_MX_DECIDED]
+        leaving = rng.random(len(self.custody)) < 1.0 / asy.custody_days
+        out, self.custody = self.custody[leaving], self.custody[~leaving]
+        if len(out):
+            caught = a.state[out] == K.APPREHENDED
+            t[K.APPREHENDED] -= int(caught.sum())
+            t[K.PROCESSED] -= int((~caught).sum())
+            claims = ~caught | (rng.random(len(out)) < asy.apprehended_claim)
+            a.state[out[~claims]] = K.REMOVED
+            t[K.REMOVED] += int((~claims).sum())
+            claimants = out[claims]
+            a.joined[claimants] = day
+            if asy.remain_in_mexico_from is not None and day >= asy.remain_in_mexico_from:
+                a.state[claimants] = K.REMAIN_MX
+                a.loc[claimants] = ret
+                self.pop[ret] += len(claimants)
+                self.moved[ret] += len(claimants)
+                t[K.REMAIN_MX] += len(claimants)
+            else:
+                a.state[claimants] = K.WAITING_US
+                t[K.WAITING_US] += len(claimants)
+            w.append(claimants)
+        k = int(rng.binomial(w.tail, 1.0 / asy.decision_days)) if w.tail else 0
+        if k:
+            positions = np.sort(rng.choice(w.tail, k, replace=False))[::-1].copy()
+            decided, w.tail = K.swap_out(w.ids, w.tail, positions)
+            in_mx = a.state[decided] == K.REMAIN_MX
+            granted = rng.random(k) < self.grant[a.origin[decided]]
+            a.state[decided] = np.where(granted, K.GRANTED, K.REMOVED).astype(np.int8)
+            t[K.GRANTED] += int(granted.sum())
+            t[K.REMOVED] += int((~granted).sum())
+            t[K.REMAIN_MX] -= int(in_mx.sum())
+            t[K.WAITING_US] -= int((~in_mx).sum())
+            if ret >= 0:
+                self.pop[ret] -= int(in_mx.sum())
+                self.moved[ret] -= int(in_mx.sum())
 
     def phase_record(self, day: int) -> None:
         arr, dep, ent, lea = self._flows

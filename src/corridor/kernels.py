@@ -381,57 +381,6 @@ def march_day(n, n_blocks, day, key, state, loc, joined, in_city, share, cross, 
                     ll[p] += 1
 
 
-# asylum_day's counters
-A_TO_US, A_TO_MX, A_CAUGHT_REMOVED, A_GRANTED, A_DENIED, A_MX_DECIDED, A_OUT_PROCESSED, A_OUT_CAUGHT = range(8)
-
-
-@nb.njit(parallel=True, cache=True, nogil=True)
-def asylum_day(n, n_blocks, day, key, state, loc, joined, origin, p_out, claim, mpp, return_place, p_decide, grant,
-               counts):  # fmt: skip
-    """After a claim: custody, then waiting for a decision in the US or, under remain-in-Mexico, in
-    `return_place`; then a decision (granted with chance grant[origin country], else removed).
-
-    Daily chances: leave custody p_out, decision p_decide (exponential durations). counts[block, A_*].
-    """
-    n_sub = (n + SUB - 1) // SUB
-    for c in nb.prange(n_blocks):
-        cnt = counts[c]
-        for sub in range(c, n_sub, n_blocks):
-            for i in range(sub * SUB, min(n, (sub + 1) * SUB)):
-                s = state[i]
-                if s < PROCESSED or s > REMAIN_MX:
-                    continue
-                rng, u = uniform(agent_stream(key, day, i))
-                if s == PROCESSED or s == APPREHENDED:
-                    if u >= p_out:
-                        continue
-                    cnt[A_OUT_PROCESSED if s == PROCESSED else A_OUT_CAUGHT] += 1
-                    rng, u = uniform(rng)
-                    if s == APPREHENDED and u >= claim:
-                        state[i] = REMOVED
-                        cnt[A_CAUGHT_REMOVED] += 1
-                    elif mpp:
-                        state[i] = REMAIN_MX
-                        loc[i] = return_place
-                        cnt[A_TO_MX] += 1
-                    else:
-                        state[i] = WAITING_US
-                        cnt[A_TO_US] += 1
-                    joined[i] = day
-                else:
-                    if u >= p_decide:
-                        continue
-                    rng, u = uniform(rng)
-                    if s == REMAIN_MX:
-                        cnt[A_MX_DECIDED] += 1
-                    if u < grant[origin[i]]:
-                        state[i] = GRANTED
-                        cnt[A_GRANTED] += 1
-                    else:
-                        state[i] = REMOVED
-                        cnt[A_DENIED] += 1
-
-
 @nb.njit(parallel=True, cache=True, nogil=True)
 def sign_day(n, n_blocks, day, key, state, loc, sign_rate):
     """People at a sign-up place not yet on its list sign it today with chance sign_rate[place]."""
@@ -447,3 +396,16 @@ def sign_day(n, n_blocks, day, key, state, loc, sign_rate):
                 _, u = uniform(agent_stream(key, day, i))
                 if u < r:
                     state[i] = SIGNING
+
+
+@nb.njit(cache=True)
+def swap_out(ids, length, positions):
+    """Take ids[positions] out of ids[:length] by moving the last ones into their slots; `positions` must
+    be unique and sorted in decreasing order. Returns (the ids taken, the new length)."""
+    out = np.empty(len(positions), ids.dtype)
+    for j in range(len(positions)):
+        pos = positions[j]
+        out[j] = ids[pos]
+        length -= 1
+        ids[pos] = ids[length]
+    return out, length
