@@ -111,10 +111,11 @@ def test_a_march_draws_its_share_and_splits_into_crossers_and_deported():
     res = Simulation(town(50_000, 4, marches=[m])).run(seed=6, check=True)
     t = res.table().query("day == 2 and place == 'Shelter'").iloc[0]
     assert abs(t["marched"] - 5_000) < 4 * sigma(50_000, 0.1)
-    crossed = t["crossed_caught"] + t["crossed_undetected"]
-    assert abs(crossed / t["marched"] - 0.5) < 0.04
-    assert abs(t["crossed_caught"] / crossed - 0.2) < 0.04
-    assert abs(t["deported"] / (t["marched"] - crossed) - 0.4) < 0.04
+    assert t["crossed_undetected"] == 0  # those not caught at the fence are turned back
+    assert abs(t["crossed_caught"] / t["marched"] - 0.5 * 0.2) < 0.015
+    assert abs(t["deported"] / t["marched"] - 0.5 * 0.4) < 0.02
+    stayed = res.table().query("day == 3 and place == 'Shelter'").iloc[0]["population"]
+    assert stayed == 50_000 - t["crossed_caught"] - t["deported"]
     assert res.table()["marched"].sum() == t["marched"]  # one day only
 
 
@@ -183,3 +184,14 @@ def test_hazards_that_name_nothing_are_refused(hazard, message):
 
     with pytest.raises(ScenarioError, match=message):
         town(10, 2, [Hazard(**hazard)])
+
+
+def test_grant_rates_follow_the_nationality_given_in_departures():
+    sc = border(0, 500, days=40)
+    sc.places[0].country = "MX"  # they set out from a Mexican place...
+    sc.departures = [Departure(place="Origin", start=0, count=4000, nationality="SV")]  # ...but are Salvadoran
+    sc.spawn = SpawnRules(mode="departures")
+    sc.asylum = Asylum(custody_days=1, decision_days=1, grant_rate={"SV": 1.0, "MX": 0.0}, default_grant_rate=0.0)
+    res = Simulation(Scenario(**sc.model_dump())).run(seed=10, check=True)
+    last = res.state_table().iloc[-1]
+    assert last["granted"] > 3000 and last["removed"] == 0

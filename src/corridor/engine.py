@@ -196,8 +196,8 @@ class Engine:
         self.sign_key = key64(self.seed, "sign")
         self.group_rng = generator(self.seed, "caravans")
         self.group_flows = [np.zeros(P, np.int64) for _ in range(4)] + [np.zeros(self.net.n_links, np.int64)]
-        countries = sorted(set(self.net.countries))
-        self.country_code = np.array([countries.index(c) for c in self.net.countries], np.int16)
+        countries = self.net.nations
+        self.country_code = self.net.nation_of_place
         self.grant = np.array(
             [scenario.asylum.grant_rate.get(c, scenario.asylum.default_grant_rate) for c in countries], np.float64
         )
@@ -247,9 +247,8 @@ class Engine:
         if day == 0:
             self._place_initial_waitlists()
         a = self.agents
-        for k, by_place in enumerate([counts, *self.net.departure_cohorts[1:, day]]):
-            if k == 0:
-                by_place = by_place + self.net.departure_cohorts[0, day]
+        for k, nation, table in self.net.departure_groups:
+            by_place = table[day] + counts if (k, nation) == (0, -1) else table[day]
             total = int(by_place.sum())
             if not total:
                 continue
@@ -257,16 +256,16 @@ class Engine:
             start = a.n
             a.n = K.place_agents(a.state, a.loc, a.n, by_place)
             a.cohort[start : a.n] = k
-            a.origin[start : a.n] = self.country_code[a.loc[start : a.n]]
+            a.origin[start : a.n] = self.country_code[a.loc[start : a.n]] if nation < 0 else nation
             if self.queues:  # setting out where a port's list is kept: they sign it today
                 at_list = self.net.signup_port[a.loc[start : a.n]] >= 0
                 a.state[start : a.n][at_list] = K.SIGNING
             self.pop += by_place
             self.rec.spawned[day] += by_place
-        for g, place, count, cohort in self.net.caravan_departures.get(day, []):
-            self._spawn_for_caravan(day, g, place, count, cohort)
+        for g, place, count, cohort, nation in self.net.caravan_departures.get(day, []):
+            self._spawn_for_caravan(day, g, place, count, cohort, nation)
 
-    def _spawn_for_caravan(self, day: int, g: int, place: int, count: int, cohort: int) -> None:
+    def _spawn_for_caravan(self, day: int, g: int, place: int, count: int, cohort: int, nation: int) -> None:
         """Joiners of caravan g set out from `place`: they join if the caravan is there (or is yet to set
         out from there), else they travel on their own."""
         if not count:
@@ -278,7 +277,7 @@ class Engine:
         start = a.n
         a.n = K.place_agents(a.state, a.loc, a.n, by_place)
         a.cohort[start : a.n] = cohort
-        a.origin[start : a.n] = self.country_code[place]
+        a.origin[start : a.n] = self.country_code[place] if nation < 0 else nation
         self.pop += by_place
         self.rec.spawned[day] += by_place
         here = grp.stop if grp.stop >= 0 else 0

@@ -343,8 +343,9 @@ def fates_day(n, n_blocks, day, key, state, loc, joined, cohort, hz_a, hz_b, has
 @nb.njit(parallel=True, cache=True, nogil=True)
 def march_day(n, n_blocks, day, key, state, loc, joined, in_city, share, cross, caught, deported, counts, left_list):
     """A march: each person present in the city marches with chance `share`; a marcher tries to cross
-    with chance `cross` (caught with chance `caught`); a marcher who does not cross is deported with
-    chance `deported`; the others go back to where they were."""
+    with chance `cross` and is caught with chance `caught` (the others are turned back); a marcher who
+    does not try is deported with chance `deported`; everyone not caught or deported goes back to where
+    they were."""
     n_sub = (n + SUB - 1) // SUB
     for c in nb.prange(n_blocks):
         cnt = counts[c]
@@ -364,13 +365,11 @@ def march_day(n, n_blocks, day, key, state, loc, joined, in_city, share, cross, 
                 rng, u = uniform(rng)
                 if u < cross:
                     rng, u = uniform(rng)
-                    if u < caught:
-                        state[i] = APPREHENDED
-                        joined[i] = day
-                        cnt[p, F_CAUGHT] += 1
-                    else:
-                        state[i] = UNDETECTED
-                        cnt[p, F_THROUGH] += 1
+                    if u >= caught:
+                        continue  # turned back at the fence
+                    state[i] = APPREHENDED
+                    joined[i] = day
+                    cnt[p, F_CAUGHT] += 1
                 else:
                     rng, u = uniform(rng)
                     if u >= deported:

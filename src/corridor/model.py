@@ -127,6 +127,7 @@ class Departure(Strict):
     count: int = Field(ge=0)
     cohort: str = Field("", description="A label (caravan, background flow) that hazards can single out.")
     caravan: str = Field("", description="Join this caravan if it is here that day (else travel on one's own).")
+    nationality: str = Field("", description="Country of origin (asylum grant rates); blank: the place's country.")
     at: str | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
@@ -247,8 +248,8 @@ class Hazard(Strict):
 
 class March(Strict):
     """A dated march from a city to the border (Tijuana, 25 Nov 2018): a share of the people in the city
-    march; a share of the marchers try to cross (a share of those is caught); a share of the other
-    marchers is deported by the transit country."""
+    march; a share of the marchers try to cross (a share of those is caught, the rest turned back); a
+    share of the other marchers is deported by the transit country."""
 
     day: int = Field(ge=0)
     where: str = Field(min_length=1, description="A place, or every place whose within, region or country is this.")

@@ -66,7 +66,15 @@ PLACE_COLUMNS = {
     "closes": False,
     "move_to": False,
 }
-DEPARTURE_COLUMNS = {"place": True, "start": True, "end": False, "count": True, "cohort": False, "caravan": False}
+DEPARTURE_COLUMNS = {
+    "place": True,
+    "start": True,
+    "end": False,
+    "count": True,
+    "cohort": False,
+    "caravan": False,
+    "nationality": False,
+}
 CARAVAN_COLUMNS = {
     "caravan": True,
     "place": True,
@@ -338,6 +346,7 @@ def read_departures(path: Path, start: dt.date, days: int) -> list[Departure]:
             "count": kept,
             "cohort": r.text("cohort"),
             "caravan": r.text("caravan"),
+            "nationality": r.text("nationality"),
             "at": r.at,
         }
         out.append(_build(Departure, data, r))

@@ -82,10 +82,15 @@ class Network:
     port_names: list[str]
     movechance_override: np.ndarray  # (P,) float64, NaN where the place's kind decides
     departures: np.ndarray  # (days, P) int64 people scheduled to set out
-    departure_cohorts: np.ndarray  # (cohorts, days, P) int64 the same, by cohort (scenario.cohorts() order)
+    # the same by (cohort, nationality): cohort in scenario.cohorts() order, nationality an index into
+    # `nations` or -1 (the country of the place they set out from)
+    departure_groups: list[tuple[int, int, np.ndarray]]
+    nations: list[str]  # every country: the places' and the departures' nationalities, sorted
+    nation_of_place: np.ndarray  # (P,) int16 index into nations
     relocations: list[tuple[int, int, int]]  # (day, place closing, place its people are taken to)
     caravans: list[CaravanPlan]  # routes of the scenario's caravans
-    caravan_departures: dict[int, list[tuple[int, int, int, int]]]  # day -> (caravan, place, count, cohort)
+    # day -> (caravan, place, count, cohort, nation)
+    caravan_departures: dict[int, list[tuple[int, int, int, int, int]]]
     signup_port: np.ndarray  # (P,) int32: the port whose list arrivals here sign, -1 none
     sign_rate: np.ndarray  # (P,) float64 daily chance of signing the list here (1: on arrival; 0: no list)
     port_capacity: np.ndarray  # (days, ports) float64 claims processed per full day
@@ -269,23 +274,28 @@ def compile_network(sc: Scenario) -> Network:
 
     override = np.array([np.nan if p.movechance is None else p.movechance for p in sc.places], dtype=np.float64)
     cohorts = sc.cohorts()
-    by_cohort = np.zeros((len(cohorts), sc.days, P), dtype=np.int64)
+    nations = sorted({p.country for p in sc.places} | {d.nationality for d in sc.departures if d.nationality})
+    groups: dict[tuple[int, int], np.ndarray] = {(0, -1): np.zeros((sc.days, P), dtype=np.int64)}
     caravan_index = {c.name: g for g, c in enumerate(sc.caravans)}
-    caravan_departures: dict[int, list[tuple[int, int, int, int]]] = {}
+    caravan_departures: dict[int, list[tuple[int, int, int, int, int]]] = {}
     for dep in sc.departures:
+        nation = nations.index(dep.nationality) if dep.nationality else -1
         if dep.caravan:
             n_days = 1 if dep.end is None else dep.end - dep.start
             for d in range(dep.start, min(dep.start + n_days, sc.days)):
                 count = dep.count // n_days + (1 if d - dep.start < dep.count % n_days else 0)
-                row = (caravan_index[dep.caravan], idx[dep.place], count, cohorts.index(dep.cohort))
+                row = (caravan_index[dep.caravan], idx[dep.place], count, cohorts.index(dep.cohort), nation)
                 caravan_departures.setdefault(d, []).append(row)
             continue
+        key = (cohorts.index(dep.cohort), nation)
+        if key not in groups:
+            groups[key] = np.zeros((sc.days, P), dtype=np.int64)
         n_days = 1 if dep.end is None else dep.end - dep.start
         per_day = np.full(n_days, dep.count // n_days, dtype=np.int64)
         per_day[: dep.count % n_days] += 1  # the remainder goes to the first days
         stop = min(dep.start + n_days, sc.days)
         if dep.start < sc.days:
-            by_cohort[cohorts.index(dep.cohort), dep.start : stop, idx[dep.place]] += per_day[: stop - dep.start]
+            groups[key][dep.start : stop, idx[dep.place]] += per_day[: stop - dep.start]
     link_of = {(int(src[k]), int(dst[k])): k for k in range(L)}
     plans = []
     for cv in sc.caravans:
@@ -312,8 +322,10 @@ def compile_network(sc: Scenario) -> Network:
 
     return Network(
         movechance_override=override,
-        departures=by_cohort.sum(axis=0),
-        departure_cohorts=by_cohort,
+        departures=sum(groups.values()),
+        departure_groups=[(k, n, arr) for (k, n), arr in sorted(groups.items())],
+        nations=nations,
+        nation_of_place=np.array([nations.index(p.country) for p in sc.places], dtype=np.int16),
         relocations=sorted(relocations),
         caravans=plans,
         caravan_departures=caravan_departures,
