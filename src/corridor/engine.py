@@ -45,10 +45,11 @@ class Agents:
     rpos: np.ndarray  # int8 next hop on the route
     hops: np.ndarray  # int8 links completed (capped)
     joined: np.ndarray  # int16 day the agent entered their border state (list, custody, waiting)
-    came_from: np.ndarray  # int32 the place the agent last left, -1 none
+    came_from: np.ndarray  # int32 the place the agent last left, -1 none (one unused row without no_backtrack)
     cohort: np.ndarray  # int8 departures cohort (0: none)
-    origin: np.ndarray  # int16 country of the place they set out from (network.countries order)
+    origin: np.ndarray  # int16 country of origin (network.nations order)
     n: int = 0
+    with_came_from: bool = True  # False: the no_backtrack rule is off and came_from is one unused row
 
     # name, dtype, value of a row not yet in use
     COLUMNS = (
@@ -65,8 +66,11 @@ class Agents:
     )
 
     @classmethod
-    def allocate(cls, size: int) -> Agents:
-        return cls(**{name: np.full(size, fill, dtype) for name, dtype, fill in cls.COLUMNS})
+    def allocate(cls, size: int, came_from: bool = True) -> Agents:
+        cols = {name: np.full(size, fill, dtype) for name, dtype, fill in cls.COLUMNS}
+        if not came_from:
+            cols["came_from"] = np.full(1, -1, np.int32)
+        return cls(**cols, with_came_from=came_from)
 
     @property
     def size(self) -> int:
@@ -79,12 +83,17 @@ class Agents:
         old = self.size
         new = max(self.n + extra, 2 * old, 1024)
         for name, dtype, fill in self.COLUMNS:
+            if name == "came_from" and not self.with_came_from:
+                continue  # unused: stays one row
             arr = np.full(new, fill, dtype)
             arr[:old] = getattr(self, name)
             setattr(self, name, arr)
 
     def nbytes(self) -> int:
         return sum(getattr(self, name).nbytes for name, _, _ in self.COLUMNS)
+
+    def tracks_came_from(self) -> bool:
+        return self.with_came_from
 
 
 @dataclass
@@ -177,7 +186,7 @@ class Engine:
             self.new_per_day, self.day0 = None, {}
             planned = 0 if scenario.spawn.mode == "departures" else 1024
         planned += int(self.net.departures[: self.days].sum()) + sum(p.initial_waitlist for p in scenario.ports)
-        self.agents = Agents.allocate(planned)
+        self.agents = Agents.allocate(planned, came_from=mv.no_backtrack)
         self.has_fates = bool(scenario.hazards or scenario.marches)
         self.rec = Record.zeros(
             self.days, P, len(self.net.port_names), self.net.n_links, self.has_fates, len(self.net.caravans)
@@ -323,7 +332,8 @@ class Engine:
         here = np.flatnonzero((a.loc[: a.n] == src) & staying)
         a.loc[here] = dst
         a.route[here] = -1
-        a.came_from[here] = src
+        if a.tracks_came_from():
+            a.came_from[here] = src
         self.pop[src] -= len(here)
         self.pop[dst] += len(here)
         self.moved[src] -= len(here)
@@ -440,7 +450,8 @@ class Engine:
             self.pop[q] += n
             a.state[grp.members] = K.GROUP_AT
             a.loc[grp.members] = q
-            a.came_from[grp.members] = plan.stops[s - 1]
+            if a.tracks_came_from():
+                a.came_from[grp.members] = plan.stops[s - 1]
             if s == len(plan.stops) - 1:  # the end of the route: everyone goes on alone
                 a.state[grp.members] = K.AT_PLACE
                 a.route[grp.members] = -1
@@ -516,7 +527,7 @@ class Engine:
             today = net.port_capacity[day, k] * (1.0 - net.port_closed_hours[day, k] / 24.0) + q.credit
             n_serve = int(np.floor(today + 1e-9))
             q.credit = max(0.0, today - n_serve)
-            waits = np.empty(n_serve, np.int64)
+            waits = np.empty(n_serve, np.int16)  # days on the list (the run is shorter than 32,767 days)
             first = q.head
             q.head, served = K.serve(q.ids, q.head, q.tail, n_serve, a.state, a.loc, a.joined, day, left, waits)
             if served:

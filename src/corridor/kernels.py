@@ -218,7 +218,8 @@ def move_day(
                         break
                     q = link_dst[lk]
                     loc[i] = q
-                    came_from[i] = link_src[lk]
+                    if no_backtrack:
+                        came_from[i] = link_src[lk]
                     arr[q] += 1
                     if sign_now[q]:  # the border city: put one's name on the list, stop here
                         state[i] = SIGNING
