@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
 
     # Warm-up: a tiny run of the same code path (numba cache load, or compilation).
     t0 = time.perf_counter()
-    Simulation(generate(1000, 40, 10, seed=1)).run(seed=0)
+    Simulation(generate(1000, 40, 10, seed=1, border=args.border)).run(seed=0)
     compile_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -195,3 +195,16 @@ def test_grant_rates_follow_the_nationality_given_in_departures():
     res = Simulation(Scenario(**sc.model_dump())).run(seed=10, check=True)
     last = res.state_table().iloc[-1]
     assert last["granted"] > 3000 and last["removed"] == 0
+
+
+def test_a_share_of_the_deported_set_out_again_from_the_reentry_place():
+    from corridor.model import Reentry
+
+    sc = town(20_000, 40, [Hazard(outcome="deported", where="Shelter", rate=1.0, start=0, end=1)])
+    sc.reentry = Reentry(share=0.5, days=3, place="Other")
+    res = Simulation(Scenario(**sc.model_dump())).run(seed=11, check=True)
+    st = res.state_table().iloc[-1]
+    assert res.table()["deported"].sum() == 20_000  # every deportation counted once: nobody is deported again
+    assert abs(st["deported"] - 10_000) < 4 * sigma(20_000, 0.5)  # the other half set out again
+    assert res.table().query("place == 'Other'")["arrivals"].sum() > 9_000
+    assert res.record.spawned.sum() == 20_000  # the same people, not new ones

@@ -200,6 +200,8 @@ class Engine:
         self.custody = np.zeros(0, np.int32)  # people in custody (after a claim or an arrest)
         self.waiting = PortQueue(ids=np.empty(1024, np.int32))  # out of custody, waiting for a decision: ids[:tail]
         self.asylum_rng = generator(self.seed, "asylum")
+        self.reentry_rng = generator(self.seed, "reentry")
+        self.coming_back: list[tuple[int, np.ndarray]] = []  # (day due, ids) of deported people setting out again
         self.sign_now = self.net.sign_rate >= 1.0
         self.sign_later = np.where(self.sign_now, 0.0, self.net.sign_rate)
         self.sign_key = key64(self.seed, "sign")
@@ -315,6 +317,8 @@ class Engine:
 
     def phase_closures(self, day: int) -> None:
         self.moved[:] = 0
+        if self.coming_back:
+            self._reenter(day)
         for when, src, dst in self.net.relocations:
             if when == day:
                 self._relocate(src, dst)
@@ -561,6 +565,8 @@ class Engine:
                             m.apprehended, m.deported, counts, left)  # fmt: skip
         c = counts.sum(0)
         self.rec.fates[day] = c
+        if self.sc.reentry.share > 0 and c[:, K.F_DEPORTED].any():
+            self._plan_reentry(day)
         if c[:, K.F_CAUGHT].any():  # people arrested today go into custody (found by a rare full scan)
             st = a.state[: a.n]
             self.custody = np.flatnonzero((st == K.PROCESSED) | (st == K.APPREHENDED)).astype(np.int32)
@@ -574,6 +580,35 @@ class Engine:
         left_list = left.sum(0)
         for k, q in enumerate(self.queues):
             q.waiting -= int(left_list[net.signup_port == k].sum())
+
+    def _plan_reentry(self, day: int) -> None:
+        """Of those deported today, a share will set out again after an exponential time at home."""
+        a, re = self.agents, self.sc.reentry
+        today = np.flatnonzero((a.state[: a.n] == K.DEPORTED) & (a.joined[: a.n] == day)).astype(np.int32)
+        rng = self.reentry_rng
+        again = today[rng.random(len(today)) < re.share]
+        if not len(again):
+            return
+        due = day + 1 + np.floor(rng.exponential(re.days, len(again))).astype(np.int64)
+        for d in np.unique(due):
+            if d < self.days:
+                self.coming_back.append((int(d), again[due == d]))
+
+    def _reenter(self, day: int) -> None:
+        """Deported people due today set out again from the re-entry place."""
+        due = [ids for d, ids in self.coming_back if d == day]
+        if not due:
+            return
+        self.coming_back = [(d, ids) for d, ids in self.coming_back if d != day]
+        ids = np.concatenate(due)
+        ids = ids[self.agents.state[ids] == K.DEPORTED]
+        a, place = self.agents, self.sc.place_index()[self.sc.reentry.place]
+        a.state[ids] = K.AT_PLACE
+        a.loc[ids] = place
+        a.route[ids] = -1
+        self.tally[K.DEPORTED] -= len(ids)
+        self.pop[place] += len(ids)
+        self.moved[place] += len(ids)
 
     def _hazards_today(self, day: int):
         """Today's hazard tables for fates_day, or None when no hazard is in force."""

@@ -332,6 +332,7 @@ def fates_day(n, n_blocks, day, key, state, loc, joined, cohort, hz_a, hz_b, has
                         cnt[p, F_THROUGH] += 1
                 elif o == 0:
                     state[i] = DEPORTED
+                    joined[i] = day
                     cnt[p, F_DEPORTED] += 1
                 elif o == 1:
                     state[i] = RETURNED
@@ -376,6 +377,7 @@ def march_day(n, n_blocks, day, key, state, loc, joined, in_city, share, cross, 
                     if u >= deported:
                         continue
                     state[i] = DEPORTED
+                    joined[i] = day
                     cnt[p, F_DEPORTED] += 1
                 if s == WAITLISTED:
                     ll[p] += 1

@@ -260,6 +260,16 @@ class March(Strict):
     at: str | None = Field(None, exclude=True)
 
 
+class Reentry(Strict):
+    """People deported by the transit country who set out again: a share of them, after a mean number of
+    days at home, from a place (usually the border they were first stopped at)."""
+
+    share: float = Field(0.0, ge=0, le=1, description="Share of those deported who set out again.")
+    days: float = Field(30.0, ge=1, description="Mean days at home before setting out again (exponential).")
+    place: str | None = Field(None, description="Where they set out from again; required with share > 0.")
+    at: str | None = Field(None, exclude=True)
+
+
 class Asylum(Strict):
     """What happens after a claim is taken at a port (or a person is caught crossing)."""
 
@@ -376,6 +386,7 @@ class Scenario(Strict):
     hazards: list[Hazard] = []
     marches: list[March] = []
     asylum: Asylum = Asylum()
+    reentry: Reentry = Reentry()
     spawn: SpawnRules = SpawnRules()
     move: MoveRules = MoveRules()
     source: str | None = Field(None, exclude=True)
@@ -532,6 +543,10 @@ class Scenario(Strict):
                     value=m.where,
                     expected="a place name, or a within, region or country of some place" + _suggest(m.where, names),
                 )
+        if self.reentry.share > 0:
+            if self.reentry.place is None:
+                raise error_at(self.reentry.at, "reentry.share is set but reentry.place is not", field="reentry.place")
+            known(self.reentry.place, self.reentry.at, "reentry.place")
         rp = self.asylum.return_place
         if rp is not None:
             known(rp, self.asylum.at, "asylum.return_place")

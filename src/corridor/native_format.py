@@ -37,6 +37,7 @@ from .model import (
     Place,
     Port,
     PortEvent,
+    Reentry,
     Scenario,
     SeriesPoint,
     SpawnRules,
@@ -44,8 +45,13 @@ from .model import (
 )
 
 SCENARIO_YAML = "scenario.yaml"
-YAML_KEYS = ("name", "description", "start_date", "end_date", "days", "hasten", "spawn", "move", "asylum")
-YAML_SECTIONS: dict[str, type[BaseModel]] = {"spawn": SpawnRules, "move": MoveRules, "asylum": Asylum}
+YAML_KEYS = ("name", "description", "start_date", "end_date", "days", "hasten", "spawn", "move", "asylum", "reentry")
+YAML_SECTIONS: dict[str, type[BaseModel]] = {
+    "spawn": SpawnRules,
+    "move": MoveRules,
+    "asylum": Asylum,
+    "reentry": Reentry,
+}
 
 # name -> (required column?); column order is the documented order.
 PLACE_COLUMNS = {
@@ -816,6 +822,8 @@ def load_native(folder: Path) -> Scenario:
     hasten = _whole(doc, lines, ypath, "hasten", 1, default=1)
     spawn, move = _section(doc, lines, ypath, "spawn"), _section(doc, lines, ypath, "move")
     asylum = _asylum(doc, lines, ypath, start)
+    reentry = _section(doc, lines, ypath, "reentry")
+    reentry.at = f"{ypath}:{lines.get(('reentry',), 1)}"
 
     places = read_places(folder / "places.csv", start)
     links = read_links(folder / "links.csv")
@@ -846,6 +854,7 @@ def load_native(folder: Path) -> Scenario:
         "hazards": hazards,
         "marches": marches,
         "asylum": asylum,
+        "reentry": reentry,
         "spawn": spawn,
         "move": move,
         "source": str(folder),

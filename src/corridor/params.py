@@ -72,6 +72,9 @@ def list_params(sc: Scenario) -> dict[str, Any]:
     if sc.ports or sc.hazards or sc.marches:
         for key in ASYLUM_LEVERS:
             out[f"asylum.{key}"] = getattr(sc.asylum, key)
+    if sc.hazards or sc.marches:
+        for key in ("share", "days", "place"):
+            out[f"reentry.{key}"] = getattr(sc.reentry, key)
     for name, i in _keyed(sc.hazards, _hazard_key):
         for key in HAZARD_LEVERS:
             out[f"hazards.{name}.{key}"] = getattr(sc.hazards[i], key)
@@ -108,7 +111,7 @@ def apply_overrides(sc: Scenario, assignments: list[str]) -> Scenario:
         if parts[0] == "asylum" and parts[1] == "remain_in_mexico_from":
             off = value is None or value is False or (isinstance(value, str) and value.lower() in ("none", "no"))
             value = None if off else _day(sc, name, value)
-        if parts[0] in ("spawn", "move", "asylum"):
+        if parts[0] in ("spawn", "move", "asylum", "reentry"):
             data[parts[0]][parts[1]] = value
         elif parts[0] in ("hazards", "marches"):
             key = _hazard_key if parts[0] == "hazards" else _march_key
