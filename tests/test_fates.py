@@ -208,3 +208,12 @@ def test_a_share_of_the_deported_set_out_again_from_the_reentry_place():
     assert abs(st["deported"] - 10_000) < 4 * sigma(20_000, 0.5)  # the other half set out again
     assert res.table().query("place == 'Other'")["arrivals"].sum() > 9_000
     assert res.record.spawned.sum() == 20_000  # the same people, not new ones
+
+
+def test_children_are_counted_where_they_are():
+    sc = town(departures=[Departure(place="Shelter", start=0, count=20_000, children=0.25)], days=3)
+    res = Simulation(sc).run(seed=12, check=True)
+    kids = res.table().query("place == 'Shelter'")["children"]
+    assert abs(kids.iloc[0] - 5_000) < 4 * sigma(20_000, 0.25)
+    assert (kids == kids.iloc[0]).all()  # nobody moves: the same children every day
+    assert "children" not in Simulation(town(100, 2)).run(seed=0).table().columns  # none declared: no column

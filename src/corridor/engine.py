@@ -111,6 +111,7 @@ class Record:
     link_entries: np.ndarray  # (days, directed links) people who set out along each road, by direction
     census: np.ndarray  # (days, len(K.STATE_NAMES)) people in each state at the end of the day
     fates: np.ndarray  # (days, P, 6) deported, returned, refuge, caught, through, marched; (0, P, 6) if none
+    children: np.ndarray  # (days, P) children at each place; (0, P) when no departure has children
     caravan_size: np.ndarray  # (days, caravans) members at the end of the day
     caravan_stop: np.ndarray  # (days, caravans) index of the last stop reached, -1 not yet set out
     caravan_on_road: np.ndarray  # (days, caravans) 1 on the road beyond that stop, 0 at it
@@ -118,11 +119,21 @@ class Record:
     waits: list[tuple[int, int, np.ndarray]]  # (day, port, days each person processed that day waited)
 
     @classmethod
-    def zeros(cls, days: int, places: int, ports: int, links: int, fates: bool = False, caravans: int = 0) -> Record:
+    def zeros(
+        cls,
+        days: int,
+        places: int,
+        ports: int,
+        links: int,
+        fates: bool = False,
+        caravans: int = 0,
+        children: bool = False,
+    ) -> Record:
         tables = [np.zeros((days, places), np.int64) for _ in range(5)]
         tables += [np.zeros((days, ports), np.int64) for _ in range(3)]
         tables += [np.zeros((days, links), np.int64), np.zeros((days, len(K.STATE_NAMES)), np.int64)]
         tables += [np.zeros((days if fates else 0, places, 6), np.int64)]
+        tables += [np.zeros((days if children else 0, places), np.int64)]
         tables += [np.zeros((days, caravans), np.int64), np.full((days, caravans), -1, np.int64)]
         tables += [np.zeros((days, caravans), np.int64), np.full((days, caravans), -1, np.int64)]
         return cls(*tables, waits=[])
@@ -188,8 +199,15 @@ class Engine:
         planned += int(self.net.departures[: self.days].sum()) + sum(p.initial_waitlist for p in scenario.ports)
         self.agents = Agents.allocate(planned, came_from=mv.no_backtrack)
         self.has_fates = bool(scenario.hazards or scenario.marches)
+        self.has_children = any(d.children > 0 for d in scenario.departures)
         self.rec = Record.zeros(
-            self.days, P, len(self.net.port_names), self.net.n_links, self.has_fates, len(self.net.caravans)
+            self.days,
+            P,
+            len(self.net.port_names),
+            self.net.n_links,
+            self.has_fates,
+            len(self.net.caravans),
+            self.has_children,
         )
         self.queues = [PortQueue(ids=np.empty(1024, np.int32)) for _ in self.net.port_names]
         self.tally = np.zeros(len(K.STATE_NAMES), np.int64)  # people in the states that leave the places
@@ -198,6 +216,7 @@ class Engine:
         self.moved = np.zeros(P, np.int64)  # today's relocations out (-) and in (+) of closing places
         self.groups = [GroupState() for _ in self.net.caravans]
         self.custody = np.zeros(0, np.int32)  # people in custody (after a claim or an arrest)
+        self.children = np.zeros(0, np.int32)  # ids of the children (departures' `children` share)
         self.waiting = PortQueue(ids=np.empty(1024, np.int32))  # out of custody, waiting for a decision: ids[:tail]
         self.asylum_rng = generator(self.seed, "asylum")
         self.reentry_rng = generator(self.seed, "reentry")
@@ -258,8 +277,8 @@ class Engine:
         if day == 0:
             self._place_initial_waitlists()
         a = self.agents
-        for k, nation, table in self.net.departure_groups:
-            by_place = table[day] + counts if (k, nation) == (0, -1) else table[day]
+        for k, nation, children, table in self.net.departure_groups:
+            by_place = table[day] + counts if (k, nation, children) == (0, -1, 0.0) else table[day]
             total = int(by_place.sum())
             if not total:
                 continue
@@ -268,15 +287,24 @@ class Engine:
             a.n = K.place_agents(a.state, a.loc, a.n, by_place)
             a.cohort[start : a.n] = k
             a.origin[start : a.n] = self.country_code[a.loc[start : a.n]] if nation < 0 else nation
+            self._mark_children(start, a.n, children)
             if self.queues:  # setting out where a port's list is kept: they sign it today
                 at_list = self.net.signup_port[a.loc[start : a.n]] >= 0
                 a.state[start : a.n][at_list] = K.SIGNING
             self.pop += by_place
             self.rec.spawned[day] += by_place
-        for g, place, count, cohort, nation in self.net.caravan_departures.get(day, []):
-            self._spawn_for_caravan(day, g, place, count, cohort, nation)
+        for g, place, count, cohort, nation, children in self.net.caravan_departures.get(day, []):
+            self._spawn_for_caravan(day, g, place, count, cohort, nation, children)
 
-    def _spawn_for_caravan(self, day: int, g: int, place: int, count: int, cohort: int, nation: int) -> None:
+    def _mark_children(self, start: int, stop: int, share: float) -> None:
+        """Rows [start, stop) are people setting out together; a share of them are children."""
+        if share > 0 and stop > start:
+            kids = start + np.flatnonzero(self.spawn_rng.random(stop - start) < share).astype(np.int32)
+            self.children = np.concatenate([self.children, kids])
+
+    def _spawn_for_caravan(
+        self, day: int, g: int, place: int, count: int, cohort: int, nation: int, children: float
+    ) -> None:
         """Joiners of caravan g set out from `place`: they join if the caravan is there (or is yet to set
         out from there), else they travel on their own."""
         if not count:
@@ -289,6 +317,7 @@ class Engine:
         a.n = K.place_agents(a.state, a.loc, a.n, by_place)
         a.cohort[start : a.n] = cohort
         a.origin[start : a.n] = self.country_code[place] if nation < 0 else nation
+        self._mark_children(start, a.n, children)
         self.pop += by_place
         self.rec.spawned[day] += by_place
         here = grp.stop if grp.stop >= 0 else 0
@@ -708,6 +737,11 @@ class Engine:
             rec.caravan_stop[day, g] = grp.stop
             rec.caravan_on_road[day, g] = int(grp.progress > 0)
         rec.census[day] = self.census()
+        if self.has_children and len(self.children):
+            st = a.state[self.children]
+            here = (st == K.AT_PLACE) | (st == K.WAITLISTED) | (st == K.SIGNING) | (st == K.GROUP_AT)
+            here |= st == K.REMAIN_MX
+            rec.children[day] = np.bincount(a.loc[self.children[here]], minlength=self.net.n_places)
         for k, q in enumerate(self.queues):  # after the day's hazards and marches took names off
             rec.waitlist[day, k] = q.waiting
 

@@ -128,6 +128,7 @@ class Departure(Strict):
     cohort: str = Field("", description="A label (caravan, background flow) that hazards can single out.")
     caravan: str = Field("", description="Join this caravan if it is here that day (else travel on one's own).")
     nationality: str = Field("", description="Country of origin (asylum grant rates); blank: the place's country.")
+    children: float = Field(0.0, ge=0, le=1, description="Share of them who are children (travelling with family).")
     at: str | None = Field(None, exclude=True)
 
     @model_validator(mode="after")

@@ -80,6 +80,7 @@ DEPARTURE_COLUMNS = {
     "cohort": False,
     "caravan": False,
     "nationality": False,
+    "children": False,
 }
 CARAVAN_COLUMNS = {
     "caravan": True,
@@ -353,6 +354,7 @@ def read_departures(path: Path, start: dt.date, days: int) -> list[Departure]:
             "cohort": r.text("cohort"),
             "caravan": r.text("caravan"),
             "nationality": r.text("nationality"),
+            "children": r.number("children", ge=0, le=1, blank=0.0, unit="share of them"),
             "at": r.at,
         }
         out.append(_build(Departure, data, r))

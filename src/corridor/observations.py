@@ -162,6 +162,8 @@ def simulate(res: RunResult, ob: Observation) -> float | None:
         return None
     if ob.metric == "present":
         return float(rec.population[day, cols].sum())
+    if ob.metric == "children_present" and len(rec.children):
+        return float(rec.children[day, cols].sum())
     if ob.metric == "in_transit":
         return float(rec.in_transit[day, cols].sum() + rec.population[day, _waypoints(res, cols)].sum())
     if ob.metric == "departed":

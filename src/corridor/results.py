@@ -63,6 +63,8 @@ class RunResult:
         if len(fates):
             for j, col in enumerate(FATE_COLUMNS):
                 frame[col] = fates[:, :, j].reshape(-1)
+        if len(self.record.children):
+            frame["children"] = self.record.children.reshape(-1)
         cap = np.array([float(p.capacity or 0) for p in self.scenario.places])
         if (cap > 0).any():
             with np.errstate(divide="ignore", invalid="ignore"):
