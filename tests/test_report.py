@@ -147,11 +147,21 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def test_report_opens_in_a_headless_browser(example_run, tmp_path):
+@pytest.fixture(scope="module")
+def tijuana_run(tmp_path_factory) -> Path:
+    return make_run(
+        Path(__file__).resolve().parents[1] / "scenarios" / "tijuana-2018", tmp_path_factory.mktemp("tj") / "R"
+    )
+
+
+@pytest.mark.parametrize("which", ["example", "tijuana-2018"])
+def test_report_opens_in_a_headless_browser(which, request, tmp_path):
     browser = _chromium()
     if browser is None:
         pytest.skip("chromium is not on PATH (install the Debian package 'chromium' to run this test)")
-    report = build_report([example_run])
+    run = request.getfixturevalue("example_run" if which == "example" else "tijuana_run")
+    report = build_report([run])
+    assert_self_contained(report.read_text())
     shot = tmp_path / "shot.png"
     cmd = [
         browser,
@@ -176,8 +186,9 @@ def test_report_opens_in_a_headless_browser(example_run, tmp_path):
     assert shot.is_file(), shot_run.stderr[-2000:]
     assert shot.stat().st_size > 20_000
     dom = subprocess.run([*cmd, "--dump-dom", report.resolve().as_uri()], capture_output=True, text=True, timeout=120)
-    assert "corridor report: example" in dom.stdout
+    assert f"corridor report: {which}" in dom.stdout
     assert "People per place over time" in dom.stdout
+    assert "Map of places, roads and flows" in dom.stdout
     for stderr in (shot_run.stderr, dom.stderr):
         bad = [line for line in stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
         assert not bad, bad
