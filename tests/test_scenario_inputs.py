@@ -392,3 +392,47 @@ def test_flee_unknown_setting(mali: Path) -> None:
     msg = error_of(mali)
     assert f"simsetting.yml:{line}" in msg and "field 'move_rules.teleport'" in msg and "2" in msg
     assert "unknown setting" in msg
+
+
+# --- the border tables (caravans, hazards, marches, asylum) on a copy of tijuana-2018 ----------------
+
+
+def tijuana_with(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    folder = tmp_path / "tj"
+    shutil.copytree(REPO / "scenarios" / "tijuana-2018", folder)
+    path = folder / name
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+    return folder
+
+
+@pytest.mark.parametrize(
+    "name,old,new,field,value",
+    [
+        ("hazards.csv", "returned,Ciudad Hidalgo,", "vanished,Ciudad Hidalgo,", "outcome", "'vanished'"),
+        ("hazards.csv", "deported,Chiapas,,,0.3,", "deported,Chiapas,,,1.3,", "rate", "'1.3'"),
+        ("hazards.csv", "deported,Oaxaca,", "deported,Oaxacca,", "where", "'Oaxacca'"),
+        ("caravans.csv", "main,Tapachula,", "main,Tapachulla,", "place", "'Tapachulla'"),
+        ("caravans.csv", "main,Ocotepeque,,111,", "main,Ocotepeque,,fast,", "pace", "'fast'"),
+        ("marches.csv", "2018-11-25,Tijuana,0.08,", "2018-11-25,Tijuana,1.08,", "share", "'1.08'"),
+        (
+            "departures.csv",
+            "Ocotepeque,2018-10-15,,600,caravan,main,",
+            "Ocotepeque,2018-10-15,,600,caravan,mane,",
+            "caravan",
+            "'mane'",
+        ),  # fmt: skip
+        ("places.csv", "Mexicali,0.35,yes,", "Mexicali,0.35,maybe,", "turns_away", "'maybe'"),
+        (
+            "scenario.yaml",
+            "remain_in_mexico_from: 2019-01-25",
+            "remain_in_mexico_from: 25 Jan",
+            "asylum.remain_in_mexico_from",
+            "25 Jan",
+        ),  # fmt: skip
+    ],
+)
+def test_border_tables_name_the_bad_cell(tmp_path: Path, name: str, old: str, new: str, field: str, value: str) -> None:
+    msg = error_of(tijuana_with(tmp_path, name, old, new))
+    assert name in msg and f"field '{field}'" in msg and value in msg, msg

@@ -518,15 +518,16 @@ class Scenario(Strict):
                         expected=f"a stop of caravan {dep.caravan}",
                     )
         cohorts = set(self.cohorts())
-        for hz in self.hazards:
-            if not self.places_matching(hz.where):
+        for item in [*self.hazards, *self.marches]:
+            if not self.places_matching(item.where):
                 raise error_at(
-                    hz.at,
+                    item.at,
                     "no place matches",
                     field="where",
-                    value=hz.where,
-                    expected="a place name, or a within, region or country of some place" + _suggest(hz.where, names),
+                    value=item.where,
+                    expected="a place name, or a within, region or country of some place" + _suggest(item.where, names),
                 )
+        for hz in self.hazards:
             if hz.cohort and hz.cohort not in cohorts:
                 raise error_at(
                     hz.at,
@@ -534,15 +535,6 @@ class Scenario(Strict):
                     field="cohort",
                     value=hz.cohort,
                     expected="blank, or a cohort of departures.csv: " + (", ".join(sorted(cohorts - {""})) or "none"),
-                )
-        for m in self.marches:
-            if not self.places_matching(m.where):
-                raise error_at(
-                    m.at,
-                    "no place matches",
-                    field="where",
-                    value=m.where,
-                    expected="a place name, or a within, region or country of some place" + _suggest(m.where, names),
                 )
         if self.reentry.share > 0:
             if self.reentry.place is None:
