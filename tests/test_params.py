@@ -58,3 +58,34 @@ def test_border_levers_remain_in_mexico_hazards_and_caravan_size():
     assert [h.rate for h in more.hazards if h.outcome == "deported" and h.where == "Chiapas"] == [0.6]
     with pytest.raises(ScenarioError, match="asylum.remain_in_mexico_from"):
         apply_overrides(sc, ["asylum.remain_in_mexico_from=soon"])
+
+
+def test_closures_are_levers_too_port_hours_and_shelter_dates():
+    from pathlib import Path
+
+    import corridor
+
+    sc = corridor.load(Path(__file__).resolve().parents[1] / "scenarios" / "tijuana-2018").scenario
+    names = list_params(sc)
+    assert names["ports.san_ysidro.closed_hours_2018_11_25"] == 5
+    assert names["places.benito_juarez_shelter.closes"] == "2018-11-29"
+    longer = apply_overrides(
+        sc, ["ports.san_ysidro.closed_hours_2018_11_25=24", "places.benito_juarez_shelter.closes=2018-12-15"]
+    )
+    ev = [e for e in longer.ports[0].events if e.kind == "closed_hours" and e.day == 55]
+    assert [e.value for e in ev] == [24]
+    bj = next(p for p in longer.places if p.name == "Benito Juarez shelter")
+    assert bj.closes == 75
+    res = Simulation(longer).run(seed=0, days=57)
+    assert res.record.processed[55, 0] == 0  # closed all day
+
+
+def test_road_closures_in_closures_csv_are_levers():
+    from corridor.model import Closure
+
+    sc = border(100, 40, days=10)
+    sc.closures = [Closure(kind="link", a="Origin", b="San Ysidro", start=2, end=5)]
+    names = list_params(sc)
+    assert names["closures.link_origin_san_ysidro.start"] == "2018-11-03"
+    never = apply_overrides(sc, ["closures.link_origin_san_ysidro.end=none"])
+    assert never.closures[0].end == -1

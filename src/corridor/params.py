@@ -23,6 +23,7 @@ def slug(name: str) -> str:
 
 
 PLACE_LEVERS = ("capacity", "movechance", "population", "attraction")
+DATED_PLACE_LEVERS = ("opens", "closes")  # shown and set as dates
 PORT_LEVERS = ("capacity_per_day", "fixed_capacity", "initial_waitlist", "sign_rate")
 ASYLUM_LEVERS = (
     "custody_days",
@@ -52,6 +53,17 @@ def _hazard_key(h: Any) -> str:
     return slug("_".join(x for x in (h["outcome"], h["where"], h["cohort"]) if x))
 
 
+def _closure_key(c: Any) -> str:
+    c = c if isinstance(c, dict) else c.model_dump()
+    return slug("_".join(x for x in (c["kind"], c["a"], c["b"] or "") if x))
+
+
+def _date(sc: Scenario, day: int | None) -> str | None:
+    import datetime as dt
+
+    return None if day is None else (sc.start_date + dt.timedelta(days=day)).isoformat()
+
+
 def _march_key(m: Any) -> str:
     m = m if isinstance(m, dict) else m.model_dump()
     return slug(m["where"])
@@ -69,6 +81,16 @@ def list_params(sc: Scenario) -> dict[str, Any]:
     for place in sc.places:
         for key in PLACE_LEVERS:
             out[f"places.{slug(place.name)}.{key}"] = getattr(place, key)
+        if place.kind == "shelter" or place.opens is not None or place.closes is not None:
+            for key in DATED_PLACE_LEVERS:
+                out[f"places.{slug(place.name)}.{key}"] = _date(sc, getattr(place, key))
+    for port in sc.ports:  # closures by the hour, one lever per dated closure
+        for ev in port.events:
+            if ev.kind == "closed_hours":
+                out[f"ports.{slug(port.place)}.closed_hours_{_date(sc, ev.day).replace('-', '_')}"] = ev.value
+    for name, i in _keyed(sc.closures, _closure_key):
+        out[f"closures.{name}.start"] = _date(sc, sc.closures[i].start)
+        out[f"closures.{name}.end"] = _date(sc, sc.closures[i].end) if sc.closures[i].end >= 0 else None
     if sc.ports or sc.hazards or sc.marches:
         for key in ASYLUM_LEVERS:
             out[f"asylum.{key}"] = getattr(sc.asylum, key)
@@ -108,6 +130,21 @@ def apply_overrides(sc: Scenario, assignments: list[str]) -> Scenario:
                 "not a value", field=name, value=raw, expected="a number, true/false or a list"
             ) from None
         parts = name.split(".")
+        dated = (parts[0] == "places" and parts[2] in DATED_PLACE_LEVERS) or parts[0] == "closures"
+        if dated:
+            off = value is None or value is False or (isinstance(value, str) and value.lower() in ("none", "no"))
+            value = (-1 if parts[0] == "closures" else None) if off else _day(sc, name, value)
+        if parts[0] == "closures":
+            i = dict(_keyed(data["closures"], _closure_key))[parts[1]]
+            data["closures"][i][parts[2]] = value
+            continue
+        if parts[0] == "ports" and parts[2].startswith("closed_hours_"):
+            when = _day(sc, name, _parse_date(parts[2][len("closed_hours_") :].replace("_", "-")))
+            port = next(p for p in data["ports"] if slug(p["place"]) == parts[1])
+            for ev in port["events"]:
+                if ev["kind"] == "closed_hours" and ev["day"] == when:
+                    ev["value"] = value
+            continue
         if parts[0] == "asylum" and parts[1] == "remain_in_mexico_from":
             off = value is None or value is False or (isinstance(value, str) and value.lower() in ("none", "no"))
             value = None if off else _day(sc, name, value)
@@ -155,6 +192,12 @@ def _day(sc: Scenario, name: str, value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     raise ScenarioError("not a date", field=name, value=value, expected="a date YYYY-MM-DD, or none")
+
+
+def _parse_date(text: str):
+    import datetime as dt
+
+    return dt.date.fromisoformat(text)
 
 
 def _resize(data: dict[str, Any], sc: Scenario, caravan_slug: str, name: str, value: Any) -> None:
