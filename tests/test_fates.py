@@ -217,3 +217,14 @@ def test_children_are_counted_where_they_are():
     assert abs(kids.iloc[0] - 5_000) < 4 * sigma(20_000, 0.25)
     assert (kids == kids.iloc[0]).all()  # nobody moves: the same children every day
     assert "children" not in Simulation(town(100, 2)).run(seed=0).table().columns  # none declared: no column
+
+
+def test_people_sent_back_to_wait_in_mexico_face_the_hazards_there():
+    sc = border(50, 50, days=30)
+    sc.places.append(Place(name="Tijuana", kind="town", country="MX"))
+    sc.asylum = Asylum(custody_days=1, remain_in_mexico_from=0, return_place="Tijuana", decision_days=1e9)
+    sc.hazards = [Hazard(outcome="returned", where="Tijuana", rate=0.2)]
+    res = Simulation(Scenario(**sc.model_dump())).run(seed=13, check=True)
+    st = res.state_table().iloc[-1]
+    assert st["returned_home"] > 50 * 20 * 0.5  # most of those sent back give up within the month
+    assert st["remain_in_mexico"] == res.wide()["Tijuana"].iloc[-1] < 50 * 10

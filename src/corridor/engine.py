@@ -609,6 +609,14 @@ class Engine:
         left_list = left.sum(0)
         for k, q in enumerate(self.queues):
             q.waiting -= int(left_list[net.signup_port == k].sum())
+        if self.tally[K.REMAIN_MX] and c[:, : K.F_THROUGH + 1].any():  # some sent back may have given up
+            w = self.waiting
+            ids = w.ids[: w.tail]
+            keep = ids[(a.state[ids] == K.WAITING_US) | (a.state[ids] == K.REMAIN_MX)]
+            gone = w.tail - len(keep)
+            w.ids[: len(keep)] = keep
+            w.tail = len(keep)
+            self.tally[K.REMAIN_MX] -= gone
 
     def _plan_reentry(self, day: int) -> None:
         """Of those deported today, a share will set out again after an exponential time at home."""

@@ -300,13 +300,14 @@ def fates_day(n, n_blocks, day, key, state, loc, joined, cohort, hz_a, hz_b, has
             for i in range(sub * SUB, min(n, (sub + 1) * SUB)):
                 s = state[i]
                 road = s == ON_LINK or s == GROUP_ROAD
-                if s != AT_PLACE and s != WAITLISTED and s != GROUP_AT and not road:
+                if s != AT_PLACE and s != WAITLISTED and s != GROUP_AT and s != REMAIN_MX and not road:
                     continue
                 p = link_dst[loc[i]] if road else loc[i]
                 if not has_hz[p]:
                     continue
                 k = cohort[i]
-                weeks = (day - joined[i]) / 7.0 if s == WAITLISTED else 0.0
+                # waiting: on a list, or (remain-in-Mexico) for a hearing
+                weeks = (day - joined[i]) / 7.0 if (s == WAITLISTED or s == REMAIN_MX) else 0.0
                 rng, u = uniform(agent_stream(key, day, i))
                 acc = 0.0
                 o = -1
