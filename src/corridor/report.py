@@ -582,6 +582,51 @@ def fig_ard(runs: list[Run]) -> Any:
     return fig
 
 
+# states that end a journey or follow a claim, in the order drawn (the census columns of states.parquet)
+OUTCOME_STATES = (
+    "on_list",
+    "in_custody_processed",
+    "in_custody_apprehended",
+    "waiting_in_us",
+    "remain_in_mexico",
+    "granted",
+    "removed",
+    "deported",
+    "returned_home",
+    "refuge_in_mexico",
+    "crossed_undetected",
+)
+
+
+def _has_outcomes(run: Run) -> bool:
+    s = run.states
+    return s is not None and any(c in s.columns and s[c].max() > 0 for c in OUTCOME_STATES)
+
+
+def fig_states(runs: list[Run]) -> Any:
+    """Where everyone is, day by day: one small chart per state (lists, custody, waiting, returns...)."""
+    shown = [
+        c for c in OUTCOME_STATES if any(r.states is not None and c in r.states and r.states[c].max() > 0 for r in runs)
+    ]
+    ncol = 4
+    nrow = math.ceil(len(shown) / ncol)
+    fig = _figure(16, 2.6 * nrow)
+    axes = fig.subplots(nrow, ncol, squeeze=False).ravel()
+    for ax, col in zip(axes, shown, strict=False):
+        for i, r in enumerate(runs):
+            if r.states is not None and col in r.states:
+                lab = r.label if len(runs) > 1 else None
+                ax.plot(r.states["date"], r.states[col], color=RUN_COLOURS[i % 2], lw=1.4, label=lab)
+        ax.set_title(col.replace("_", " "), fontsize=9)
+        ax.tick_params(labelsize=7)
+        _date_axis(ax)
+    for ax in axes[len(shown) :]:
+        ax.set_visible(False)
+    if len(runs) > 1:
+        axes[0].legend(fontsize=7)
+    return fig
+
+
 # ---------------------------------------------------------------- summary numbers
 
 
@@ -744,6 +789,7 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None) -> P
         + ["map"]
         + (["occupancy"] if _capacities(runs) else [])
         + (["ports"] if ports else [])
+        + (["outcomes"] if any(_has_outcomes(r) for r in runs) else [])
         + (["validation"] if has_val else [])
     )
     nav += ["manifest", "parameters"]
@@ -884,6 +930,16 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None) -> P
         for k, port in enumerate(ports):
             page.add(f"<h3>{_esc(port)}</h3>")
             page.figure(fig_port(runs, port), f"port-{k + 1}", f"port {port}")
+
+    # where everyone ends up
+    if any(_has_outcomes(r) for r in runs):
+        page.add('<h2 id="outcomes">Lists, custody, returns and crossings</h2>')
+        page.add(
+            "<p>People in each state at the end of each day (<code>states.parquet</code>): on a port's waiting "
+            "list, in custody, waiting for a decision in the US or in Mexico, decided, and those who left the "
+            "journey (deported, gone home, asked for refuge in Mexico, crossed undetected; cumulative).</p>"
+        )
+        page.figure(fig_states(runs), "outcomes", "people in each state over time")
 
     # validation
     if has_val:
