@@ -208,3 +208,4 @@ def test_point_observations_are_kept_and_drawn(tmp_path):
     html = build_report([out]).read_text()
     assert 'id="observations"' in html and (out / "figures" / "observations.png").is_file()
     assert 'id="occupancy"' in html and (out / "figures" / "occupancy.png").is_file()
+    assert 'id="outcomes"' in html and (out / "figures" / "outcomes.png").is_file()  # lists, custody, returns
