@@ -1,20 +1,22 @@
 """The engine: agent columns, the daily plan of phases, and the run loop.
 
 Each day runs the phases in `PLAN` in order. A phase is a method taking the day; per-place work
-is numpy, per-agent work is the compiled kernel in `kernels.py`. Border and asylum processes are
-further phases and agent states on the same columns.
+is numpy, per-agent work is the compiled kernels in `kernels.py`. Border and asylum processes
+(`border.py`) and caravans (`caravans.py`) are further phases and agent states on the same columns.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
 
 from . import kernels as K
+from .border import BorderPhases, PortQueue
+from .caravans import CaravanPhases, GroupState
 from .model import Scenario
 from .network import CAMP, HUB, IDP_CAMP, MARKER, PORT, SHELTER, Network, Routes, compile_network
 from .rng import generator, key64
@@ -148,37 +150,7 @@ class Record:
         return day, port, np.concatenate([w.astype(np.int64) for _, _, w in self.waits])
 
 
-@dataclass
-class GroupState:
-    """Where a caravan is: the last stop reached (-1: not set out), km along the next leg, its members."""
-
-    stop: int = -1
-    progress: float = 0.0
-    members: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    done: bool = False
-
-
-@dataclass
-class PortQueue:
-    """A port's waiting list: agent ids in sign-up order; list number = position."""
-
-    ids: np.ndarray
-    head: int = 0
-    tail: int = 0
-    waiting: int = 0
-    credit: float = 0.0  # fraction of a claim carried to the next day
-
-    def append(self, new: np.ndarray) -> None:
-        if self.tail + len(new) > len(self.ids):
-            grown = np.empty(max(2 * len(self.ids), self.tail + len(new), 1024), np.int32)
-            grown[: self.tail] = self.ids[: self.tail]
-            self.ids = grown
-        self.ids[self.tail : self.tail + len(new)] = new
-        self.tail += len(new)
-        self.waiting += len(new)
-
-
-class Engine:
+class Engine(BorderPhases, CaravanPhases):
     """One run of a scenario with one seed."""
 
     def __init__(self, scenario: Scenario, seed: int, days: int | None = None, net: Network | None = None) -> None:
@@ -302,48 +274,6 @@ class Engine:
             kids = start + np.flatnonzero(self.spawn_rng.random(stop - start) < share).astype(np.int32)
             self.children = np.concatenate([self.children, kids])
 
-    def _spawn_for_caravan(
-        self, day: int, g: int, place: int, count: int, cohort: int, nation: int, children: float
-    ) -> None:
-        """Joiners of caravan g set out from `place`: they join if the caravan is there (or is yet to set
-        out from there), else they travel on their own."""
-        if not count:
-            return
-        a, plan, grp = self.agents, self.net.caravans[g], self.groups[g]
-        by_place = np.zeros(self.net.n_places, np.int64)
-        by_place[place] = count
-        a.reserve(count)
-        start = a.n
-        a.n = K.place_agents(a.state, a.loc, a.n, by_place)
-        a.cohort[start : a.n] = cohort
-        a.origin[start : a.n] = self.country_code[place] if nation < 0 else nation
-        self._mark_children(start, a.n, children)
-        self.pop += by_place
-        self.rec.spawned[day] += by_place
-        here = grp.stop if grp.stop >= 0 else 0
-        if not grp.done and grp.progress == 0.0 and plan.stops[here] == place:
-            a.state[start : a.n] = K.GROUP_AT
-            grp.members = np.concatenate([grp.members, np.arange(start, a.n, dtype=np.int32)])
-            if grp.stop < 0:
-                grp.stop = 0
-
-    def _place_initial_waitlists(self) -> None:
-        """People on a port's list before the run starts: they sign first, so they hold the first numbers."""
-        idx = self.sc.place_index()
-        for port in self.sc.ports:
-            if port.initial_waitlist:
-                where = idx[port.place]  # where they stay is not modelled: at the port
-                counts = np.zeros(self.net.n_places, np.int64)
-                counts[where] = port.initial_waitlist
-                a = self.agents
-                a.reserve(port.initial_waitlist)
-                start = a.n
-                a.n = K.place_agents(a.state, a.loc, a.n, counts)
-                a.state[start : a.n] = K.SIGNING
-                a.origin[start : a.n] = self.country_code[where]
-                self.pop += counts
-                self.rec.spawned[0] += counts
-
     def phase_closures(self, day: int) -> None:
         self.moved[:] = 0
         if self.coming_back:
@@ -420,80 +350,6 @@ class Engine:
         cum = np.concatenate([[0.0], np.cumsum(w)])
         self.cand_cum = cum[1:] - np.repeat(cum[r.cand_start[:-1]], np.diff(r.cand_start))
 
-    def phase_caravans(self, day: int) -> None:
-        for f in self.group_flows:
-            f[:] = 0
-        for g, (plan, grp) in enumerate(zip(self.net.caravans, self.groups, strict=True)):
-            self.rec.caravan_from[day, g] = grp.stop
-            if grp.done or grp.stop < 0:
-                continue
-            a = self.agents
-            grp.members = grp.members[(a.state[grp.members] == K.GROUP_AT) | (a.state[grp.members] == K.GROUP_ROAD)]
-            if grp.progress == 0.0 and plan.gather[grp.stop]:  # people of its cohort in town join it
-                n = a.n
-                here = np.flatnonzero(
-                    (a.loc[:n] == plan.stops[grp.stop]) & (a.state[:n] == K.AT_PLACE) & (a.cohort[:n] == plan.cohort)
-                ).astype(np.int32)
-                a.state[here] = K.GROUP_AT
-                grp.members = np.concatenate([grp.members, here])
-            if grp.progress == 0.0 and len(grp.members):  # in a town: some go on alone from here
-                leave = plan.leave[grp.stop]
-                if leave > 0:
-                    going = self.group_rng.random(len(grp.members)) < leave
-                    alone = grp.members[going]
-                    a.state[alone] = K.AT_PLACE
-                    a.route[alone] = -1
-                    grp.members = grp.members[~going]
-            self._travel(day, plan, grp)
-
-    def _travel(self, day: int, plan, grp: GroupState) -> None:
-        """Move caravan `grp` along its legs for one day (see model.Caravan)."""
-        net, a = self.net, self.agents
-        arr, dep, ent, lea, lent = self.group_flows
-        n = len(grp.members)
-        s = grp.stop
-        if grp.progress == 0.0 and plan.hold_until[s] > day:
-            return
-        budget = plan.pace[s]
-        while True:
-            lk = plan.legs[s]
-            if not self.open[lk]:  # road closed: wait in town (or on the road) until it opens
-                break
-            left = net.link_dist[lk] - grp.progress
-            if grp.progress == 0.0:
-                if left > budget and budget < plan.pace[s]:
-                    break  # a town reached today, and the next one is beyond what is left of the day
-                dep[plan.stops[s]] += n
-                ent[net.link_dst[lk]] += n
-                lent[lk] += n
-                self.pop[plan.stops[s]] -= n
-                self.transit[net.link_dst[lk]] += n
-            if left > budget:
-                grp.progress += budget
-                a.state[grp.members] = K.GROUP_ROAD
-                a.loc[grp.members] = lk
-                return
-            budget -= left
-            s += 1
-            grp.stop, grp.progress = s, 0.0
-            q = plan.stops[s]
-            arr[q] += n
-            lea[q] += n
-            self.transit[q] -= n
-            self.pop[q] += n
-            a.state[grp.members] = K.GROUP_AT
-            a.loc[grp.members] = q
-            if a.tracks_came_from():
-                a.came_from[grp.members] = plan.stops[s - 1]
-            if s == len(plan.stops) - 1:  # the end of the route: everyone goes on alone
-                a.state[grp.members] = K.AT_PLACE
-                a.route[grp.members] = -1
-                grp.members = grp.members[:0]
-                grp.done = True
-                return
-            if plan.hold_until[s] > day or budget <= 0:
-                return
-
     def phase_move(self, day: int) -> None:
         a, net, r = self.agents, self.net, self.routes
         assert r is not None
@@ -537,190 +393,6 @@ class Engine:
         )
         self._flows = (arr[:n_chunks].sum(0), dep[:n_chunks].sum(0), ent[:n_chunks].sum(0), lea[:n_chunks].sum(0))
         self.rec.link_entries[day] = lent[:n_chunks].sum(0)
-
-    def phase_border(self, day: int) -> None:
-        if not self.queues:
-            return
-        a, net, rec = self.agents, self.net, self.rec
-        if self.sign_later.any():
-            n_blocks = max(1, min(nb.get_num_threads(), a.n // K.MIN_BLOCK))
-            K.sign_day(a.n, n_blocks, day, self.sign_key, a.state, a.loc, self.sign_later)
-        new = K.collect_signups(a.state, a.n)
-        if len(new):
-            a.state[new] = K.WAITLISTED
-            a.joined[new] = day
-            port_of = net.signup_port[a.loc[new]]
-            for k, q in enumerate(self.queues):
-                mine = new[port_of == k]
-                q.append(mine)
-                rec.signups[day, k] = len(mine)
-        left = np.zeros(net.n_places, np.int64)
-        for k, q in enumerate(self.queues):
-            # A closure of h hours removes h/24 of the day's capacity; fractions carry to the next day.
-            today = net.port_capacity[day, k] * (1.0 - net.port_closed_hours[day, k] / 24.0) + q.credit
-            n_serve = int(np.floor(today + 1e-9))
-            q.credit = max(0.0, today - n_serve)
-            waits = np.empty(n_serve, np.int16)  # days on the list (the run is shorter than 32,767 days)
-            first = q.head
-            q.head, served = K.serve(q.ids, q.head, q.tail, n_serve, a.state, a.loc, a.joined, day, left, waits)
-            if served:
-                called = q.ids[first : q.head]
-                self.custody = np.concatenate([self.custody, called[a.state[called] == K.PROCESSED]])
-            q.waiting -= served
-            self.tally[K.PROCESSED] += served
-            rec.processed[day, k] = served
-            if served:
-                rec.waits.append((day, k, waits[:served]))
-        self.pop -= left
-
-    def phase_fates(self, day: int) -> None:
-        if not self.has_fates:
-            return
-        a, net = self.agents, self.net
-        P = net.n_places
-        n_blocks = max(1, min(nb.get_num_threads(), a.n // K.MIN_BLOCK))
-        counts = np.zeros((n_blocks, P, 6), np.int64)
-        left = np.zeros((n_blocks, P), np.int64)
-        road = np.zeros((n_blocks, P), np.int64)
-        hz = self._hazards_today(day)
-        if hz is not None:
-            K.fates_day(a.n, n_blocks, day, self.fate_key, a.state, a.loc, a.joined, a.cohort, *hz, net.link_dst,
-                        counts, left, road)  # fmt: skip
-        for m in self.sc.marches:
-            if m.day == day:
-                in_city = np.zeros(P, bool)
-                in_city[self.sc.places_matching(m.where)] = True
-                K.march_day(a.n, n_blocks, day, self.march_key, a.state, a.loc, a.joined, in_city, m.share, m.cross,
-                            m.apprehended, m.deported, counts, left)  # fmt: skip
-        c = counts.sum(0)
-        self.rec.fates[day] = c
-        if self.sc.reentry.share > 0 and c[:, K.F_DEPORTED].any():
-            self._plan_reentry(day)
-        if c[:, K.F_CAUGHT].any():  # people arrested today go into custody (found by a rare full scan)
-            st = a.state[: a.n]
-            self.custody = np.flatnonzero((st == K.PROCESSED) | (st == K.APPREHENDED)).astype(np.int32)
-        gone = c[:, K.F_DEPORTED] + c[:, K.F_RETURNED] + c[:, K.F_REFUGE] + c[:, K.F_CAUGHT] + c[:, K.F_THROUGH]
-        on_road = road.sum(0)
-        self.pop -= gone - on_road
-        self.transit -= on_road
-        for state, f in ((K.DEPORTED, K.F_DEPORTED), (K.RETURNED, K.F_RETURNED), (K.REFUGE, K.F_REFUGE),
-                         (K.APPREHENDED, K.F_CAUGHT), (K.UNDETECTED, K.F_THROUGH)):  # fmt: skip
-            self.tally[state] += int(c[:, f].sum())
-        left_list = left.sum(0)
-        for k, q in enumerate(self.queues):
-            q.waiting -= int(left_list[net.signup_port == k].sum())
-        if self.tally[K.REMAIN_MX] and c[:, : K.F_THROUGH + 1].any():  # some sent back may have given up
-            w = self.waiting
-            ids = w.ids[: w.tail]
-            keep = ids[(a.state[ids] == K.WAITING_US) | (a.state[ids] == K.REMAIN_MX)]
-            gone = w.tail - len(keep)
-            w.ids[: len(keep)] = keep
-            w.tail = len(keep)
-            self.tally[K.REMAIN_MX] -= gone
-
-    def _plan_reentry(self, day: int) -> None:
-        """Of those deported today, a share will set out again after an exponential time at home."""
-        a, re = self.agents, self.sc.reentry
-        today = np.flatnonzero((a.state[: a.n] == K.DEPORTED) & (a.joined[: a.n] == day)).astype(np.int32)
-        rng = self.reentry_rng
-        again = today[rng.random(len(today)) < re.share]
-        if not len(again):
-            return
-        due = day + 1 + np.floor(rng.exponential(re.days, len(again))).astype(np.int64)
-        for d in np.unique(due):
-            if d < self.days:
-                self.coming_back.append((int(d), again[due == d]))
-
-    def _reenter(self, day: int) -> None:
-        """Deported people due today set out again from the re-entry place."""
-        due = [ids for d, ids in self.coming_back if d == day]
-        if not due:
-            return
-        self.coming_back = [(d, ids) for d, ids in self.coming_back if d != day]
-        ids = np.concatenate(due)
-        ids = ids[self.agents.state[ids] == K.DEPORTED]
-        a, place = self.agents, self.sc.place_index()[self.sc.reentry.place]
-        a.state[ids] = K.AT_PLACE
-        a.loc[ids] = place
-        a.route[ids] = -1
-        self.tally[K.DEPORTED] -= len(ids)
-        self.pop[place] += len(ids)
-        self.moved[place] += len(ids)
-
-    def _hazards_today(self, day: int):
-        """Today's hazard tables for fates_day, or None when no hazard is in force."""
-        sc, net = self.sc, self.net
-        live = [h for h in sc.hazards if h.start <= day and (h.end is None or day < h.end)]
-        if not live:
-            return None
-        C, P = len(sc.cohorts()), net.n_places
-        hz_a = np.zeros((C, P, 4))
-        hz_b = np.zeros((C, P, 4))
-        caught_w = np.zeros((C, P))
-        cohorts = sc.cohorts()
-        for h in live:
-            where = np.array(sc.places_matching(h.where))
-            ks = [cohorts.index(h.cohort)] if h.cohort else list(range(C))
-            o = ("deported", "returned", "refuge", "crossed").index(h.outcome)
-            crowd = 1.0 + h.per_crowding * np.maximum(0.0, self.crowding[where] - 1.0)
-            for k in ks:
-                hz_a[k, where, o] += h.rate * crowd
-                hz_b[k, where, o] += h.rate * crowd * h.per_week_waited
-                if o == 3:
-                    caught_w[k, where] += h.rate * crowd * h.apprehended
-        total_cross = hz_a[:, :, 3]
-        caught = np.divide(caught_w, total_cross, out=np.zeros_like(caught_w), where=total_cross > 0)
-        has = (hz_a.sum(axis=(0, 2)) + hz_b.sum(axis=(0, 2))) > 0
-        return hz_a, hz_b, has, caught
-
-    def phase_asylum(self, day: int) -> None:
-        """Custody, then waiting for a decision (in the US, or in `return_place` under remain-in-Mexico).
-
-        Few people are in custody on any day, so they are handled as an array of ids. Everyone waiting has
-        the same daily chance of a decision, so the number decided is one binomial draw and who is decided
-        a uniform choice among them: the same distribution as a draw per person, at the cost of the
-        decisions instead of the waiting list (which holds everyone processed in a run of months).
-        """
-        w = self.waiting
-        if not len(self.custody) and not w.tail:
-            return
-        a, asy, t, rng = self.agents, self.sc.asylum, self.tally, self.asylum_rng
-        ret = self.sc.place_index()[asy.return_place] if asy.return_place else -1
-        leaving = rng.random(len(self.custody)) < 1.0 / asy.custody_days
-        out, self.custody = self.custody[leaving], self.custody[~leaving]
-        if len(out):
-            caught = a.state[out] == K.APPREHENDED
-            t[K.APPREHENDED] -= int(caught.sum())
-            t[K.PROCESSED] -= int((~caught).sum())
-            claims = ~caught | (rng.random(len(out)) < asy.apprehended_claim)
-            a.state[out[~claims]] = K.REMOVED
-            t[K.REMOVED] += int((~claims).sum())
-            claimants = out[claims]
-            a.joined[claimants] = day
-            if asy.remain_in_mexico_from is not None and day >= asy.remain_in_mexico_from:
-                a.state[claimants] = K.REMAIN_MX
-                a.loc[claimants] = ret
-                self.pop[ret] += len(claimants)
-                self.moved[ret] += len(claimants)
-                t[K.REMAIN_MX] += len(claimants)
-            else:
-                a.state[claimants] = K.WAITING_US
-                t[K.WAITING_US] += len(claimants)
-            w.append(claimants)
-        k = int(rng.binomial(w.tail, 1.0 / asy.decision_days)) if w.tail else 0
-        if k:
-            positions = np.sort(rng.choice(w.tail, k, replace=False))[::-1].copy()
-            decided, w.tail = K.swap_out(w.ids, w.tail, positions)
-            in_mx = a.state[decided] == K.REMAIN_MX
-            granted = rng.random(k) < self.grant[a.origin[decided]]
-            a.state[decided] = np.where(granted, K.GRANTED, K.REMOVED).astype(np.int8)
-            t[K.GRANTED] += int(granted.sum())
-            t[K.REMOVED] += int((~granted).sum())
-            t[K.REMAIN_MX] -= int(in_mx.sum())
-            t[K.WAITING_US] -= int((~in_mx).sum())
-            if ret >= 0:
-                self.pop[ret] -= int(in_mx.sum())
-                self.moved[ret] -= int(in_mx.sum())
 
     def phase_record(self, day: int) -> None:
         arr, dep, ent, lea = self._flows

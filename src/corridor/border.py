@@ -1,0 +1,238 @@
+"""Border and asylum processes: ports' waiting lists, the hazards that end journeys (deportation, going
+home, refuge, crossing), marches, re-entry after deportation, and custody, waiting and decisions after a
+claim. Phases of the engine's daily plan, on the same agent columns (mixed into `engine.Engine`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+
+from . import kernels as K
+
+
+@dataclass
+class PortQueue:
+    """A port's waiting list: agent ids in sign-up order; list number = position."""
+
+    ids: np.ndarray
+    head: int = 0
+    tail: int = 0
+    waiting: int = 0
+    credit: float = 0.0  # fraction of a claim carried to the next day
+
+    def append(self, new: np.ndarray) -> None:
+        if self.tail + len(new) > len(self.ids):
+            grown = np.empty(max(2 * len(self.ids), self.tail + len(new), 1024), np.int32)
+            grown[: self.tail] = self.ids[: self.tail]
+            self.ids = grown
+        self.ids[self.tail : self.tail + len(new)] = new
+        self.tail += len(new)
+        self.waiting += len(new)
+
+
+class BorderPhases:
+    """The engine's border phases; `engine.Engine` holds the state they read and write."""
+
+    def _place_initial_waitlists(self) -> None:
+        """People on a port's list before the run starts: they sign first, so they hold the first numbers."""
+        idx = self.sc.place_index()
+        for port in self.sc.ports:
+            if port.initial_waitlist:
+                where = idx[port.place]  # where they stay is not modelled: at the port
+                counts = np.zeros(self.net.n_places, np.int64)
+                counts[where] = port.initial_waitlist
+                a = self.agents
+                a.reserve(port.initial_waitlist)
+                start = a.n
+                a.n = K.place_agents(a.state, a.loc, a.n, counts)
+                a.state[start : a.n] = K.SIGNING
+                a.origin[start : a.n] = self.country_code[where]
+                self.pop += counts
+                self.rec.spawned[0] += counts
+
+    def phase_border(self, day: int) -> None:
+        if not self.queues:
+            return
+        a, net, rec = self.agents, self.net, self.rec
+        if self.sign_later.any():
+            n_blocks = max(1, min(nb.get_num_threads(), a.n // K.MIN_BLOCK))
+            K.sign_day(a.n, n_blocks, day, self.sign_key, a.state, a.loc, self.sign_later)
+        new = K.collect_signups(a.state, a.n)
+        if len(new):
+            a.state[new] = K.WAITLISTED
+            a.joined[new] = day
+            port_of = net.signup_port[a.loc[new]]
+            for k, q in enumerate(self.queues):
+                mine = new[port_of == k]
+                q.append(mine)
+                rec.signups[day, k] = len(mine)
+        left = np.zeros(net.n_places, np.int64)
+        for k, q in enumerate(self.queues):
+            # A closure of h hours removes h/24 of the day's capacity; fractions carry to the next day.
+            today = net.port_capacity[day, k] * (1.0 - net.port_closed_hours[day, k] / 24.0) + q.credit
+            n_serve = int(np.floor(today + 1e-9))
+            q.credit = max(0.0, today - n_serve)
+            waits = np.empty(n_serve, np.int16)  # days on the list (the run is shorter than 32,767 days)
+            first = q.head
+            q.head, served = K.serve(q.ids, q.head, q.tail, n_serve, a.state, a.loc, a.joined, day, left, waits)
+            if served:
+                called = q.ids[first : q.head]
+                self.custody = np.concatenate([self.custody, called[a.state[called] == K.PROCESSED]])
+            q.waiting -= served
+            self.tally[K.PROCESSED] += served
+            rec.processed[day, k] = served
+            if served:
+                rec.waits.append((day, k, waits[:served]))
+        self.pop -= left
+
+    def phase_fates(self, day: int) -> None:
+        if not self.has_fates:
+            return
+        a, net = self.agents, self.net
+        P = net.n_places
+        n_blocks = max(1, min(nb.get_num_threads(), a.n // K.MIN_BLOCK))
+        counts = np.zeros((n_blocks, P, 6), np.int64)
+        left = np.zeros((n_blocks, P), np.int64)
+        road = np.zeros((n_blocks, P), np.int64)
+        hz = self._hazards_today(day)
+        if hz is not None:
+            K.fates_day(a.n, n_blocks, day, self.fate_key, a.state, a.loc, a.joined, a.cohort, *hz, net.link_dst,
+                        counts, left, road)  # fmt: skip
+        for m in self.sc.marches:
+            if m.day == day:
+                in_city = np.zeros(P, bool)
+                in_city[self.sc.places_matching(m.where)] = True
+                K.march_day(a.n, n_blocks, day, self.march_key, a.state, a.loc, a.joined, in_city, m.share, m.cross,
+                            m.apprehended, m.deported, counts, left)  # fmt: skip
+        c = counts.sum(0)
+        self.rec.fates[day] = c
+        if self.sc.reentry.share > 0 and c[:, K.F_DEPORTED].any():
+            self._plan_reentry(day)
+        if c[:, K.F_CAUGHT].any():  # people arrested today go into custody (found by a rare full scan)
+            st = a.state[: a.n]
+            self.custody = np.flatnonzero((st == K.PROCESSED) | (st == K.APPREHENDED)).astype(np.int32)
+        gone = c[:, K.F_DEPORTED] + c[:, K.F_RETURNED] + c[:, K.F_REFUGE] + c[:, K.F_CAUGHT] + c[:, K.F_THROUGH]
+        on_road = road.sum(0)
+        self.pop -= gone - on_road
+        self.transit -= on_road
+        for state, f in ((K.DEPORTED, K.F_DEPORTED), (K.RETURNED, K.F_RETURNED), (K.REFUGE, K.F_REFUGE),
+                         (K.APPREHENDED, K.F_CAUGHT), (K.UNDETECTED, K.F_THROUGH)):  # fmt: skip
+            self.tally[state] += int(c[:, f].sum())
+        left_list = left.sum(0)
+        for k, q in enumerate(self.queues):
+            q.waiting -= int(left_list[net.signup_port == k].sum())
+        if self.tally[K.REMAIN_MX] and c[:, : K.F_THROUGH + 1].any():  # some sent back may have given up
+            w = self.waiting
+            ids = w.ids[: w.tail]
+            keep = ids[(a.state[ids] == K.WAITING_US) | (a.state[ids] == K.REMAIN_MX)]
+            gone = w.tail - len(keep)
+            w.ids[: len(keep)] = keep
+            w.tail = len(keep)
+            self.tally[K.REMAIN_MX] -= gone
+
+    def _plan_reentry(self, day: int) -> None:
+        """Of those deported today, a share will set out again after an exponential time at home."""
+        a, re = self.agents, self.sc.reentry
+        today = np.flatnonzero((a.state[: a.n] == K.DEPORTED) & (a.joined[: a.n] == day)).astype(np.int32)
+        rng = self.reentry_rng
+        again = today[rng.random(len(today)) < re.share]
+        if not len(again):
+            return
+        due = day + 1 + np.floor(rng.exponential(re.days, len(again))).astype(np.int64)
+        for d in np.unique(due):
+            if d < self.days:
+                self.coming_back.append((int(d), again[due == d]))
+
+    def _reenter(self, day: int) -> None:
+        """Deported people due today set out again from the re-entry place."""
+        due = [ids for d, ids in self.coming_back if d == day]
+        if not due:
+            return
+        self.coming_back = [(d, ids) for d, ids in self.coming_back if d != day]
+        ids = np.concatenate(due)
+        ids = ids[self.agents.state[ids] == K.DEPORTED]
+        a, place = self.agents, self.sc.place_index()[self.sc.reentry.place]
+        a.state[ids] = K.AT_PLACE
+        a.loc[ids] = place
+        a.route[ids] = -1
+        self.tally[K.DEPORTED] -= len(ids)
+        self.pop[place] += len(ids)
+        self.moved[place] += len(ids)
+
+    def _hazards_today(self, day: int):
+        """Today's hazard tables for fates_day, or None when no hazard is in force."""
+        sc, net = self.sc, self.net
+        live = [h for h in sc.hazards if h.start <= day and (h.end is None or day < h.end)]
+        if not live:
+            return None
+        C, P = len(sc.cohorts()), net.n_places
+        hz_a = np.zeros((C, P, 4))
+        hz_b = np.zeros((C, P, 4))
+        caught_w = np.zeros((C, P))
+        cohorts = sc.cohorts()
+        for h in live:
+            where = np.array(sc.places_matching(h.where))
+            ks = [cohorts.index(h.cohort)] if h.cohort else list(range(C))
+            o = ("deported", "returned", "refuge", "crossed").index(h.outcome)
+            crowd = 1.0 + h.per_crowding * np.maximum(0.0, self.crowding[where] - 1.0)
+            for k in ks:
+                hz_a[k, where, o] += h.rate * crowd
+                hz_b[k, where, o] += h.rate * crowd * h.per_week_waited
+                if o == 3:
+                    caught_w[k, where] += h.rate * crowd * h.apprehended
+        total_cross = hz_a[:, :, 3]
+        caught = np.divide(caught_w, total_cross, out=np.zeros_like(caught_w), where=total_cross > 0)
+        has = (hz_a.sum(axis=(0, 2)) + hz_b.sum(axis=(0, 2))) > 0
+        return hz_a, hz_b, has, caught
+
+    def phase_asylum(self, day: int) -> None:
+        """Custody, then waiting for a decision (in the US, or in `return_place` under remain-in-Mexico).
+
+        Few people are in custody on any day, so they are handled as an array of ids. Everyone waiting has
+        the same daily chance of a decision, so the number decided is one binomial draw and who is decided
+        a uniform choice among them: the same distribution as a draw per person, at the cost of the
+        decisions instead of the waiting list (which holds everyone processed in a run of months).
+        """
+        w = self.waiting
+        if not len(self.custody) and not w.tail:
+            return
+        a, asy, t, rng = self.agents, self.sc.asylum, self.tally, self.asylum_rng
+        ret = self.sc.place_index()[asy.return_place] if asy.return_place else -1
+        leaving = rng.random(len(self.custody)) < 1.0 / asy.custody_days
+        out, self.custody = self.custody[leaving], self.custody[~leaving]
+        if len(out):
+            caught = a.state[out] == K.APPREHENDED
+            t[K.APPREHENDED] -= int(caught.sum())
+            t[K.PROCESSED] -= int((~caught).sum())
+            claims = ~caught | (rng.random(len(out)) < asy.apprehended_claim)
+            a.state[out[~claims]] = K.REMOVED
+            t[K.REMOVED] += int((~claims).sum())
+            claimants = out[claims]
+            a.joined[claimants] = day
+            if asy.remain_in_mexico_from is not None and day >= asy.remain_in_mexico_from:
+                a.state[claimants] = K.REMAIN_MX
+                a.loc[claimants] = ret
+                self.pop[ret] += len(claimants)
+                self.moved[ret] += len(claimants)
+                t[K.REMAIN_MX] += len(claimants)
+            else:
+                a.state[claimants] = K.WAITING_US
+                t[K.WAITING_US] += len(claimants)
+            w.append(claimants)
+        k = int(rng.binomial(w.tail, 1.0 / asy.decision_days)) if w.tail else 0
+        if k:
+            positions = np.sort(rng.choice(w.tail, k, replace=False))[::-1].copy()
+            decided, w.tail = K.swap_out(w.ids, w.tail, positions)
+            in_mx = a.state[decided] == K.REMAIN_MX
+            granted = rng.random(k) < self.grant[a.origin[decided]]
+            a.state[decided] = np.where(granted, K.GRANTED, K.REMOVED).astype(np.int8)
+            t[K.GRANTED] += int(granted.sum())
+            t[K.REMOVED] += int((~granted).sum())
+            t[K.REMAIN_MX] -= int(in_mx.sum())
+            t[K.WAITING_US] -= int((~in_mx).sum())
+            if ret >= 0:
+                self.pop[ret] -= int(in_mx.sum())
+                self.moved[ret] -= int(in_mx.sum())
