@@ -10,12 +10,13 @@ from corridor.kernels import STATE_NAMES
 from corridor.model import Asylum, Departure, Hazard, Link, March, MoveRules, Place, Port, Scenario, SpawnRules
 
 
-def town(n=20_000, days=10, hazards=(), marches=(), capacity=None, departures=None, **extra):
+def town(n=20_000, days=10, hazards=(), marches=(), capacity=None, departures=None, extra_places=(), **extra):
     """n people set out on day 0 and stay in one shelter (nobody moves on)."""
     places = [
         Place(name="Shelter", kind="shelter", country="MX", within="Tijuana", capacity=capacity),
-        Place(name="Other", kind="town", country="MX"),
+        Place(name="Other", kind="town", country="MX", movechance=0.0),
         Place(name="San Ysidro", kind="port_of_entry", country="US"),
+        *extra_places,
     ]
     return Scenario(
         name="town",
@@ -177,13 +178,32 @@ def test_state_names_are_the_census_columns():
     [
         (dict(outcome="deported", where="Nowhere", rate=0.1), "no place matches"),
         (dict(outcome="deported", where="Shelter", rate=0.1, cohort="x"), "unknown cohort"),
+        (dict(outcome="moved", where="Shelter", rate=0.1, to="Nowhere"), "unknown place"),
+        (dict(outcome="moved", where="Tijuana", rate=0.1, to="Shelter"), "move to where they are"),
+        (dict(outcome="moved", where="Other", rate=0.1, to="San Ysidro"), "sign-up place"),
     ],
 )
 def test_hazards_that_name_nothing_are_refused(hazard, message):
     from corridor.errors import ScenarioError
 
     with pytest.raises(ScenarioError, match=message):
-        town(10, 2, [Hazard(**hazard)])
+        town(10, 2, [Hazard(**hazard)], ports=[Port(place="San Ysidro", capacity_per_day=1)])
+
+
+def test_a_moved_hazard_needs_a_destination_and_only_it_has_one():
+    with pytest.raises(ValueError, match="needs a destination"):
+        Hazard(outcome="moved", where="Shelter", rate=0.1)
+    with pytest.raises(ValueError, match="only a moved hazard"):
+        Hazard(outcome="returned", where="Shelter", rate=0.1, to="Other")
+
+
+def test_two_destinations_for_the_same_people_are_refused():
+    from corridor.errors import ScenarioError
+
+    hz = [Hazard(outcome="moved", where="Shelter", rate=0.1, to="Other"),
+          Hazard(outcome="moved", where="Tijuana", rate=0.1, to="Elsewhere")]  # fmt: skip
+    with pytest.raises(ScenarioError, match="already move to Other"):
+        town(10, 2, hz, extra_places=[Place(name="Elsewhere", kind="town", country="MX")])
 
 
 def test_grant_rates_follow_the_nationality_given_in_departures():
@@ -228,3 +248,69 @@ def test_people_sent_back_to_wait_in_mexico_face_the_hazards_there():
     st = res.state_table().iloc[-1]
     assert st["returned_home"] > 50 * 20 * 0.5  # most of those sent back give up within the month
     assert st["remain_in_mexico"] == res.wide()["Tijuana"].iloc[-1] < 50 * 10
+
+
+def test_moving_on_takes_people_to_the_other_city_the_same_day():
+    r, n, days = 0.05, 20_000, 10
+    hz = [Hazard(outcome="moved", where="Shelter", rate=r, to="Other")]
+    res = Simulation(town(n, days, hz)).run(seed=7, check=True)
+    t = res.table()
+    shelter, other = t.query("place == 'Shelter'"), t.query("place == 'Other'")
+    for day in range(days):
+        expect = n * (1 - r) ** (day + 1)
+        assert abs(shelter["population"].iloc[day] - expect) < 4 * sigma(n, (1 - r) ** (day + 1))
+    assert (shelter["population"].to_numpy() + other["population"].to_numpy() == n).all()
+    # every move is a departure from the shelter and an arrival in the other city, on the same day
+    assert (shelter["moved_away"].to_numpy() == other["arrivals"].to_numpy()).all()
+    assert (shelter["departures"].to_numpy() == shelter["moved_away"].to_numpy()).all()
+    assert res.state_table()["at_place"].eq(n).all()  # moving on ends no journey
+
+
+def test_moving_on_leaves_the_waiting_list_and_grows_with_weeks_waited():
+    # everyone signs the list on day 0 and nobody is called: after d days the chance is r(1 + d/7)
+    r, n, days = 0.01, 20_000, 22
+    hz = [Hazard(outcome="moved", where="Shelter", rate=r, per_week_waited=1.0, to="Other")]
+    sc = town(n, days, hz, ports=[Port(place="San Ysidro", capacity_per_day=0, signup_places=["Shelter"])])
+    res = Simulation(sc).run(seed=8, check=True)
+    q = res.record.waitlist[:, 0]
+    survive = np.cumprod([1 - r * (1 + d / 7) for d in range(days)])
+    for day in range(days):
+        assert abs(q[day] - n * survive[day]) < 4 * sigma(n, survive[day])
+    moved = res.table().query("place == 'Shelter'")["moved_away"].to_numpy()
+    assert moved[-1] > 2 * moved[0]  # three weeks on the list: four times the first day's chance
+    census = res.state_table()
+    assert (census["on_list"] == q).all() and (census["on_list"] + census["at_place"] == n).all()
+
+
+def test_people_who_moved_on_are_skipped_when_their_number_is_called():
+    hz = [Hazard(outcome="moved", where="Shelter", rate=0.2, to="Other")]
+    sc = town(5_000, 20, hz, ports=[Port(place="San Ysidro", capacity_per_day=100, signup_places=["Shelter"])])
+    res = Simulation(sc).run(seed=9, check=True)
+    t = res.table()
+    processed = int(res.record.processed[:, 0].sum())
+    moved = int(t["moved_away"].sum())
+    assert processed + moved + int(res.record.waitlist[-1, 0]) == 5_000
+    assert t.query("place == 'Other'")["population"].iloc[-1] == moved
+
+
+def test_nobody_moves_to_a_shelter_before_it_opens():
+    hz = [Hazard(outcome="moved", where="Shelter", rate=0.5, to="New")]
+    new = Place(name="New", kind="shelter", country="MX", capacity=10_000, opens=5)
+    res = Simulation(town(1_000, 8, hz, extra_places=[new])).run(seed=10, check=True)
+    arrived = res.table().query("place == 'New'")["arrivals"].to_numpy()
+    assert arrived[:5].sum() == 0 and arrived[5] > 0
+
+
+@pytest.mark.parametrize("no_backtrack", [True, False])
+def test_under_no_backtrack_people_who_moved_on_do_not_head_straight_back(no_backtrack):
+    hz = [Hazard(outcome="moved", where="Shelter", rate=0.5, to="Other")]
+    third = Place(name="Third", kind="shelter", country="MX", capacity=10_000)
+    sc = town(2_000, 6, hz, extra_places=[third])
+    sc.places[1] = Place(name="Other", kind="town", country="MX", movechance=1.0)
+    sc.links.append(Link(a="Other", b="Third", distance=50))
+    sc.move = MoveRules(camp_movechance=0.0, no_backtrack=no_backtrack, max_move_speed=100)
+    res = Simulation(Scenario(**sc.model_dump())).run(seed=11, check=True)
+    back = res.link_table().query("`from` == 'Other' and to == 'Shelter'")["set_out"].sum()
+    on = res.link_table().query("`from` == 'Other' and to == 'Third'")["set_out"].sum()
+    assert on > 500
+    assert (back == 0) if no_backtrack else (back > 100)

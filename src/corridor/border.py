@@ -11,6 +11,7 @@ import numba as nb
 import numpy as np
 
 from . import kernels as K
+from .model import OUTCOMES
 
 
 @dataclass
@@ -94,13 +95,15 @@ class BorderPhases:
         a, net = self.agents, self.net
         P = net.n_places
         n_blocks = max(1, min(nb.get_num_threads(), a.n // K.MIN_BLOCK))
-        counts = np.zeros((n_blocks, P, 6), np.int64)
+        counts = np.zeros((n_blocks, P, K.N_FATES), np.int64)
         left = np.zeros((n_blocks, P), np.int64)
         road = np.zeros((n_blocks, P), np.int64)
+        moved_in = np.zeros((n_blocks, P), np.int64)
         hz = self._hazards_today(day)
         if hz is not None:
-            K.fates_day(a.n, n_blocks, day, self.fate_key, a.state, a.loc, a.joined, a.cohort, *hz, net.link_dst,
-                        counts, left, road)  # fmt: skip
+            K.fates_day(a.n, n_blocks, day, self.fate_key, a.state, a.loc, a.joined, a.cohort, a.route,
+                        a.came_from, self.mv.no_backtrack, *hz, net.link_dst, counts, left, road,
+                        moved_in)  # fmt: skip
         for m in self.sc.marches:
             if m.day == day:
                 in_city = np.zeros(P, bool)
@@ -117,6 +120,10 @@ class BorderPhases:
         gone = c[:, K.F_DEPORTED] + c[:, K.F_RETURNED] + c[:, K.F_REFUGE] + c[:, K.F_CAUGHT] + c[:, K.F_THROUGH]
         on_road = road.sum(0)
         self.pop -= gone - on_road
+        if c[:, K.F_MOVED].any():  # moved on to another city: they arrive there today
+            came = moved_in.sum(0)
+            self.pop += came - c[:, K.F_MOVED]
+            self.moved += came - c[:, K.F_MOVED]
         self.transit -= on_road
         for state, f in ((K.DEPORTED, K.F_DEPORTED), (K.RETURNED, K.F_RETURNED), (K.REFUGE, K.F_REFUGE),
                          (K.APPREHENDED, K.F_CAUGHT), (K.UNDETECTED, K.F_THROUGH)):  # fmt: skip
@@ -169,24 +176,40 @@ class BorderPhases:
         if not live:
             return None
         C, P = len(sc.cohorts()), net.n_places
-        hz_a = np.zeros((C, P, 4))
-        hz_b = np.zeros((C, P, 4))
+        n_out = len(OUTCOMES)
+        hz_a = np.zeros((C, P, n_out))
+        hz_b = np.zeros((C, P, n_out))
         caught_w = np.zeros((C, P))
-        cohorts = sc.cohorts()
+        move_to = np.full((C, P), -1, np.int32)
+        came_via = np.full((C, P), -1, np.int32)  # for no_backtrack: the road's last place before move_to
+        cohorts, idx = sc.cohorts(), sc.place_index()
         for h in live:
+            if h.to is not None:
+                dest = sc.places[idx[h.to]]
+                if not dest.open_on(day) or self.dest_full[idx[h.to]]:
+                    continue  # nobody moves to a shelter that is closed, or full and turning people away
             where = np.array(sc.places_matching(h.where))
             ks = [cohorts.index(h.cohort)] if h.cohort else list(range(C))
-            o = ("deported", "returned", "refuge", "crossed").index(h.outcome)
+            o = OUTCOMES.index(h.outcome)
             crowd = 1.0 + h.per_crowding * np.maximum(0.0, self.crowding[where] - 1.0)
             for k in ks:
                 hz_a[k, where, o] += h.rate * crowd
                 hz_b[k, where, o] += h.rate * crowd * h.per_week_waited
-                if o == 3:
+                if o == K.O_CROSSED:
                     caught_w[k, where] += h.rate * crowd * h.apprehended
-        total_cross = hz_a[:, :, 3]
+                if o == K.O_MOVED:
+                    move_to[k, where] = idx[h.to]
+                    came_via[k, where] = [self._last_hop(j, idx[h.to]) for j in where]
+        total_cross = hz_a[:, :, K.O_CROSSED]
         caught = np.divide(caught_w, total_cross, out=np.zeros_like(caught_w), where=total_cross > 0)
         has = (hz_a.sum(axis=(0, 2)) + hz_b.sum(axis=(0, 2))) > 0
-        return hz_a, hz_b, has, caught
+        return hz_a, hz_b, has, caught, move_to, came_via
+
+    def _last_hop(self, src: int, dst: int) -> int:
+        key = (src, dst)
+        if key not in self.last_hops:
+            self.last_hops[key] = self.net.last_hop(src, dst)
+        return self.last_hops[key]
 
     def phase_asylum(self, day: int) -> None:
         """Custody, then waiting for a decision (in the US, or in `return_place` under remain-in-Mexico).

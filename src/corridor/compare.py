@@ -64,6 +64,10 @@ def compare_runs(a: str | Path, b: str | Path, top: int = 12) -> dict[str, Any]:
             a_end, b_end = float(ra.states[col].iloc[-1]), float(rb.states[col].iloc[-1])
             if a_end or b_end:
                 totals[f"{col.replace('_', ' ')} at the end"] = (a_end, b_end)
+    if "moved_away" in ra.places.columns and "moved_away" in rb.places.columns:
+        moved_ab = (float(ra.places["moved_away"].sum()), float(rb.places["moved_away"].sum()))
+        if any(moved_ab):
+            totals["moved to another city (all days)"] = moved_ab
     ports: dict[str, dict[str, tuple[float, float]]] = {}
     pa, pb = _port_rows(ra), _port_rows(rb)
     for port in pa.keys() & pb.keys():

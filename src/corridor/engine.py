@@ -112,7 +112,7 @@ class Record:
     waitlist: np.ndarray  # (days, ports) names waiting at the end of the day
     link_entries: np.ndarray  # (days, directed links) people who set out along each road, by direction
     census: np.ndarray  # (days, len(K.STATE_NAMES)) people in each state at the end of the day
-    fates: np.ndarray  # (days, P, 6) deported, returned, refuge, caught, through, marched; (0, P, 6) if none
+    fates: np.ndarray  # (days, P, 7) kernels.F_*: deported, returned, refuge, caught, through, marched, moved
     children: np.ndarray  # (days, P) children at each place; (0, P) when no departure has children
     caravan_size: np.ndarray  # (days, caravans) members at the end of the day
     caravan_stop: np.ndarray  # (days, caravans) index of the last stop reached, -1 not yet set out
@@ -134,7 +134,7 @@ class Record:
         tables = [np.zeros((days, places), np.int64) for _ in range(5)]
         tables += [np.zeros((days, ports), np.int64) for _ in range(3)]
         tables += [np.zeros((days, links), np.int64), np.zeros((days, len(K.STATE_NAMES)), np.int64)]
-        tables += [np.zeros((days if fates else 0, places, 6), np.int64)]
+        tables += [np.zeros((days if fates else 0, places, K.N_FATES), np.int64)]
         tables += [np.zeros((days if children else 0, places), np.int64)]
         tables += [np.zeros((days, caravans), np.int64), np.full((days, caravans), -1, np.int64)]
         tables += [np.zeros((days, caravans), np.int64), np.full((days, caravans), -1, np.int64)]
@@ -193,6 +193,7 @@ class Engine(BorderPhases, CaravanPhases):
         self.asylum_rng = generator(self.seed, "asylum")
         self.reentry_rng = generator(self.seed, "reentry")
         self.coming_back: list[tuple[int, np.ndarray]] = []  # (day due, ids) of deported people setting out again
+        self.last_hops: dict[tuple[int, int], int] = {}  # (from, to) -> last place on the road between them
         self.sign_now = self.net.sign_rate >= 1.0
         self.sign_later = np.where(self.sign_now, 0.0, self.net.sign_rate)
         self.sign_key = key64(self.seed, "sign")

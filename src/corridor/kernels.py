@@ -27,7 +27,10 @@ STATE_NAMES = ("inactive", "at_place", "on_road", "signing", "on_list", "in_cust
                "deported", "returned_home", "refuge_in_mexico", "crossed_undetected", "in_caravan_at_place",
                "in_caravan_on_road")  # fmt: skip
 # fates_day's per-place counters
-F_DEPORTED, F_RETURNED, F_REFUGE, F_CAUGHT, F_THROUGH, F_MARCHED = range(6)
+F_DEPORTED, F_RETURNED, F_REFUGE, F_CAUGHT, F_THROUGH, F_MARCHED, F_MOVED = range(7)
+N_FATES = 7
+# hazard outcomes, in the order of fates_day's tables (model.OUTCOMES)
+O_DEPORTED, O_RETURNED, O_REFUGE, O_CROSSED, O_MOVED = range(5)
 
 MIN_BLOCK = 1 << 13  # fewer agents than this per thread: not worth waking a second thread
 SUB = 1 << 12  # agents per sub-chunk handed out in turn to the blocks
@@ -282,20 +285,24 @@ def serve(queue, head, tail, n_serve, state, loc, joined, day, left_place, waits
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def fates_day(n, n_blocks, day, key, state, loc, joined, cohort, hz_a, hz_b, has_hz, caught, link_dst, counts,
-              left_list, on_road):  # fmt: skip
-    """Hazards: people at a place with a hazard may be deported, go home, ask for refuge or cross.
+def fates_day(n, n_blocks, day, key, state, loc, joined, cohort, route, came_from, no_backtrack, hz_a, hz_b, has_hz,
+              caught, move_to, came_via, link_dst, counts, left_list, on_road, moved_in):  # fmt: skip
+    """Hazards: people at a place with a hazard may be deported, go home, ask for refuge, cross or move on.
 
     The chance of outcome o for a person of cohort k at place p is hz_a[k, p, o] + hz_b[k, p, o] x weeks
     on the list (0 if not on one); outcomes compete (one draw). counts[block, p, F_*] tallies them;
     left_list[block, p] the people who left a waiting list at p. People on a road are exposed to the
-    hazards of the place it leads to (on_road[block, p] counts those who leave the road).
+    hazards of the place it leads to (on_road[block, p] counts those who leave the road). Moving on
+    (to move_to[k, p], counted in moved_in at the destination) is open only to people at a place on
+    their own: not to those on a road, in a caravan or sent back to wait for a hearing. Under
+    no_backtrack they count as having come in from came_via[k, p], so they do not head straight back.
     """
     n_sub = (n + SUB - 1) // SUB
     for c in nb.prange(n_blocks):
         cnt = counts[c]
         ll = left_list[c]
         rd = on_road[c]
+        mi = moved_in[c]
         for sub in range(c, n_sub, n_blocks):
             for i in range(sub * SUB, min(n, (sub + 1) * SUB)):
                 s = state[i]
@@ -311,18 +318,18 @@ def fates_day(n, n_blocks, day, key, state, loc, joined, cohort, hz_a, hz_b, has
                 rng, u = uniform(agent_stream(key, day, i))
                 acc = 0.0
                 o = -1
-                for q in range(4):
+                for q in range(5):
                     acc += hz_a[k, p, q] + hz_b[k, p, q] * weeks
                     if u < acc:
                         o = q
                         break
-                if o < 0:
+                if o < 0 or (o == O_MOVED and s != AT_PLACE and s != WAITLISTED):
                     continue
                 if s == WAITLISTED:
                     ll[p] += 1
                 if road:
                     rd[p] += 1
-                if o == 3:  # crossed between ports
+                if o == O_CROSSED:
                     rng, u = uniform(rng)
                     if u < caught[k, p]:
                         state[i] = APPREHENDED
@@ -331,16 +338,24 @@ def fates_day(n, n_blocks, day, key, state, loc, joined, cohort, hz_a, hz_b, has
                     else:
                         state[i] = UNDETECTED
                         cnt[p, F_THROUGH] += 1
-                elif o == 0:
+                elif o == O_DEPORTED:
                     state[i] = DEPORTED
                     joined[i] = day
                     cnt[p, F_DEPORTED] += 1
-                elif o == 1:
+                elif o == O_RETURNED:
                     state[i] = RETURNED
                     cnt[p, F_RETURNED] += 1
-                else:
+                elif o == O_REFUGE:
                     state[i] = REFUGE
                     cnt[p, F_REFUGE] += 1
+                else:
+                    state[i] = AT_PLACE
+                    loc[i] = move_to[k, p]
+                    route[i] = -1
+                    if no_backtrack:
+                        came_from[i] = came_via[k, p]
+                    cnt[p, F_MOVED] += 1
+                    mi[move_to[k, p]] += 1
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)

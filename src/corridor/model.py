@@ -66,6 +66,9 @@ class Place(Strict):
             raise ValueError("a place that closes needs move_to: where its people are taken")
         return self
 
+    def open_on(self, day: int) -> bool:
+        return (self.opens is None or day >= self.opens) and (self.closes is None or day < self.closes)
+
     @field_validator("name", "country", "region", "within")
     @classmethod
     def _strip(cls, v: str) -> str:
@@ -221,7 +224,7 @@ class Caravan(Strict):
         return self
 
 
-Outcome = Literal["deported", "returned", "refuge", "crossed"]
+Outcome = Literal["deported", "returned", "refuge", "crossed", "moved"]
 OUTCOMES: tuple[str, ...] = Outcome.__args__  # type: ignore[attr-defined]
 
 
@@ -230,7 +233,8 @@ class Hazard(Strict):
 
     deported: removed by the transit country to their origin; returned: gives up and goes home;
     refuge: asks for refuge in the transit country and stays there; crossed: crosses the border
-    between ports (caught with probability `apprehended`, otherwise through undetected). The chance
+    between ports (caught with probability `apprehended`, otherwise through undetected); moved: leaves
+    for place `to` (another border city), arriving the same day and leaving any waiting list. The chance
     grows with time on a waiting list and with crowding: rate x (1 + per_week_waited x weeks on the
     list) x (1 + per_crowding x max(0, people/capacity - 1)).
     """
@@ -244,7 +248,16 @@ class Hazard(Strict):
     per_week_waited: float = Field(0.0, ge=0)
     per_crowding: float = Field(0.0, ge=0)
     apprehended: float = Field(0.0, ge=0, le=1, description="crossed: share caught by the border patrol.")
+    to: str | None = Field(None, description="moved: the place people move to (required for moved, only for it).")
     at: str | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _destination(self) -> Hazard:
+        if self.outcome == "moved" and not self.to:
+            raise ValueError("a moved hazard needs a destination place (to)")
+        if self.outcome != "moved" and self.to:
+            raise ValueError(f"only a moved hazard has a destination (to); this one is {self.outcome}")
+        return self
 
 
 class March(Strict):
@@ -527,6 +540,35 @@ class Scenario(Strict):
                     value=item.where,
                     expected="a place name, or a within, region or country of some place" + _suggest(item.where, names),
                 )
+        signup = {sp for port in self.ports for sp in [port.place, *port.signup_places]}
+        goes_to: dict[tuple[str, int], str] = {}
+        for hz in self.hazards:
+            if hz.to is None:
+                continue
+            known(hz.to, hz.at, "to")
+            if hz.to in signup:
+                # a list number is kept by id: moving between a port's sign-up places would hold it twice
+                raise error_at(
+                    hz.at,
+                    "people cannot move to a port's sign-up place",
+                    field="to",
+                    value=hz.to,
+                    expected="a place where no port's waiting list is signed",
+                )
+            if self.place_index()[hz.to] in self.places_matching(hz.where):
+                raise error_at(hz.at, "people would move to where they are", field="to", value=hz.to,
+                               expected=f"a place that {hz.where} does not match")  # fmt: skip
+            for j in self.places_matching(hz.where):
+                for k in [hz.cohort] if hz.cohort else sorted(cohorts):
+                    if goes_to.setdefault((k, j), hz.to) == hz.to:
+                        continue
+                    raise error_at(
+                        hz.at,
+                        f"people at {self.places[j].name} already move to {goes_to[(k, j)]} (another row)",
+                        field="to",
+                        value=hz.to,
+                        expected="one destination for each place and cohort",
+                    )
         for hz in self.hazards:
             if hz.cohort and hz.cohort not in cohorts:
                 raise error_at(

@@ -100,6 +100,7 @@ HAZARD_COLUMNS = {
     "per_week_waited": False,
     "per_crowding": False,
     "apprehended": False,
+    "to": False,
 }
 MARCH_COLUMNS = {"date": True, "where": True, "share": True, "cross": False, "apprehended": False, "deported": False}
 LINK_COLUMNS = {"a": True, "b": True, "distance": True, "speed": False}
@@ -401,7 +402,7 @@ def read_caravans(path: Path, start: dt.date) -> list[Caravan]:
 
 
 def read_hazards(path: Path, start: dt.date) -> list[Hazard]:
-    """hazards.csv: daily chances of being deported, going home, asking for refuge, crossing."""
+    """hazards.csv: daily chances of being deported, going home, asking for refuge, crossing, moving on."""
     if not path.is_file():
         return []
     out = []
@@ -413,8 +414,14 @@ def read_hazards(path: Path, start: dt.date) -> list[Hazard]:
         last = r.date("end", blank=True)
         if first is not None and last is not None and last <= first:
             raise r.error("end is not after start", "end", r.text("end"), f"a date after {first.isoformat()}")
+        to = r.text("to") or None
+        if outcome == "moved" and to is None:
+            raise r.error("a moved hazard needs a destination", "to", "", "the name of the place people move to")
+        if outcome != "moved" and to is not None:
+            raise r.error(f"only a moved hazard has a destination; this one is {outcome}", "to", to, "a blank cell")
         data = {
             "outcome": outcome,
+            "to": to,
             "where": r.required("where", "a place, city (within), region or country"),
             "start": 0 if first is None else max(0, (first - start).days),
             "end": None if last is None else max(0, (last - start).days),

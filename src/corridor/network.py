@@ -7,6 +7,7 @@ O(places + links), never per agent.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -105,6 +106,25 @@ class Network:
     @property
     def n_links(self) -> int:
         return len(self.link_src)
+
+    def last_hop(self, src: int, dst: int) -> int:
+        """The place just before `dst` on the shortest road route from `src` (-1 if none): where someone
+        who went from src to dst came in from, for the no-backtrack rule."""
+        best = {src: 0.0}
+        before = {src: -1}
+        heap = [(0.0, src)]
+        while heap:
+            d, p = heapq.heappop(heap)
+            if p == dst:
+                return before[p]
+            if d > best[p]:
+                continue
+            for lk in np.flatnonzero(self.link_src == p):
+                q, dq = int(self.link_dst[lk]), d + float(self.link_dist[lk])
+                if dq < best.get(q, np.inf):
+                    best[q], before[q] = dq, p
+                    heapq.heappush(heap, (dq, q))
+        return -1
 
     def open_links(self, day: int) -> np.ndarray:
         """Directed links open on `day`."""

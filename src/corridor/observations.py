@@ -128,6 +128,7 @@ FATE_METRICS = {
     "marched": (("marched",), False),
     "apprehended_us": (("crossed_caught",), False),
     "crossed_undetected": (("crossed_undetected",), False),
+    "moved_away_cumulative": (("moved_away",), True),
 }
 
 

@@ -16,7 +16,7 @@ from .model import Scenario
 
 COLUMNS = ("population", "arrivals", "departures", "in_transit", "spawned")
 # per place and day, where the scenario has hazards or marches (Record.fates, in kernels.F_* order)
-FATE_COLUMNS = ("deported", "returned_home", "refuge", "crossed_caught", "crossed_undetected", "marched")
+FATE_COLUMNS = ("deported", "returned_home", "refuge", "crossed_caught", "crossed_undetected", "marched", "moved_away")
 
 
 @dataclass
