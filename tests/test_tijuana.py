@@ -55,3 +55,11 @@ def test_shelters_open_and_close_and_remain_in_mexico_sends_people_back(run):
     states = run.state_table().set_index("date")
     assert (states.loc[:"2019-01-24", "remain_in_mexico"] == 0).all()
     assert states.loc["2019-01-31", "remain_in_mexico"] > 0
+
+
+def test_people_move_on_from_the_full_mexicali_shelters_to_tijuana(run):
+    t = run.table()
+    moved = t.groupby("place", observed=True)["moved_away"].sum()
+    assert set(moved[moved > 0].index) == {"Mexicali shelters"}
+    first = t.loc[t["moved_away"] > 0, "date"].min()
+    assert str(first) >= "2018-11-15"
