@@ -204,3 +204,13 @@ def test_compare_two_policies(tmp_path):
     ]
     bad = corridor("compare", tmp_path / "a", tmp_path / "nothing")
     assert bad.returncode == 2 and "not a run folder" in bad.stderr
+
+
+def test_run_summary_counts_the_reported_figures_in_range(tmp_path):
+    out = tmp_path / "tj"
+    r = corridor("run", EXAMPLE.parent / "tijuana-2018", "--out", out)
+    assert r.returncode == 0, r.stderr
+    points = pd.read_csv(out / "points.csv")
+    scored = points[points["simulated"].notna()]
+    line = f"reported figures (points.csv): {int(scored['within_range'].sum())} of {len(scored)} within"
+    assert line in " ".join(r.stdout.split()), r.stdout

@@ -164,6 +164,14 @@ def _summary(res: Any, target: Path) -> None:
     if val.camps:
         line += f"; ARD (mean over days) {val.ard_mean:.3f}"
     out.print(line)
+    if (target / "points.csv").is_file():  # the scenario's reported figures, against this run
+        import pandas as pd
+
+        pts = pd.read_csv(target / "points.csv")
+        scored = pts[pts["simulated"].notna()]
+        hits = int(scored["within_range"].astype(bool).sum())
+        missing = f"; {len(pts) - len(scored)} not computed" if len(scored) < len(pts) else ""
+        out.print(f"reported figures (points.csv): {hits} of {len(scored)} within [0.8 x low, 1.2 x high]{missing}")
     files = sorted(p.name for p in target.iterdir())
     out.print(f"wrote {target}/ ({', '.join(files)})")
 

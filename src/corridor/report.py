@@ -250,26 +250,45 @@ def fig_places(runs: list[Run]) -> tuple[Any | None, str]:
 
 
 def fig_points(runs: list[Run]) -> Any | None:
-    """Every point observation: the reported range and best figure, and each run's value (log scale)."""
+    """Every point observation: the reported range and best figure, the range accepted as a match
+    ([0.8 x low, 1.2 x high]), and each run's value with its seeds' spread (log scale); misses hollow."""
     pts = runs[0].points
     if pts is None or not len(pts):
         return None
     n = len(pts)
-    fig = _figure(10, 0.28 * n + 1.2)
+    fig = _figure(10, 0.28 * n + 1.6)
     ax = fig.subplots()
     y = np.arange(n)[::-1]
-    ax.hlines(y, pts["low"].clip(lower=0.5), pts["high"].clip(lower=0.5), color="0.6", lw=4, label="reported range")
+    low, high = pts["low"].to_numpy(dtype=float), pts["high"].to_numpy(dtype=float)
+    ax.hlines(y, np.clip(0.8 * low, 0.5, None), np.clip(1.2 * high, 0.5, None), color="0.85", lw=9,
+              label="accepted (0.8 x low to 1.2 x high)")  # fmt: skip
+    ax.hlines(y, np.clip(low, 0.5, None), np.clip(high, 0.5, None), color="0.55", lw=4, label="reported range")
     ax.plot(pts["value"].clip(lower=0.5), y, "k|", ms=10, label="reported best figure")
+    titles = []
     for i, r in enumerate(runs):
         if r.points is None:
             continue
+        colour = RUN_COLOURS[i % 2]
         sim = r.points["simulated"].to_numpy(dtype=float)
         ok = np.isfinite(sim)
-        ax.plot(np.clip(sim[ok], 0.5, None), y[ok], "o", color=RUN_COLOURS[i % 2], ms=5, label=f"{r.label} (simulated)")
+        hit = r.points["within_range"].fillna(False).astype(bool).to_numpy() & ok
+        dy = 0.18 * (i - 0.5 * (len(runs) - 1))  # two runs side by side on each row
+        if {"simulated_low", "simulated_high"} <= set(r.points.columns):  # the spread over seeds
+            lo = r.points["simulated_low"].to_numpy(dtype=float)[ok]
+            hi = r.points["simulated_high"].to_numpy(dtype=float)[ok]
+            ax.hlines(y[ok] + dy, np.clip(lo, 0.5, None), np.clip(hi, 0.5, None), color=colour, lw=1)
+        ax.plot(np.clip(sim[hit], 0.5, None), y[hit] + dy, "o", color=colour, ms=5, label=f"{r.label}: in range")
+        miss = ok & ~hit
+        if miss.any():
+            ax.plot(np.clip(sim[miss], 0.5, None), y[miss] + dy, "o", mfc="white", mec=colour, mew=1.5, ms=6,
+                    label=f"{r.label}: outside")  # fmt: skip
+        titles.append(f"{r.label}: {int(hit.sum())} of {int(ok.sum())} in range")
     labels = [f"{d:%d %b} {p} {m}" for d, p, m in zip(pts["date"], pts["place"], pts["metric"], strict=True)]
     ax.set_yticks(y, labels, fontsize=7)
     ax.set_xscale("log")
-    ax.set_xlabel("people (log scale); rows with no dot are metrics the scenario does not produce", fontsize=8)
+    ax.set_title("; ".join(titles), fontsize=9)
+    ax.set_xlabel("people (log scale); line through a dot: lowest to highest over seeds; no dot: a metric the "
+                  "scenario does not produce", fontsize=8)  # fmt: skip
     ax.legend(fontsize=7, loc="lower right")
     return fig
 
