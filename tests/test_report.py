@@ -189,6 +189,9 @@ def test_report_opens_in_a_headless_browser(which, request, tmp_path):
     assert f"corridor report: {which}" in dom.stdout
     assert "People per place over time" in dom.stdout
     assert "Map of places, roads and flows" in dom.stdout
+    # every figure written to figures/ is in the page the browser loaded, as an embedded PNG
+    figures = list((run / "figures").glob("*.png"))
+    assert len(figures) >= 3 and dom.stdout.count('src="data:image/png;base64,') == len(figures)
     for stderr in (shot_run.stderr, dom.stderr):
         bad = [line for line in stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
         assert not bad, bad
