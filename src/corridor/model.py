@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -540,35 +541,7 @@ class Scenario(Strict):
                     value=item.where,
                     expected="a place name, or a within, region or country of some place" + _suggest(item.where, names),
                 )
-        signup = {sp for port in self.ports for sp in [port.place, *port.signup_places]}
-        goes_to: dict[tuple[str, int], str] = {}
-        for hz in self.hazards:
-            if hz.to is None:
-                continue
-            known(hz.to, hz.at, "to")
-            if hz.to in signup:
-                # a list number is kept by id: moving between a port's sign-up places would hold it twice
-                raise error_at(
-                    hz.at,
-                    "people cannot move to a port's sign-up place",
-                    field="to",
-                    value=hz.to,
-                    expected="a place where no port's waiting list is signed",
-                )
-            if self.place_index()[hz.to] in self.places_matching(hz.where):
-                raise error_at(hz.at, "people would move to where they are", field="to", value=hz.to,
-                               expected=f"a place that {hz.where} does not match")  # fmt: skip
-            for j in self.places_matching(hz.where):
-                for k in [hz.cohort] if hz.cohort else sorted(cohorts):
-                    if goes_to.setdefault((k, j), hz.to) == hz.to:
-                        continue
-                    raise error_at(
-                        hz.at,
-                        f"people at {self.places[j].name} already move to {goes_to[(k, j)]} (another row)",
-                        field="to",
-                        value=hz.to,
-                        expected="one destination for each place and cohort",
-                    )
+        self._check_destinations(known, cohorts)
         for hz in self.hazards:
             if hz.cohort and hz.cohort not in cohorts:
                 raise error_at(
@@ -601,6 +574,39 @@ class Scenario(Strict):
                     expected="observed camp counts, or spawn.mode: conflict",
                 )
         return self
+
+    def _check_destinations(self, known: Callable[[str, str | None, str], None], cohorts: set[str]) -> None:
+        """Where a moved hazard sends people: a known place, not a sign-up place, not where they are, and
+        one destination for each place and cohort."""
+        signup = {sp for port in self.ports for sp in [port.place, *port.signup_places]}
+        goes_to: dict[tuple[str, int], str] = {}
+        for hz in self.hazards:
+            if hz.to is None:
+                continue
+            known(hz.to, hz.at, "to")
+            if hz.to in signup:
+                # a list number is kept by id: moving between a port's sign-up places would hold it twice
+                raise error_at(
+                    hz.at,
+                    "people cannot move to a port's sign-up place",
+                    field="to",
+                    value=hz.to,
+                    expected="a place where no port's waiting list is signed",
+                )
+            if self.place_index()[hz.to] in self.places_matching(hz.where):
+                raise error_at(hz.at, "people would move to where they are", field="to", value=hz.to,
+                               expected=f"a place that {hz.where} does not match")  # fmt: skip
+            for j in self.places_matching(hz.where):
+                for k in [hz.cohort] if hz.cohort else sorted(cohorts):
+                    if goes_to.setdefault((k, j), hz.to) == hz.to:
+                        continue
+                    raise error_at(
+                        hz.at,
+                        f"people at {self.places[j].name} already move to {goes_to[(k, j)]} (another row)",
+                        field="to",
+                        value=hz.to,
+                        expected="one destination for each place and cohort",
+                    )
 
     def place_index(self) -> dict[str, int]:
         return {p.name: i for i, p in enumerate(self.places)}
