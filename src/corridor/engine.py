@@ -18,7 +18,8 @@ from . import kernels as K
 from .border import BorderPhases, PortQueue
 from .caravans import CaravanPhases, GroupState
 from .model import Scenario
-from .network import CAMP, HUB, IDP_CAMP, MARKER, PORT, SHELTER, Network, Routes, compile_network
+from .network import Network, Routes, compile_network
+from .scores import attract_day
 from .rng import generator, key64
 from .series import observed_daily, spawn_schedule
 
@@ -304,52 +305,23 @@ class Engine(BorderPhases, CaravanPhases):
         self.moved[dst] += len(here)
 
     def phase_attract(self, day: int) -> None:
-        net, mv = self.net, self.mv
-        kind = net.kind
-        in_conflict = self.intensity > 0
-        # Shelters hold people as camps do; nobody walks on from a port (everyone there is on its list).
-        camp = ((kind == CAMP) | (kind == IDP_CAMP) | (kind == SHELTER)) & ~self.camp_off
-        movechance = np.where(kind == IDP_CAMP, mv.idpcamp_movechance, mv.camp_movechance)
-        movechance = np.where(camp, movechance, mv.default_movechance)
-        movechance = np.where((kind == HUB) | (kind == MARKER), 1.0, movechance)
-        movechance = np.where(kind == PORT, 0.0, movechance)
-        movechance = np.where(np.isnan(net.movechance_override), movechance, net.movechance_override)
-        movechance = np.where(in_conflict, mv.conflict_movechance, movechance)
-        crowding = np.where(net.capacity >= 1, self.pop / np.maximum(net.capacity, 1.0), 0.0)
-        if mv.crowded_movechance > 0:  # an overfull shelter pushes people on to the next city
-            extra = mv.crowded_movechance * np.maximum(0.0, crowding - 1.0)
-            movechance = np.where(net.soft, np.minimum(1.0, movechance + extra), movechance)
-        # Flee treats any place too sticky to leave (< 0.005 a day) as a camp.
-        camp = camp | (movechance < 0.005)
-        self.movechance = movechance.astype(np.float64)
-        # u < chance  <=>  53-bit integer < ceil(chance * 2**53): same draws, no float conversion
-        self.leave_below = np.ceil(self.movechance * 2.0**53).astype(np.uint64)
-
-        score = net.attraction.copy()
-        score = np.where(net.foreign, score * mv.foreign_weight, score)
-        score = np.where(camp, score * mv.camp_weight, score)
-        decay = self._decay(day)
-        score = np.where(in_conflict, score * mv.conflict_weight ** (decay * self.intensity), score)
-
-        capf = _capacity_factor(self.pop, net.capacity, mv.capacity_buffer)
-        # A shelter's capacity is what it was planned for: when full, people still come and crowd in
-        # (Benito Juarez held 6,100 in 3,000 places); crowding drives the hazards instead.
-        # (in route weights a crowded shelter counts for less: 1 / crowding above capacity)
-        capf = np.where(net.soft, 1.0 / np.maximum(1.0, crowding), capf)
-        self.crowding = crowding
-        self.dest_full = camp & (capf < 0.5) & ~net.soft  # a crowding shelter never turns people away
-        r = self.routes
+        """Move chances, place scores, capacity factors and cumulative route weights from start-of-day
+        counts (scores.attract_day; the rules are in docs/model.md)."""
+        net, mv, r = self.net, self.mv, self.routes
         assert r is not None
-        cand = r.cand_route
-        dest = r.dest[cand]
-        if net.awareness == 0:
-            w = np.ones(len(cand))
-        else:
-            w = (mv.weight_softening + score[dest]) / (mv.softening + r.dist[cand]) ** mv.distance_power
-            w = (w * capf[dest]) ** mv.weight_power
-        # cumulative weights within each place's candidate list
-        cum = np.concatenate([[0.0], np.cumsum(w)])
-        self.cand_cum = cum[1:] - np.repeat(cum[r.cand_start[:-1]], np.diff(r.cand_start))
+        P = net.n_places
+        self.movechance = np.empty(P)
+        self.leave_below = np.empty(P, np.uint64)
+        self.crowding = np.empty(P)
+        self.dest_full = np.empty(P, np.bool_)
+        self.cand_cum = np.empty(len(r.cand_route))
+        attract_day(net.kind, self.camp_off, self.intensity, self._decay(day), net.movechance_override,
+                    net.capacity, self.pop, net.soft, net.attraction, net.foreign, r.cand_route, r.dest, r.dist,
+                    r.cand_start, net.awareness != 0, mv.camp_movechance, mv.idpcamp_movechance,
+                    mv.default_movechance, mv.conflict_movechance, mv.crowded_movechance, mv.foreign_weight,
+                    mv.camp_weight, mv.conflict_weight, mv.capacity_buffer, mv.weight_softening, mv.softening,
+                    mv.distance_power, mv.weight_power, self.movechance, self.leave_below, self.crowding,
+                    self.dest_full, self.cand_cum)  # fmt: skip
 
     def phase_move(self, day: int) -> None:
         a, net, r = self.agents, self.net, self.routes
@@ -496,15 +468,3 @@ class Engine(BorderPhases, CaravanPhases):
             raise AssertionError(f"day {day}: states counted {recount.tolist()} but tallied {self.census().tolist()}")
         if int(self.census().sum()) != a.n:
             raise AssertionError(f"day {day}: {a.n} agents but {int(self.census().sum())} counted")
-
-
-def _capacity_factor(pop: np.ndarray, cap: np.ndarray, buffer: float) -> np.ndarray:
-    """1 below buffer x capacity, 0 at capacity, linear between; 1 where capacity is unlimited."""
-    out = np.ones(len(pop))
-    has = cap >= 1
-    c = np.where(has, cap, 1.0)
-    f = 1.0 - (pop - buffer * c) / np.maximum(c * (1.0 - buffer), 1e-12)
-    f = np.clip(f, 0.0, 1.0)
-    f = np.where(pop >= c, 0.0, f)
-    f = np.where(pop <= buffer * c, 1.0, f)
-    return np.where(has, f, out)
