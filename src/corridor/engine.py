@@ -19,8 +19,8 @@ from .border import BorderPhases, PortQueue
 from .caravans import CaravanPhases, GroupState
 from .model import Scenario
 from .network import Network, Routes, compile_network
-from .scores import attract_day
 from .rng import generator, key64
+from .scores import attract_day
 from .series import observed_daily, spawn_schedule
 
 PLAN: tuple[tuple[str, str], ...] = (
