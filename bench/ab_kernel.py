@@ -1,0 +1,87 @@
+"""Paired A/B timing of the movement kernel: corridor's kernels.py against a variant file, in one process.
+
+    python bench/ab_kernel.py VARIANT.py [--scenario DIR] [--day N] [--calls 200]
+
+On this project's shared machines, whole-run timings vary by 20-40% between runs and between days, which
+hides any change worth less than that. This script removes most of it: it runs the scenario to day N,
+snapshots the agent columns, then alternates one day of movement with the installed kernels and one with
+VARIANT (a modified copy of src/corridor/kernels.py), restoring the snapshot before each call, and
+reports the median of the paired ratios (variant / installed; below 1 is faster). It also checks that
+both give the same agent columns, so a variant meant to be exact can be shown to be.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+import corridor
+import corridor.engine as E
+from corridor.network import compile_network
+
+COLUMNS = ("state", "loc", "progress", "route", "rpos", "hops", "came_from")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("variant", type=Path, help="a modified copy of src/corridor/kernels.py")
+    shared = Path(__file__).resolve().parents[2] / "shared" / "scenarios" / "flee"
+    flee = Path(os.environ.get("CORRIDOR_FLEE_SCENARIOS", shared))
+    ap.add_argument("--scenario", type=Path, default=flee / "burundi")
+    ap.add_argument("--day", type=int, default=200, help="the day whose movement is timed")
+    ap.add_argument("--calls", type=int, default=200, help="calls of each kernel")
+    args = ap.parse_args()
+
+    spec = importlib.util.spec_from_file_location("kernels_variant", args.variant)
+    assert spec is not None and spec.loader is not None
+    variant = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(variant)
+    installed = E.K
+
+    sim = corridor.load(args.scenario)
+    eng = E.Engine(sim.scenario, seed=0, net=compile_network(sim.scenario))
+    for d in range(args.day):
+        eng.step(d)
+    for name, phase in eng.phases:  # the day's phases before movement
+        if name == "move":
+            break
+        phase(args.day)
+    a = eng.agents
+    snap = {k: getattr(a, k).copy() for k in COLUMNS}
+
+    def once(kernels) -> float:
+        for k, v in snap.items():
+            getattr(a, k)[:] = v
+        E.K = kernels
+        try:
+            t = time.perf_counter()
+            eng.phase_move(args.day)
+            return time.perf_counter() - t
+        finally:
+            E.K = installed
+
+    after = []
+    for kernels in (installed, variant):
+        once(kernels)  # compile, then keep the columns it leaves
+        after.append([getattr(a, k).copy() for k in COLUMNS])
+    same = all(np.array_equal(x, y) for x, y in zip(*after, strict=True))
+    base, var = [], []
+    for _ in range(args.calls):
+        base.append(once(installed))
+        var.append(once(variant))
+    b, v = np.array(base) * 1e6, np.array(var) * 1e6
+    print(
+        f"{args.scenario.name} day {args.day}, {a.n:,} people: "
+        f"installed min {b.min():.0f} median {np.median(b):.0f} us; "
+        f"variant min {v.min():.0f} median {np.median(v):.0f} us; paired median ratio {np.median(v / b):.3f}; "
+        f"same columns: {'yes' if same else 'no'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
