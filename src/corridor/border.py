@@ -172,7 +172,7 @@ class BorderPhases:
     def _hazards_today(self, day: int):
         """Today's hazard tables for fates_day, or None when no hazard is in force."""
         sc, net = self.sc, self.net
-        live = [h for h in sc.hazards if h.start <= day and (h.end is None or day < h.end)]
+        live = [i for i, h in enumerate(sc.hazards) if h.start <= day and (h.end is None or day < h.end)]
         if not live:
             return None
         C, P = len(sc.cohorts()), net.n_places
@@ -183,12 +183,13 @@ class BorderPhases:
         move_to = np.full((C, P), -1, np.int32)
         came_via = np.full((C, P), -1, np.int32)  # for no_backtrack: the road's last place before move_to
         cohorts, idx = sc.cohorts(), sc.place_index()
-        for h in live:
+        for i in live:
+            h = sc.hazards[i]
             if h.to is not None:
                 dest = sc.places[idx[h.to]]
                 if not dest.open_on(day) or self.dest_full[idx[h.to]]:
                     continue  # nobody moves to a shelter that is closed, or full and turning people away
-            where = np.array(sc.places_matching(h.where))
+            where = self.hazard_where[i]
             ks = [cohorts.index(h.cohort)] if h.cohort else list(range(C))
             o = OUTCOMES.index(h.outcome)
             crowd = 1.0 + h.per_crowding * np.maximum(0.0, self.crowding[where] - 1.0)
@@ -199,17 +200,11 @@ class BorderPhases:
                     caught_w[k, where] += h.rate * crowd * h.apprehended
                 if o == K.O_MOVED:
                     move_to[k, where] = idx[h.to]
-                    came_via[k, where] = [self._last_hop(j, idx[h.to]) for j in where]
+                    came_via[k, where] = self.hazard_came_via[i]
         total_cross = hz_a[:, :, K.O_CROSSED]
         caught = np.divide(caught_w, total_cross, out=np.zeros_like(caught_w), where=total_cross > 0)
         has = (hz_a.sum(axis=(0, 2)) + hz_b.sum(axis=(0, 2))) > 0
         return hz_a, hz_b, has, caught, move_to, came_via
-
-    def _last_hop(self, src: int, dst: int) -> int:
-        key = (src, dst)
-        if key not in self.last_hops:
-            self.last_hops[key] = self.net.last_hop(src, dst)
-        return self.last_hops[key]
 
     def phase_asylum(self, day: int) -> None:
         """Custody, then waiting for a decision (in the US, or in `return_place` under remain-in-Mexico).

@@ -194,7 +194,13 @@ class Engine(BorderPhases, CaravanPhases):
         self.asylum_rng = generator(self.seed, "asylum")
         self.reentry_rng = generator(self.seed, "reentry")
         self.coming_back: list[tuple[int, np.ndarray]] = []  # (day due, ids) of deported people setting out again
-        self.last_hops: dict[tuple[int, int], int] = {}  # (from, to) -> last place on the road between them
+        # Each hazard's places and, for moving on, where people would have come in from (fixed for the run)
+        self.hazard_where = [np.array(scenario.places_matching(h.where)) for h in scenario.hazards]
+        idx = scenario.place_index()
+        self.hazard_came_via = [
+            np.array([self.net.last_hop(j, idx[h.to]) for j in w], np.int32) if h.to else None
+            for h, w in zip(scenario.hazards, self.hazard_where, strict=True)
+        ]
         self.sign_now = self.net.sign_rate >= 1.0
         self.sign_later = np.where(self.sign_now, 0.0, self.net.sign_rate)
         self.sign_key = key64(self.seed, "sign")

@@ -28,7 +28,7 @@ STATE_NAMES = ("inactive", "at_place", "on_road", "signing", "on_list", "in_cust
                "in_caravan_on_road")  # fmt: skip
 # fates_day's per-place counters
 F_DEPORTED, F_RETURNED, F_REFUGE, F_CAUGHT, F_THROUGH, F_MARCHED, F_MOVED = range(7)
-N_FATES = 7
+N_FATES = F_MOVED + 1
 # hazard outcomes, in the order of fates_day's tables (model.OUTCOMES)
 O_DEPORTED, O_RETURNED, O_REFUGE, O_CROSSED, O_MOVED = range(5)
 
