@@ -124,3 +124,72 @@ def test_awareness_two_plans_a_route_through_a_town():
     res = Simulation(sc).run(seed=0)
     assert res.record.population[-1, 2] == 1000
     assert res.record.arrivals[:, 1].sum() > 500, "most go via the town"
+
+
+def star(n_camps, full=()):
+    """An origin with one road to each of n camps, 100 km x (k + 1) long; camps in `full` are at capacity."""
+    places = [Place(name="Origin", kind="conflict_zone", country="A", population=1000, conflict_date=0)]
+    places += [
+        Place(name=f"Camp{k}", kind="camp", country="B", capacity=1 if k in full else None) for k in range(n_camps)
+    ]
+    links = [Link(a="Origin", b=f"Camp{k}", distance=100.0 * (k + 1)) for k in range(n_camps)]
+    observed = {"Camp0": [SeriesPoint(day=0, value=0), SeriesPoint(day=1, value=20000)]}
+    observed |= {f"Camp{k}": [SeriesPoint(day=0, value=1)] for k in full}
+    return Scenario(
+        name="star",
+        start_date="2020-01-01",
+        days=14,
+        places=places,
+        links=links,
+        observed=observed,
+        spawn=SpawnRules(insert_day0=True),
+        move=MoveRules(max_move_speed=2000, camp_movechance=0.0),
+    )
+
+
+@pytest.mark.parametrize("n_camps", [3, 8, 12])  # 8 fills the kernel's padded weight row; 12 overflows it
+def test_people_choose_among_roads_in_proportion_to_their_weights(n_camps):
+    full = (1,)
+    res = Simulation(star(n_camps, full)).run(seed=4)
+    settled = res.record.population[-1, 1:] - np.isin(np.arange(n_camps), full)
+    # a route's weight is its end's score over (softening + km); camps score alike
+    softening = MoveRules().softening
+    weights = np.array([0.0 if k in full else 1.0 / (softening + 100.0 * (k + 1)) for k in range(n_camps)])
+    share = weights / weights.sum()
+    total = settled.sum()
+    assert total == 20000
+    assert settled[1] == 0, "a camp at capacity has weight 0: nobody picks it"
+    sd = np.sqrt(total * share * (1 - share))
+    assert np.all(np.abs(settled - total * share) <= 4 * sd + 1), (settled.tolist(), (total * share).round().tolist())
+
+
+def test_branch_free_route_pick_is_the_running_total_pick():
+    import numba as nb
+
+    from corridor import kernels as K
+
+    @nb.njit
+    def picks(us, cand_start, cand_route, cand_cum, cum_w, rt_links, link_dst, avoid):
+        out = np.empty(len(us), np.int64)
+        for j in range(len(us)):
+            out[j] = K._choose(0, us[j], cand_start, cand_route, cand_cum, cum_w, rt_links, link_dst, avoid)
+        return out
+
+    rng = np.random.default_rng(7)
+    for n in range(1, K.W + 1):
+        w = rng.random(n) * (rng.random(n) < 0.7)  # some routes weigh nothing
+        if w.sum() == 0:
+            w[0] = 1.0
+        cand_cum = np.cumsum(w)
+        cum_w = np.full((1, K.W), np.inf)
+        cum_w[0, : n - 1] = cand_cum[: n - 1]
+        cand_start = np.array([0, n])
+        cand_route = np.arange(n, dtype=np.int32)
+        rt_links = np.arange(n, dtype=np.int32).reshape(n, 1)
+        link_dst = np.arange(1, n + 1, dtype=np.int32)
+        us = rng.random(20000)
+        fast = picks(us, cand_start, cand_route, cand_cum, cum_w, rt_links, link_dst, -1)
+        # avoiding a place no road leads to takes the running-total loop and must pick the same routes
+        loop = picks(us, cand_start, cand_route, cand_cum, cum_w, rt_links, link_dst, n + 5)
+        assert np.array_equal(fast, loop)
+        assert np.all(w[fast] > 0)

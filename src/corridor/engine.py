@@ -321,20 +321,21 @@ class Engine(BorderPhases, CaravanPhases):
         self.crowding = np.empty(P)
         self.dest_full = np.empty(P, np.bool_)
         self.cand_cum = np.empty(len(r.cand_route))
+        self.cum_w = np.empty((P, K.W))
         attract_day(net.kind, self.camp_off, self.intensity, self._decay(day), net.movechance_override,
                     net.capacity, self.pop, net.soft, net.attraction, net.foreign, r.cand_route, r.dest, r.dist,
                     r.cand_start, net.awareness != 0, mv.camp_movechance, mv.idpcamp_movechance,
                     mv.default_movechance, mv.conflict_movechance, mv.crowded_movechance, mv.foreign_weight,
                     mv.camp_weight, mv.conflict_weight, mv.capacity_buffer, mv.weight_softening, mv.softening,
                     mv.distance_power, mv.weight_power, self.movechance, self.leave_below, self.crowding,
-                    self.dest_full, self.cand_cum)  # fmt: skip
+                    self.dest_full, self.cand_cum, self.cum_w)  # fmt: skip
 
     def phase_move(self, day: int) -> None:
         a, net, r = self.agents, self.net, self.routes
         assert r is not None
         # One block of counters per thread (at most), whatever the number of agents.
         n_chunks = max(1, min(nb.get_num_threads(), a.n // K.MIN_BLOCK))
-        arr, dep, ent, lea, lent = self._counters_for(n_chunks)
+        arr, dep, ent, lea, lent, rolls, movers = self._counters_for(n_chunks)
         K.move_day(
             a.n,
             n_chunks,
@@ -352,6 +353,7 @@ class Engine(BorderPhases, CaravanPhases):
             r.cand_start,
             r.cand_route,
             self.cand_cum,
+            self.cum_w,
             r.links,
             r.length,
             r.dest,
@@ -369,6 +371,8 @@ class Engine(BorderPhases, CaravanPhases):
             ent,
             lea,
             lent,
+            rolls,
+            movers,
         )
         self._flows = (arr[:n_chunks].sum(0), dep[:n_chunks].sum(0), ent[:n_chunks].sum(0), lea[:n_chunks].sum(0))
         self.rec.link_entries[day] = lent[:n_chunks].sum(0)
@@ -438,13 +442,15 @@ class Engine(BorderPhases, CaravanPhases):
         return c.astype(np.int64)
 
     def _make_counters(self, n_chunks: int) -> tuple[np.ndarray, ...]:
+        """Per-block flow counters (4 per place, 1 per link) and the move kernel's scratch rows."""
         P, L = self.net.n_places, self.net.n_links
-        return (*(np.zeros((n_chunks, P), np.int64) for _ in range(4)), np.zeros((n_chunks, L), np.int64))
+        counters = (*(np.zeros((n_chunks, P), np.int64) for _ in range(4)), np.zeros((n_chunks, L), np.int64))
+        return (*counters, np.empty((n_chunks, K.SUB), np.uint64), np.empty((n_chunks, K.SUB), np.int32))
 
     def _counters_for(self, n_chunks: int) -> tuple[np.ndarray, ...]:
         if self._counters[0].shape[0] < n_chunks:
             self._counters = self._make_counters(max(n_chunks, 2 * self._counters[0].shape[0]))
-        for c in self._counters:
+        for c in self._counters[:5]:
             c[:n_chunks] = 0
         return self._counters
 

@@ -35,6 +35,8 @@ O_DEPORTED, O_RETURNED, O_REFUGE, O_CROSSED, O_MOVED = range(5)
 MIN_BLOCK = 1 << 13  # fewer agents than this per thread: not worth waking a second thread
 SUB = 1 << 12  # agents per sub-chunk handed out in turn to the blocks
 MAX_HOPS_PER_DAY = 64  # guards against endless chains over zero-length links
+W = 8  # candidate routes per place in the padded weight table `cum_w` (places with more use the list)
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # splitmix64's increment
 
 
 @nb.njit(inline="always", cache=True)
@@ -54,12 +56,12 @@ def agent_stream(key: np.uint64, day: int, agent: int) -> np.uint64:
 
 @nb.njit(inline="always", cache=True)
 def uniform(state: np.uint64) -> tuple[np.uint64, float]:
-    state = state + np.uint64(0x9E3779B97F4A7C15)
+    state = state + GOLDEN
     return state, (_mix(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
 @nb.njit(inline="always", cache=True)
-def _choose(p, u, cand_start, cand_route, cand_cum, rt_links, link_dst, avoid):
+def _choose(p, u, cand_start, cand_route, cand_cum, cum_w, rt_links, link_dst, avoid):
     """Draw one of place p's candidate routes in proportion to weight, leaving out routes whose first
     road leads to place `avoid` (-1: none) unless nothing else is open."""
     lo, hi = cand_start[p], cand_start[p + 1]
@@ -67,6 +69,14 @@ def _choose(p, u, cand_start, cand_route, cand_cum, rt_links, link_dst, avoid):
         return -1
     total = cand_cum[hi - 1]
     n_ok = hi - lo
+    if avoid < 0 and n_ok <= W and total > 1e-300:
+        # The same pick as the loop below (the first route whose running total exceeds the target)
+        # as a count over the place's padded row, without a data-dependent branch to mispredict.
+        target = u * total
+        pick = 0
+        for j in range(W - 1):
+            pick += cum_w[p, j] <= target
+        return cand_route[lo + pick]
     if avoid >= 0:
         for k in range(lo, hi):
             if link_dst[rt_links[cand_route[k], 0]] == avoid:
@@ -99,19 +109,28 @@ def _choose(p, u, cand_start, cand_route, cand_cum, rt_links, link_dst, avoid):
 
 
 @nb.njit(inline="always", cache=True)
-def _try_leave(i, p, rng, leave_below, dest_full, cand_start, cand_route, cand_cum, rt_links, rt_len, rt_dest,
-               link_open, link_dst, state, loc, progress, route, rpos, dep, ent, lent, avoid):  # fmt: skip
+def _try_leave(i, p, rng, leave_below, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_links, rt_len,
+               rt_dest, link_open, link_dst, state, loc, progress, route, rpos, dep, ent, lent, avoid):  # fmt: skip
     """Flee's evolve(): maybe set out from place p onto a road. Returns (rng, whether they left).
 
     `leave_below[p]` is the move chance as a threshold on the 53 random bits `uniform` would turn into
     a float, so most people (who stay) cost one mix and one integer comparison."""
-    rng = rng + np.uint64(0x9E3779B97F4A7C15)
+    rng = rng + GOLDEN
     if (_mix(rng) >> np.uint64(11)) >= leave_below[p]:
         return rng, False
+    return _set_out(i, p, rng, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_links, rt_len, rt_dest,
+                    link_open, link_dst, state, loc, progress, route, rpos, dep, ent, lent, avoid)  # fmt: skip
+
+
+@nb.njit(inline="always", cache=True)
+def _set_out(i, p, rng, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_links, rt_len, rt_dest, link_open,
+             link_dst, state, loc, progress, route, rpos, dep, ent, lent, avoid):  # fmt: skip
+    """The rest of _try_leave, for someone whose roll said go: pick a route if they have none, and set
+    out on its next road unless it is closed or heads for a full camp."""
     r = route[i]
     if r < 0:
         rng, u2 = uniform(rng)
-        r = _choose(p, u2, cand_start, cand_route, cand_cum, rt_links, link_dst, avoid)
+        r = _choose(p, u2, cand_start, cand_route, cand_cum, cum_w, rt_links, link_dst, avoid)
         if r < 0:
             return rng, False
         route[i] = r
@@ -153,6 +172,7 @@ def move_day(
     cand_start,
     cand_route,
     cand_cum,
+    cum_w,
     rt_links,
     rt_len,
     rt_dest,
@@ -170,28 +190,49 @@ def move_day(
     enter_link,
     leave_link,
     link_entries,
+    rolls,
+    movers,
 ):
-    """One day of movement for agents [0, n): decide, travel, arrive, maybe go on (Flee's rules)."""
+    """One day of movement for agents [0, n): decide, travel, arrive, maybe go on (Flee's rules).
+
+    rolls and movers are scratch rows (n_blocks x SUB) for each block's sub-chunk in turn: first
+    everyone's move roll (a loop the compiler vectorises), then, without branches, the rows of those
+    who set out or are on a road; only they go through the branchy part. Most people stay put, so
+    this keeps their cost to the roll and one comparison, and the rolls are the ones _try_leave makes.
+    """
     n_sub = (n + SUB - 1) // SUB
+    base = agent_stream(key, day, 0)
     for c in nb.prange(n_blocks):
         arr = arrivals[c]
         dep = departures[c]
         ent = enter_link[c]
         lea = leave_link[c]
         lent = link_entries[c]
+        roll = rolls[c]
+        ids = movers[c]
         # Blocks take sub-chunks in turn: agents who arrived late (high rows) are the ones still on the
         # move, so contiguous halves would leave one thread with most of the work.
         for sub in range(c, n_sub, n_blocks):
-            for i in range(sub * SUB, min(n, (sub + 1) * SUB)):
-                s = state[i]
-                if s != AT_PLACE and s != ON_LINK:  # not yet out, or on a list, or gone across
-                    continue
+            lo = sub * SUB
+            m = min(n, lo + SUB) - lo
+            for j in range(m):
+                roll[j] = _mix((base ^ np.uint64(lo + j)) + GOLDEN) >> np.uint64(11)
+            k = 0
+            for j in range(m):
+                s = state[lo + j]
+                at = s == AT_PLACE
+                p = loc[lo + j] if at else 0  # on a road, loc is a link
+                ids[k] = lo + j
+                k += (at & (roll[j] < leave_below[p])) | (s == ON_LINK)
+            for t in range(k):
+                i = ids[t]
                 rng = agent_stream(key, day, i)
-                if s == AT_PLACE:
+                if state[i] == AT_PLACE:  # their roll said go
+                    rng = rng + GOLDEN
                     avoid = came_from[i] if no_backtrack else -1
-                    rng, left = _try_leave(i, loc[i], rng, leave_below, dest_full, cand_start, cand_route, cand_cum,
-                                           rt_links, rt_len, rt_dest, link_open, link_dst, state, loc, progress,
-                                           route, rpos, dep, ent, lent, avoid)  # fmt: skip
+                    rng, left = _set_out(i, loc[i], rng, dest_full, cand_start, cand_route, cand_cum, cum_w,
+                                         rt_links, rt_len, rt_dest, link_open, link_dst, state, loc, progress, route,
+                                         rpos, dep, ent, lent, avoid)  # fmt: skip
                     if not left:
                         continue
                 # Travel: a full day's allowance on the current link; on arrival with allowance left,
@@ -231,8 +272,8 @@ def move_day(
                         break
                     avoid = came_from[i] if no_backtrack else -1
                     rng, left = _try_leave(i, q, rng, leave_below, dest_full, cand_start, cand_route, cand_cum,
-                                           rt_links, rt_len, rt_dest, link_open, link_dst, state, loc, progress,
-                                           route, rpos, dep, ent, lent, avoid)  # fmt: skip
+                                           cum_w, rt_links, rt_len, rt_dest, link_open, link_dst, state, loc,
+                                           progress, route, rpos, dep, ent, lent, avoid)  # fmt: skip
                     if not left:
                         break
 

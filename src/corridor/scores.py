@@ -19,9 +19,11 @@ from .network import CAMP, HUB, IDP_CAMP, MARKER, PORT, SHELTER
 def attract_day(kind, camp_off, intensity, decay, override, capacity, pop, soft, attraction, foreign, cand_route,
                 dest, dist, cand_start, aware, camp_mc, idpcamp_mc, default_mc, conflict_mc, crowded_mc,
                 foreign_weight, camp_weight, conflict_weight, capacity_buffer, weight_softening, softening,
-                distance_power, weight_power, movechance, leave_below, crowding, dest_full, cand_cum):  # fmt: skip
+                distance_power, weight_power, movechance, leave_below, crowding, dest_full, cand_cum,
+                cum_w):  # fmt: skip
     """Fill movechance, leave_below, crowding and dest_full (per place) and cand_cum (per candidate
-    route: cumulative weight within its place's list) for today."""
+    route: cumulative weight within its place's list) for today; cum_w[p] holds the first W - 1 of
+    place p's cumulative weights, padded with infinity (the move kernel's branch-free route pick)."""
     P = len(kind)
     capf = np.empty(P)
     score = np.empty(P)
@@ -90,3 +92,8 @@ def attract_day(kind, camp_off, intensity, decay, override, capacity, pop, soft,
                 w = 1.0
             total += w
             cand_cum[j] = total - before
+        W = cum_w.shape[1]
+        lo = cand_start[p]
+        for j in range(W - 1):
+            cum_w[p, j] = cand_cum[lo + j] if lo + j < cand_start[p + 1] - 1 else np.inf
+        cum_w[p, W - 1] = np.inf
