@@ -50,6 +50,8 @@ class CaravanPhases:
                 grp.stop = 0
 
     def phase_caravans(self, day: int) -> None:
+        if not self.net.caravans:
+            return
         for f in self.group_flows:
             f[:] = 0
         for g, (plan, grp) in enumerate(zip(self.net.caravans, self.groups, strict=True)):

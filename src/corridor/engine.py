@@ -20,7 +20,7 @@ from .caravans import CaravanPhases, GroupState
 from .model import Scenario
 from .network import Network, Routes, compile_network
 from .rng import generator, key64
-from .scores import attract_day
+from .scores import attract_day, conflict_decay
 from .series import observed_daily, spawn_schedule
 
 PLAN: tuple[tuple[str, str], ...] = (
@@ -202,6 +202,8 @@ class Engine(BorderPhases, CaravanPhases):
             for h, w in zip(scenario.hazards, self.hazard_where, strict=True)
         ]
         self.sign_now = self.net.sign_rate >= 1.0
+        # setting out where a port's list is kept: they sign it that day
+        self.signs_on_spawn = (self.net.signup_port >= 0) & bool(self.queues)
         self.sign_later = np.where(self.sign_now, 0.0, self.net.sign_rate)
         self.sign_key = key64(self.seed, "sign")
         self.group_rng = generator(self.seed, "caravans")
@@ -220,9 +222,19 @@ class Engine(BorderPhases, CaravanPhases):
         # today's place state
         self.intensity = np.zeros(P)
         self.began = np.full(P, -1, np.int32)
+        self.decay_steps = np.asarray(scenario.spawn.conflict_spawn_decay or [], np.float64)
+        self.decay = np.ones(P)
         self.open = np.ones(self.net.n_links, bool)
         self.camp_off = np.zeros(P, bool)
         self.routes: Routes | None = None
+        self.closures_now: tuple[int, ...] | None = None  # the closures in force, when last checked
+        # filled by phase_attract every day (cand_cum: re-sized when the routes change)
+        self.movechance = np.empty(P)
+        self.leave_below = np.empty(P, np.uint64)
+        self.crowding = np.empty(P)
+        self.dest_full = np.empty(P, np.bool_)
+        self.cand_cum = np.empty(0)
+        self.cum_w = np.empty((P, K.W))
         self.timings: dict[str, float] = {name: 0.0 for name, _ in PLAN}
         self._counters = self._make_counters(1)
         self.phases: list[tuple[str, Callable[[int], None]]] = [(n, getattr(self, f"phase_{n}")) for n, _ in PLAN]
@@ -232,6 +244,8 @@ class Engine(BorderPhases, CaravanPhases):
     def phase_conflicts(self, day: int) -> None:
         self.intensity = self.net.conflict_intensity[day]
         self.began = self.net.conflict_start[day]
+        if len(self.decay_steps):
+            conflict_decay(day, self.began, self.decay_steps, self.decay)
 
     def phase_spawn(self, day: int) -> None:
         P = self.net.n_places
@@ -264,15 +278,9 @@ class Engine(BorderPhases, CaravanPhases):
                 continue
             a.reserve(total)
             start = a.n
-            a.n = K.place_agents(a.state, a.loc, a.n, by_place)
-            a.cohort[start : a.n] = k
-            a.origin[start : a.n] = self.country_code[a.loc[start : a.n]] if nation < 0 else nation
+            a.n = K.spawn_rows(a.state, a.loc, a.cohort, a.origin, a.n, by_place, k, nation, self.country_code,
+                               self.signs_on_spawn, self.pop, self.rec.spawned[day])  # fmt: skip
             self._mark_children(start, a.n, children)
-            if self.queues:  # setting out where a port's list is kept: they sign it today
-                at_list = self.net.signup_port[a.loc[start : a.n]] >= 0
-                a.state[start : a.n][at_list] = K.SIGNING
-            self.pop += by_place
-            self.rec.spawned[day] += by_place
         for g, place, count, cohort, nation, children in self.net.caravan_departures.get(day, []):
             self._spawn_for_caravan(day, g, place, count, cohort, nation, children)
 
@@ -289,11 +297,16 @@ class Engine(BorderPhases, CaravanPhases):
         for when, src, dst in self.net.relocations:
             if when == day:
                 self._relocate(src, dst)
+        now = self.net.closures_in_force(day)
+        if now == self.closures_now:
+            return
+        self.closures_now = now
         open_now = self.net.open_links(day)
         self.camp_off = self.net.camp_closed(day)
         if self.routes is None or not np.array_equal(open_now, self.open):
             self.open = open_now
             self.routes = self.net.routes(open_now)
+            self.cand_cum = np.empty(len(self.routes.cand_route))
 
     def _relocate(self, src: int, dst: int) -> None:
         """A place closes: everyone there (waiting lists keep their numbers) is taken to `dst`."""
@@ -315,14 +328,7 @@ class Engine(BorderPhases, CaravanPhases):
         counts (scores.attract_day; the rules are in docs/model.md)."""
         net, mv, r = self.net, self.mv, self.routes
         assert r is not None
-        P = net.n_places
-        self.movechance = np.empty(P)
-        self.leave_below = np.empty(P, np.uint64)
-        self.crowding = np.empty(P)
-        self.dest_full = np.empty(P, np.bool_)
-        self.cand_cum = np.empty(len(r.cand_route))
-        self.cum_w = np.empty((P, K.W))
-        attract_day(net.kind, self.camp_off, self.intensity, self._decay(day), net.movechance_override,
+        attract_day(net.kind, self.camp_off, self.intensity, self.decay, net.movechance_override,
                     net.capacity, self.pop, net.soft, net.attraction, net.foreign, r.cand_route, r.dest, r.dist,
                     r.cand_start, net.awareness != 0, mv.camp_movechance, mv.idpcamp_movechance,
                     mv.default_movechance, mv.conflict_movechance, mv.crowded_movechance, mv.foreign_weight,
@@ -374,20 +380,14 @@ class Engine(BorderPhases, CaravanPhases):
             rolls,
             movers,
         )
-        self._flows = (arr[:n_chunks].sum(0), dep[:n_chunks].sum(0), ent[:n_chunks].sum(0), lea[:n_chunks].sum(0))
-        self.rec.link_entries[day] = lent[:n_chunks].sum(0)
+        self.n_blocks = n_chunks  # the counters' rows in use, summed in phase_record
 
     def phase_record(self, day: int) -> None:
-        arr, dep, ent, lea = self._flows
-        self.pop += arr - dep
-        self.transit += ent - lea
         rec = self.rec
-        rec.population[day] = self.pop
-        rec.in_transit[day] = self.transit
         g_arr, g_dep, _, _, g_lent = self.group_flows
-        rec.arrivals[day] = arr + np.maximum(self.moved, 0) + g_arr
-        rec.departures[day] = dep + np.maximum(-self.moved, 0) + g_dep
-        rec.link_entries[day] += g_lent
+        K.day_flows(self.n_blocks, *self._counters[:5], self.moved, g_arr, g_dep, g_lent, self.pop, self.transit,
+                    rec.population[day], rec.in_transit[day], rec.arrivals[day], rec.departures[day],
+                    rec.link_entries[day])  # fmt: skip
         a = self.agents
         self.tally[K.GROUP_AT] = self.tally[K.GROUP_ROAD] = 0
         for g, grp in enumerate(self.groups):
@@ -419,16 +419,8 @@ class Engine(BorderPhases, CaravanPhases):
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _decay(self, day: int) -> np.ndarray:
-        decay = self.sc.spawn.conflict_spawn_decay
-        if not decay:
-            return np.ones(self.net.n_places)
-        age = day - self.began
-        i = np.minimum((age / 30.0).astype(np.int64), len(decay) - 1)
-        return np.asarray(decay, dtype=np.float64)[np.maximum(i, 0)]
-
     def _spawn_weights(self, day: int) -> np.ndarray:
-        return self.resident * self.intensity * self._decay(day)
+        return self.resident * self.intensity * self.decay
 
     def _conflict_spawns(self) -> np.ndarray:
         sp = self.sc.spawn

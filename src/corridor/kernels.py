@@ -291,6 +291,58 @@ def place_agents(state, loc, start, counts):
 
 
 @nb.njit(cache=True)
+def spawn_rows(state, loc, cohort, origin, start, counts, k, nation, nation_of_place, signs_here, pop, spawned):
+    """Activate rows [start, start + sum(counts)) at their places, in place order, as cohort k of
+    `nation` (-1: their place's country); where a port's list is kept they sign it today. Adds them
+    to pop and to the day's spawned row. Returns the new end of the active rows."""
+    i = start
+    for p in range(counts.shape[0]):
+        c = counts[p]
+        if c == 0:
+            continue
+        pop[p] += c
+        spawned[p] += c
+        st = SIGNING if signs_here[p] else AT_PLACE
+        nat = nation_of_place[p] if nation < 0 else nation
+        for _ in range(c):
+            state[i] = st
+            loc[i] = p
+            cohort[i] = k
+            origin[i] = nat
+            i += 1
+    return i
+
+
+@nb.njit(cache=True)
+def day_flows(n_blocks, arr, dep, ent, lea, lent, moved, g_arr, g_dep, g_lent, pop, transit, population, in_transit,
+              arrivals, departures, link_entries):  # fmt: skip
+    """Sum the move kernel's per-block counters into the day's stocks and flows: pop and transit
+    (running stocks) and the record's rows. `moved` (relocations out (-) and in (+)) and the
+    caravans' flows g_* count as departures and arrivals too."""
+    for p in range(pop.shape[0]):
+        a = 0
+        d = 0
+        e = 0
+        lv = 0
+        for c in range(n_blocks):
+            a += arr[c, p]
+            d += dep[c, p]
+            e += ent[c, p]
+            lv += lea[c, p]
+        pop[p] += a - d
+        transit[p] += e - lv
+        population[p] = pop[p]
+        in_transit[p] = transit[p]
+        arrivals[p] = a + max(moved[p], 0) + g_arr[p]
+        departures[p] = d + max(-moved[p], 0) + g_dep[p]
+    for lk in range(link_entries.shape[0]):
+        t = g_lent[lk]
+        for c in range(n_blocks):
+            t += lent[c, lk]
+        link_entries[lk] = t
+
+
+@nb.njit(cache=True)
 def collect_signups(state, n):
     """Agents who reached a waiting list today, in agent order (so list numbers never depend on threads)."""
     count = 0

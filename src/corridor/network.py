@@ -126,6 +126,10 @@ class Network:
                     heapq.heappush(heap, (dq, q))
         return -1
 
+    def closures_in_force(self, day: int) -> tuple[int, ...]:
+        """Which of the closures are in force on `day` (the open links and camps follow from these)."""
+        return tuple(k for k, (start, end, _, _, _) in enumerate(self.closure_masks) if _active(start, end, day))
+
     def open_links(self, day: int) -> np.ndarray:
         """Directed links open on `day`."""
         closed = np.zeros(self.n_links, dtype=bool)

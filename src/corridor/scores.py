@@ -97,3 +97,13 @@ def attract_day(kind, camp_off, intensity, decay, override, capacity, pop, soft,
         for j in range(W - 1):
             cum_w[p, j] = cand_cum[lo + j] if lo + j < cand_start[p + 1] - 1 else np.inf
         cum_w[p, W - 1] = np.inf
+
+
+@nb.njit(cache=True)
+def conflict_decay(day, began, steps, out):
+    """Flee's conflict_spawn_decay: the factor for each place from how long its conflict has lasted
+    (one step per 30 days, the last one from then on)."""
+    last = len(steps) - 1
+    for p in range(len(began)):
+        i = min(int((day - began[p]) / 30.0), last)
+        out[p] = steps[max(i, 0)]
