@@ -5,6 +5,11 @@ of the counter arrays (no atomics; integer sums do not depend on order) and the 
 afterwards. Every random draw comes from a counter-based
 generator keyed by (stream key, day, agent), so results do not depend on the number of threads or on
 the order in which chunks run.
+
+In the move kernel, indices that were read from an array are cast to unsigned (np.uint32/np.uint64)
+before they index another one. numba makes every signed index wrap around when negative, and that
+check sits on the chain of dependent loads a departure is made of; without it the move kernel took
+0.75-0.79 times as long on burundi, car and ssudan (bench/ab_kernel.py).
 """
 
 from __future__ import annotations
@@ -64,10 +69,11 @@ def uniform(state: np.uint64) -> tuple[np.uint64, float]:
 def _choose(p, u, cand_start, cand_route, cand_cum, cum_w, rt_links, link_dst, avoid):
     """Draw one of place p's candidate routes in proportion to weight, leaving out routes whose first
     road leads to place `avoid` (-1: none) unless nothing else is open."""
-    lo, hi = cand_start[p], cand_start[p + 1]
+    up = np.uint32(p)
+    lo, hi = cand_start[up], cand_start[up + np.uint32(1)]
     if hi == lo:
         return -1
-    total = cand_cum[hi - 1]
+    total = cand_cum[np.uint32(hi - 1)]
     n_ok = hi - lo
     if avoid < 0 and n_ok <= W and total > 1e-300:
         # The same pick as the loop below (the first route whose running total exceeds the target)
@@ -75,8 +81,8 @@ def _choose(p, u, cand_start, cand_route, cand_cum, cum_w, rt_links, link_dst, a
         target = u * total
         pick = 0
         for j in range(W - 1):
-            pick += cum_w[p, j] <= target
-        return cand_route[lo + pick]
+            pick += cum_w[up, j] <= target
+        return cand_route[np.uint32(lo + pick)]
     if avoid >= 0:
         for k in range(lo, hi):
             if link_dst[rt_links[cand_route[k], 0]] == avoid:
@@ -116,7 +122,7 @@ def _try_leave(i, p, rng, leave_below, dest_full, cand_start, cand_route, cand_c
     `leave_below[p]` is the move chance as a threshold on the 53 random bits `uniform` would turn into
     a float, so most people (who stay) cost one mix and one integer comparison."""
     rng = rng + GOLDEN
-    if (_mix(rng) >> np.uint64(11)) >= leave_below[p]:
+    if (_mix(rng) >> np.uint64(11)) >= leave_below[np.uint32(p)]:
         return rng, False
     return _set_out(i, p, rng, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_links, rt_len, rt_dest,
                     link_open, link_dst, state, loc, progress, route, rpos, dep, ent, lent, avoid)  # fmt: skip
@@ -127,30 +133,32 @@ def _set_out(i, p, rng, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_l
              link_dst, state, loc, progress, route, rpos, dep, ent, lent, avoid):  # fmt: skip
     """The rest of _try_leave, for someone whose roll said go: pick a route if they have none, and set
     out on its next road unless it is closed or heads for a full camp."""
-    r = route[i]
+    ui = np.uint32(i)
+    r = route[ui]
     if r < 0:
         rng, u2 = uniform(rng)
         r = _choose(p, u2, cand_start, cand_route, cand_cum, cum_w, rt_links, link_dst, avoid)
         if r < 0:
             return rng, False
-        route[i] = r
-        rpos[i] = 0
-    if dest_full[rt_dest[r]]:  # heading for a camp that is (nearly) full: give the plan up
-        route[i] = -1
+        route[ui] = r
+        rpos[ui] = 0
+    ur = np.uint32(r)
+    if dest_full[np.uint32(rt_dest[ur])]:  # heading for a camp that is (nearly) full: give the plan up
+        route[ui] = -1
         return rng, False
-    lk = rt_links[r, rpos[i]]
+    lk = np.uint32(rt_links[ur, np.uint32(rpos[ui])])
     if not link_open[lk]:
-        route[i] = -1
+        route[ui] = -1
         return rng, False
-    rpos[i] += 1
-    if rpos[i] >= rt_len[r]:
-        route[i] = -1
-    dep[p] += 1
-    ent[link_dst[lk]] += 1
+    rpos[ui] += 1
+    if rpos[ui] >= rt_len[ur]:
+        route[ui] = -1
+    dep[np.uint32(p)] += 1
+    ent[np.uint32(link_dst[lk])] += 1
     lent[lk] += 1
-    state[i] = ON_LINK
-    loc[i] = lk
-    progress[i] = 0.0
+    state[ui] = ON_LINK
+    loc[ui] = lk
+    progress[ui] = 0.0
     return rng, True
 
 
@@ -217,15 +225,16 @@ def move_day(
             m = min(n, lo + SUB) - lo
             for j in range(m):
                 roll[j] = _mix((base ^ np.uint64(lo + j)) + GOLDEN) >> np.uint64(11)
-            k = 0
-            for j in range(m):
-                s = state[lo + j]
+            k = np.uint64(0)
+            ulo = np.uint64(lo)
+            for j in range(np.uint64(m)):
+                s = state[ulo + j]
                 at = s == AT_PLACE
-                p = loc[lo + j] if at else 0  # on a road, loc is a link
-                ids[k] = lo + j
-                k += (at & (roll[j] < leave_below[p])) | (s == ON_LINK)
+                p = np.uint32(loc[ulo + j]) if at else np.uint32(0)  # on a road, loc is a link
+                ids[k] = ulo + j
+                k += np.uint64((at & (roll[j] < leave_below[p])) | (s == ON_LINK))
             for t in range(k):
-                i = ids[t]
+                i = np.uint32(ids[t])
                 rng = agent_stream(key, day, i)
                 if state[i] == AT_PLACE:  # their roll said go
                     rng = rng + GOLDEN
@@ -239,7 +248,7 @@ def move_day(
                 # decide again and start the next link with a fresh allowance (Flee's finish_travel).
                 moved = 0.0
                 for _ in range(MAX_HOPS_PER_DAY):
-                    lk = loc[i]
+                    lk = np.uint32(loc[i])
                     speed = walk_speed if (start_on_foot and hops[i] == 0) else link_speed[lk]
                     prog = progress[i] + speed
                     moved += speed
@@ -251,16 +260,16 @@ def move_day(
                     moved += link_dist[lk] - prog
                     if hops[i] < 127:
                         hops[i] += 1
-                    lea[link_dst[lk]] += 1
+                    lea[np.uint32(link_dst[lk])] += 1
                     state[i] = AT_PLACE
                     progress[i] = 0.0
                     if not link_open[lk]:  # closed while on it: back to where the link starts, plan dropped
-                        q = link_src[lk]
+                        q = np.uint32(link_src[lk])
                         loc[i] = q
                         route[i] = -1
                         arr[q] += 1
                         break
-                    q = link_dst[lk]
+                    q = np.uint32(link_dst[lk])
                     loc[i] = q
                     if no_backtrack:
                         came_from[i] = link_src[lk]
