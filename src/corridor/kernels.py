@@ -411,10 +411,10 @@ def fates_day(n, n_blocks, day, key, state, loc, joined, cohort, route, came_fro
                 road = s == ON_LINK or s == GROUP_ROAD
                 if s != AT_PLACE and s != WAITLISTED and s != GROUP_AT and s != REMAIN_MX and not road:
                     continue
-                p = link_dst[loc[i]] if road else loc[i]
+                p = np.uint32(link_dst[np.uint32(loc[i])]) if road else np.uint32(loc[i])
                 if not has_hz[p]:
                     continue
-                k = cohort[i]
+                k = np.uint32(cohort[i])
                 # waiting: on a list, or (remain-in-Mexico) for a hearing
                 weeks = (day - joined[i]) / 7.0 if (s == WAITLISTED or s == REMAIN_MX) else 0.0
                 rng, u = uniform(agent_stream(key, day, i))
@@ -457,7 +457,7 @@ def fates_day(n, n_blocks, day, key, state, loc, joined, cohort, route, came_fro
                     if no_backtrack:
                         came_from[i] = came_via[k, p]
                     cnt[p, F_MOVED] += 1
-                    mi[move_to[k, p]] += 1
+                    mi[np.uint32(move_to[k, p])] += 1
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
@@ -475,7 +475,7 @@ def march_day(n, n_blocks, day, key, state, loc, joined, in_city, share, cross, 
                 s = state[i]
                 if s != AT_PLACE and s != WAITLISTED and s != GROUP_AT:
                     continue
-                p = loc[i]
+                p = np.uint32(loc[i])
                 if not in_city[p]:
                     continue
                 rng, u = uniform(agent_stream(key, day, i))
@@ -510,7 +510,7 @@ def sign_day(n, n_blocks, day, key, state, loc, sign_rate):
             for i in range(sub * SUB, min(n, (sub + 1) * SUB)):
                 if state[i] != AT_PLACE:
                     continue
-                r = sign_rate[loc[i]]
+                r = sign_rate[np.uint32(loc[i])]
                 if r <= 0.0:
                     continue
                 _, u = uniform(agent_stream(key, day, i))
