@@ -403,6 +403,7 @@ def part_scale(args: argparse.Namespace, lines: list[str]) -> list[dict]:
             )
             r.setdefault("agents", a)
             r.setdefault("places", p)
+            r["asked"] = (a, p)  # the generator rounds places to its grid: 1,000 asked gives 1,002
             rows.append(r)
     lines += [
         "## (b) Scale",
@@ -440,22 +441,37 @@ def part_scale(args: argparse.Namespace, lines: list[str]) -> list[dict]:
             f" | {fmt(None if move is None else move / r['wall_s'], '.0%')} "
             f"| {r.get('loadavg_start', '-')} |"
         )
-    ok = {(r["agents"], r["places"]): r for r in rows if "error" not in r}
+    ok = {r["asked"]: r for r in rows if "error" not in r}
     growth = []
     for p in places:
         base = [ok[(a, p)] for a in agents if (a, p) in ok]
         if len(base) > 1:
-            ns0 = base[0]["ns_per_agent_day"]
-            steps = ", ".join(f"{r['agents']:,} agents {r['ns_per_agent_day'] / ns0:.2f}x" for r in base[1:])
-            growth.append(f"- {p:,} places: time per agent-day at {steps} that at {base[0]['agents']:,} agents")
+            b0 = base[0]
+            steps = ", ".join(
+                f"{r['agents'] / b0['agents']:.0f}x the agents: {r['wall_s'] / b0['wall_s']:.2f}x the time, "
+                f"{r['ns_per_agent_day'] / b0['ns_per_agent_day']:.2f}x per agent-day, "
+                f"{r['bytes_per_agent'] / b0['bytes_per_agent']:.2f}x the bytes per agent"
+                for r in base[1:]
+            )
+            growth.append(f"- {b0['places']:,} places, from {b0['agents']:,} agents: {steps}")
     for a in agents:
         base = [ok[(a, p)] for p in places if (a, p) in ok]
         if len(base) > 1:
-            ns0 = base[0]["ns_per_agent_day"]
-            steps = ", ".join(f"{r['places']:,} places {r['ns_per_agent_day'] / ns0:.2f}x" for r in base[1:])
-            growth.append(f"- {a:,} agents: time per agent-day at {steps} that at {base[0]['places']:,} places")
+            b0 = base[0]
+            steps = ", ".join(
+                f"{r['places'] / b0['places']:.0f}x the places: {r['ns_per_agent_day'] / b0['ns_per_agent_day']:.2f}x "
+                f"per agent-day, {r['bytes_per_agent'] / b0['bytes_per_agent']:.2f}x the bytes per agent"
+                for r in base[1:]
+            )
+            growth.append(f"- {a:,} agents, from {b0['places']:,} places: {steps}")
     if growth:
-        lines += ["", "How the time per agent-day grows:", "", *growth]
+        lines += [
+            "",
+            "How time and memory grow (from the rows above; the bytes per agent include the per-day tables, "
+            "which grow with places and days, not with agents):",
+            "",
+            *growth,
+        ]
     lines += [
         "",
         "Time by phase (s):",
