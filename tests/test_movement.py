@@ -126,7 +126,7 @@ def test_awareness_two_plans_a_route_through_a_town():
     assert res.record.arrivals[:, 1].sum() > 500, "most go via the town"
 
 
-def star(n_camps, full=()):
+def star(n_camps, full=(), **move):
     """An origin with one road to each of n camps, 100 km x (k + 1) long; camps in `full` are at capacity."""
     places = [Place(name="Origin", kind="conflict_zone", country="A", population=1000, conflict_date=0)]
     places += [
@@ -143,7 +143,7 @@ def star(n_camps, full=()):
         links=links,
         observed=observed,
         spawn=SpawnRules(insert_day0=True),
-        move=MoveRules(max_move_speed=2000, camp_movechance=0.0),
+        move=MoveRules(max_move_speed=2000, camp_movechance=0.0, **move),
     )
 
 
@@ -193,3 +193,16 @@ def test_branch_free_route_pick_is_the_running_total_pick():
         loop = picks(us, cand_start, cand_route, cand_cum, cum_w, rt_links, link_dst, n + 5)
         assert np.array_equal(fast, loop)
         assert np.all(w[fast] > 0)
+
+
+@pytest.mark.parametrize("distance_power,weight_power", [(2.0, 1.0), (1.0, 0.5), (1.5, 2.0)])
+def test_route_weights_follow_the_distance_and_weight_powers(distance_power, weight_power):
+    # weight = (score / (softening + km) ** distance_power) ** weight_power, camps scoring alike
+    res = Simulation(star(4, distance_power=distance_power, weight_power=weight_power)).run(seed=6)
+    settled = res.record.population[-1, 1:]
+    km = MoveRules().softening + 100.0 * np.arange(1, 5)
+    weights = (1.0 / km**distance_power) ** weight_power
+    share = weights / weights.sum()
+    total = settled.sum()
+    sd = np.sqrt(total * share * (1 - share))
+    assert np.all(np.abs(settled - total * share) <= 4 * sd + 1), (settled.tolist(), (total * share).round().tolist())

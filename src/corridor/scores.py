@@ -86,8 +86,13 @@ def attract_day(kind, camp_off, intensity, decay, override, capacity, pop, soft,
         for j in range(cand_start[p], cand_start[p + 1]):
             d = dest[cand_route[j]]
             if aware:
-                w = (weight_softening + score[d]) / (softening + dist[cand_route[j]]) ** distance_power
-                w = (w * capf[d]) ** weight_power
+                # x ** 1.0 is x exactly; skipping pow for Flee's default powers keeps the results and
+                # most of the phase's time (pow is most of it on a 10,000-place network)
+                km = softening + dist[cand_route[j]]
+                w = (weight_softening + score[d]) / (km if distance_power == 1.0 else km**distance_power)
+                w = w * capf[d]
+                if weight_power != 1.0:
+                    w = w**weight_power
             else:
                 w = 1.0
             total += w
