@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba as nb
 import numpy as np
 
 from . import kernels as K
@@ -59,8 +58,9 @@ class BorderPhases:
             return
         a, net, rec = self.agents, self.net, self.rec
         if self.sign_later.any():
-            n_blocks = max(1, min(nb.get_num_threads(), a.n // K.MIN_BLOCK))
-            K.sign_day(a.n, n_blocks, day, self.sign_key, a.state, a.loc, self.sign_later)
+            n_blocks = K.n_blocks_for(a.n)
+            with K.team(n_blocks):
+                K.sign_day(a.n, n_blocks, day, self.sign_key, a.state, a.loc, self.sign_later)
         new = K.collect_signups(a.state, a.n)
         if len(new):
             a.state[new] = K.WAITLISTED
@@ -94,22 +94,23 @@ class BorderPhases:
             return
         a, net = self.agents, self.net
         P = net.n_places
-        n_blocks = max(1, min(nb.get_num_threads(), a.n // K.MIN_BLOCK))
+        n_blocks = K.n_blocks_for(a.n)
         counts = np.zeros((n_blocks, P, K.N_FATES), np.int64)
         left = np.zeros((n_blocks, P), np.int64)
         road = np.zeros((n_blocks, P), np.int64)
         moved_in = np.zeros((n_blocks, P), np.int64)
         hz = self._hazards_today(day)
-        if hz is not None:
-            K.fates_day(a.n, n_blocks, day, self.fate_key, a.state, a.loc, a.joined, a.cohort, a.route,
-                        a.came_from, self.mv.no_backtrack, *hz, net.link_dst, counts, left, road,
-                        moved_in)  # fmt: skip
-        for m in self.sc.marches:
-            if m.day == day:
-                in_city = np.zeros(P, bool)
-                in_city[self.sc.places_matching(m.where)] = True
-                K.march_day(a.n, n_blocks, day, self.march_key, a.state, a.loc, a.joined, in_city, m.share, m.cross,
-                            m.apprehended, m.deported, counts, left)  # fmt: skip
+        with K.team(n_blocks):
+            if hz is not None:
+                K.fates_day(a.n, n_blocks, day, self.fate_key, a.state, a.loc, a.joined, a.cohort, a.route,
+                            a.came_from, self.mv.no_backtrack, *hz, net.link_dst, counts, left, road,
+                            moved_in)  # fmt: skip
+            for m in self.sc.marches:
+                if m.day == day:
+                    in_city = np.zeros(P, bool)
+                    in_city[self.sc.places_matching(m.where)] = True
+                    K.march_day(a.n, n_blocks, day, self.march_key, a.state, a.loc, a.joined, in_city, m.share,
+                                m.cross, m.apprehended, m.deported, counts, left)  # fmt: skip
         c = counts.sum(0)
         self.rec.fates[day] = c
         if self.sc.reentry.share > 0 and c[:, K.F_DEPORTED].any():

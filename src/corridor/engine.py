@@ -11,7 +11,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numba as nb
 import numpy as np
 
 from . import kernels as K
@@ -337,11 +336,18 @@ class Engine(BorderPhases, CaravanPhases):
                     self.dest_full, self.cand_cum, self.cum_w)  # fmt: skip
 
     def phase_move(self, day: int) -> None:
+        a = self.agents
+        assert self.routes is not None
+        # One block of counters per thread (at most), whatever the number of agents.
+        n_chunks = K.n_blocks_for(a.n)
+        arr, dep, ent, lea, lent, rolls, movers = self._counters_for(n_chunks)
+        with K.team(n_chunks):
+            self._move(day, n_chunks, arr, dep, ent, lea, lent, rolls, movers)
+        self.n_blocks = n_chunks  # the counters' rows in use, summed in phase_record
+
+    def _move(self, day, n_chunks, arr, dep, ent, lea, lent, rolls, movers) -> None:
         a, net, r = self.agents, self.net, self.routes
         assert r is not None
-        # One block of counters per thread (at most), whatever the number of agents.
-        n_chunks = max(1, min(nb.get_num_threads(), a.n // K.MIN_BLOCK))
-        arr, dep, ent, lea, lent, rolls, movers = self._counters_for(n_chunks)
         K.move_day(
             a.n,
             n_chunks,
@@ -380,7 +386,6 @@ class Engine(BorderPhases, CaravanPhases):
             rolls,
             movers,
         )
-        self.n_blocks = n_chunks  # the counters' rows in use, summed in phase_record
 
     def phase_record(self, day: int) -> None:
         rec = self.rec

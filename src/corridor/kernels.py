@@ -14,6 +14,9 @@ check sits on the chain of dependent loads a departure is made of; without it th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numba as nb
 import numpy as np
 
@@ -42,6 +45,27 @@ SUB = 1 << 12  # agents per sub-chunk handed out in turn to the blocks
 MAX_HOPS_PER_DAY = 64  # guards against endless chains over zero-length links
 W = 8  # candidate routes per place in the padded weight table `cum_w` (places with more use the list)
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # splitmix64's increment
+
+
+def n_blocks_for(n: int) -> int:
+    """Blocks (threads) for a kernel over n agents: one per thread, but none of fewer than MIN_BLOCK."""
+    return max(1, min(nb.get_num_threads(), n // MIN_BLOCK))
+
+
+@contextmanager
+def team(n_blocks: int) -> Iterator[None]:
+    """Run the kernel calls inside on n_blocks threads. A parallel call wakes every thread of numba's
+    team, about 75 us here when they sleep between calls, against 8 us for a team of one; a small day
+    (one block) gains nothing from the others."""
+    before = nb.get_num_threads()
+    if n_blocks >= before:
+        yield
+        return
+    nb.set_num_threads(n_blocks)
+    try:
+        yield
+    finally:
+        nb.set_num_threads(before)
 
 
 @nb.njit(inline="always", cache=True)
