@@ -99,6 +99,8 @@ def list_params(sc: Scenario) -> dict[str, Any]:
             out[f"reentry.{key}"] = getattr(sc.reentry, key)
     for name, i in _keyed(sc.hazards, _hazard_key):
         for key in HAZARD_LEVERS:
+            if key == "apprehended" and sc.hazards[i].outcome != "crossed":
+                continue  # only people crossing between ports can be caught
             out[f"hazards.{name}.{key}"] = getattr(sc.hazards[i], key)
     for name, i in _keyed(sc.marches, _march_key):
         for key in MARCH_LEVERS:
