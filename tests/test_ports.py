@@ -179,3 +179,14 @@ def test_a_fixed_capacity_replaces_the_dated_changes_but_not_closures():
     sc.ports[0].fixed_capacity = 60
     res = Simulation(sc).run(seed=0)
     assert res.record.processed[:, 0].tolist() == [60, 60, 60, 30, 60]
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 63, 1000, 100003])
+def test_signups_are_found_in_agent_order_whatever_the_word_boundaries(n):
+    from corridor import kernels as K
+
+    rng = np.random.default_rng(n)
+    st = rng.choice([K.AT_PLACE, K.SIGNING, K.WAITLISTED], n, p=[0.5, 0.1, 0.4]).astype(np.int8)
+    tail = np.full(13, K.SIGNING, np.int8)  # rows past n are not in use and must be left out
+    found = K.collect_signups(np.concatenate([st, tail]), n)
+    assert found.tolist() == np.flatnonzero(st == K.SIGNING).tolist()
