@@ -147,6 +147,14 @@ def star(n_camps, full=(), **move):
     )
 
 
+def assert_shares(settled, weights):
+    """Counts split as independent draws in proportion to `weights` would be: within 4 sd of each share."""
+    share = weights / weights.sum()
+    total = settled.sum()
+    sd = np.sqrt(total * share * (1 - share))
+    assert np.all(np.abs(settled - total * share) <= 4 * sd + 1), (settled.tolist(), (total * share).round().tolist())
+
+
 @pytest.mark.parametrize("n_camps", [3, 8, 12])  # 8 fills the kernel's padded weight row; 12 overflows it
 def test_people_choose_among_roads_in_proportion_to_their_weights(n_camps):
     full = (1,)
@@ -155,12 +163,9 @@ def test_people_choose_among_roads_in_proportion_to_their_weights(n_camps):
     # a route's weight is its end's score over (softening + km); camps score alike
     softening = MoveRules().softening
     weights = np.array([0.0 if k in full else 1.0 / (softening + 100.0 * (k + 1)) for k in range(n_camps)])
-    share = weights / weights.sum()
-    total = settled.sum()
-    assert total == 20000
+    assert settled.sum() == 20000
     assert settled[1] == 0, "a camp at capacity has weight 0: nobody picks it"
-    sd = np.sqrt(total * share * (1 - share))
-    assert np.all(np.abs(settled - total * share) <= 4 * sd + 1), (settled.tolist(), (total * share).round().tolist())
+    assert_shares(settled, weights)
 
 
 def test_branch_free_route_pick_is_the_running_total_pick():
@@ -202,7 +207,4 @@ def test_route_weights_follow_the_distance_and_weight_powers(distance_power, wei
     settled = res.record.population[-1, 1:]
     km = MoveRules().softening + 100.0 * np.arange(1, 5)
     weights = (1.0 / km**distance_power) ** weight_power
-    share = weights / weights.sum()
-    total = settled.sum()
-    sd = np.sqrt(total * share * (1 - share))
-    assert np.all(np.abs(settled - total * share) <= 4 * sd + 1), (settled.tolist(), (total * share).round().tolist())
+    assert_shares(settled, weights)
