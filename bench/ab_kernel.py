@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 import types
 from pathlib import Path
@@ -33,6 +34,12 @@ def main() -> None:
     shared = Path(__file__).resolve().parents[2] / "shared" / "scenarios" / "flee"
     flee = Path(os.environ.get("CORRIDOR_FLEE_SCENARIOS", shared))
     ap.add_argument("--scenario", type=Path, default=flee / "burundi")
+    ap.add_argument(
+        "--generated",
+        metavar="AGENTS:PLACES",
+        default=None,
+        help="time on bench/scale.py's generated network (border processes on) instead of --scenario",
+    )
     ap.add_argument("--day", type=int, default=200, help="the day whose movement is timed")
     ap.add_argument("--calls", type=int, default=200, help="calls of each kernel")
     args = ap.parse_args()
@@ -44,8 +51,17 @@ def main() -> None:
     exec(compile(code, str(args.variant), "exec"), variant.__dict__)
     installed = E.K
 
-    sim = corridor.load(args.scenario)
-    eng = E.Engine(sim.scenario, seed=0, net=compile_network(sim.scenario))
+    if args.generated:
+        sys.path.insert(0, str(Path(__file__).parent))
+        import scale
+
+        agents, _, places = args.generated.partition(":")
+        scenario = scale.generate(int(float(agents)), int(float(places or 1000)), 300, 0, border=True)
+        label = f"generated {args.generated}"
+    else:
+        scenario = corridor.load(args.scenario).scenario
+        label = args.scenario.name
+    eng = E.Engine(scenario, seed=0, net=compile_network(scenario))
     for d in range(args.day):
         eng.step(d)
     for name, phase in eng.phases:  # the day's phases before movement
@@ -77,7 +93,7 @@ def main() -> None:
         var.append(once(variant))
     b, v = np.array(base) * 1e6, np.array(var) * 1e6
     print(
-        f"{args.scenario.name} day {args.day}, {a.n:,} people: "
+        f"{label} day {args.day}, {a.n:,} people: "
         f"installed min {b.min():.0f} median {np.median(b):.0f} us; "
         f"variant min {v.min():.0f} median {np.median(v):.0f} us; paired median ratio {np.median(v / b):.3f}; "
         f"same columns: {'yes' if same else 'no'}"
