@@ -46,12 +46,8 @@ class BorderPhases:
                 counts[where] = port.initial_waitlist
                 a = self.agents
                 a.reserve(port.initial_waitlist)
-                start = a.n
-                a.n = K.place_agents(a.state, a.loc, a.n, counts)
-                a.state[start : a.n] = K.SIGNING
-                a.origin[start : a.n] = self.country_code[where]
-                self.pop += counts
-                self.rec.spawned[0] += counts
+                a.n = K.spawn_rows(a.state, a.loc, a.cohort, a.origin, a.n, counts, 0, -1, self.country_code,
+                                   self.signs_everywhere, self.pop, self.rec.spawned[0])  # fmt: skip
 
     def phase_border(self, day: int) -> None:
         if not self.queues:

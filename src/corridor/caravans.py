@@ -36,12 +36,10 @@ class CaravanPhases:
         by_place[place] = count
         a.reserve(count)
         start = a.n
-        a.n = K.place_agents(a.state, a.loc, a.n, by_place)
-        a.cohort[start : a.n] = cohort
-        a.origin[start : a.n] = self.country_code[place] if nation < 0 else nation
+        # caravan members are not yet at a list even where one is kept: they sign on arriving at the end
+        a.n = K.spawn_rows(a.state, a.loc, a.cohort, a.origin, a.n, by_place, cohort, nation, self.country_code,
+                           self.signs_nowhere, self.pop, self.rec.spawned[day])  # fmt: skip
         self._mark_children(start, a.n, children)
-        self.pop += by_place
-        self.rec.spawned[day] += by_place
         here = grp.stop if grp.stop >= 0 else 0
         if not grp.done and grp.progress == 0.0 and plan.stops[here] == place:
             a.state[start : a.n] = K.GROUP_AT

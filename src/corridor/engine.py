@@ -201,8 +201,10 @@ class Engine(BorderPhases, CaravanPhases):
             for h, w in zip(scenario.hazards, self.hazard_where, strict=True)
         ]
         self.sign_now = self.net.sign_rate >= 1.0
-        # setting out where a port's list is kept: they sign it that day
+        # setting out where a port's list is kept: they sign it that day (spawn_rows' sign-here masks)
         self.signs_on_spawn = (self.net.signup_port >= 0) & bool(self.queues)
+        self.signs_everywhere = np.ones(P, bool)
+        self.signs_nowhere = np.zeros(P, bool)
         self.sign_later = np.where(self.sign_now, 0.0, self.net.sign_rate)
         self.sign_key = key64(self.seed, "sign")
         self.group_rng = generator(self.seed, "caravans")
@@ -235,7 +237,7 @@ class Engine(BorderPhases, CaravanPhases):
         self.cand_cum = np.empty(0)
         self.cum_w = np.empty((P, K.W))
         self.timings: dict[str, float] = {name: 0.0 for name, _ in PLAN}
-        self._counters = self._make_counters(1)
+        self._make_counters(1)
         self.phases: list[tuple[str, Callable[[int], None]]] = [(n, getattr(self, f"phase_{n}")) for n, _ in PLAN]
 
     # --- phases -------------------------------------------------------------------------
@@ -336,61 +338,57 @@ class Engine(BorderPhases, CaravanPhases):
                     self.dest_full, self.cand_cum, self.cum_w)  # fmt: skip
 
     def phase_move(self, day: int) -> None:
-        a = self.agents
-        assert self.routes is not None
-        # One block of counters per thread (at most), whatever the number of agents.
-        n_chunks = K.n_blocks_for(a.n)
-        arr, dep, ent, lea, lent, rolls, movers = self._counters_for(n_chunks)
-        with K.team(n_chunks):
-            self._move(day, n_chunks, arr, dep, ent, lea, lent, rolls, movers)
-        self.n_blocks = n_chunks  # the counters' rows in use, summed in phase_record
-
-    def _move(self, day, n_chunks, arr, dep, ent, lea, lent, rolls, movers) -> None:
         a, net, r = self.agents, self.net, self.routes
         assert r is not None
-        K.move_day(
-            a.n,
-            n_chunks,
-            day,
-            self.move_key,
-            a.state,
-            a.loc,
-            a.progress,
-            a.route,
-            a.rpos,
-            a.hops,
-            a.came_from,
-            self.leave_below,
-            self.dest_full,
-            r.cand_start,
-            r.cand_route,
-            self.cand_cum,
-            self.cum_w,
-            r.links,
-            r.length,
-            r.dest,
-            net.link_src,
-            net.link_dst,
-            net.link_dist,
-            net.link_speed,
-            self.open,
-            self.sign_now,
-            self.mv.max_walk_speed,
-            self.mv.start_on_foot,
-            self.mv.no_backtrack,
-            arr,
-            dep,
-            ent,
-            lea,
-            lent,
-            rolls,
-            movers,
-        )
+        # One block of counters per thread (at most), whatever the number of agents.
+        n_chunks = K.n_blocks_for(a.n)
+        arr, dep, ent, lea, lent = self._counters_for(n_chunks)
+        rolls, movers = self._scratch
+        with K.team(n_chunks):
+            K.move_day(
+                a.n,
+                n_chunks,
+                day,
+                self.move_key,
+                a.state,
+                a.loc,
+                a.progress,
+                a.route,
+                a.rpos,
+                a.hops,
+                a.came_from,
+                self.leave_below,
+                self.dest_full,
+                r.cand_start,
+                r.cand_route,
+                self.cand_cum,
+                self.cum_w,
+                r.links,
+                r.length,
+                r.dest,
+                net.link_src,
+                net.link_dst,
+                net.link_dist,
+                net.link_speed,
+                self.open,
+                self.sign_now,
+                self.mv.max_walk_speed,
+                self.mv.start_on_foot,
+                self.mv.no_backtrack,
+                arr,
+                dep,
+                ent,
+                lea,
+                lent,
+                rolls,
+                movers,
+            )
+        self.n_blocks = n_chunks  # the counters' rows in use, summed in phase_record
 
     def phase_record(self, day: int) -> None:
         rec = self.rec
         g_arr, g_dep, _, _, g_lent = self.group_flows
-        K.day_flows(self.n_blocks, *self._counters[:5], self.moved, g_arr, g_dep, g_lent, self.pop, self.transit,
+        K.day_flows(self.n_blocks, *self._counters, self.moved, g_arr, g_dep, g_lent, self.pop, self.transit,
                     rec.population[day], rec.in_transit[day], rec.arrivals[day], rec.departures[day],
                     rec.link_entries[day])  # fmt: skip
         a = self.agents
@@ -438,16 +436,16 @@ class Engine(BorderPhases, CaravanPhases):
             c = np.where(active, self.spawn_rng.poisson(sp.rate * self.intensity), 0)
         return c.astype(np.int64)
 
-    def _make_counters(self, n_chunks: int) -> tuple[np.ndarray, ...]:
+    def _make_counters(self, n_chunks: int) -> None:
         """Per-block flow counters (4 per place, 1 per link) and the move kernel's scratch rows."""
         P, L = self.net.n_places, self.net.n_links
-        counters = (*(np.zeros((n_chunks, P), np.int64) for _ in range(4)), np.zeros((n_chunks, L), np.int64))
-        return (*counters, np.empty((n_chunks, K.SUB), np.uint64), np.empty((n_chunks, K.SUB), np.int32))
+        self._counters = (*(np.zeros((n_chunks, P), np.int64) for _ in range(4)), np.zeros((n_chunks, L), np.int64))
+        self._scratch = (np.empty((n_chunks, K.SUB), np.uint64), np.empty((n_chunks, K.SUB), np.int32))
 
     def _counters_for(self, n_chunks: int) -> tuple[np.ndarray, ...]:
         if self._counters[0].shape[0] < n_chunks:
-            self._counters = self._make_counters(max(n_chunks, 2 * self._counters[0].shape[0]))
-        for c in self._counters[:5]:
+            self._make_counters(max(n_chunks, 2 * self._counters[0].shape[0]))
+        for c in self._counters:
             c[:n_chunks] = 0
         return self._counters
 

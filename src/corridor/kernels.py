@@ -312,18 +312,6 @@ def move_day(
 
 
 @nb.njit(cache=True)
-def place_agents(state, loc, start, counts):
-    """Activate rows [start, start + sum(counts)) at their places, in place order."""
-    k = start
-    for p in range(counts.shape[0]):
-        for _ in range(counts[p]):
-            state[k] = AT_PLACE
-            loc[k] = p
-            k += 1
-    return k
-
-
-@nb.njit(cache=True)
 def spawn_rows(state, loc, cohort, origin, start, counts, k, nation, nation_of_place, signs_here, pop, spawned):
     """Activate rows [start, start + sum(counts)) at their places, in place order, as cohort k of
     `nation` (-1: their place's country); where a port's list is kept they sign it today. Adds them

@@ -80,6 +80,7 @@ def attract_day(kind, camp_off, intensity, decay, override, capacity, pop, soft,
 
     # cumulative weights within each place's candidate list: a running total over all candidates minus
     # the total before the place's first, as numpy's cumsum-and-subtract did
+    W = cum_w.shape[1]
     total = 0.0
     for p in range(P):
         before = total
@@ -97,7 +98,6 @@ def attract_day(kind, camp_off, intensity, decay, override, capacity, pop, soft,
                 w = 1.0
             total += w
             cand_cum[j] = total - before
-        W = cum_w.shape[1]
         lo = cand_start[p]
         for j in range(W - 1):
             cum_w[p, j] = cand_cum[lo + j] if lo + j < cand_start[p + 1] - 1 else np.inf
