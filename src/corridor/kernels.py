@@ -8,8 +8,8 @@ the order in which chunks run.
 
 In the move kernel, indices that were read from an array are cast to unsigned (np.uint32/np.uint64)
 before they index another one. numba makes every signed index wrap around when negative, and that
-check sits on the chain of dependent loads a departure is made of; without it the move kernel took
-0.75-0.79 times as long on burundi, car and ssudan (bench/ab_kernel.py).
+check sits on the chain of dependent loads a departure is made of; the casts cut the move kernel's
+time to 0.75-0.79 of what it was on burundi, car and ssudan (bench/ab_kernel.py).
 """
 
 from __future__ import annotations
@@ -141,10 +141,11 @@ def _choose(p, u, cand_start, cand_route, cand_cum, cum_w, rt_links, link_dst, a
 @nb.njit(inline="always", cache=True)
 def _try_leave(i, p, rng, leave_below, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_links, rt_len,
                rt_dest, link_open, link_dst, state, loc, progress, route, rpos, dep, ent, lent, avoid):  # fmt: skip
-    """Flee's evolve(): maybe set out from place p onto a road. Returns (rng, whether they left).
+    """Flee's evolve() for someone who arrived with allowance left: maybe set out again from place p.
+    Returns (rng, whether they left).
 
     `leave_below[p]` is the move chance as a threshold on the 53 random bits `uniform` would turn into
-    a float, so most people (who stay) cost one mix and one integer comparison."""
+    a float: one mix and one integer comparison, the same roll as move_day's vectorised pass."""
     rng = rng + GOLDEN
     if (_mix(rng) >> np.uint64(11)) >= leave_below[np.uint32(p)]:
         return rng, False
