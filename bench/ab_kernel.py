@@ -5,7 +5,7 @@
 On this project's shared machines, whole-run timings vary by 20-40% between runs and between days, which
 hides any change worth less than that. This script removes most of it: it runs the scenario to day N,
 snapshots the agent columns, then alternates one day of movement with the installed kernels and one with
-VARIANT (a modified copy of src/corridor/kernels.py), restoring the snapshot before each call, and
+VARIANT (a modified copy of src/corridor/sim/kernels.py), restoring the snapshot before each call, and
 reports the median of the paired ratios (variant / installed; below 1 is faster). It also checks that
 both give the same agent columns, so a variant meant to be exact can be shown to be.
 """
@@ -22,15 +22,15 @@ from pathlib import Path
 import numpy as np
 
 import corridor
-import corridor.engine as E
-from corridor.network import compile_network
+import corridor.sim.engine as E
+from corridor.sim.network import compile_network
 
 COLUMNS = ("state", "loc", "progress", "route", "rpos", "hops", "came_from")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("variant", type=Path, help="a modified copy of src/corridor/kernels.py")
+    ap.add_argument("variant", type=Path, help="a modified copy of src/corridor/sim/kernels.py")
     shared = Path(__file__).resolve().parents[2] / "shared" / "scenarios" / "flee"
     flee = Path(os.environ.get("CORRIDOR_FLEE_SCENARIOS", shared))
     ap.add_argument("--scenario", type=Path, default=flee / "burundi")

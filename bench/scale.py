@@ -66,7 +66,7 @@ def generate(agents: int, places: int, days: int, seed: int, awareness: int = 1,
     """A deterministic synthetic scenario; see the module docstring."""
     import numpy as np
 
-    from corridor.model import Link, MoveRules, Place, Port, PortEvent, Scenario, SeriesPoint, SpawnRules
+    from corridor.scenario.model import Link, MoveRules, Place, Port, PortEvent, Scenario, SeriesPoint, SpawnRules
 
     if places < 4:
         raise SystemExit("scale: --places must be at least 4")

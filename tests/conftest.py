@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from corridor.model import Link, MoveRules, Place, Scenario, SeriesPoint, SpawnRules
+from corridor.scenario.model import Link, MoveRules, Place, Scenario, SeriesPoint, SpawnRules
 
 FLEE_DIR = Path(
     os.environ.get("CORRIDOR_FLEE_SCENARIOS", Path(__file__).resolve().parents[2] / "shared" / "scenarios" / "flee")

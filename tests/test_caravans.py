@@ -8,8 +8,8 @@ import pytest
 
 from corridor import Simulation
 from corridor.errors import ScenarioError
-from corridor.model import Caravan, CaravanStop, Departure, Link, MoveRules, Place, Scenario, SpawnRules
-from corridor.observations import Observation, simulate
+from corridor.evaluate.observations import Observation, simulate
+from corridor.scenario.model import Caravan, CaravanStop, Departure, Link, MoveRules, Place, Scenario, SpawnRules
 
 # A --40-- B --40-- C --120-- D
 LEGS = (("A", "B", 40.0), ("B", "C", 40.0), ("C", "D", 120.0))

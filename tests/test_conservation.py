@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corridor import Simulation
-from corridor.model import Closure, Link, MoveRules, Place, Scenario, SeriesPoint, SpawnRules
+from corridor.scenario.model import Closure, Link, MoveRules, Place, Scenario, SeriesPoint, SpawnRules
 
 KINDS = ["conflict_zone", "town", "camp", "forwarding_hub", "marker"]
 

@@ -5,7 +5,7 @@ import pytest
 import corridor
 from corridor import Simulation
 from corridor.errors import ScenarioError
-from corridor.model import Departure, Link, MoveRules, Place, Scenario, SpawnRules
+from corridor.scenario.model import Departure, Link, MoveRules, Place, Scenario, SpawnRules
 
 
 def caravan(departures, days=8, town_movechance=None, **move):

@@ -6,8 +6,8 @@ import pytest
 from test_ports import border
 
 from corridor import Simulation
-from corridor.kernels import STATE_NAMES
-from corridor.model import Asylum, Departure, Hazard, Link, March, MoveRules, Place, Port, Scenario, SpawnRules
+from corridor.scenario.model import Asylum, Departure, Hazard, Link, March, MoveRules, Place, Port, Scenario, SpawnRules
+from corridor.states import STATE_NAMES
 
 
 def town(n=20_000, days=10, hazards=(), marches=(), capacity=None, departures=None, extra_places=(), **extra):
@@ -218,7 +218,7 @@ def test_grant_rates_follow_the_nationality_given_in_departures():
 
 
 def test_a_share_of_the_deported_set_out_again_from_the_reentry_place():
-    from corridor.model import Reentry
+    from corridor.scenario.model import Reentry
 
     sc = town(20_000, 40, [Hazard(outcome="deported", where="Shelter", rate=1.0, start=0, end=1)])
     sc.reentry = Reentry(share=0.5, days=3, place="Other")

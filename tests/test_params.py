@@ -5,7 +5,7 @@ from test_ports import border
 
 from corridor import Simulation
 from corridor.errors import ScenarioError
-from corridor.params import apply_overrides, list_params
+from corridor.scenario.parameters import apply_overrides, list_params
 
 
 def test_levers_are_listed_by_dotted_name():
@@ -83,7 +83,7 @@ def test_closures_are_levers_too_port_hours_and_shelter_dates():
 
 
 def test_road_closures_in_closures_csv_are_levers():
-    from corridor.model import Closure
+    from corridor.scenario.model import Closure
 
     sc = border(100, 40, days=10)
     sc.closures = [Closure(kind="link", a="Origin", b="San Ysidro", start=2, end=5)]

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from corridor.cli import app
 from corridor.errors import CorridorError
-from corridor.report import _road_flows, build_report, load_run
+from corridor.report.html import _road_flows, build_report, load_run
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "example"
 PORTS_CSV = "port,capacity_per_day,signup_places\nSan Ysidro,40,Shelter\n"

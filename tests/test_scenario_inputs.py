@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from corridor.errors import ScenarioError
-from corridor.native_format import load_native
-from corridor.scenario_io import detect_format, load_scenario
+from corridor.scenario.load import detect_format, load_scenario
+from corridor.scenario.native import load_native
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "scenarios" / "example"

@@ -3,7 +3,7 @@
 import numpy as np
 
 from corridor import Simulation
-from corridor.model import ConflictPeriod, Link, MoveRules, Place, Scenario, SeriesPoint, SpawnRules
+from corridor.scenario.model import ConflictPeriod, Link, MoveRules, Place, Scenario, SeriesPoint, SpawnRules
 
 
 def network(**spawn):

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 import corridor
-from corridor.observations import compare, read_observations
+from corridor.evaluate.observations import compare, read_observations
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "tijuana-2018"
 

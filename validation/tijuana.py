@@ -19,7 +19,7 @@ import numpy as np
 from common import ROOT
 
 import corridor
-from corridor.observations import compare, read_observations
+from corridor.evaluate.observations import compare, read_observations
 
 START, END = "<!-- tijuana-table:start -->", "<!-- tijuana-table:end -->"
 F_START, F_END = "<!-- tijuana-forecast:start -->", "<!-- tijuana-forecast:end -->"

@@ -10,8 +10,8 @@ __version__ = "0.1.0"
 
 from .api import Simulation, ValidationReport, load  # noqa: E402
 from .errors import CorridorError, ScenarioError  # noqa: E402
-from .model import Scenario  # noqa: E402
-from .results import RunResult  # noqa: E402
+from .output.results import RunResult  # noqa: E402
+from .scenario.model import Scenario  # noqa: E402
 
 __all__ = [
     "CorridorError",

@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from .engine import PLAN, Engine
-from .model import Scenario
-from .network import compile_network
-from .results import RunResult
-from .scenario_io import load_scenario
+from .output.results import RunResult
+from .scenario.load import load_scenario
+from .scenario.model import Scenario
+from .sim.engine import PLAN, Engine
+from .sim.network import compile_network
 
 Progress = Callable[[int, int], None]
 

@@ -192,7 +192,7 @@ def validate(
     set_: Overrides = None,
 ) -> None:
     """Compare simulated camp counts with the observed series: ARD per day and averaged, per-camp errors."""
-    from .observations import compare, read_observations
+    from .evaluate.observations import compare, read_observations
 
     try:
         obs_rows = read_observations(observations) if observations else None
@@ -261,7 +261,7 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
 ) -> None:
     """Print what differs between two runs: totals, each port's queue and waits, the places that changed most."""
-    from .compare import compare_runs
+    from .report.compare import compare_runs
 
     try:
         c = compare_runs(run_a, run_b)
@@ -289,7 +289,7 @@ def compare(
 
 def _load(path: Path, overrides: list[str] | None) -> Any:
     from .api import Simulation, load
-    from .params import apply_overrides
+    from .scenario.parameters import apply_overrides
 
     sim = load(path)
     return Simulation(apply_overrides(sim.scenario, overrides or [])) if overrides else sim
@@ -298,7 +298,7 @@ def _load(path: Path, overrides: list[str] | None) -> Any:
 @app.command()
 def params(path: ScenarioPath, set_: Overrides = None) -> None:
     """List every parameter (policy lever) of a scenario with its value; any of them can be given to --set."""
-    from .params import list_params
+    from .scenario.parameters import list_params
 
     try:
         sc = _load(path, set_).scenario
@@ -315,11 +315,11 @@ def params(path: ScenarioPath, set_: Overrides = None) -> None:
 @app.command()
 def check(path: ScenarioPath) -> None:
     """Validate a scenario without running it; print what it contains."""
-    from .scenario_io import load_scenario
+    from .scenario.load import load_scenario
 
     try:
         sc = load_scenario(path)
-        from .network import compile_network
+        from .sim.network import compile_network
 
         compile_network(sc)
     except CorridorError as exc:
@@ -346,7 +346,7 @@ def report(
     ] = None,
 ) -> None:
     """Write a self-contained HTML report (figures also as PNG in figures/) for a run folder, or compare two."""
-    from .report import build_report
+    from .report.html import build_report
 
     try:
         path = build_report(runs, out_file)
@@ -358,7 +358,7 @@ def report(
 @app.command()
 def plan() -> None:
     """Print the engine's daily phases, in order."""
-    from .engine import PLAN
+    from .sim.engine import PLAN
 
     for i, (name, what) in enumerate(PLAN, start=1):
         out.print(f"{i}. [bold]{name}[/]: {what}")

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ScenarioError, at
+from ..errors import ScenarioError, at
 from .model import (
     Closure,
     ConflictPeriod,

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import states as S
+from ..states import HAZARD_OUTCOMES as OUTCOMES
 from . import kernels as K
-from .model import OUTCOMES
 
 
 @dataclass
@@ -59,7 +60,7 @@ class BorderPhases:
                 K.sign_day(a.n, n_blocks, day, self.sign_key, a.state, a.loc, self.sign_later)
         new = K.collect_signups(a.state, a.n)
         if len(new):
-            a.state[new] = K.WAITLISTED
+            a.state[new] = S.ON_LIST
             a.joined[new] = day
             port_of = net.signup_port[a.loc[new]]
             for k, q in enumerate(self.queues):
@@ -77,9 +78,9 @@ class BorderPhases:
             q.head, served = K.serve(q.ids, q.head, q.tail, n_serve, a.state, a.loc, a.joined, day, left, waits)
             if served:
                 called = q.ids[first : q.head]
-                self.custody = np.concatenate([self.custody, called[a.state[called] == K.PROCESSED]])
+                self.custody = np.concatenate([self.custody, called[a.state[called] == S.PROCESSED]])
             q.waiting -= served
-            self.tally[K.PROCESSED] += served
+            self.tally[S.PROCESSED] += served
             rec.processed[day, k] = served
             if served:
                 rec.waits.append((day, k, waits[:served]))
@@ -91,7 +92,7 @@ class BorderPhases:
         a, net = self.agents, self.net
         P = net.n_places
         n_blocks = K.n_blocks_for(a.n)
-        counts = np.zeros((n_blocks, P, K.N_FATES), np.int64)
+        counts = np.zeros((n_blocks, P, S.N_OUTCOMES), np.int64)
         left = np.zeros((n_blocks, P), np.int64)
         road = np.zeros((n_blocks, P), np.int64)
         moved_in = np.zeros((n_blocks, P), np.int64)
@@ -109,38 +110,38 @@ class BorderPhases:
                                 m.cross, m.apprehended, m.deported, counts, left)  # fmt: skip
         c = counts.sum(0)
         self.rec.fates[day] = c
-        if self.sc.reentry.share > 0 and c[:, K.F_DEPORTED].any():
+        if self.sc.reentry.share > 0 and c[:, S.F_DEPORTED].any():
             self._plan_reentry(day)
-        if c[:, K.F_CAUGHT].any():  # people arrested today go into custody (found by a rare full scan)
+        if c[:, S.F_CAUGHT].any():  # people arrested today go into custody (found by a rare full scan)
             st = a.state[: a.n]
-            self.custody = np.flatnonzero((st == K.PROCESSED) | (st == K.APPREHENDED)).astype(np.int32)
-        gone = c[:, K.F_DEPORTED] + c[:, K.F_RETURNED] + c[:, K.F_REFUGE] + c[:, K.F_CAUGHT] + c[:, K.F_THROUGH]
+            self.custody = np.flatnonzero((st == S.PROCESSED) | (st == S.APPREHENDED)).astype(np.int32)
+        gone = c[:, S.F_DEPORTED] + c[:, S.F_RETURNED] + c[:, S.F_REFUGE] + c[:, S.F_CAUGHT] + c[:, S.F_THROUGH]
         on_road = road.sum(0)
         self.pop -= gone - on_road
-        if c[:, K.F_MOVED].any():  # moved on to another city: they arrive there today
+        if c[:, S.F_MOVED].any():  # moved on to another city: they arrive there today
             came = moved_in.sum(0)
-            self.pop += came - c[:, K.F_MOVED]
-            self.moved += came - c[:, K.F_MOVED]
+            self.pop += came - c[:, S.F_MOVED]
+            self.moved += came - c[:, S.F_MOVED]
         self.transit -= on_road
-        for state, f in ((K.DEPORTED, K.F_DEPORTED), (K.RETURNED, K.F_RETURNED), (K.REFUGE, K.F_REFUGE),
-                         (K.APPREHENDED, K.F_CAUGHT), (K.UNDETECTED, K.F_THROUGH)):  # fmt: skip
+        for state, f in ((S.DEPORTED, S.F_DEPORTED), (S.RETURNED, S.F_RETURNED), (S.REFUGE, S.F_REFUGE),
+                         (S.APPREHENDED, S.F_CAUGHT), (S.UNDETECTED, S.F_THROUGH)):  # fmt: skip
             self.tally[state] += int(c[:, f].sum())
         left_list = left.sum(0)
         for k, q in enumerate(self.queues):
             q.waiting -= int(left_list[net.signup_port == k].sum())
-        if self.tally[K.REMAIN_MX] and c[:, : K.F_THROUGH + 1].any():  # some sent back may have given up
+        if self.tally[S.REMAIN_MX] and c[:, : S.F_THROUGH + 1].any():  # some sent back may have given up
             w = self.waiting
             ids = w.ids[: w.tail]
-            keep = ids[(a.state[ids] == K.WAITING_US) | (a.state[ids] == K.REMAIN_MX)]
+            keep = ids[(a.state[ids] == S.WAITING_US) | (a.state[ids] == S.REMAIN_MX)]
             gone = w.tail - len(keep)
             w.ids[: len(keep)] = keep
             w.tail = len(keep)
-            self.tally[K.REMAIN_MX] -= gone
+            self.tally[S.REMAIN_MX] -= gone
 
     def _plan_reentry(self, day: int) -> None:
         """Of those deported today, a share will set out again after an exponential time at home."""
         a, re = self.agents, self.sc.reentry
-        today = np.flatnonzero((a.state[: a.n] == K.DEPORTED) & (a.joined[: a.n] == day)).astype(np.int32)
+        today = np.flatnonzero((a.state[: a.n] == S.DEPORTED) & (a.joined[: a.n] == day)).astype(np.int32)
         rng = self.reentry_rng
         again = today[rng.random(len(today)) < re.share]
         if not len(again):
@@ -157,12 +158,12 @@ class BorderPhases:
             return
         self.coming_back = [(d, ids) for d, ids in self.coming_back if d != day]
         ids = np.concatenate(due)
-        ids = ids[self.agents.state[ids] == K.DEPORTED]
+        ids = ids[self.agents.state[ids] == S.DEPORTED]
         a, place = self.agents, self.sc.place_index()[self.sc.reentry.place]
-        a.state[ids] = K.AT_PLACE
+        a.state[ids] = S.AT_PLACE
         a.loc[ids] = place
         a.route[ids] = -1
-        self.tally[K.DEPORTED] -= len(ids)
+        self.tally[S.DEPORTED] -= len(ids)
         self.pop[place] += len(ids)
         self.moved[place] += len(ids)
 
@@ -193,12 +194,12 @@ class BorderPhases:
             for k in ks:
                 hz_a[k, where, o] += h.rate * crowd
                 hz_b[k, where, o] += h.rate * crowd * h.per_week_waited
-                if o == K.O_CROSSED:
+                if o == S.H_CROSSED:
                     caught_w[k, where] += h.rate * crowd * h.apprehended
-                if o == K.O_MOVED:
+                if o == S.H_MOVED:
                     move_to[k, where] = idx[h.to]
                     came_via[k, where] = self.hazard_came_via[i]
-        total_cross = hz_a[:, :, K.O_CROSSED]
+        total_cross = hz_a[:, :, S.H_CROSSED]
         caught = np.divide(caught_w, total_cross, out=np.zeros_like(caught_w), where=total_cross > 0)
         has = (hz_a.sum(axis=(0, 2)) + hz_b.sum(axis=(0, 2))) > 0
         return hz_a, hz_b, has, caught, move_to, came_via
@@ -219,35 +220,35 @@ class BorderPhases:
         leaving = rng.random(len(self.custody)) < 1.0 / asy.custody_days
         out, self.custody = self.custody[leaving], self.custody[~leaving]
         if len(out):
-            caught = a.state[out] == K.APPREHENDED
-            t[K.APPREHENDED] -= int(caught.sum())
-            t[K.PROCESSED] -= int((~caught).sum())
+            caught = a.state[out] == S.APPREHENDED
+            t[S.APPREHENDED] -= int(caught.sum())
+            t[S.PROCESSED] -= int((~caught).sum())
             claims = ~caught | (rng.random(len(out)) < asy.apprehended_claim)
-            a.state[out[~claims]] = K.REMOVED
-            t[K.REMOVED] += int((~claims).sum())
+            a.state[out[~claims]] = S.REMOVED
+            t[S.REMOVED] += int((~claims).sum())
             claimants = out[claims]
             a.joined[claimants] = day
             if asy.remain_in_mexico_from is not None and day >= asy.remain_in_mexico_from:
-                a.state[claimants] = K.REMAIN_MX
+                a.state[claimants] = S.REMAIN_MX
                 a.loc[claimants] = ret
                 self.pop[ret] += len(claimants)
                 self.moved[ret] += len(claimants)
-                t[K.REMAIN_MX] += len(claimants)
+                t[S.REMAIN_MX] += len(claimants)
             else:
-                a.state[claimants] = K.WAITING_US
-                t[K.WAITING_US] += len(claimants)
+                a.state[claimants] = S.WAITING_US
+                t[S.WAITING_US] += len(claimants)
             w.append(claimants)
         k = int(rng.binomial(w.tail, 1.0 / asy.decision_days)) if w.tail else 0
         if k:
             positions = np.sort(rng.choice(w.tail, k, replace=False))[::-1].copy()
             decided, w.tail = K.swap_out(w.ids, w.tail, positions)
-            in_mx = a.state[decided] == K.REMAIN_MX
+            in_mx = a.state[decided] == S.REMAIN_MX
             granted = rng.random(k) < self.grant[a.origin[decided]]
-            a.state[decided] = np.where(granted, K.GRANTED, K.REMOVED).astype(np.int8)
-            t[K.GRANTED] += int(granted.sum())
-            t[K.REMOVED] += int((~granted).sum())
-            t[K.REMAIN_MX] -= int(in_mx.sum())
-            t[K.WAITING_US] -= int((~in_mx).sum())
+            a.state[decided] = np.where(granted, S.GRANTED, S.REMOVED).astype(np.int8)
+            t[S.GRANTED] += int(granted.sum())
+            t[S.REMOVED] += int((~granted).sum())
+            t[S.REMAIN_MX] -= int(in_mx.sum())
+            t[S.WAITING_US] -= int((~in_mx).sum())
             if ret >= 0:
                 self.pop[ret] -= int(in_mx.sum())
                 self.moved[ret] -= int(in_mx.sum())

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .model import Scenario
+from ..scenario.model import Scenario
 
 # Place kind codes, shared with the kernels.
 CONFLICT, TOWN, CAMP, IDP_CAMP, HUB, MARKER, SHELTER, PORT = range(8)
@@ -64,7 +64,7 @@ class Network:
     countries: list[str]
     kind: np.ndarray  # (P,) int8 base kind
     pop: np.ndarray  # (P,) int64 resident population (scaled by hasten)
-    capacity: np.ndarray  # (P,) float64, <1 means unlimited (scaled by hasten and capacity_scaling)
+    capacity: np.ndarray  # (P,) float64 Scenario.effective_capacity, -1 where unlimited
     foreign: np.ndarray  # (P,) bool
     soft: np.ndarray  # (P,) bool shelters that crowd past capacity instead of turning people away
     attraction: np.ndarray  # (P,) float64 score multiplier as a destination
@@ -215,10 +215,7 @@ def compile_network(sc: Scenario) -> Network:
     h = sc.hasten
     kind = np.array([KIND_CODE[p.kind] for p in sc.places], dtype=np.int8)
     pop = np.array([p.population // h for p in sc.places], dtype=np.int64)
-    cap = np.array(
-        [(p.capacity // h) * sc.move.capacity_scaling if p.capacity else -1.0 for p in sc.places],
-        dtype=np.float64,
-    )
+    cap = np.array([-1.0 if c is None else c for c in sc.effective_capacities()], dtype=np.float64)
     home = sc.places[0].country
     foreign = np.array([p.country != home for p in sc.places], dtype=bool)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import states as S
 from . import kernels as K
 
 
@@ -42,7 +43,7 @@ class CaravanPhases:
         self._mark_children(start, a.n, children)
         here = grp.stop if grp.stop >= 0 else 0
         if not grp.done and grp.progress == 0.0 and plan.stops[here] == place:
-            a.state[start : a.n] = K.GROUP_AT
+            a.state[start : a.n] = S.CARAVAN_AT
             grp.members = np.concatenate([grp.members, np.arange(start, a.n, dtype=np.int32)])
             if grp.stop < 0:
                 grp.stop = 0
@@ -57,20 +58,20 @@ class CaravanPhases:
             if grp.done or grp.stop < 0:
                 continue
             a = self.agents
-            grp.members = grp.members[(a.state[grp.members] == K.GROUP_AT) | (a.state[grp.members] == K.GROUP_ROAD)]
+            grp.members = grp.members[(a.state[grp.members] == S.CARAVAN_AT) | (a.state[grp.members] == S.CARAVAN_ROAD)]
             if grp.progress == 0.0 and plan.gather[grp.stop]:  # people of its cohort in town join it
                 n = a.n
                 here = np.flatnonzero(
-                    (a.loc[:n] == plan.stops[grp.stop]) & (a.state[:n] == K.AT_PLACE) & (a.cohort[:n] == plan.cohort)
+                    (a.loc[:n] == plan.stops[grp.stop]) & (a.state[:n] == S.AT_PLACE) & (a.cohort[:n] == plan.cohort)
                 ).astype(np.int32)
-                a.state[here] = K.GROUP_AT
+                a.state[here] = S.CARAVAN_AT
                 grp.members = np.concatenate([grp.members, here])
             if grp.progress == 0.0 and len(grp.members):  # in a town: some go on alone from here
                 leave = plan.leave[grp.stop]
                 if leave > 0:
                     going = self.group_rng.random(len(grp.members)) < leave
                     alone = grp.members[going]
-                    a.state[alone] = K.AT_PLACE
+                    a.state[alone] = S.AT_PLACE
                     a.route[alone] = -1
                     grp.members = grp.members[~going]
             self._travel(day, plan, grp)
@@ -99,7 +100,7 @@ class CaravanPhases:
                 self.transit[net.link_dst[lk]] += n
             if left > budget:
                 grp.progress += budget
-                a.state[grp.members] = K.GROUP_ROAD
+                a.state[grp.members] = S.CARAVAN_ROAD
                 a.loc[grp.members] = lk
                 return
             budget -= left
@@ -110,12 +111,12 @@ class CaravanPhases:
             lea[q] += n
             self.transit[q] -= n
             self.pop[q] += n
-            a.state[grp.members] = K.GROUP_AT
+            a.state[grp.members] = S.CARAVAN_AT
             a.loc[grp.members] = q
             if a.tracks_came_from():
                 a.came_from[grp.members] = plan.stops[s - 1]
             if s == len(plan.stops) - 1:  # the end of the route: everyone goes on alone
-                a.state[grp.members] = K.AT_PLACE
+                a.state[grp.members] = S.AT_PLACE
                 a.route[grp.members] = -1
                 grp.members = grp.members[:0]
                 grp.done = True

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ScenarioError
+from ..errors import ScenarioError
 from .model import Scenario
 
 

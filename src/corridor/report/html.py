@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import CorridorError
+from ..errors import CorridorError
 
 BASEMAP = Path(__file__).with_name("data") / "countries-110m.geojson"
 MAX_PLACES = 24  # places drawn in the time-series grid
@@ -137,7 +137,7 @@ def _attach_scenario(run: Run) -> None:
     if not source or not Path(source).exists():
         run.scenario_note = f"the scenario folder {source!r} named in manifest.json is not there"
         return
-    from .scenario_io import load_scenario
+    from ..scenario.load import load_scenario
 
     try:
         sc = load_scenario(source)

@@ -21,8 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import __version__
-from .series import spawn_total
+from .. import __version__
+from ..scenario.series import spawn_total
 
 if TYPE_CHECKING:
     from .results import RunResult
@@ -92,7 +92,7 @@ def manifest(res: RunResult, extra: dict[str, Any]) -> dict[str, Any]:
 def _point_observations(res: RunResult, runs: list[RunResult]) -> pd.DataFrame | None:
     """The scenario folder's observations.csv (point observations), with what the runs say of each
     (the mean over `runs`, and their lowest and highest)."""
-    from .observations import compare, read_observations
+    from ..evaluate.observations import compare, read_observations
 
     if not res.scenario.source:
         return None

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .report import Run, load_run
+from .html import Run, load_run
 
 
 def _port_rows(run: Run) -> dict[str, dict[str, float]]:

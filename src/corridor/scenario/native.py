@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import ScenarioError, at
+from ..errors import ScenarioError, at
 from .model import (
     OUTCOMES,
     PLACE_KINDS,

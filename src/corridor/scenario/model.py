@@ -14,7 +14,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ScenarioError, error_at
+from ..errors import ScenarioError, error_at
+from ..states import HAZARD_OUTCOMES
 
 PlaceKind = Literal["conflict_zone", "town", "camp", "idp_camp", "forwarding_hub", "marker", "shelter", "port_of_entry"]
 PLACE_KINDS: tuple[str, ...] = PlaceKind.__args__  # type: ignore[attr-defined]
@@ -225,8 +226,8 @@ class Caravan(Strict):
         return self
 
 
-Outcome = Literal["deported", "returned", "refuge", "crossed", "moved"]
-OUTCOMES: tuple[str, ...] = Outcome.__args__  # type: ignore[attr-defined]
+OUTCOMES: tuple[str, ...] = HAZARD_OUTCOMES
+Outcome = Literal[HAZARD_OUTCOMES]  # type: ignore[valid-type]
 
 
 class Hazard(Strict):
@@ -622,6 +623,19 @@ class Scenario(Strict):
     def camp_names(self) -> list[str]:
         """Camps with an observed series, in place order: the places validation compares."""
         return [p.name for p in self.places if p.name in self.observed and p.kind in ("camp", "idp_camp")]
+
+    def effective_capacity(self, place: Place) -> float | None:
+        """The capacity the model uses for `place`, in the units of the result tables (people divided by
+        `hasten`): whole people after hasten, times `move.capacity_scaling`. None where the place has no
+        limit, including a capacity under one person once scaled (the engine treats that as none)."""
+        if not place.capacity:
+            return None
+        cap = (place.capacity // self.hasten) * self.move.capacity_scaling
+        return cap if cap >= 1 else None
+
+    def effective_capacities(self) -> list[float | None]:
+        """effective_capacity of every place, in place order."""
+        return [self.effective_capacity(p) for p in self.places]
 
     def end_date(self) -> dt.date:
         return self.start_date + dt.timedelta(days=self.days - 1)

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import states as S
+from ..scenario.model import Scenario
+from ..scenario.series import observed_daily, spawn_schedule
 from . import kernels as K
 from .border import BorderPhases, PortQueue
 from .caravans import CaravanPhases, GroupState
-from .model import Scenario
 from .network import Network, Routes, compile_network
 from .rng import generator, key64
 from .scores import attract_day, conflict_decay
-from .series import observed_daily, spawn_schedule
 
 PLAN: tuple[tuple[str, str], ...] = (
     ("conflicts", "which places are in conflict today, how intense, and since when"),
@@ -111,7 +112,7 @@ class Record:
     processed: np.ndarray  # (days, ports) claims taken
     waitlist: np.ndarray  # (days, ports) names waiting at the end of the day
     link_entries: np.ndarray  # (days, directed links) people who set out along each road, by direction
-    census: np.ndarray  # (days, len(K.STATE_NAMES)) people in each state at the end of the day
+    census: np.ndarray  # (days, len(S.STATE_NAMES)) people in each state at the end of the day
     fates: np.ndarray  # (days, P, 7) kernels.F_*: deported, returned, refuge, caught, through, marched, moved
     children: np.ndarray  # (days, P) children at each place; (0, P) when no departure has children
     caravan_size: np.ndarray  # (days, caravans) members at the end of the day
@@ -133,8 +134,8 @@ class Record:
     ) -> Record:
         tables = [np.zeros((days, places), np.int64) for _ in range(5)]
         tables += [np.zeros((days, ports), np.int64) for _ in range(3)]
-        tables += [np.zeros((days, links), np.int64), np.zeros((days, len(K.STATE_NAMES)), np.int64)]
-        tables += [np.zeros((days if fates else 0, places, K.N_FATES), np.int64)]
+        tables += [np.zeros((days, links), np.int64), np.zeros((days, len(S.STATE_NAMES)), np.int64)]
+        tables += [np.zeros((days if fates else 0, places, S.N_OUTCOMES), np.int64)]
         tables += [np.zeros((days if children else 0, places), np.int64)]
         tables += [np.zeros((days, caravans), np.int64), np.full((days, caravans), -1, np.int64)]
         tables += [np.zeros((days, caravans), np.int64), np.full((days, caravans), -1, np.int64)]
@@ -182,7 +183,7 @@ class Engine(BorderPhases, CaravanPhases):
             self.has_children,
         )
         self.queues = [PortQueue(ids=np.empty(1024, np.int32)) for _ in self.net.port_names]
-        self.tally = np.zeros(len(K.STATE_NAMES), np.int64)  # people in the states that leave the places
+        self.tally = np.zeros(len(S.STATE_NAMES), np.int64)  # people in the states that leave the places
         self.fate_key = key64(self.seed, "fates")
         self.march_key = key64(self.seed, "march")
         self.moved = np.zeros(P, np.int64)  # today's relocations out (-) and in (+) of closing places
@@ -313,7 +314,7 @@ class Engine(BorderPhases, CaravanPhases):
         """A place closes: everyone there (waiting lists keep their numbers) is taken to `dst`."""
         a = self.agents
         st = a.state[: a.n]
-        staying = (st == K.AT_PLACE) | (st == K.SIGNING) | (st == K.WAITLISTED) | (st == K.REMAIN_MX)
+        staying = (st == S.AT_PLACE) | (st == S.SIGNING) | (st == S.ON_LIST) | (st == S.REMAIN_MX)
         here = np.flatnonzero((a.loc[: a.n] == src) & staying)
         a.loc[here] = dst
         a.route[here] = -1
@@ -392,21 +393,21 @@ class Engine(BorderPhases, CaravanPhases):
                     rec.population[day], rec.in_transit[day], rec.arrivals[day], rec.departures[day],
                     rec.link_entries[day])  # fmt: skip
         a = self.agents
-        self.tally[K.GROUP_AT] = self.tally[K.GROUP_ROAD] = 0
+        self.tally[S.CARAVAN_AT] = self.tally[S.CARAVAN_ROAD] = 0
         for g, grp in enumerate(self.groups):
             if len(grp.members):
                 st = a.state[grp.members]
-                grp.members = grp.members[(st == K.GROUP_AT) | (st == K.GROUP_ROAD)]
+                grp.members = grp.members[(st == S.CARAVAN_AT) | (st == S.CARAVAN_ROAD)]
             size = len(grp.members)
-            self.tally[K.GROUP_ROAD if grp.progress > 0 else K.GROUP_AT] += size
+            self.tally[S.CARAVAN_ROAD if grp.progress > 0 else S.CARAVAN_AT] += size
             rec.caravan_size[day, g] = size
             rec.caravan_stop[day, g] = grp.stop
             rec.caravan_on_road[day, g] = int(grp.progress > 0)
         rec.census[day] = self.census()
         if self.has_children and len(self.children):
             st = a.state[self.children]
-            here = (st == K.AT_PLACE) | (st == K.WAITLISTED) | (st == K.SIGNING) | (st == K.GROUP_AT)
-            here |= st == K.REMAIN_MX
+            here = (st == S.AT_PLACE) | (st == S.ON_LIST) | (st == S.SIGNING) | (st == S.CARAVAN_AT)
+            here |= st == S.REMAIN_MX
             rec.children[day] = np.bincount(a.loc[self.children[here]], minlength=self.net.n_places)
         for k, q in enumerate(self.queues):  # after the day's hazards and marches took names off
             rec.waitlist[day, k] = q.waiting
@@ -414,10 +415,10 @@ class Engine(BorderPhases, CaravanPhases):
     def census(self) -> np.ndarray:
         """People in each state now, from the running tallies (check_conservation recounts them)."""
         c = self.tally.copy()
-        c[K.ON_LINK] = self.transit.sum() - c[K.GROUP_ROAD]
-        c[K.WAITLISTED] = sum(q.waiting for q in self.queues)
-        c[K.AT_PLACE] = self.pop.sum() - c[K.WAITLISTED] - c[K.REMAIN_MX] - c[K.GROUP_AT]
-        c[K.INACTIVE] = 0
+        c[S.ON_ROAD] = self.transit.sum() - c[S.CARAVAN_ROAD]
+        c[S.ON_LIST] = sum(q.waiting for q in self.queues)
+        c[S.AT_PLACE] = self.pop.sum() - c[S.ON_LIST] - c[S.REMAIN_MX] - c[S.CARAVAN_AT]
+        c[S.INACTIVE] = 0
         return c
 
     # --- helpers ------------------------------------------------------------------------
@@ -461,16 +462,16 @@ class Engine(BorderPhases, CaravanPhases):
         """Stocks equal flows: everyone spawned is at exactly one place or on one link."""
         a = self.agents
         st = a.state[: a.n]
-        at_place = (st == K.AT_PLACE) | (st == K.SIGNING) | (st == K.WAITLISTED) | (st == K.REMAIN_MX)
-        at_place |= st == K.GROUP_AT
-        on_link = (st == K.ON_LINK) | (st == K.GROUP_ROAD)
+        at_place = (st == S.AT_PLACE) | (st == S.SIGNING) | (st == S.ON_LIST) | (st == S.REMAIN_MX)
+        at_place |= st == S.CARAVAN_AT
+        on_link = (st == S.ON_ROAD) | (st == S.CARAVAN_ROAD)
         pop = np.bincount(a.loc[: a.n][at_place], minlength=self.net.n_places)
         dest = self.net.link_dst[a.loc[: a.n][on_link]]
         transit = np.bincount(dest, minlength=self.net.n_places)
         if not (np.array_equal(pop, self.pop) and np.array_equal(transit, self.transit)):
             raise AssertionError(f"day {day}: counted stocks differ from stocks built from flows")
-        recount = np.bincount(st, minlength=len(K.STATE_NAMES))
-        recount[K.INACTIVE] = 0
+        recount = np.bincount(st, minlength=len(S.STATE_NAMES))
+        recount[S.INACTIVE] = 0
         if not np.array_equal(recount, self.census()):
             raise AssertionError(f"day {day}: states counted {recount.tolist()} but tallied {self.census().tolist()}")
         if int(self.census().sum()) != a.n:

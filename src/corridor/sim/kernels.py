@@ -20,25 +20,33 @@ from contextlib import contextmanager
 import numba as nb
 import numpy as np
 
-# Agent states. SIGNING: arrived today where a port's waiting list is kept; WAITLISTED: on a list,
-# waiting where they are; PROCESSED: a port has taken their asylum claim and they are in custody;
-# APPREHENDED: caught crossing between ports, in custody; WAITING_US / REMAIN_MX: out of custody,
-# waiting for a decision in the US or (remain-in-Mexico) in the border city; GRANTED, REMOVED
-# (denied, or caught and not claiming); DEPORTED by the transit country; RETURNED home of their own
-# accord; REFUGE: asked for refuge in the transit country; UNDETECTED: crossed and got through.
-# GROUP_AT / GROUP_ROAD: travelling with a caravan, which is at a place / on a road (the engine moves
-# caravans; the kernel leaves their members alone).
-(INACTIVE, AT_PLACE, ON_LINK, SIGNING, WAITLISTED, PROCESSED, APPREHENDED, WAITING_US, REMAIN_MX, GRANTED, REMOVED,
- DEPORTED, RETURNED, REFUGE, UNDETECTED, GROUP_AT, GROUP_ROAD) = range(17)  # fmt: skip
-STATE_NAMES = ("inactive", "at_place", "on_road", "signing", "on_list", "in_custody_processed",
-               "in_custody_apprehended", "waiting_in_us", "remain_in_mexico", "granted", "removed",
-               "deported", "returned_home", "refuge_in_mexico", "crossed_undetected", "in_caravan_at_place",
-               "in_caravan_on_road")  # fmt: skip
-# fates_day's per-place counters
-F_DEPORTED, F_RETURNED, F_REFUGE, F_CAUGHT, F_THROUGH, F_MARCHED, F_MOVED = range(7)
-N_FATES = F_MOVED + 1
-# hazard outcomes, in the order of fates_day's tables (model.OUTCOMES)
-O_DEPORTED, O_RETURNED, O_REFUGE, O_CROSSED, O_MOVED = range(5)
+from ..states import (
+    APPREHENDED,
+    AT_PLACE,
+    CARAVAN_AT,
+    CARAVAN_ROAD,
+    DEPORTED,
+    F_CAUGHT,
+    F_DEPORTED,
+    F_MARCHED,
+    F_MOVED,
+    F_REFUGE,
+    F_RETURNED,
+    F_THROUGH,
+    H_CROSSED,
+    H_DEPORTED,
+    H_MOVED,
+    H_REFUGE,
+    H_RETURNED,
+    ON_LIST,
+    ON_ROAD,
+    PROCESSED,
+    REFUGE,
+    REMAIN_MX,
+    RETURNED,
+    SIGNING,
+    UNDETECTED,
+)
 
 MIN_BLOCK = 1 << 13  # fewer agents than this per thread: not worth waking a second thread
 SUB = 1 << 12  # agents per sub-chunk handed out in turn to the blocks
@@ -181,7 +189,7 @@ def _set_out(i, p, rng, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_l
     dep[np.uint32(p)] += 1
     ent[np.uint32(link_dst[lk])] += 1
     lent[lk] += 1
-    state[ui] = ON_LINK
+    state[ui] = ON_ROAD
     loc[ui] = lk
     progress[ui] = 0.0
     return rng, True
@@ -257,7 +265,7 @@ def move_day(
                 at = s == AT_PLACE
                 p = np.uint32(loc[ulo + j]) if at else np.uint32(0)  # on a road, loc is a link
                 ids[k] = ulo + j
-                k += np.uint64((at & (roll[j] < leave_below[p])) | (s == ON_LINK))
+                k += np.uint64((at & (roll[j] < leave_below[p])) | (s == ON_ROAD))
             for t in range(k):
                 i = np.uint32(ids[t])
                 rng = agent_stream(key, day, i)
@@ -403,7 +411,7 @@ def serve(queue, head, tail, n_serve, state, loc, joined, day, left_place, waits
     while head < tail and served < n_serve:
         i = queue[head]
         head += 1
-        if state[i] != WAITLISTED:
+        if state[i] != ON_LIST:
             continue
         state[i] = PROCESSED
         left_place[loc[i]] += 1
@@ -434,15 +442,15 @@ def fates_day(n, n_blocks, day, key, state, loc, joined, cohort, route, came_fro
         for sub in range(c, n_sub, n_blocks):
             for i in range(sub * SUB, min(n, (sub + 1) * SUB)):
                 s = state[i]
-                road = s == ON_LINK or s == GROUP_ROAD
-                if s != AT_PLACE and s != WAITLISTED and s != GROUP_AT and s != REMAIN_MX and not road:
+                road = s == ON_ROAD or s == CARAVAN_ROAD
+                if s != AT_PLACE and s != ON_LIST and s != CARAVAN_AT and s != REMAIN_MX and not road:
                     continue
                 p = np.uint32(link_dst[np.uint32(loc[i])]) if road else np.uint32(loc[i])
                 if not has_hz[p]:
                     continue
                 k = np.uint32(cohort[i])
                 # waiting: on a list, or (remain-in-Mexico) for a hearing
-                weeks = (day - joined[i]) / 7.0 if (s == WAITLISTED or s == REMAIN_MX) else 0.0
+                weeks = (day - joined[i]) / 7.0 if (s == ON_LIST or s == REMAIN_MX) else 0.0
                 rng, u = uniform(agent_stream(key, day, i))
                 acc = 0.0
                 o = -1
@@ -451,13 +459,13 @@ def fates_day(n, n_blocks, day, key, state, loc, joined, cohort, route, came_fro
                     if u < acc:
                         o = q
                         break
-                if o < 0 or (o == O_MOVED and s != AT_PLACE and s != WAITLISTED):
+                if o < 0 or (o == H_MOVED and s != AT_PLACE and s != ON_LIST):
                     continue
-                if s == WAITLISTED:
+                if s == ON_LIST:
                     ll[p] += 1
                 if road:
                     rd[p] += 1
-                if o == O_CROSSED:
+                if o == H_CROSSED:
                     rng, u = uniform(rng)
                     if u < caught[k, p]:
                         state[i] = APPREHENDED
@@ -466,14 +474,14 @@ def fates_day(n, n_blocks, day, key, state, loc, joined, cohort, route, came_fro
                     else:
                         state[i] = UNDETECTED
                         cnt[p, F_THROUGH] += 1
-                elif o == O_DEPORTED:
+                elif o == H_DEPORTED:
                     state[i] = DEPORTED
                     joined[i] = day
                     cnt[p, F_DEPORTED] += 1
-                elif o == O_RETURNED:
+                elif o == H_RETURNED:
                     state[i] = RETURNED
                     cnt[p, F_RETURNED] += 1
-                elif o == O_REFUGE:
+                elif o == H_REFUGE:
                     state[i] = REFUGE
                     cnt[p, F_REFUGE] += 1
                 else:
@@ -499,7 +507,7 @@ def march_day(n, n_blocks, day, key, state, loc, joined, in_city, share, cross, 
         for sub in range(c, n_sub, n_blocks):
             for i in range(sub * SUB, min(n, (sub + 1) * SUB)):
                 s = state[i]
-                if s != AT_PLACE and s != WAITLISTED and s != GROUP_AT:
+                if s != AT_PLACE and s != ON_LIST and s != CARAVAN_AT:
                     continue
                 p = np.uint32(loc[i])
                 if not in_city[p]:
@@ -523,7 +531,7 @@ def march_day(n, n_blocks, day, key, state, loc, joined, in_city, share, cross, 
                     state[i] = DEPORTED
                     joined[i] = day
                     cnt[p, F_DEPORTED] += 1
-                if s == WAITLISTED:
+                if s == ON_LIST:
                     ll[p] += 1
 
 

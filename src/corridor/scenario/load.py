@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import ScenarioError
-from .flee_format import is_flee_folder, load_flee
+from ..errors import ScenarioError
+from .flee import is_flee_folder, load_flee
 from .model import Scenario
-from .native_format import is_native_folder, load_native
+from .native import is_native_folder, load_native
 
 
 def detect_format(path: Path) -> str:

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ScenarioError
-from .results import FATE_COLUMNS, RunResult
+from ..errors import ScenarioError
+from ..output.results import FATE_COLUMNS, RunResult
 
 COLUMNS = ("date", "place", "metric", "value", "low", "high", "source", "note")
 

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .engine import Record
-from .metrics import Validation
-from .model import Scenario
+from ..evaluate.ard import Validation
+from ..scenario.model import Scenario
+from ..sim.engine import Record
 
 COLUMNS = ("population", "arrivals", "departures", "in_transit", "spawned")
 # per place and day, where the scenario has hazards or marches (Record.fates, in kernels.F_* order)
@@ -94,7 +94,7 @@ class RunResult:
     def state_table(self) -> pd.DataFrame:
         """One row per day: how many people are in each state at the end of the day (they add up to
         everyone who has set out)."""
-        from .kernels import STATE_NAMES
+        from ..states import STATE_NAMES
 
         frame: dict[str, Any] = {
             "day": np.arange(self.days, dtype=np.int32),
@@ -196,13 +196,13 @@ class RunResult:
         return Validation(camps=camps, simulated=sim, observed=obs)
 
     def to_parquet(self, path: str | Path) -> None:
-        from .outputs import write_parquet
+        from .runfolder import write_parquet
 
         write_parquet(self.table(), Path(path))
 
     def save(self, out_dir: str | Path, ensemble: list[RunResult] | None = None, **manifest_extra: Any) -> Path:
         """Write the run folder (see outputs.write_run); with `ensemble` (runs of other seeds, this one
         included) also ensemble.parquet, the spread across them."""
-        from .outputs import write_run
+        from .runfolder import write_run
 
         return write_run(self, Path(out_dir), manifest_extra, ensemble)

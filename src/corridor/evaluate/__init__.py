@@ -1,0 +1,1 @@
+"""How a run compares with what was observed: Flee's ARD and point observations."""

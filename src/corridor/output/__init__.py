@@ -1,0 +1,1 @@
+"""What a run produced: result tables, and the run folder on disk."""
