@@ -39,6 +39,7 @@ def test_run_writes_the_run_folder(tmp_path):
         "out.csv",
         "places.csv",
         "places.parquet",
+        "scenario.json",
         "states.csv",
         "states.parquet",
         "validation.csv",
@@ -53,21 +54,40 @@ def test_run_writes_the_run_folder(tmp_path):
         "departures",
         "in_transit",
         "spawned",
-        "crowding",  # people / capacity where the place has one
+        "crowding",  # people / the capacity the model used, where it has one
     ]
     assert len(table) == 300 * 23
-    mali = corridor_load(flee_path("mali2012"))
-    cap = {p.name: p.capacity for p in mali.scenario.places}
+    sc = corridor_load(flee_path("mali2012")).scenario
     last = table[table["day"] == 299]
     last = last.set_index(last["place"].astype(str))
-    for name, c in cap.items():
-        expect = last.loc[name, "population"] / c if c else None
-        assert pd.isna(last.loc[name, "crowding"]) if expect is None else last.loc[name, "crowding"] == expect
+    for place in sc.places:
+        c = sc.effective_capacity(place)
+        crowding = last.loc[place.name, "crowding"]
+        assert pd.isna(crowding) if c is None else crowding == last.loc[place.name, "population"] / c
     flee_out = pd.read_csv(out / "out.csv")
     for col in ("Day", "Date", "Mentao sim", "Mentao data", "Total error", "refugees in camps (simulation)"):
         assert col in flee_out.columns
     man = json.loads((out / "manifest.json").read_text())
     assert man["seed"] == 3 and len(man["scenario"]["hash"]) == 64 and "numba" in man["versions"]
+
+
+def test_published_crowding_is_the_crowding_that_moves_people(tmp_path):
+    # mali2012 runs at hasten 10: a tenth of the people against a tenth of each capacity. The crowding column
+    # and the summary divide by the capacity the model used, not by the capacity in the file.
+    out = tmp_path / "mali"
+    r = corridor("run", flee_path("mali2012"), "--seed", 1, "--out", out)
+    assert r.returncode == 0, r.stderr
+    sc = corridor_load(flee_path("mali2012")).scenario
+    assert sc.hasten == 10
+    fassala = next(p for p in sc.places if p.name == "Fassala-Mbera")
+    assert fassala.capacity == 75882 and sc.effective_capacity(fassala) == 7588  # 75882 // 10
+    table = pd.read_csv(out / "places.csv")
+    rows = table[table["place"] == "Fassala-Mbera"]
+    last = rows.iloc[-1]
+    assert last["crowding"] == pytest.approx(last["population"] / 7588, rel=1e-12)
+    assert 0.6 < last["crowding"] < 0.8  # about 0.71 with seed 1 (the raw capacity gave 0.071)
+    peak = rows["population"].max()
+    assert f"{peak / 7588:.0%} of 7,588" in r.stdout  # the summary's peak crowding, same capacity
 
 
 def test_days_option_shortens_the_run(tmp_path):

@@ -12,7 +12,17 @@ from typer.testing import CliRunner
 
 from corridor.cli import app
 from corridor.errors import CorridorError
-from corridor.report.html import _road_flows, build_report, load_run
+from corridor.output.runfolder import load_run
+from corridor.report.compare import compare_runs
+from corridor.report.html import (
+    BASEMAP,
+    OUTCOME_STATES,
+    _capacities,
+    _road_flows,
+    build_report,
+    fig_port,
+    port_capacity,
+)
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "example"
 PORTS_CSV = "port,capacity_per_day,signup_places\nSan Ysidro,40,Shelter\n"
@@ -52,7 +62,9 @@ def test_report_of_the_example(example_run):
     for section in sections:
         assert f">{section}</h2>" in page
     assert 'id="manifest"' in page and 'id="parameters"' in page
-    assert ">max_move_speed<" in page and ">mode<" in page  # move and spawn parameters
+    # every lever as `corridor params` names it, move and spawn rules among them
+    assert ">move.max_move_speed<" in page and ">spawn.mode<" in page
+    assert '<tr class="set">' not in page and "was run with" not in page  # a run without overrides marks none
     assert "Fenmoor Camp" in page
     assert "data:image/png;base64," in page
     figs = sorted(p.name for p in (example_run / "figures").glob("*.png"))
@@ -82,7 +94,13 @@ def test_report_of_a_port_run(port_run):
     assert '<td class="n">400</td>' in page and '<td class="n">600</td>' in page
     assert "no coordinates" in page  # the places have no lat/lon: map skipped with a note
     assert (port_run / "figures" / "port-1.png").is_file()
+    assert "Capacity as run: 40 claims a day." in page
     assert "Validation" not in page
+
+
+def test_the_basemap_ships_with_the_package():
+    # the report draws country outlines from corridor/data/; a wrong path silently drew maps without them
+    assert BASEMAP.is_file() and BASEMAP.stat().st_size > 100_000
 
 
 def test_report_without_the_scenario_skips_the_map(port_run, tmp_path):
@@ -91,8 +109,14 @@ def test_report_without_the_scenario_skips_the_map(port_run, tmp_path):
     mf = json.loads((moved / "manifest.json").read_text())
     mf["scenario"]["source"] = str(tmp_path / "gone")
     (moved / "manifest.json").write_text(json.dumps(mf))
+    # the run folder keeps the scenario as run: the report needs no scenario folder
     page = build_report([moved]).read_text()
-    assert "no map" in page and "could not be re-loaded" in page
+    assert "could not be re-loaded" not in page and ">ports.san_ysidro.capacity_per_day<" in page
+    assert "Capacity as run: 40 claims a day." in page
+    # a folder written before scenario.json existed, whose scenario folder is gone: no map, no parameters
+    (moved / "scenario.json").unlink()
+    page = build_report([moved]).read_text()
+    assert "no map" in page and "could not be re-loaded" in page and "named in manifest.json is not there" in page
     assert ">Ports of entry</h2>" in page
 
 
@@ -212,3 +236,75 @@ def test_point_observations_are_kept_and_drawn(tmp_path):
     assert 'id="observations"' in html and (out / "figures" / "observations.png").is_file()
     assert 'id="occupancy"' in html and (out / "figures" / "occupancy.png").is_file()
     assert 'id="outcomes"' in html and (out / "figures" / "outcomes.png").is_file()  # lists, custody, returns
+
+
+TIJUANA = Path(__file__).resolve().parents[1] / "scenarios" / "tijuana-2018"
+SY100 = "ports.san_ysidro.capacity_per_day=100"
+PRIVATE = "places.tijuana_private_shelters.capacity=150"
+
+
+def make_short_run(out: Path, *overrides: str) -> Path:
+    args = ["run", str(TIJUANA), "--out", str(out), "--days", "50", "-q"]
+    for o in overrides:
+        args += ["--set", o]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def tijuana_pair(tmp_path_factory) -> tuple[Path, Path]:
+    """tijuana-2018 for 50 days as it is, and with San Ysidro at 100 a day and the private shelters at 150."""
+    base = tmp_path_factory.mktemp("tjset")
+    return make_short_run(base / "baseline"), make_short_run(base / "sy100", SY100, PRIVATE)
+
+
+def test_report_of_a_run_with_overrides_shows_the_run_as_run(tijuana_pair):
+    _, run_dir = tijuana_pair
+    page = build_report([run_dir]).read_text()
+    # the lever at the value the run used, marked as set, with the scenario's own value beside it
+    row = (
+        '<tr class="set"><td>ports.san_ysidro.capacity_per_day</td>'
+        '<td class="n">100 (set with --set; the scenario&#x27;s own value: 40)</td></tr>'
+    )
+    assert row in page
+    assert 'places.tijuana_private_shelters.capacity</td><td class="n">150 (set with --set' in page
+    assert page.count('<tr class="set">') == 2  # only the levers set
+    assert "changed since this run" not in page
+    # drawn as run: the port's capacity and the shelter's
+    run = load_run(run_dir)
+    cap = port_capacity(run, "San Ysidro")
+    # 100 a day as set until the scenario's own dated change (14 Nov, also 100); 19 Nov closed 3 hours
+    assert cap is not None and len(cap) == 50 and (cap[:49] == 100).all() and cap[49] == 100 * (1 - 3 / 24)
+    assert "Capacity as run: 87.5 to 100 claims a day" in page
+    assert "(capacity 87.5 to 100 claims a day" in fig_port([run], "San Ysidro").get_suptitle()
+    assert _capacities([run])["Tijuana private shelters"] == [150.0]
+
+
+def test_compare_shows_what_the_overrides_changed(tijuana_pair):
+    a, b = tijuana_pair
+    c = compare_runs(a, b)
+    assert c["parameters"] == {
+        "ports.san_ysidro.capacity_per_day": (40.0, 100.0),
+        "places.tijuana_private_shelters.capacity": (300, 150),
+    }
+    assert c["overrides"] == ([], [SY100, PRIVATE])
+    html = build_report([a, b]).read_text()
+    assert "2 of " in html and " levers differ between the runs" in html
+    assert '<tr class="set differs"><td>ports.san_ysidro.capacity_per_day</td><td class="n">40</td>' in html
+    assert "Capacity as run: baseline: 40 to 100 claims a day" in html  # 40, then 100 from 14 Nov
+    ca, cb = port_capacity(load_run(a), "San Ysidro"), port_capacity(load_run(b), "San Ysidro")
+    assert (ca[:44] == 40).all() and (cb[:44] == 100).all() and (ca[44:] == cb[44:]).all()
+    assert _capacities([load_run(a), load_run(b)])["Tijuana private shelters"] == [300.0, 150.0]
+    result = runner.invoke(app, ["compare", str(a), str(b)])
+    assert result.exit_code == 0, result.output
+    assert "parameters that differ" in result.output and "ports.san_ysidro.capacity_per_day" in result.output
+
+
+def test_outcome_charts_are_the_registry_states_of_the_border_processes():
+    from corridor import states
+
+    drawn = set(OUTCOME_STATES)
+    for s in states.STATES:
+        travelling = s.owner in ("movement", "caravans")
+        assert (s.name in drawn) == (s.counted and not travelling), s.name

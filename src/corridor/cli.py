@@ -100,8 +100,15 @@ def run(
 ) -> None:
     """Run a scenario once and write a run folder: places.parquet/.csv (day x place), Flee's out.csv, manifest.json."""
 
+    from .api import Simulation
+    from .output.runfolder import overridden_values
+    from .scenario.parameters import apply_overrides
+
     try:
-        sim = _load(path, set_)
+        base = _load(path, None)
+        sim = Simulation(apply_overrides(base.scenario, set_)) if set_ else base
+        # the scenario's own value of each lever set, kept in the manifest so the report can show both
+        overridden = overridden_values(base.scenario, set_ or [])
         bar = _LazyProgress(f"{sim.scenario.name} seed {seed}", enabled=not quiet)
         try:
             res = sim.run(seed=seed, days=days, progress=bar)
@@ -115,7 +122,13 @@ def run(
             finally:
                 bar.close()
         target = out_dir or Path("runs") / f"{sim.scenario.name}-seed{seed}"
-        res.save(target, ensemble=ensemble, command=" ".join(["corridor", *sys.argv[1:]]), overrides=set_ or [])
+        res.save(
+            target,
+            ensemble=ensemble,
+            command=" ".join(["corridor", *sys.argv[1:]]),
+            overrides=set_ or [],
+            overridden=overridden,
+        )
     except CorridorError as exc:
         _fail(exc)
     if quiet:
@@ -137,14 +150,14 @@ def _summary(res: Any, target: Path) -> None:
         name = res.places[j]
         place = places[name]
         obs = res.observed.get(name)
-        cap = (place.capacity or 0) / res.scenario.hasten
+        cap = res.scenario.effective_capacity(place)  # the capacity the model used, as in places.csv's crowding
         t.add_row(
             name,
             place.kind,
             f"{pops[j]:,}",
             f"{arrived[j]:,}",
             # occupancy over capacity at its worst day
-            f"{rec.population[:, j].max() / cap:.0%} of {cap:,.0f}" if cap >= 1 else "",
+            f"{rec.population[:, j].max() / cap:.0%} of {cap:,.0f}" if cap else "",
             f"{int(obs[last]):,}" if obs is not None and place.kind in ("camp", "idp_camp") else "",
         )
     out.print(t)
@@ -280,6 +293,13 @@ def compare(
             t.add_row(key, fmt.format(va), fmt.format(vb), fmt.format(vb - va))
         return t
 
+    if c["parameters"]:  # the levers the two runs used differently (their scenarios as run)
+        t = Table(title="parameters that differ", title_justify="left")
+        for col in ("", c["a"], c["b"]):
+            t.add_column(col, justify="left" if col == "" else "right")
+        for key, (va, vb) in c["parameters"].items():
+            t.add_row(key, "" if va is None else str(va), "" if vb is None else str(vb))
+        out.print(t)
     out.print(table("totals", c["totals"]))
     for port, rows in c["ports"].items():
         out.print(table(f"port {port}", rows))

@@ -7,17 +7,21 @@ computed from the run's tables.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import states
 from ..errors import ScenarioError
-from ..output.results import FATE_COLUMNS, RunResult
+from ..scenario.text import csv_rows, read_text
+
+if TYPE_CHECKING:  # evaluate/ sits below output/: it reads a run's record, never imports the output layer
+    from ..output.results import RunResult
 
 COLUMNS = ("date", "place", "metric", "value", "low", "high", "source", "note")
 
@@ -36,45 +40,71 @@ class Observation:
 
 
 def read_observations(path: str | Path) -> list[Observation]:
+    """The rows of an observations CSV; every bad cell is a one-line ScenarioError (file, line, column)."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError("file not found", file=str(path), expected="a CSV with columns " + ",".join(COLUMNS))
-    out = []
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in COLUMNS[:6] if c not in (reader.fieldnames or [])]
-        if missing:
+    file = str(path)
+    text = read_text(path, "a CSV with columns " + ",".join(COLUMNS))
+    rows = list(csv_rows(path, text))
+    if not rows:
+        raise ScenarioError("empty file", file=file, row=1, expected="a header line: " + ",".join(COLUMNS))
+    line, header = rows[0]
+    header = [h.lower() for h in header]
+    for h in header:
+        if h not in COLUMNS or header.count(h) > 1:
             raise ScenarioError(
-                "missing column", file=str(path), row=1, field=missing[0], expected="columns " + ",".join(COLUMNS)
+                "column named twice" if h in COLUMNS else "unknown column",
+                file=file,
+                row=line,
+                field=h or None,
+                value=h,
+                expected="each of " + ",".join(COLUMNS) + " once",
             )
-        for lineno, rec in enumerate(reader, start=2):
-            if not any((v or "").strip() for v in rec.values()):
-                continue
+    missing = [c for c in COLUMNS[:6] if c not in header]
+    if missing:
+        raise ScenarioError(
+            "missing column", file=file, row=line, field=missing[0], expected="columns " + ",".join(COLUMNS)
+        )
+    out = []
+    for lineno, cells in rows[1:]:
+        if len(cells) > len(header) and any(cells[len(header) :]):
+            raise ScenarioError(
+                "more cells than header columns",
+                file=file,
+                row=lineno,
+                value=",".join(cells[len(header) :]),
+                expected=f"{len(header)} cells: {','.join(header)}",
+            )
+        rec = dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=False))
+        try:
+            date = dt.date.fromisoformat(rec["date"])
+        except ValueError:
+            raise ScenarioError(
+                "malformed date", file=file, row=lineno, field="date", value=rec["date"], expected="YYYY-MM-DD"
+            ) from None
+        nums = {}
+        for f in ("value", "low", "high"):
             try:
-                date = dt.date.fromisoformat(rec["date"].strip())
+                nums[f] = float(rec[f])
             except ValueError:
+                nums[f] = math.nan
+            if not math.isfinite(nums[f]):
                 raise ScenarioError(
-                    "malformed date", file=str(path), row=lineno, field="date", value=rec["date"], expected="YYYY-MM-DD"
-                ) from None
-            nums = {}
-            for f in ("value", "low", "high"):
-                try:
-                    nums[f] = float(rec[f])
-                except (TypeError, ValueError):
-                    raise ScenarioError(
-                        "not a number", file=str(path), row=lineno, field=f, value=rec[f], expected="a number"
-                    ) from None
-            out.append(
-                Observation(
-                    row=lineno,
-                    date=date,
-                    place=rec["place"].strip(),
-                    metric=rec["metric"].strip(),
-                    source=rec.get("source") or "",
-                    note=rec.get("note") or "",
-                    **nums,
+                    "not a number", file=file, row=lineno, field=f, value=rec[f], expected="a finite number"
                 )
+        for f in ("place", "metric"):
+            if not rec[f]:
+                raise ScenarioError("missing value", file=file, row=lineno, field=f, expected=f"a {f} name")
+        out.append(
+            Observation(
+                row=lineno,
+                date=date,
+                place=rec["place"],
+                metric=rec["metric"],
+                source=rec.get("source", ""),
+                note=rec.get("note", ""),
+                **nums,
             )
+        )
     return out
 
 
@@ -117,19 +147,36 @@ def since(note: str) -> dt.date | None:
     return None
 
 
-# metric -> (fate columns summed, cumulative?); a cumulative count starts on the day its note names
-# ('since 19 Oct 2018'), else on the first day of the run
-FATE_METRICS = {
+# The names the reported figures of the 2018 caravans were first written under (observations.csv of
+# tijuana-2018 and the shared observation files): metric -> (outcomes summed, cumulative?). Kept as aliases
+# of the registry's metrics so those files read as they always did.
+FATE_ALIASES: dict[str, tuple[tuple[str, ...], bool]] = {
     "deported_by_mexico": (("deported",), False),
     "deported_by_mexico_cumulative": (("deported",), True),
     "returned_to_origin_cumulative": (("deported", "returned_home"), True),
     "returned_voluntarily_cumulative": (("returned_home",), True),
     "asylum_requests_mexico_cumulative": (("refuge",), True),
-    "marched": (("marched",), False),
     "apprehended_us": (("crossed_caught",), False),
-    "crossed_undetected": (("crossed_undetected",), False),
-    "moved_away_cumulative": (("moved_away",), True),
 }
+
+
+def _fate_metrics() -> dict[str, tuple[tuple[str, ...], bool]]:
+    """Every outcome of the registry (states.OUTCOMES) as two metrics, `<name>` (that day) and
+    `<name>_cumulative`, then the aliases."""
+    out: dict[str, tuple[tuple[str, ...], bool]] = {}
+    for o in states.OUTCOMES:
+        out[o.name] = ((o.name,), False)
+        out[f"{o.name}_cumulative"] = ((o.name,), True)
+    for alias, rule in FATE_ALIASES.items():
+        assert alias not in out, f"alias {alias} hides an outcome's metric"
+        assert all(n in states.OUTCOME_NAMES for n in rule[0]), f"alias {alias}: unknown outcome"
+        out[alias] = rule
+    return out
+
+
+# metric -> (outcomes summed, cumulative?); a cumulative count starts on the day its note names
+# ('since 19 Oct 2018'), else on the first day of the run
+FATE_METRICS = _fate_metrics()
 
 
 def _caravan_size(res: RunResult, day: int, places: set[int]) -> float:
@@ -175,7 +222,7 @@ def simulate(res: RunResult, ob: Observation) -> float | None:
         return _caravan_size(res, day, set(cols.tolist()))
     if ob.metric in FATE_METRICS and len(rec.fates):
         names, cumulative = FATE_METRICS[ob.metric]
-        js = [FATE_COLUMNS.index(n) for n in names]
+        js = [states.OUTCOME_NAMES.index(n) for n in names]  # Record.fates' last axis is the outcome code
         first = 0
         if cumulative and since(ob.note):
             first = max(0, (since(ob.note) - res.scenario.start_date).days)

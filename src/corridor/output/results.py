@@ -5,18 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from .. import states
 from ..evaluate.ard import Validation
 from ..scenario.model import Scenario
-from ..sim.engine import Record
+
+if TYPE_CHECKING:  # only named in annotations: the tables are read by attribute
+    from ..sim.engine import Record
 
 COLUMNS = ("population", "arrivals", "departures", "in_transit", "spawned")
-# per place and day, where the scenario has hazards or marches (Record.fates, in kernels.F_* order)
-FATE_COLUMNS = ("deported", "returned_home", "refuge", "crossed_caught", "crossed_undetected", "marched", "moved_away")
+# per place and day, where the scenario has hazards or marches: one column per outcome of the registry, in
+# the order of Record.fates' last axis (the outcome codes)
+FATE_COLUMNS = states.OUTCOME_NAMES
 
 
 @dataclass
@@ -65,7 +69,9 @@ class RunResult:
                 frame[col] = fates[:, :, j].reshape(-1)
         if len(self.record.children):
             frame["children"] = self.record.children.reshape(-1)
-        cap = np.array([float(p.capacity or 0) for p in self.scenario.places])
+        # crowding: people over the capacity the model used (after hasten and move.capacity_scaling), the one
+        # that drives its crowding rules; NaN where the model has no limit
+        cap = np.array([c or 0.0 for c in self.scenario.effective_capacities()], dtype=np.float64)
         if (cap > 0).any():
             with np.errstate(divide="ignore", invalid="ignore"):
                 crowd = np.where(cap > 0, self.record.population / np.maximum(cap, 1.0), np.nan)
@@ -94,15 +100,12 @@ class RunResult:
     def state_table(self) -> pd.DataFrame:
         """One row per day: how many people are in each state at the end of the day (they add up to
         everyone who has set out)."""
-        from ..states import STATE_NAMES
-
         frame: dict[str, Any] = {
             "day": np.arange(self.days, dtype=np.int32),
             "date": np.array(self.dates, dtype="datetime64[D]"),
         }
-        for j, name in enumerate(STATE_NAMES):
-            if name not in ("inactive", "signing"):
-                frame[name] = self.record.census[:, j]
+        for s in states.counted():  # the census has a column per state code
+            frame[s.name] = self.record.census[:, s.code]
         return pd.DataFrame(frame)
 
     def wide(self, column: str = "population") -> pd.DataFrame:

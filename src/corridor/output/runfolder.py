@@ -1,8 +1,11 @@
-"""The run folder: tables in Parquet and CSV, Flee's out.csv, and a manifest.
+"""The run folder, written and read back: tables in Parquet and CSV, Flee's out.csv, the scenario as run
+(scenario.json) and a manifest.
 
-Everything is written to a hidden temporary folder beside the target and renamed into place at
-the end, so a failed run leaves nothing behind. Result tables depend only on scenario and seed
-(byte-identical on rerun); wall-clock facts live only in manifest.json.
+This module is the one place that knows the folder's layout: `write_run` writes it, `load_run` reads it
+back for the report, `corridor compare` and the command line. Everything is written to a hidden
+temporary folder beside the target and renamed into place at the end, so a failed run leaves nothing
+behind. Result tables depend only on scenario and seed (byte-identical on rerun); wall-clock facts live
+only in manifest.json.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import platform
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +25,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .. import __version__
+from ..errors import CorridorError
+from ..scenario.load import load_scenario
+from ..scenario.model import Scenario
+from ..scenario.parameters import apply_overrides, list_params
 from ..scenario.series import spawn_total
 
 if TYPE_CHECKING:
@@ -53,12 +60,24 @@ def flee_out_table(res: RunResult) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+def _corridor_version() -> str:
+    """The installed corridor's version. Read from the package metadata rather than `corridor.__version__`:
+    the package's __init__ imports the API, which imports this module, and importing it back from here
+    would close a cycle (tests/test_architecture.py)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("corridor")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def versions() -> dict[str, str]:
     import numba
     import pydantic
 
     return {
-        "corridor": __version__,
+        "corridor": _corridor_version(),
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "numba": numba.__version__,
@@ -87,6 +106,21 @@ def manifest(res: RunResult, extra: dict[str, Any]) -> dict[str, Any]:
         "timings_s": {k: round(v, 4) for k, v in res.timings.items()},
         **extra,
     }
+
+
+def scenario_json(sc: Scenario) -> str:
+    """The scenario exactly as run, as JSON that `Scenario.model_validate` reads back to the same content
+    (same content_hash). Keys keep the model's field order and the order the scenario was read in, so the
+    same scenario always gives the same bytes and a read-back scenario iterates its tables as the run did."""
+    return json.dumps(sc.model_dump(mode="json"), indent=1, ensure_ascii=False) + "\n"
+
+
+def overridden_values(base: Scenario, overrides: list[str]) -> dict[str, Any]:
+    """For each lever named in `overrides` (NAME=VALUE, as given to --set), its value in `base`, the scenario
+    before the overrides: what the report shows beside the value the run used."""
+    own = list_params(base)
+    names = [text.partition("=")[0].strip() for text in overrides]
+    return {name: own.get(name) for name in names}
 
 
 def _point_observations(res: RunResult, runs: list[RunResult]) -> pd.DataFrame | None:
@@ -188,6 +222,7 @@ def write_run(
         if ensemble and len(ensemble) > 1:
             write_parquet(ensemble_table(ensemble), tmp / "ensemble.parquet")
             extra = {**(extra or {}), "ensemble_seeds": [r.seed for r in ensemble]}
+        (tmp / "scenario.json").write_text(scenario_json(res.scenario), encoding="utf-8")
         (tmp / "manifest.json").write_text(json.dumps(manifest(res, extra or {}), indent=2) + "\n")
         if out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))
@@ -200,3 +235,175 @@ def write_run(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
+
+
+# ---------------------------------------------------------------- reading a run folder back
+
+
+@dataclass
+class Run:
+    """A run folder read back from disk: its tables, its manifest and the scenario as run."""
+
+    path: Path
+    label: str
+    manifest: dict[str, Any]
+    places: pd.DataFrame
+    ports: pd.DataFrame | None = None
+    waits: pd.DataFrame | None = None  # one row per person processed: day, date, port, days_waited
+    points: pd.DataFrame | None = None  # point observations with the run's value (points.csv)
+    ensemble: pd.DataFrame | None = None  # spread over seeds (ensemble.parquet): name, variable, p05, p95
+    links: pd.DataFrame | None = None  # people setting out along each road direction per day (links.parquet)
+    states: pd.DataFrame | None = None  # people in each state at the end of each day (states.parquet)
+    observed: dict[str, pd.Series] = field(default_factory=dict)  # "<camp> data" columns of out.csv
+    validation: pd.DataFrame | None = None
+    scenario: Scenario | None = None  # as run: scenario.json, or the source with the manifest's overrides
+    scenario_note: str = ""  # why the scenario is missing, or how it may differ from the run's
+    # lever -> the scenario's own value, for each lever the run changed with --set
+    overridden: dict[str, Any] = field(default_factory=dict)
+
+    def band(self, name: str, variable: str) -> pd.DataFrame | None:
+        if self.ensemble is None:
+            return None
+        e = self.ensemble
+        rows = e[(e["name"] == name) & (e["variable"] == variable)]
+        return rows if len(rows) else None
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest.get("scenario", {}).get("name", self.path.name))
+
+    def wide(self, column: str = "population") -> pd.DataFrame:
+        df = self.places.assign(place=self.places["place"].astype(str))
+        return df.pivot(index="date", columns="place", values=column)
+
+    @property
+    def ard_mean(self) -> float | None:
+        if self.validation is None or not len(self.validation):
+            return None
+        return float(self.validation["ard"].mean())
+
+    @property
+    def overrides(self) -> list[str]:
+        """The --set assignments of the run, as given (manifest.json)."""
+        return [str(x) for x in self.manifest.get("overrides") or []]
+
+    def params(self) -> dict[str, Any]:
+        """Every lever with the value the run used (`corridor params` with the run's overrides); empty when
+        the scenario could not be read."""
+        return list_params(self.scenario) if self.scenario is not None else {}
+
+    def capacities(self) -> dict[str, float]:
+        """The capacity the model used at each place that has one (Scenario.effective_capacity)."""
+        if self.scenario is None:
+            return {}
+        return {p.name: c for p, c in zip(self.scenario.places, self.scenario.effective_capacities(), strict=True) if c}
+
+
+def _table(path: Path, name: str) -> pd.DataFrame | None:
+    pq_path, csv_path = path / f"{name}.parquet", path / f"{name}.csv"
+    if pq_path.is_file():
+        df = pd.read_parquet(pq_path)
+    elif csv_path.is_file():
+        df = pd.read_csv(csv_path)
+    else:
+        return None
+    df["date"] = pd.to_datetime(df["date"])
+    return df
+
+
+def load_run(path: str | Path) -> Run:
+    """Read a run folder written by `corridor run`; CorridorError if it is not one."""
+    path = Path(path)
+    if not path.is_dir():
+        raise CorridorError(f"{path}: not a run folder (no such folder); expected a folder written by `corridor run`")
+    mf = path / "manifest.json"
+    if not mf.is_file():
+        raise CorridorError(f"{path}: not a run folder (no manifest.json); expected a folder written by `corridor run`")
+    try:
+        manifest = json.loads(mf.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CorridorError(f"{mf}: not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("scenario"), dict):
+        raise CorridorError(f"{mf}: not a corridor run manifest (no 'scenario' object)")
+    try:
+        places = _table(path, "places")
+        ports = _table(path, "ports")
+        links = _table(path, "links")
+        states = _table(path, "states")
+    except Exception as exc:  # unreadable or truncated tables
+        raise CorridorError(f"{path}: cannot read the run tables ({type(exc).__name__}: {exc})") from None
+    if places is None:
+        raise CorridorError(f"{path}: not a run folder (no places.parquet or places.csv)")
+    run = Run(path=path, label=path.name, manifest=manifest, places=places, ports=ports, links=links, states=states)
+    if (path / "waits.parquet").is_file():
+        run.waits = pd.read_parquet(path / "waits.parquet")
+    if (path / "ensemble.parquet").is_file():
+        run.ensemble = pd.read_parquet(path / "ensemble.parquet")
+    if (path / "points.csv").is_file():
+        run.points = pd.read_csv(path / "points.csv", parse_dates=["date"])
+    out = path / "out.csv"
+    if out.is_file():
+        df = pd.read_csv(out)
+        dates = pd.to_datetime(df["Date"])
+        for col in df.columns:
+            if col.endswith(" data"):
+                run.observed[col[: -len(" data")]] = pd.Series(df[col].to_numpy(), index=dates)
+    val = path / "validation.csv"
+    if val.is_file():
+        run.validation = pd.read_csv(val, parse_dates=["date"])
+    _attach_scenario(run)
+    return run
+
+
+def _attach_scenario(run: Run) -> None:
+    """The scenario as run: scenario.json where the folder has it; for folders written before it existed,
+    the scenario folder named in the manifest re-read with the manifest's overrides applied."""
+    meta = run.manifest["scenario"]
+    source, want = meta.get("source"), meta.get("hash")
+    recorded = run.manifest.get("overridden")
+    if isinstance(recorded, dict):
+        run.overridden = dict(recorded)
+    stored = run.path / "scenario.json"
+    note = ""
+    if stored.is_file():
+        try:
+            sc = Scenario.model_validate(json.loads(stored.read_text(encoding="utf-8")))
+        except Exception as exc:  # edited by hand, or written by a version with other fields
+            note = f"{stored.name} does not load ({type(exc).__name__}); "
+        else:
+            sc.source = source
+            run.scenario = sc
+            if want and sc.content_hash() != want:
+                run.scenario_note = f"{stored.name} differs from the scenario the manifest's hash names (edited?)"
+            if run.overrides and not isinstance(recorded, dict):
+                run.overridden = _own_values(source, run.overrides)
+            return
+    if not source or not Path(source).exists():
+        run.scenario_note = note + f"the scenario folder {source!r} named in manifest.json is not there"
+        return
+    try:
+        base = load_scenario(source)
+        sc = apply_overrides(base, run.overrides)
+    except Exception as exc:  # the scenario may have changed or broken since the run
+        run.scenario_note = note + f"the scenario at {source} no longer loads: {exc}"
+        return
+    run.scenario = sc
+    if run.overrides and not isinstance(recorded, dict):
+        run.overridden = overridden_values(base, run.overrides)
+    if want and sc.content_hash() != want:
+        run.scenario_note = (
+            note + f"the scenario at {source} has changed since this run (hash differs); drawn as it is now"
+        )
+    elif note:
+        run.scenario_note = note + f"re-read from {source} (same hash as the run)"
+
+
+def _own_values(source: str | None, overrides: list[str]) -> dict[str, Any]:
+    """The scenario folder's own values of the overridden levers, for a folder whose manifest did not
+    record them; empty when the folder is gone or no longer loads."""
+    if not source or not Path(source).exists():
+        return {}
+    try:
+        return overridden_values(load_scenario(source), overrides)
+    except Exception:  # only a label beside the values is lost
+        return {}

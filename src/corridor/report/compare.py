@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .html import Run, load_run
+from ..output.runfolder import Run, load_run
 
 
 def _port_rows(run: Run) -> dict[str, dict[str, float]]:
@@ -33,9 +33,7 @@ def _place_rows(run: Run) -> dict[str, dict[str, float]]:
     wide = run.wide("population")
     arrivals = run.wide("arrivals").sum()
     out = {}
-    caps = {}
-    if run.scenario is not None:
-        caps = {p.name: p.capacity / run.scenario.hasten for p in run.scenario.places if p.capacity}
+    caps = run.capacities()  # the capacity the model used, as run (overrides, hasten, capacity_scaling)
     for place in wide.columns:
         row = {
             "arrivals": float(arrivals[place]),
@@ -43,9 +41,19 @@ def _place_rows(run: Run) -> dict[str, dict[str, float]]:
             "people at the end": float(wide[place].iloc[-1]),
         }
         if place in caps:
+            row["capacity"] = float(caps[place])
             row["peak crowding (share of capacity)"] = float(wide[place].max() / caps[place])
         out[place] = row
     return out
+
+
+def _param_rows(ra: Run, rb: Run) -> dict[str, tuple[Any, Any]]:
+    """The levers whose values differ between the two runs' scenarios as run (None: not a lever of that run)."""
+    if ra.scenario is None or rb.scenario is None:  # nothing to compare against
+        return {}
+    pa, pb = ra.params(), rb.params()
+    names = dict.fromkeys([*pa, *pb])
+    return {k: (pa.get(k), pb.get(k)) for k in names if pa.get(k) != pb.get(k)}
 
 
 def compare_runs(a: str | Path, b: str | Path, top: int = 12) -> dict[str, Any]:
@@ -76,4 +84,12 @@ def compare_runs(a: str | Path, b: str | Path, top: int = 12) -> dict[str, Any]:
     common = la.keys() & lb.keys()
     moved = sorted(common, key=lambda p: -abs(la[p]["peak people"] - lb[p]["peak people"]))[:top]
     places = {p: {k: (la[p][k], lb[p][k]) for k in la[p] if k in lb[p]} for p in moved}
-    return {"a": ra.label, "b": rb.label, "totals": totals, "ports": ports, "places": places}
+    return {
+        "a": ra.label,
+        "b": rb.label,
+        "parameters": _param_rows(ra, rb),
+        "overrides": (ra.overrides, rb.overrides),
+        "totals": totals,
+        "ports": ports,
+        "places": places,
+    }

@@ -12,16 +12,17 @@ import html
 import io
 import json
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .. import states
 from ..errors import CorridorError
+from ..output.runfolder import Run, load_run
 
-BASEMAP = Path(__file__).with_name("data") / "countries-110m.geojson"
+BASEMAP = Path(__file__).resolve().parents[1] / "data" / "countries-110m.geojson"  # corridor/data/
 MAX_PLACES = 24  # places drawn in the time-series grid
 KIND_COLOURS = {
     "conflict_zone": "#d62728",
@@ -32,122 +33,6 @@ KIND_COLOURS = {
     "port_of_entry": "#9467bd",
 }
 RUN_COLOURS = ("#1f77b4", "#ff7f0e")
-
-
-@dataclass
-class Run:
-    """A run folder read back from disk."""
-
-    path: Path
-    label: str
-    manifest: dict[str, Any]
-    places: pd.DataFrame
-    ports: pd.DataFrame | None = None
-    waits: pd.DataFrame | None = None  # one row per person processed: day, date, port, days_waited
-    points: pd.DataFrame | None = None  # point observations with the run's value (points.csv)
-    ensemble: pd.DataFrame | None = None  # spread over seeds (ensemble.parquet): name, variable, p05, p95
-    links: pd.DataFrame | None = None  # people setting out along each road direction per day (links.parquet)
-    states: pd.DataFrame | None = None  # people in each state at the end of each day (states.parquet)
-
-    def band(self, name: str, variable: str) -> pd.DataFrame | None:
-        if self.ensemble is None:
-            return None
-        e = self.ensemble
-        rows = e[(e["name"] == name) & (e["variable"] == variable)]
-        return rows if len(rows) else None
-
-    observed: dict[str, pd.Series] = field(default_factory=dict)
-    validation: pd.DataFrame | None = None
-    scenario: Any = None
-    scenario_note: str = ""
-
-    @property
-    def name(self) -> str:
-        return str(self.manifest.get("scenario", {}).get("name", self.path.name))
-
-    def wide(self, column: str = "population") -> pd.DataFrame:
-        df = self.places.assign(place=self.places["place"].astype(str))
-        return df.pivot(index="date", columns="place", values=column)
-
-    @property
-    def ard_mean(self) -> float | None:
-        if self.validation is None or not len(self.validation):
-            return None
-        return float(self.validation["ard"].mean())
-
-
-def _table(path: Path, name: str) -> pd.DataFrame | None:
-    pq, csv = path / f"{name}.parquet", path / f"{name}.csv"
-    if pq.is_file():
-        df = pd.read_parquet(pq)
-    elif csv.is_file():
-        df = pd.read_csv(csv)
-    else:
-        return None
-    df["date"] = pd.to_datetime(df["date"])
-    return df
-
-
-def load_run(path: str | Path) -> Run:
-    """Read a run folder written by `corridor run`; CorridorError if it is not one."""
-    path = Path(path)
-    if not path.is_dir():
-        raise CorridorError(f"{path}: not a run folder (no such folder); expected a folder written by `corridor run`")
-    mf = path / "manifest.json"
-    if not mf.is_file():
-        raise CorridorError(f"{path}: not a run folder (no manifest.json); expected a folder written by `corridor run`")
-    try:
-        manifest = json.loads(mf.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CorridorError(f"{mf}: not valid JSON ({exc})") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("scenario"), dict):
-        raise CorridorError(f"{mf}: not a corridor run manifest (no 'scenario' object)")
-    try:
-        places = _table(path, "places")
-        ports = _table(path, "ports")
-        links = _table(path, "links")
-        states = _table(path, "states")
-    except Exception as exc:  # unreadable or truncated tables
-        raise CorridorError(f"{path}: cannot read the run tables ({type(exc).__name__}: {exc})") from None
-    if places is None:
-        raise CorridorError(f"{path}: not a run folder (no places.parquet or places.csv)")
-    run = Run(path=path, label=path.name, manifest=manifest, places=places, ports=ports, links=links, states=states)
-    if (path / "waits.parquet").is_file():
-        run.waits = pd.read_parquet(path / "waits.parquet")
-    if (path / "ensemble.parquet").is_file():
-        run.ensemble = pd.read_parquet(path / "ensemble.parquet")
-    if (path / "points.csv").is_file():
-        run.points = pd.read_csv(path / "points.csv", parse_dates=["date"])
-    out = path / "out.csv"
-    if out.is_file():
-        df = pd.read_csv(out)
-        dates = pd.to_datetime(df["Date"])
-        for col in df.columns:
-            if col.endswith(" data"):
-                run.observed[col[: -len(" data")]] = pd.Series(df[col].to_numpy(), index=dates)
-    val = path / "validation.csv"
-    if val.is_file():
-        run.validation = pd.read_csv(val, parse_dates=["date"])
-    _attach_scenario(run)
-    return run
-
-
-def _attach_scenario(run: Run) -> None:
-    source = run.manifest["scenario"].get("source")
-    if not source or not Path(source).exists():
-        run.scenario_note = f"the scenario folder {source!r} named in manifest.json is not there"
-        return
-    from ..scenario.load import load_scenario
-
-    try:
-        sc = load_scenario(source)
-    except Exception as exc:  # the scenario may have changed or broken since the run
-        run.scenario_note = f"the scenario at {source} no longer loads: {exc}"
-        return
-    run.scenario = sc
-    want = run.manifest["scenario"].get("hash")
-    if want and sc.content_hash() != want:
-        run.scenario_note = f"the scenario at {source} has changed since this run (hash differs); drawn as it is now"
 
 
 # ---------------------------------------------------------------- figures
@@ -293,32 +178,39 @@ def fig_points(runs: list[Run]) -> Any | None:
     return fig
 
 
-def _capacities(runs: list[Run]) -> dict[str, float]:
-    """Capacity of each shelter or camp present in every run (from the first run's scenario)."""
-    sc = runs[0].scenario
-    if sc is None:
+SHELTER_KINDS = ("shelter", "camp", "idp_camp")
+
+
+def _capacities(runs: list[Run]) -> dict[str, list[float | None]]:
+    """Shelters and camps present in every run that have a capacity in at least one: the capacity each run's
+    model used there (Scenario.effective_capacity of the scenario as run; None where it had none or the run's
+    scenario could not be read). In the order of the first readable scenario, at most MAX_PLACES."""
+    scenarios = [r.scenario for r in runs if r.scenario is not None]
+    if not scenarios:
         return {}
     names = set.intersection(*(set(r.places["place"].astype(str).unique()) for r in runs))
-    caps = {
-        p.name: p.capacity / sc.hasten
-        for p in sc.places
-        if p.capacity and p.kind in ("shelter", "camp", "idp_camp") and p.name in names
-    }
-    return dict(list(caps.items())[:MAX_PLACES])
+    per_run = [r.capacities() for r in runs]
+    out = {}
+    for p in scenarios[0].places:
+        if p.kind in SHELTER_KINDS and p.name in names and any(p.name in c for c in per_run):
+            out[p.name] = [c.get(p.name) for c in per_run]
+    return dict(list(out.items())[:MAX_PLACES])
+
+
+def _capacity_text(caps: list[float | None]) -> str:
+    known = [c for c in caps if c is not None]
+    if len(set(known)) == 1 and len(known) == len(caps):
+        return f"{known[0]:,.0f}"
+    return " / ".join("none" if c is None else f"{c:,.0f}" for c in caps)
 
 
 def fig_occupancy(runs: list[Run]) -> Any | None:
-    """Shelters and camps with a capacity: people against capacity over time (first run's scenario)."""
-    sc = runs[0].scenario
-    if sc is None:
+    """Shelters and camps with a capacity: people against the capacity each run used, over time."""
+    caps = _capacities(runs)
+    if not caps:
         return None
-    caps = {
-        p.name: p.capacity / sc.hasten for p in sc.places if p.capacity and p.kind in ("shelter", "camp", "idp_camp")
-    }
     wides = [r.wide() for r in runs]
-    shown = [n for n in caps if all(n in w.columns for w in wides)][:MAX_PLACES]
-    if not shown:
-        return None
+    shown = list(caps)
     ncol = min(4, len(shown))
     nrow = math.ceil(len(shown) / ncol)
     fig = _figure(3.2 * ncol, 2.3 * nrow)
@@ -326,8 +218,14 @@ def fig_occupancy(runs: list[Run]) -> Any | None:
     for ax, name in zip(axes, shown, strict=False):
         for i, (r, w) in enumerate(zip(runs, wides, strict=True)):
             ax.plot(w.index, w[name], color=RUN_COLOURS[i % 2], lw=1.4, label=r.label)
-        ax.axhline(caps[name], color="firebrick", ls="--", lw=1, label="capacity")
-        ax.set_title(f"{name} (capacity {caps[name]:,.0f})", fontsize=9)
+        for i, cap in enumerate(caps[name]):
+            if cap is None:
+                continue
+            # one run: the classic red dashed line; two: each run's capacity in its own colour
+            colour = "firebrick" if len(runs) == 1 else RUN_COLOURS[i % 2]
+            lab = "capacity" if len(runs) == 1 else f"{runs[i].label}: capacity"
+            ax.axhline(cap, color=colour, ls="--", lw=1, label=lab)
+        ax.set_title(f"{name} (capacity {_capacity_text(caps[name])})", fontsize=9)
         ax.tick_params(labelsize=7)
         _date_axis(ax)
     for ax in axes[len(shown) :]:
@@ -537,6 +435,33 @@ def fig_map_compare(runs: list[Run]) -> Any:
     return fig
 
 
+def port_capacity(run: Run, port: str) -> np.ndarray | None:
+    """Claims `port` could take on each day of the run, as the engine computed them from the scenario as run
+    (capacity_per_day, its dated changes or fixed_capacity, less the hours closed); None where the run's
+    scenario is unknown or has no such port."""
+    sc = run.scenario
+    names = [p.place for p in sc.ports] if sc is not None else []
+    if port not in names:
+        return None
+    from ..sim.network import compile_network  # the engine's own reading of the port's dated capacity
+
+    net = compile_network(sc)
+    k = names.index(port)
+    days = int(run.manifest["scenario"].get("days") or sc.days)
+    return net.port_capacity[:days, k] * (1.0 - net.port_closed_hours[:days, k] / 24.0)
+
+
+def port_capacity_text(run: Run, port: str) -> str:
+    """The port's capacity as run in words: '100 claims a day', or its range when it changed."""
+    cap = port_capacity(run, port)
+    if cap is None or not len(cap):
+        return "unknown (the run's scenario could not be read)"
+    lo, hi = float(cap.min()), float(cap.max())
+    if lo == hi:
+        return f"{lo:,.4g} claims a day"
+    return f"{lo:,.4g} to {hi:,.4g} claims a day (dated changes or hours closed)"
+
+
 def fig_port(runs: list[Run], port: str) -> Any:
     fig = _figure(16, 3.2)
     ax1, ax2, ax3, ax4 = fig.subplots(1, 4)
@@ -544,6 +469,10 @@ def fig_port(runs: list[Run], port: str) -> Any:
         d = r.ports[r.ports["port"].astype(str) == port]
         c = RUN_COLOURS[i % 2]
         lab = r.label if len(runs) > 1 else None
+        cap = port_capacity(r, port)
+        if cap is not None:  # the day's capacity as run, so a --set run draws its own
+            ax2.plot(d["date"], cap[: len(d)], color=c, ls="--", lw=1, alpha=0.8,
+                     label=f"{r.label} capacity" if lab else "capacity")  # fmt: skip
         ax1.plot(d["date"], d["waitlist"], color=c, label=lab)
         b = r.band(port, "waitlist")
         if b is not None:
@@ -584,7 +513,10 @@ def fig_port(runs: list[Run], port: str) -> Any:
         ax.tick_params(labelsize=7)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
-    fig.suptitle(port, fontsize=10)
+    caps = "; ".join(
+        (f"{r.label}: " if len(runs) > 1 else "") + f"capacity {port_capacity_text(r, port)}" for r in runs
+    )
+    fig.suptitle(f"{port} ({caps})", fontsize=10)
     return fig
 
 
@@ -601,20 +533,12 @@ def fig_ard(runs: list[Run]) -> Any:
     return fig
 
 
-# states that end a journey or follow a claim, in the order drawn (the census columns of states.parquet)
-OUTCOME_STATES = (
-    "on_list",
-    "in_custody_processed",
-    "in_custody_apprehended",
-    "waiting_in_us",
-    "remain_in_mexico",
-    "granted",
-    "removed",
-    "deported",
-    "returned_home",
-    "refuge_in_mexico",
-    "crossed_undetected",
-)
+# The states the border processes put people in (waiting lists, custody, decisions, returns, crossings), in
+# the registry's order: every counted state except travelling on one's own or with a caravan, which the
+# place and map figures already show. Each is drawn as a small chart titled with its registry label.
+TRAVELLING = ("movement", "caravans")
+OUTCOME_STATES = tuple(s.name for s in states.counted() if s.owner not in TRAVELLING)
+STATE_LABELS = {s.name: s.label for s in states.STATES}
 
 
 def _has_outcomes(run: Run) -> bool:
@@ -636,7 +560,7 @@ def fig_states(runs: list[Run]) -> Any:
             if r.states is not None and col in r.states:
                 lab = r.label if len(runs) > 1 else None
                 ax.plot(r.states["date"], r.states[col], color=RUN_COLOURS[i % 2], lw=1.4, label=lab)
-        ax.set_title(col.replace("_", " "), fontsize=9)
+        ax.set_title(STATE_LABELS[col], fontsize=8)
         ax.tick_params(labelsize=7)
         _date_axis(ax)
     for ax in axes[len(shown) :]:
@@ -692,7 +616,7 @@ table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}
 img{max-width:100%;height:auto;border:1px solid #eee}.note{color:#666;font-style:italic}
-nav a{margin-right:1em}
+nav a{margin-right:1em}tr.set td{background:#fff3cd}tr.differs td{font-weight:600}
 """
 
 
@@ -727,6 +651,68 @@ def _last_day_table(runs: list[Run], top: int = 15) -> str:
     header = ["place", *(f"{r.label}: people on the last day" for r in runs), "observed (last day)"]
     caption = f"<p>The {min(top, len(names))} places with most people on the last day.</p>"
     return caption + _html_table(header, rows)
+
+
+def _lever(value: Any) -> str:
+    """A lever's value as `corridor params` prints it, whole numbers without a trailing .0."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def _overrides_text(run: Run) -> str:
+    """'name = value (the scenario's own value: x)' for each lever the run set with --set."""
+    params = run.params()
+    parts = []
+    for name in dict.fromkeys(t.partition("=")[0].strip() for t in run.overrides):
+        own = f"the scenario's own value: {_lever(run.overridden[name])}" if name in run.overridden else "set"
+        parts.append(f"{name} = {_lever(params.get(name))} ({own})")
+    return "; ".join(parts)
+
+
+def _params_section(runs: list[Run]) -> str:
+    """Every lever (the names `corridor params` lists and --set takes) with the value each run used; the
+    levers a run set with --set are marked, with the scenario's own value beside them."""
+    if all(r.scenario is None for r in runs):
+        return '<p class="note">The scenario could not be re-loaded, so its parameters are not shown.</p>'
+    out = [
+        "<p>Every lever of the scenario, as <code>corridor params</code> lists them and <code>--set</code> takes "
+        "them, with the value the run used. Levers changed with <code>--set</code> are highlighted, with the "
+        "scenario's own value beside them"
+        + ("; levers whose values differ between the runs are in bold" if len(runs) > 1 else "")
+        + ".</p>"
+    ]
+    for r in runs:
+        if r.scenario is None:
+            out.append(f'<p class="note">{_esc(r.label)}: not shown: {_esc(r.scenario_note)}.</p>')
+        if r.overrides:
+            out.append(f"<p>{_esc(r.label)} was run with <code>--set</code>: {_esc(_overrides_text(r))}.</p>")
+    params = [r.params() for r in runs]
+    set_by = [{t.partition("=")[0].strip() for t in r.overrides} for r in runs]
+    names = list(dict.fromkeys(k for p in params for k in p))
+    if len(runs) > 1:
+        differ = [k for k in names if len({repr(p.get(k, "-")) for p in params}) > 1]
+        out.append(f"<p>{len(differ)} of {len(names)} levers differ between the runs.</p>")
+    rows = ["<table><tr><th>parameter</th>" + "".join(f"<th>{_esc(r.label)}</th>" for r in runs) + "</tr>"]
+    for name in names:
+        cells = []
+        for r, p, mine in zip(runs, params, set_by, strict=True):
+            text = _lever(p.get(name)) if name in p else "–"
+            if name in mine:
+                own = _lever(r.overridden[name]) if name in r.overridden else "not recorded"
+                text += f" (set with --set; the scenario's own value: {own})"
+            cells.append(f'<td class="n">{_esc(text)}</td>')
+        classes = []
+        if any(name in mine for mine in set_by):
+            classes.append("set")
+        if len(runs) > 1 and len({repr(p.get(name, "-")) for p in params}) > 1:
+            classes.append("differs")
+        cls = f' class="{" ".join(classes)}"' if classes else ""
+        rows.append(f"<tr{cls}><td>{_esc(name)}</td>{''.join(cells)}</tr>")
+    rows.append("</table>")
+    return "\n".join(out + rows)
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -832,6 +818,12 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None) -> P
             ]
         )
     page.add(_html_table(header, rows, numeric_from=2))
+    for r in runs:
+        if r.overrides:
+            page.add(
+                f"<p>{_esc(r.label)}: run with <code>--set</code> {_esc(_overrides_text(r))}; figures and "
+                'capacities are drawn as run (<a href="#parameters">parameters</a>).</p>'
+            )
     if ports:
         rows = []
         for port in ports:
@@ -948,6 +940,13 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None) -> P
         page.add('<h2 id="ports">Ports of entry</h2>')
         for k, port in enumerate(ports):
             page.add(f"<h3>{_esc(port)}</h3>")
+            page.add(
+                "<p>Capacity as run: "
+                + "; ".join(
+                    (f"{_esc(r.label)}: " if len(runs) > 1 else "") + _esc(port_capacity_text(r, port)) for r in runs
+                )  # fmt: skip
+                + ".</p>"
+            )
             page.figure(fig_port(runs, port), f"port-{k + 1}", f"port {port}")
 
     # where everyone ends up
@@ -973,18 +972,7 @@ def build_report(run_dirs: list[str | Path], out: str | Path | None = None) -> P
 
     # parameters
     page.add('<h2 id="parameters">Scenario parameters</h2>')
-    if all(r.scenario is None for r in runs):
-        page.add('<p class="note">The scenario could not be re-loaded, so its parameters are not shown.</p>')
-    for group in ("spawn", "move"):
-        dumps = [_flatten(getattr(r.scenario, group).model_dump()) if r.scenario is not None else {} for r in runs]
-        keys = list(dict.fromkeys(k for d in dumps for k in d))
-        if keys:
-            page.add(f"<h3>{group}</h3>")
-            page.add(
-                _html_table(
-                    ["parameter", *(r.label for r in runs)], [[k, *(d.get(k, "") for d in dumps)] for k in keys], 99
-                )
-            )
+    page.add(_params_section(runs))
 
     doc = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
