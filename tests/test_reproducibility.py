@@ -69,7 +69,7 @@ SCENARIOS = {
             "points.csv",
             "out.csv",
             "scenario.json",
-        },  # fmt: skip
+        },
     ),
     "burundi": (
         lambda: flee_path("burundi"),
