@@ -1,7 +1,8 @@
-"""Waiting lists and the people on them when they leave a list, or their shelter closes: the smallest cases of
-engine bugs that tests/test_conservation.py's generated scenarios found. Each is marked xfail(strict=True) until
-the engine is fixed; the generator there steers clear of these cases (see its comments) so that it can keep
-looking for others.
+"""Waiting lists and the people on them when they leave a list, or their shelter closes, and how people come
+to a place where a list is signed: the smallest cases of engine bugs that tests/test_conservation.py's
+generated scenarios found (the first four), or that writing it brought to light (the last two). Each is
+marked xfail(strict=True) until the engine is fixed; the generator there steers clear of the first four (see
+its comments) so that it can keep looking for others.
 
 How the engine keeps a list (sim/border.py): a port's queue is agent ids in sign-up order, `waiting` a count
 of the people on it; serve() (sim/kernels.py) calls ids in order and skips those whose holder is no longer
@@ -12,7 +13,20 @@ place they are at (phase_fates: `left.sum(0)[net.signup_port == k]`).
 import pytest
 
 from corridor import Simulation, states
-from corridor.scenario.model import Asylum, Departure, Hazard, Link, Place, Port, PortEvent, Scenario, SpawnRules
+from corridor.scenario.model import (
+    Asylum,
+    Caravan,
+    CaravanStop,
+    Departure,
+    Hazard,
+    Link,
+    Place,
+    Port,
+    PortEvent,
+    Reentry,
+    Scenario,
+    SpawnRules,
+)
 
 S = {s.name: s.code for s in states.STATES}
 
@@ -151,3 +165,97 @@ def test_people_sent_back_to_a_shelter_that_closes_are_decided_where_they_are():
     )
     res = Simulation(sc).run(seed=0, check=True)
     assert res.record.population.min() >= 0
+
+
+# --- coming to a sign-up place other than by road ----------------------------------------------------------
+
+
+def comes_to_the_shelter(way):
+    """5 people come to Shelter, where San Ysidro's list is signed on arrival (sign_rate 1), on day 0 or 1:
+    at the end of a caravan from Town, taken there when Town (a shelter) closes, or setting out again there
+    after Mexico deported them from Town. Nobody moves on and the port calls nobody."""
+    places = [
+        Place(name="Town", kind="town", movechance=0.0),
+        Place(name="Shelter", kind="shelter", movechance=0.0),
+        Place(name="San Ysidro", kind="port_of_entry"),
+    ]
+    departures = [Departure(place="Town", start=0, count=5, caravan="K" if way == "caravan" else "")]
+    extra = {}
+    if way == "caravan":
+        extra["caravans"] = [
+            Caravan(name="K", stops=[CaravanStop(place="Town", pace=100), CaravanStop(place="Shelter")])
+        ]
+    elif way == "shelter closing":
+        places[0] = Place(name="Town", kind="shelter", movechance=0.0, closes=1, move_to="Shelter")
+    else:  # deported on day 0, back after a mean of a day (with seed 0, all five by day 3)
+        extra["hazards"] = [Hazard(outcome="deported", where="Town", start=0, end=1, rate=1.0)]
+        extra["reentry"] = Reentry(share=1.0, days=1, place="Shelter")
+    return Scenario(
+        name="comes-to-the-shelter",
+        start_date="2018-11-01",
+        days=10,
+        places=places,
+        links=[Link(a="Town", b="Shelter", distance=10), Link(a="Shelter", b="San Ysidro", distance=10)],
+        departures=departures,
+        ports=[Port(place="San Ysidro", capacity_per_day=0, signup_places=["Shelter"])],
+        spawn=SpawnRules(mode="departures"),
+        **extra,
+    )
+
+
+WAYS = ["caravan", "shelter closing", "re-entry"]
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_people_come_to_the_shelter_by_each_way(way):
+    res = Simulation(comes_to_the_shelter(way)).run(seed=0, check=True)
+    assert res.wide()["Shelter"].iloc[-1] == 5
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine bug: only people who arrive by road (kernels.py move_day) or set out there (spawn_rows) sign "
+    "the list of a port that signs on arrival; people brought by a caravan's end (caravans.py _travel), a closing "
+    "shelter (engine.py _relocate) or re-entry (border.py _reenter) stay at_place and never sign",
+)
+@pytest.mark.parametrize("way", WAYS)
+def test_people_who_come_to_a_sign_up_place_sign_its_list(way):
+    res = Simulation(comes_to_the_shelter(way)).run(seed=0, check=True)
+    assert res.record.waitlist[-1, 0] == 5
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine bug: a caravan in a shelter on the day it closes is not taken to move_to (engine.py _relocate "
+    "moves at_place, signing, on_list and remain_in_mexico people only) and stays in the closed shelter, whose "
+    "roads are closed, to the end of the run",
+)
+def test_a_caravan_in_a_shelter_that_closes_is_taken_to_move_to():
+    sc = Scenario(
+        name="caravan-in-a-closing-shelter",
+        start_date="2018-11-01",
+        days=5,
+        places=[
+            Place(name="Town", kind="town"),
+            Place(name="Shelter", kind="shelter", closes=2, move_to="Other"),
+            Place(name="End", kind="town"),
+            Place(name="Other", kind="town", movechance=0.0),
+        ],
+        links=[Link(a="Town", b="Shelter", distance=10), Link(a="Shelter", b="End", distance=10)],
+        # reaches Shelter on day 0 and holds there until day 4
+        caravans=[
+            Caravan(
+                name="K",
+                stops=[
+                    CaravanStop(place="Town", pace=10),
+                    CaravanStop(place="Shelter", hold_until=4),
+                    CaravanStop(place="End"),
+                ],
+            )
+        ],
+        departures=[Departure(place="Town", start=0, count=5, caravan="K")],
+        spawn=SpawnRules(mode="departures"),
+    )
+    res = Simulation(sc).run(seed=0, check=True)
+    assert res.wide()["Shelter"].tolist()[:2] == [5, 5]  # the caravan holds there; the shelter closes on day 2
+    assert res.wide()["Shelter"].iloc[2:].tolist() == [0, 0, 0]
