@@ -440,3 +440,354 @@ def tijuana_with(tmp_path: Path, name: str, old: str, new: str) -> Path:
 def test_border_tables_name_the_bad_cell(tmp_path: Path, name: str, old: str, new: str, field: str, value: str) -> None:
     msg = error_of(tijuana_with(tmp_path, name, old, new))
     assert name in msg and f"field '{field}'" in msg and value in msg, msg
+
+
+# --- input that never crashes: encodings, empty and cut files, shapes, limits ------------------------
+
+
+def write_bytes(folder: Path, name: str, data: bytes) -> None:
+    (folder / name).write_bytes(data)
+
+
+def test_native_not_utf8_names_the_byte(tmp_path: Path) -> None:
+    folder = native(tmp_path, "links.csv", None)
+    write_bytes(folder, "links.csv", b"a,b,distance\nA,B,10\nB,C\xe9,20\n")
+    msg = error_of(folder)
+    assert "links.csv:3" in msg and "byte 0xe9 at byte offset 23" in msg and "UTF-8" in msg
+
+
+def test_flee_not_utf8_names_the_byte(mali: Path) -> None:
+    path = mali / "input_csv" / "routes.csv"
+    data = path.read_bytes()
+    path.write_bytes(data + b"Kidal,Gao,3\xff0\n")
+    msg = error_of(mali)
+    offset = len(data) + len("Kidal,Gao,3")
+    line = data.count(b"\n") + 1
+    assert f"routes.csv:{line}" in msg and f"byte 0xff at byte offset {offset}" in msg
+
+
+def test_utf16_file_says_so(tmp_path: Path) -> None:
+    folder = native(tmp_path, "links.csv", None)
+    write_bytes(folder, "links.csv", "a,b,distance\nA,B,10\n".encode("utf-16"))
+    msg = error_of(folder)
+    assert "links.csv:1" in msg and "byte offset 0" in msg and "saved as UTF-16" in msg
+
+
+@pytest.mark.parametrize("name", ["places.csv", "links.csv", "closures.csv", "observed.csv"])
+def test_native_empty_file(tmp_path: Path, name: str) -> None:
+    msg = error_of(native(tmp_path, name, ""))
+    assert f"{name}:1: empty file" in msg and "naming the columns" in msg
+
+
+def test_flee_empty_locations(mali: Path) -> None:
+    (mali / "input_csv" / "locations.csv").write_text("")
+    msg = error_of(mali)
+    assert "locations.csv:1: no locations" in msg and "name,region,country" in msg
+
+
+def test_flee_empty_optional_tables_mean_none(mali: Path) -> None:
+    for name in ("closures.csv", "registration_corrections.csv"):
+        (mali / "input_csv" / name).write_text("")
+    sc = load_scenario(mali)
+    assert sc.closures == [] and sc.corrections == []
+
+
+@pytest.mark.parametrize("value", ["0", "-2"])
+def test_flee_hasten_below_one(mali: Path, value: str) -> None:
+    path = mali / "simsetting.yml"
+    text = path.read_text().replace("hasten: 10", f"hasten: {value}")
+    path.write_text(text)
+    line = text.splitlines().index(f"  hasten: {value} ") + 1
+    msg = error_of(mali)
+    assert f"simsetting.yml:{line}: field 'optimisations.hasten': out of range (got {value})" in msg
+    assert "a whole number from 1 to 2,147,483,647" in msg
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"), [("0", "out of range"), ("-1", "out of range"), ("2.5", "not a whole number")]
+)
+def test_native_hasten_below_one(tmp_path: Path, value: str, problem: str) -> None:
+    msg = error_of(native(tmp_path, "scenario.yaml", NATIVE["scenario.yaml"] + f"hasten: {value}\n"))
+    assert f"scenario.yaml:9: field 'hasten': {problem} (got {value})" in msg and "from 1 to" in msg
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where", "field"),
+    [
+        ("scenario.yaml", "- a\n- b\n", "scenario.yaml:1", None),
+        ("scenario.yaml", NATIVE["scenario.yaml"].replace("  camp_weight: 2.0", "  - 2.0"), "scenario.yaml:7", "move"),
+        ("scenario.yaml", NATIVE["scenario.yaml"].replace("  mode: observed\n", "  3\n"), "scenario.yaml:5", "spawn"),
+        ("scenario.yaml", NATIVE["scenario.yaml"].replace("days: 30", "days: {n: 30}"), "scenario.yaml:4", "days"),
+        ("scenario.yaml", NATIVE["scenario.yaml"].replace("2.0", "{a: 1}"), "scenario.yaml:8", "move.camp_weight"),
+        ("scenario.yaml", NATIVE["scenario.yaml"].replace("2.0", ".nan"), "scenario.yaml:8", "move.camp_weight"),
+        ("scenario.yaml", NATIVE["scenario.yaml"].replace("2.0", ".inf"), "scenario.yaml:8", "move.camp_weight"),
+        ("scenario.yaml", NATIVE["scenario.yaml"].replace("name: tiny", "name: [a, b]"), "scenario.yaml:1", "name"),
+    ],
+)  # fmt: skip
+def test_native_yaml_of_the_wrong_shape(tmp_path: Path, name: str, text: str, where: str, field: str | None) -> None:
+    msg = error_of(native(tmp_path, name, text))
+    assert where in msg and "expected" in msg, msg
+    assert field is None or f"field '{field}'" in msg, msg
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("optimisations:\n  hasten: 10 \n", "optimisations: 5\n", "optimisations"),
+        ("  camp_weight: 5.0\n", "  camp_weight: [5.0]\n", "move_rules.camp_weight"),
+        ("  camp_weight: 5.0\n", "  camp_weight: .nan\n", "move_rules.camp_weight"),
+        ("  insert_day0: True\n", "  insert_day0: {a: 1}\n", "spawn_rules.insert_day0"),
+        ("  insert_day0: True\n", "  conflict_driven_spawning: 3\n", "spawn_rules.conflict_driven_spawning"),
+        ("  hasten: 10 \n", "  hasten: [10]\n", "optimisations.hasten"),
+    ],
+)
+def test_flee_settings_of_the_wrong_shape(mali: Path, old: str, new: str, field: str) -> None:
+    path = mali / "simsetting.yml"
+    text = path.read_text()
+    assert old in text
+    text = text.replace(old, new)
+    path.write_text(text)
+    line = text.splitlines().index(new.splitlines()[0]) + 1
+    msg = error_of(mali)
+    assert f"simsetting.yml:{line}: field '{field}'" in msg, msg
+
+
+def test_flee_settings_not_a_mapping(mali: Path) -> None:
+    (mali / "simsetting.yml").write_text("- move_rules\n")
+    assert "simsetting.yml:1: not a mapping of sections" in error_of(mali)
+    (mali / "simsetting.yml").write_text("optimisations:\n  hasten: 1\nmove_rules: [1, 2]\n")
+    assert "simsetting.yml:3: field 'move_rules': not a mapping (got [1, 2])" in error_of(mali)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "expect"),
+    [
+        ('"Kidal","Kidal","Mali",18.4,1.4,"conflict_zone",0,2561\n"Gao","Gao', 3, "never closed"),
+        ('"Kidal","Kidal","Mali",18.4,1.4,"conf', 2, "never closed"),
+        ('"Kidal","Kidal","Mali",18.4\n', 2, "too few columns"),
+    ],
+)
+def test_flee_truncated_locations(mali: Path, text: str, line: int, expect: str) -> None:
+    (mali / "input_csv" / "locations.csv").write_text('"#name","region"\n' + text)
+    msg = error_of(mali)
+    assert f"locations.csv:{line}" in msg and expect in msg, msg
+
+
+def test_native_truncated_mid_quote(tmp_path: Path) -> None:
+    msg = error_of(native(tmp_path, "links.csv", 'a,b,distance\nA,B,10\n"B,C,20\nC,B,5\n'))
+    assert "links.csv:3: a quoted cell is never closed" in msg
+
+
+@pytest.mark.parametrize(
+    ("file", "line", "column", "value", "field"),
+    [
+        ("input_csv/locations.csv", 2, 3, "nan", "latitude"),
+        ("input_csv/locations.csv", 2, 7, "inf", "population"),
+        ("input_csv/locations.csv", 2, 7, "1e400", "population"),
+        ("input_csv/routes.csv", 3, 2, "NaN", "distance"),
+        ("input_csv/conflicts.csv", 5, 2, "inf", "Gao"),
+        ("input_csv/conflicts.csv", 5, 2, "lots", "Gao"),
+        ("input_csv/closures.csv", 2, 3, "-inf", "closure_start"),
+        ("source_data/bf-bobo.csv", 3, 1, "nan", "count"),
+        ("input_csv/sim_period.csv", 2, 1, "inf", "Length"),
+    ],
+)
+def test_flee_non_finite_numbers(mali: Path, file: str, line: int, column: int, value: str, field: str) -> None:
+    edit_cell(mali / file, line, column, value)
+    msg = error_of(mali)
+    assert f"{Path(file).name}:{line}" in msg and f"field '{field}'" in msg and repr(value) in msg, msg
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e999"])
+def test_native_non_finite_numbers(tmp_path: Path, value: str) -> None:
+    msg = error_of(native(tmp_path, "links.csv", f"a,b,distance\nA,B,{value}\n"))
+    assert "links.csv:2: field 'distance': not a finite number" in msg and repr(value) in msg
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "where", "field", "why"),
+    [
+        (
+            "scenario.yaml",
+            NATIVE["scenario.yaml"].replace("days: 30", "days: 32768"),
+            "scenario.yaml:4",
+            "days",
+            "16-bit",
+        ),
+        (
+            "scenario.yaml",
+            NATIVE["scenario.yaml"].replace("days: 30", "end_date: 2120-01-01"),
+            "scenario.yaml:4",
+            "end_date",
+            "16-bit",
+        ),
+        (
+            "scenario.yaml",
+            NATIVE["scenario.yaml"].replace("2020-01-01", "9999-12-31"),
+            "scenario.yaml:4",
+            "days",
+            "9999-12-31",
+        ),
+        (
+            "scenario.yaml",
+            NATIVE["scenario.yaml"] + f"hasten: {10**30}\n",
+            "scenario.yaml:9",
+            "hasten",
+            "leaves nobody",
+        ),
+        (
+            "places.csv",
+            NATIVE["places.csv"].replace(",1000,", ",3000000000,"),
+            "places.csv:3",
+            "population",
+            "32-bit",
+        ),
+        ("places.csv", NATIVE["places.csv"].replace(",300,", ",1e12,"), "places.csv:6", "capacity", "32-bit"),
+        ("observed.csv", "date,place,count\n2020-01-01,C,2147483648\n", "observed.csv:2", "count", "32-bit"),
+    ],
+)
+def test_native_numbers_too_large(tmp_path: Path, name: str, text: str, where: str, field: str, why: str) -> None:
+    msg = error_of(native(tmp_path, name, text))
+    assert where in msg and f"field '{field}'" in msg and why in msg, msg
+
+
+def test_flee_numbers_too_large(mali: Path) -> None:
+    edit_cell(mali / "input_csv" / "sim_period.csv", 2, 1, "40000")
+    msg = error_of(mali)
+    assert "sim_period.csv:2: field 'Length': out of range (got '40000')" in msg and "16-bit" in msg
+    edit_cell(mali / "input_csv" / "sim_period.csv", 2, 1, "300")
+    edit_cell(mali / "input_csv" / "locations.csv", 2, 7, "3000000000")
+    msg = error_of(mali)
+    assert "locations.csv:2: field 'population'" in msg and "<= 2147483647" in msg and "32-bit" in msg
+    edit_cell(mali / "input_csv" / "locations.csv", 2, 7, "25617")
+    edit_cell(mali / "source_data" / "bf-bobo.csv", 3, 1, "3e9")
+    msg = error_of(mali)
+    assert "bf-bobo.csv:3: field 'count': out of range (got '3e9')" in msg and "32-bit" in msg
+
+
+def test_flee_dates_past_the_calendar(mali: Path) -> None:
+    edit_cell(mali / "input_csv" / "sim_period.csv", 1, 1, "9999-12-01")
+    msg = error_of(mali)
+    assert "sim_period.csv:2: field 'Length': out of range (got '300')" in msg and "9999-12-31" in msg
+
+
+def test_native_too_many_cohorts(tmp_path: Path) -> None:
+    rows = "".join(f"A,2020-01-02,,1,c{k}\n" for k in range(128))
+    folder = native(tmp_path, "scenario.yaml", NATIVE["scenario.yaml"])
+    (folder / "departures.csv").write_text("place,start,end,count,cohort\n" + rows)
+    msg = error_of(folder)
+    assert "departures.csv:129: field 'cohort': more than 127 cohorts (got 'c127')" in msg and "8 bits" in msg
+
+
+def test_native_zero_length_road_without_softening(tmp_path: Path) -> None:
+    folder = native(tmp_path, "links.csv", "a,b,distance\nA,B,0\nB,C,20\n")
+    (folder / "scenario.yaml").write_text(NATIVE["scenario.yaml"] + "  softening: 0\n")
+    msg = error_of(folder)
+    assert "links.csv:2: field 'distance': a road of length 0 while move.softening is 0" in msg
+    assert "divide by softening + distance" in msg
+
+
+Y = NATIVE["scenario.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("files", "expect"),
+    [
+        ({"scenario.yaml": Y.replace("2.0", "1e305")}, "scenario.yaml:7: field 'move.camp_weight'"),
+        ({"scenario.yaml": Y.replace("2.0", "100") + "  weight_power: 1e10\n"}, "field 'move.weight_power'"),
+        (
+            {
+                "scenario.yaml": Y + "  softening: 0\n  distance_power: 1e10\n",
+                "links.csv": "a,b,distance\nA,B,0.5\nB,C,2\n",
+            },
+            "scenario.yaml:7: field 'move.distance_power': (softening + shortest road) ** distance_power rounds to 0",
+        ),
+        (
+            {
+                "places.csv": NATIVE["places.csv"]
+                .replace("conflict_date\n", "conflict_date,attraction\n")
+                .replace("C,camp,Y,,,,300,", "C,camp,Y,,,,300,,1e305")
+            },
+            "places.csv:6: field 'attraction'",
+        ),
+        ({"conflicts.csv": "place,start,intensity\nA,2020-01-01,1e299\n"}, "conflicts.csv:2: field 'intensity'"),
+    ],
+)
+def test_weights_that_would_overflow_or_divide_by_zero(tmp_path: Path, files: dict[str, str], expect: str) -> None:
+    """The engine's route and spawn weights are float64: an input that would take one past 1e300, or
+    make a route's divisor round to 0, is refused and the input that contributes most is blamed."""
+    folder = native(tmp_path, "scenario.yaml", NATIVE["scenario.yaml"])
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    msg = error_of(folder)
+    assert expect in msg, msg
+
+
+def test_conflict_spawning_past_the_people_limit(tmp_path: Path) -> None:
+    text = NATIVE["scenario.yaml"].replace("mode: observed", "mode: conflict\n  rate: 3000000000")
+    msg = error_of(native(tmp_path, "scenario.yaml", text))
+    assert "scenario.yaml:5: field 'spawn.rate'" in msg and "2,147,483,647" in msg
+
+
+def test_error_lines_stay_one_line(tmp_path: Path) -> None:
+    msg = error_of(native(tmp_path, "links.csv", 'a,b,distance\nA,"B\nB",10\n'))
+    assert "links.csv:2: field 'b': unknown place (got 'B\\nB')" in msg
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cli._fail prints the message as rich markup: a value holding '[/x]' raises MarkupError "
+    "(fix in cli.py: print rich.markup.escape(str(exc)))",
+)
+def test_cli_prints_brackets_as_written(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from corridor.cli import app
+
+    folder = native(tmp_path, "links.csv", "a,b,distance\nA,[/x],10\n")
+    result = CliRunner().invoke(app, ["check", str(folder)])
+    assert result.exit_code == 2 and "got '[/x]'" in result.output
+
+
+# --- observations.csv (read_observations) -------------------------------------------------------------
+
+OBS = 'date,place,metric,value,low,high,source,note\n2018-11-16,Tijuana,present,2397,2397,2397,"a, b",\n'
+
+
+@pytest.mark.parametrize(
+    ("data", "expect"),
+    [
+        (OBS.encode().replace(b"Tijuana", b"Tiju\xe1na"), "observations.csv:2: not UTF-8 text: byte 0xe1 at byte"),
+        (b"", "observations.csv:1: empty file"),
+        (OBS.replace("metric,", "").encode(), "observations.csv:1: field 'metric': missing column"),
+        (OBS.replace("note", "notes").encode(), "observations.csv:1: field 'notes': unknown column"),
+        (OBS.replace("2397,2397,2397", "nan,2397,2397").encode(), "observations.csv:2: field 'value': not a number"),
+        (OBS.replace("2397,2397,2397", "1,2,inf").encode(), "observations.csv:2: field 'high': not a number"),
+        (OBS.replace("2018-11-16", "2018-11-31").encode(), "observations.csv:2: field 'date': malformed date"),
+        (OBS.encode()[:-4], "observations.csv:2: a quoted cell is never closed"),
+        (OBS.replace(",\n", ",,x\n").encode(), "observations.csv:2: more cells than header columns"),
+        (OBS.replace("Tijuana", "").encode(), "observations.csv:2: field 'place': missing value"),
+    ],
+)  # fmt: skip
+def test_observations_errors(tmp_path: Path, data: bytes, expect: str) -> None:
+    from corridor.evaluate.observations import read_observations
+
+    path = tmp_path / "observations.csv"
+    path.write_bytes(data)
+    with pytest.raises(ScenarioError) as exc:
+        read_observations(path)
+    assert expect in str(exc.value) and "\n" not in str(exc.value), str(exc.value)
+
+
+def test_observations_read_with_bom_crlf_and_spaces(tmp_path: Path) -> None:
+    from corridor.evaluate.observations import read_observations
+
+    path = tmp_path / "observations.csv"
+    path.write_text(OBS)
+    plain = read_observations(path)
+    spaced = (
+        ' date , place,metric ,value,low,high,source,note\n 2018-11-16 ,Tijuana , present,2397,2397,2397, "a, b" ,\n'
+    )
+    path.write_bytes(b"\xef\xbb\xbf" + spaced.replace("\n", "\r\n").encode() + b"\r\n\r\n")
+    assert read_observations(path) == plain
+    assert plain[0].source == "a, b" and plain[0].value == 2397

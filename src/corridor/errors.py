@@ -26,13 +26,26 @@ class ScenarioError(CorridorError):
             where += f":{row}" if where else f"row {row}"
         parts = [f"{where}: " if where else ""]
         if field is not None:
-            parts.append(f"field '{field}': ")
+            parts.append(f"field '{_short(str(field))}': ")
         parts.append(problem)
         if value is not None:
-            parts.append(f" (got {value!r})")
+            parts.append(f" (got {_short(repr(value))})")
         if expected:
             parts.append(f"; expected {expected}")
-        super().__init__("".join(parts))
+        super().__init__(one_line("".join(parts)))
+
+
+def _short(text: str, most: int = 200) -> str:
+    """A value cut to `most` characters: a cell that swallowed half a file is shown by its start."""
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
+def one_line(text: str) -> str:
+    """The text with line breaks and other control characters written as escapes (a place name read from a
+    quoted cell may hold a line break): the message stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def at(file: str, row: int) -> str:

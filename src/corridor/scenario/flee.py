@@ -7,15 +7,19 @@ simsetting.yml, source_data/data_layout.csv and the camp series it names. Header
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
+import math
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-import yaml
+import numpy as np
+from pydantic import BaseModel, ValidationError
 
 from ..errors import ScenarioError, at
 from .model import (
+    MAX_DAYS,
+    MAX_PEOPLE,
+    WHY,
     Closure,
     ConflictPeriod,
     Correction,
@@ -26,47 +30,37 @@ from .model import (
     SeriesPoint,
     SpawnRules,
     build,
+    no_spawn_series,
 )
+from .text import csv_rows, read_text, read_yaml
 
 
 def is_flee_folder(path: Path) -> bool:
     return (path / "input_csv" / "locations.csv").is_file()
 
 
-def _rows(path: Path) -> list[tuple[int, list[str]]]:
-    """Non-empty rows with their 1-based line numbers; comment rows (first cell '#...') skipped."""
-    if not path.is_file():
-        raise ScenarioError("file not found", file=str(path), expected="a file in Flee's scenario layout")
-    out = []
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        for lineno, row in enumerate(csv.reader(fh), start=1):
-            if not row or not any(c.strip() for c in row):
-                continue
-            if row[0].lstrip().startswith("#"):
-                continue
-            out.append((lineno, row))
-    return out
+def _rows(path: Path, comments: bool = False) -> list[tuple[int, list[str]]]:
+    """Non-blank rows with their 1-based line numbers; rows whose first cell starts with '#' are
+    comments, left out unless `comments`."""
+    text = read_text(path, "a file in Flee's scenario layout")
+    return [(line, cells) for line, cells in csv_rows(path, text) if comments or not cells[0].startswith("#")]
 
 
-def _num(text: str, file: Path, row: int, field: str, kind: type = float, blank: Any = None) -> Any:
-    s = text.strip().strip('"')
+def _num(text: str, file: Path, row: int | None, field: str, kind: type = float, blank: Any = None) -> Any:
+    """A number cell; `kind` int truncates as Flee's int(float(...)) does. NaN and infinity are refused."""
+    s = text.strip().strip('"').strip()
+    what = f"a {'whole ' if kind is int else ''}number"
     if s == "":
         if blank is not None:
             return blank
-        raise ScenarioError(
-            "missing value", file=str(file), row=row, field=field, expected=f"a {'whole ' if kind is int else ''}number"
-        )
+        raise ScenarioError("missing value", file=str(file), row=row, field=field, expected=what)
     try:
-        return kind(float(s)) if kind is int else float(s)
+        x = float(s)
     except ValueError:
-        raise ScenarioError(
-            "not a number",
-            file=str(file),
-            row=row,
-            field=field,
-            value=s,
-            expected=f"a {'whole ' if kind is int else ''}number",
-        ) from None
+        raise ScenarioError("not a number", file=str(file), row=row, field=field, value=s, expected=what) from None
+    if not math.isfinite(x):
+        raise ScenarioError("not a finite number", file=str(file), row=row, field=field, value=s, expected=what)
+    return int(x) if kind is int else x
 
 
 def _date(text: str, file: Path, row: int, field: str) -> dt.date:
@@ -80,7 +74,7 @@ def _date(text: str, file: Path, row: int, field: str) -> dt.date:
 
 
 def _cell(row: list[str], i: int) -> str:
-    return row[i].strip() if i < len(row) else ""
+    return row[i] if i < len(row) else ""
 
 
 _KIND_WORDS = (
@@ -115,12 +109,16 @@ def _need_columns(row: list[str], n: int, path: Path, lineno: int, expected: str
         raise ScenarioError("too few columns", file=str(path), row=lineno, value=len(row), expected=expected)
 
 
+LOCATION_COLUMNS = "name,region,country,latitude,longitude,location_type,conflict_date,population"
+
+
 def read_locations(path: Path) -> list[Place]:
     places = []
-    for lineno, r in _rows(path):
-        _need_columns(
-            r, 6, path, lineno, "name,region,country,latitude,longitude,location_type,conflict_date,population"
-        )
+    rows = _rows(path)
+    if not rows:
+        raise ScenarioError("no locations", file=str(path), row=1, expected=f"rows of {LOCATION_COLUMNS}")
+    for lineno, r in rows:
+        _need_columns(r, 6, path, lineno, LOCATION_COLUMNS)
         kind = _place_kind(_cell(r, 5), path, lineno)
         pop = _num(_cell(r, 7), path, lineno, "population", int, blank=0)
         date_text = _cell(r, 6)
@@ -196,37 +194,44 @@ def read_conflicts(path: Path, days: int) -> list[ConflictPeriod] | None:
     """Flee's wide day x place table, as periods of conflict.
 
     As in Flee, a conflict starts when a place's value turns positive and keeps the intensity of
-    that day until the value returns to zero (its age, which drives decay, restarts then).
+    that day until the value returns to zero (its age, which drives decay, restarts then). Flee
+    indexes the table by row, not by the Day column; the last row holds past the end.
     """
     if not path.is_file():
         return None
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        lines = [(i, r) for i, r in enumerate(csv.reader(fh), start=1) if r and any(c.strip() for c in r)]
+    lines = _rows(path, comments=True)
     if not lines:
         return None
     head_line, header = lines[0]
-    names = [h.strip() for h in header[1:]]
-    cols = [(j + 1, n) for j, n in enumerate(names) if n]
-    # Flee indexes the table by row, not by the Day column; the last row holds past the end.
-    table = [[_num(_cell(r, j), path, lineno, n, blank=0.0) for j, n in cols] for lineno, r in lines[1:]]
-    for lineno, r in lines[1:]:
+    cols = [(j, n) for j, n in enumerate(header) if j > 0 and n]
+    body = lines[1:]
+    for lineno, r in body:
         _num(_cell(r, 0), path, lineno, "Day", int)
+    if not body or not cols:
+        return []
+    try:  # the whole table at once; only a table with a bad cell is read again cell by cell, to name it
+        table = np.array([[_cell(r, j).strip('"') or "0" for j, _ in cols] for _, r in body], dtype=np.float64)
+    except ValueError:
+        table = np.zeros(0)
+    if table.shape != (len(body), len(cols)) or not np.isfinite(table).all():
+        table = np.array([[_num(_cell(r, j), path, lineno, n, blank=0.0) for j, n in cols] for lineno, r in body])
+    row_of_day = np.minimum(np.arange(days), len(body) - 1)
+    values = table[row_of_day]
+    on = np.zeros((days + 2, len(cols)), dtype=np.int8)
+    on[1:-1] = values > 1e-6
+    edges = np.diff(on, axis=0)
     periods = []
     for k, (_, name) in enumerate(cols):
-        start, intensity = None, 0.0
-        for day in range(days):
-            v = table[min(day, len(table) - 1)][k] if table else 0.0
-            if v > 1e-6 and start is None:
-                start, intensity = day, v
-            elif v <= 1e-6 and start is not None:
-                periods.append(
-                    ConflictPeriod(place=name, start=start, end=day, intensity=intensity, at=at(str(path), head_line))
-                )
-                start = None
-        if start is not None:
-            periods.append(
-                ConflictPeriod(place=name, start=start, end=days, intensity=intensity, at=at(str(path), head_line))
-            )
+        starts, ends = np.flatnonzero(edges[:, k] == 1), np.flatnonzero(edges[:, k] == -1)
+        for first, last in zip(starts.tolist(), ends.tolist(), strict=True):
+            data = {
+                "place": name,
+                "start": first,
+                "end": last,
+                "intensity": float(values[first, k]),
+                "at": at(str(path), body[row_of_day[first]][0]),
+            }
+            periods.append(build(ConflictPeriod, data, str(path), body[row_of_day[first]][0]))
     return periods
 
 
@@ -237,12 +242,24 @@ def read_period(path: Path) -> tuple[dt.date, int]:
         if key == "startdate":
             start = _date(_cell(r, 1), path, lineno, "StartDate")
         elif key == "length":
-            length = _num(_cell(r, 1), path, lineno, "Length", int)
+            length = _num(_cell(r, 1), path, lineno, "Length", int), lineno, _cell(r, 1)
     if start is None or length is None:
         raise ScenarioError(
             "missing StartDate or Length", file=str(path), expected="two rows: StartDate,YYYY-MM-DD and Length,DAYS"
         )
-    return start, length
+    days, lineno, text = length
+    most = min(MAX_DAYS, (dt.date.max - start).days + 1)
+    if not 1 <= days <= most:
+        why = WHY[MAX_DAYS] if most == MAX_DAYS else "the calendar ends on 9999-12-31"
+        raise ScenarioError(
+            "out of range",
+            file=str(path),
+            row=lineno,
+            field="Length",
+            value=text,
+            expected=f"a whole number of days from 1 to {most:,} ({why})",
+        )
+    return start, days
 
 
 def read_series(path: Path, start: dt.date) -> list[tuple[int, float]]:
@@ -252,7 +269,17 @@ def read_series(path: Path, start: dt.date) -> list[tuple[int, float]]:
         if len(r) < 2 or _cell(r, 1) == "" or _cell(r, 0) in ("Date", "DateTime"):
             continue
         d = _date(_cell(r, 0), path, lineno, "Date")
-        out.append(((d - start).days, _num(_cell(r, 1), path, lineno, "count")))
+        count = _num(_cell(r, 1), path, lineno, "count")
+        if not 0 <= count <= MAX_PEOPLE:
+            raise ScenarioError(
+                "out of range",
+                file=str(path),
+                row=lineno,
+                field="count",
+                value=_cell(r, 1),
+                expected=f"a count from 0 to {MAX_PEOPLE:,} ({WHY[MAX_PEOPLE]})",
+            )
+        out.append(((d - start).days, count))
     if not out:
         raise ScenarioError("no data rows", file=str(path), expected="rows of YYYY-MM-DD,count")
     return out
@@ -290,15 +317,20 @@ def read_observed(folder: Path, start: dt.date) -> dict[str, list[SeriesPoint]]:
     if not layout.is_file():
         return {}
     observed: dict[str, list[SeriesPoint]] = {}
-    for _lineno, r in _rows(layout):
+    for lineno, r in _rows(layout):
         if len(r) < 2:
             continue
         name = _cell(r, 0)
         files = [folder / "source_data" / _cell(r, j) for j in range(1, len(r)) if _cell(r, j)]
+        if not files:
+            raise ScenarioError(
+                "no series file named", file=str(layout), row=lineno, value=name, expected="name,file.csv[,more.csv]"
+            )
         series = read_series(files[0], start)
         for extra in files[1:]:
             series = combine_series(series, read_series(extra, start))
-        observed[name] = [SeriesPoint(day=d, value=v) for d, v in series]
+        # two series added up may pass the limit that each one keeps
+        observed[name] = [build(SeriesPoint, {"day": d, "value": v}, str(layout), lineno) for d, v in series]
     return observed
 
 
@@ -310,7 +342,8 @@ def read_corrections(path: Path, start: dt.date) -> list[Correction]:
         if len(r) < 2:
             continue
         d = _date(_cell(r, 1), path, lineno, "date")
-        out.append(Correction(place=_cell(r, 0).strip('"'), day=(d - start).days, at=at(str(path), lineno)))
+        data = {"place": _cell(r, 0).strip('"'), "day": (d - start).days, "at": at(str(path), lineno)}
+        out.append(build(Correction, data, str(path), lineno))
     return out
 
 
@@ -353,77 +386,109 @@ _INERT_DEFAULTS: dict[str, Any] = {
 }
 
 
+_SECTIONS = ("log_levels", "spawn_rules", "move_rules", "optimisations", "number_of_steps", "conflict_input_file")
+
+
 def read_settings(path: Path) -> tuple[SpawnRules, MoveRules, int]:
     if not path.is_file():
         return SpawnRules(), MoveRules(), 1
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ScenarioError(
-            f"not valid YAML: {getattr(exc, 'problem', exc)}", file=str(path), row=mark.line + 1 if mark else None
-        ) from None
+    doc, lines = read_yaml(path, read_text(path, "Flee's simsetting.yml"))
+    if doc is None:
+        doc = {}
     if not isinstance(doc, dict):
-        raise ScenarioError("not a mapping", file=str(path), expected="sections spawn_rules, move_rules, ...")
+        raise ScenarioError(
+            "not a mapping of sections", file=str(path), row=1, value=_short(doc), expected=", ".join(_SECTIONS)
+        )
 
-    def line_of(key: str) -> int | None:
-        for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if text.strip().startswith(f"{key}:"):
-                return i
-        return None
+    def refuse(where: tuple[str, ...], value: Any, why: str, expected: str | None = None) -> ScenarioError:
+        return ScenarioError(
+            why, file=str(path), row=lines.get(where), field=".".join(where), value=_short(value), expected=expected
+        )
 
-    def refuse(section: str, key: str, value: Any, why: str) -> ScenarioError:
-        return ScenarioError(why, file=str(path), row=line_of(key), field=f"{section}.{key}", value=value)
+    def section(key: str) -> dict[Any, Any]:
+        value = doc.get(key)
+        if value is None:  # `move_rules:` with nothing under it
+            return {}
+        if not isinstance(value, dict):
+            raise refuse((key,), value, "not a mapping", "keys and values under it, one a line")
+        return value
 
+    for key in doc:
+        if key not in _SECTIONS:
+            raise refuse((str(key),), doc[key], "unknown section", "one of " + ", ".join(_SECTIONS))
     move: dict[str, Any] = {}
-    for key, value in (doc.get("move_rules") or {}).items():
+    where: dict[str, tuple[str, ...]] = {}  # model field -> the key it was read from
+    for key, value in section("move_rules").items():
         if key in _MOVE_KEYS or key in _MOVE_RENAMES:
             move[_MOVE_RENAMES.get(key, key)] = value
+            where[_MOVE_RENAMES.get(key, key)] = ("move_rules", key)
         elif key in _INERT_DEFAULTS:
             if _INERT_DEFAULTS[key] is not None and value != _INERT_DEFAULTS[key]:
-                raise refuse("move_rules", key, value, "this Flee rule is not supported by corridor yet")
+                raise refuse(("move_rules", key), value, "this Flee rule is not supported by corridor yet")
         else:
-            raise refuse("move_rules", key, value, "unknown setting")
+            raise refuse(("move_rules", str(key)), value, "unknown setting")
     spawn: dict[str, Any] = {}
-    for key, value in (doc.get("spawn_rules") or {}).items():
+    for key, value in section("spawn_rules").items():
         if key in ("insert_day0", "conflict_spawn_decay", "sum_from_camps"):
             spawn[key] = value
+            where[key] = ("spawn_rules", key)
         elif key == "take_from_population":
             if value:
-                raise refuse("spawn_rules", key, value, "take_from_population is not supported by corridor yet")
+                raise refuse(("spawn_rules", key), value, "take_from_population is not supported by corridor yet")
         elif key == "conflict_zone_spawning_only":
             pass  # Flee spawns only in conflict zones whatever this says
         elif key == "conflict_driven_spawning":
-            spawn["mode"] = "conflict"
-            mode = str((value or {}).get("spawn_mode", "constant")).lower()
-            spawn["rate_mode"] = mode
-            spawn["rate"] = (value or {}).get("displaced_per_conflict_day", 0.01 if mode == "pop_ratio" else 500)
+            rule = {} if value is None else value
+            if not isinstance(rule, dict):
+                raise refuse(("spawn_rules", key), value, "not a mapping", "spawn_mode and displaced_per_conflict_day")
+            mode = str(rule.get("spawn_mode", "constant")).lower()
+            spawn.update(mode="conflict", rate_mode=mode)
+            spawn["rate"] = rule.get("displaced_per_conflict_day", 0.01 if mode == "pop_ratio" else 500)
+            where["rate_mode"] = ("spawn_rules", key, "spawn_mode")
+            where["rate"] = ("spawn_rules", key, "displaced_per_conflict_day")
         elif key in ("flood_zone_spawning_only", "camps_are_sinks", "camps_are_sicks", "read_from_agents_csv_file"):
             if value:
-                raise refuse("spawn_rules", key, value, "this Flee option is not supported by corridor yet")
+                raise refuse(("spawn_rules", key), value, "this Flee option is not supported by corridor yet")
         else:
-            raise refuse("spawn_rules", key, value, "unknown setting")
+            raise refuse(("spawn_rules", str(key)), value, "unknown setting")
     hasten = 1
-    for key, value in (doc.get("optimisations") or {}).items():
-        if key == "hasten":
-            hasten = value
-        else:
-            raise refuse("optimisations", key, value, "unknown setting")
-    for key in doc:
-        if key not in (
-            "log_levels",
-            "spawn_rules",
-            "move_rules",
-            "optimisations",
-            "number_of_steps",
-            "conflict_input_file",
-        ):
-            raise refuse("", key, doc[key], "unknown section")
-    return (
-        build(SpawnRules, spawn, str(path), None),
-        build(MoveRules, move, str(path), None),
-        _num(str(hasten), path, line_of("hasten") or 0, "hasten", int),
-    )
+    for key, value in section("optimisations").items():
+        if key != "hasten":
+            raise refuse(("optimisations", str(key)), value, "unknown setting", "hasten")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PEOPLE:
+            raise refuse(
+                ("optimisations", "hasten"),
+                value,
+                "not a whole number" if isinstance(value, bool) or not isinstance(value, int) else "out of range",
+                f"a whole number from 1 to {MAX_PEOPLE:,} (it divides every count; a larger one leaves nobody)",
+            )
+        hasten = value
+    spawn_rules = _rules(SpawnRules, spawn, path, lines, where)
+    move_rules = _rules(MoveRules, move, path, lines, where)
+    spawn_rules.at = f"{path}:{lines.get(('spawn_rules',), 1)}"
+    move_rules.at = f"{path}:{lines.get(('move_rules',), 1)}"
+    return spawn_rules, move_rules, hasten
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _rules(
+    cls: type[M], data: dict[str, Any], path: Path, lines: dict[tuple[str, ...], int], where: dict[str, tuple[str, ...]]
+) -> M:
+    """A rules model from simsetting.yml; an error names the key and line the bad value was read from."""
+    try:
+        return cls(**data)
+    except ValidationError as exc:
+        loc = exc.errors()[0].get("loc", ())
+        key = where.get(str(loc[0])) if loc else None
+        return build(cls, data, str(path), lines.get(key) if key else None, {f: ".".join(k) for f, k in where.items()})
+
+
+def _short(value: Any) -> Any:
+    """A value for an error line: a long list or mapping cut to its first 60 characters."""
+    text = repr(value)
+    return value if len(text) <= 60 else text[:57] + "..."
 
 
 def load_flee(folder: Path) -> Scenario:
@@ -431,7 +496,7 @@ def load_flee(folder: Path) -> Scenario:
     inp = folder / "input_csv"
     start, days = read_period(inp / "sim_period.csv")
     spawn, move, hasten = read_settings(folder / "simsetting.yml")
-    scenario = Scenario(
+    data = dict(
         name=folder.resolve().name,
         format="flee",
         start_date=start,
@@ -447,4 +512,12 @@ def load_flee(folder: Path) -> Scenario:
         move=move,
         source=str(folder),
     )
-    return scenario
+    if no_spawn_series(spawn, data["observed"]):
+        raise ScenarioError(
+            "observed spawning (Flee's default) but there are no observed counts",
+            file=str(folder / "source_data" / "data_layout.csv"),
+            expected="camp series named in data_layout.csv, or conflict_driven_spawning in simsetting.yml",
+        )
+    # every field was checked where it was read; what is left is how they fit together (the model's
+    # cross-checks raise ScenarioErrors of their own, naming the row)
+    return build(Scenario, data, str(folder), None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
@@ -20,12 +21,27 @@ from ..states import HAZARD_OUTCOMES
 PlaceKind = Literal["conflict_zone", "town", "camp", "idp_camp", "forwarding_hub", "marker", "shelter", "port_of_entry"]
 PLACE_KINDS: tuple[str, ...] = PlaceKind.__args__  # type: ignore[attr-defined]
 
+# Limits set by the arrays the engine keeps (sim/engine.py's Agents columns, sim/border.py): a value past
+# one of them cannot be simulated, so the model refuses it and says why.
+MAX_DAYS = 32_767  # Agents.joined and the days waited are int16 day numbers
+MAX_PEOPLE = 2**31 - 1  # agents are rows numbered with int32 (waiting lists, custody, caravans)
+MAX_COHORTS = 127  # Agents.cohort is int8, and cohort 0 is 'none'
+MAX_NATIONS = 32_767  # Agents.origin is int16
+# Route and spawn weights are float64 sums over places and routes; one weight past this leaves no room.
+MAX_WEIGHT = 1e300
+WHY = {
+    MAX_DAYS: "the engine keeps day numbers in 16-bit integers",
+    MAX_PEOPLE: "the engine numbers people with 32-bit integers",
+}
+
 ClosureKind = Literal["country", "location", "link", "camp", "idp_camp", "remove_forced_redirection"]
 CLOSURE_KINDS: tuple[str, ...] = ClosureKind.__args__  # type: ignore[attr-defined]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    # NaN and infinity are refused everywhere: NaN slips past a field without bounds and poisons the sums of
+    # weights the engine draws from; infinity overflows them
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False)
 
 
 class Place(Strict):
@@ -38,9 +54,9 @@ class Place(Strict):
     within: str = Field("", description="The city or area this place is part of (a shelter in its city).")
     lat: float = Field(0.0, ge=-90, le=90)
     lon: float = Field(0.0, ge=-180, le=180)
-    population: int = Field(0, ge=0, description="Resident (non-displaced) population.")
+    population: int = Field(0, ge=0, le=MAX_PEOPLE, description="Resident (non-displaced) population.")
     capacity: int | None = Field(
-        None, ge=0, description="Most displaced people the place holds; None or 0 is unlimited."
+        None, ge=0, le=MAX_PEOPLE, description="Most displaced people the place holds; None or 0 is unlimited."
     )
     conflict_date: int | None = Field(
         None, description="Day a conflict zone's conflict begins when no conflict table is given."
@@ -120,7 +136,7 @@ class ConflictPeriod(Strict):
 
 class SeriesPoint(Strict):
     day: int
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, le=MAX_PEOPLE)
 
 
 class Departure(Strict):
@@ -129,7 +145,7 @@ class Departure(Strict):
     place: str
     start: int = Field(ge=0)
     end: int | None = Field(None, description="None: all on the start day.")
-    count: int = Field(ge=0)
+    count: int = Field(ge=0, le=MAX_PEOPLE)
     cohort: str = Field("", description="A label (caravan, background flow) that hazards can single out.")
     caravan: str = Field("", description="Join this caravan if it is here that day (else travel on one's own).")
     nationality: str = Field("", description="Country of origin (asylum grant rates); blank: the place's country.")
@@ -156,7 +172,7 @@ class PortEvent(Strict):
 
     day: int = Field(ge=0)
     kind: Literal["capacity", "closed_hours"]
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, le=MAX_PEOPLE)
     at: str | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
@@ -174,7 +190,7 @@ class Port(Strict):
     """
 
     place: str
-    capacity_per_day: float = Field(ge=0, description="Claims processed on a normal day (metering).")
+    capacity_per_day: float = Field(ge=0, le=MAX_PEOPLE, description="Claims processed on a normal day (metering).")
     signup_places: list[str] = []
     sign_rate: float = Field(
         1.0,
@@ -183,11 +199,12 @@ class Port(Strict):
         description="Daily chance that someone at a sign-up place who is not on the list yet signs it (1: on arrival).",
     )
     initial_waitlist: int = Field(
-        0, ge=0, description="People already on the list on day 0; they wait at the port's place."
+        0, ge=0, le=MAX_PEOPLE, description="People already on the list on day 0; they wait at the port's place."
     )
     fixed_capacity: float | None = Field(
         None,
         ge=0,
+        le=MAX_PEOPLE,
         description="A policy lever: this many claims every day, replacing the dated capacity changes "
         "(closures still apply). None: follow capacity_per_day and the events.",
     )
@@ -335,6 +352,7 @@ class SpawnRules(Strict):
         description="conflict mode: people per conflict day (constant/poisson), or share of population (pop_ratio).",
     )
     rate_mode: Literal["constant", "pop_ratio", "poisson"] = "constant"
+    at: str | None = Field(None, exclude=True)
 
     @field_validator("conflict_spawn_decay")
     @classmethod
@@ -375,6 +393,7 @@ class MoveRules(Strict):
         description="Never take a road straight back to the place just left (unless it is the only one); "
         "a caravan heads on. Not a Flee rule.",
     )
+    at: str | None = Field(None, exclude=True)
 
 
 class Scenario(Strict):
@@ -384,8 +403,8 @@ class Scenario(Strict):
     description: str = Field("", description="Free text about the scenario (corridor format).")
     format: Literal["corridor", "flee"] = "corridor"
     start_date: dt.date
-    days: int = Field(gt=0)
-    hasten: int = Field(1, ge=1, description="Divide all counts, populations and capacities by this.")
+    days: int = Field(gt=0, le=MAX_DAYS)
+    hasten: int = Field(1, ge=1, le=MAX_PEOPLE, description="Divide all counts, populations and capacities by this.")
     places: list[Place] = Field(min_length=1)
     links: list[Link] = []
     closures: list[Closure] = []
@@ -566,15 +585,132 @@ class Scenario(Strict):
                 field="asylum.return_place",
                 expected="the place where people wait for their hearing (a border city)",
             )
-        if self.spawn.mode == "observed" and self.days > 0:
-            camps = [k for k in self.observed if k != "total"]
-            if self.spawn.sum_from_camps and not camps and "total" not in self.observed:
-                raise ScenarioError(
-                    "spawn.mode is 'observed' but the scenario has no observed series",
-                    file=self.source,
-                    expected="observed camp counts, or spawn.mode: conflict",
-                )
+        if no_spawn_series(self.spawn, self.observed):
+            raise ScenarioError(
+                "spawn.mode is 'observed' but the scenario has no observed series",
+                file=self.source,
+                expected="observed camp counts, or spawn.mode: conflict",
+            )
         return self
+
+    @model_validator(mode="after")
+    def _limits(self) -> Scenario:
+        """What the engine's arrays and float sums can hold (the MAX_* limits above)."""
+        if self.days - 1 > (dt.date.max - self.start_date).days:
+            raise ScenarioError(
+                "the run would end after 9999-12-31",
+                file=self.source,
+                field="days",
+                value=self.days,
+                expected=f"at most {(dt.date.max - self.start_date).days + 1} days from {self.start_date}",
+            )
+        cohorts: set[str] = set()
+        for dep in self.departures:
+            if dep.cohort and dep.cohort not in cohorts:
+                cohorts.add(dep.cohort)
+                if len(cohorts) > MAX_COHORTS:
+                    raise error_at(
+                        dep.at,
+                        f"more than {MAX_COHORTS} cohorts",
+                        field="cohort",
+                        value=dep.cohort,
+                        expected=f"at most {MAX_COHORTS} different cohort labels (the engine keeps a person's "
+                        "cohort in 8 bits)",
+                    )
+        nations: set[str] = set()
+        countries: list[tuple[Any, str, str]] = [(p, p.country, "country") for p in self.places]
+        countries += [(d, d.nationality, "nationality") for d in self.departures if d.nationality]
+        for item, country, field in countries:
+            nations.add(country)
+            if len(nations) > MAX_NATIONS:
+                raise error_at(
+                    item.at,
+                    f"more than {MAX_NATIONS} countries",
+                    field=field,
+                    value=country,
+                    expected=f"at most {MAX_NATIONS} countries and nationalities (the engine keeps a person's "
+                    "country of origin in 16 bits)",
+                )
+        self._check_weights()
+        return self
+
+    def _check_weights(self) -> None:
+        """Refuse what would overflow or divide by zero in the engine's float arithmetic.
+
+        Route weights are ((weight_softening + score) / (softening + km) ** distance_power) ** weight_power,
+        score = attraction x foreign_weight x camp_weight x conflict_weight ** (decay x intensity); spawn
+        weights are resident x intensity x decay; conflict spawning draws rate x intensity (x population
+        for pop_ratio) people a day. Each is bounded here by its worst case, in powers of ten so that the
+        check cannot overflow itself, and an error blames the input that contributes most.
+        """
+        mv, sp, h = self.move, self.spawn, self.hasten
+        prefix = "move_rules." if self.format == "flee" else "move."
+        limit = math.log10(MAX_WEIGHT)
+        hot = max(self.conflicts or [], key=lambda c: c.intensity, default=None)
+        intensity = max(1.0, hot.intensity if hot else 1.0)
+        decay = max([1.0, *(sp.conflict_spawn_decay or [])])
+        # (log10 of the factor, where it was read, field, value)
+        t_intensity = (_log(intensity), hot.at if hot else None, "intensity", intensity)
+        t_decay = (_log(decay), sp.at, "spawn.conflict_spawn_decay", decay)
+
+        def blame(terms: list[tuple[float, str | None, str, object]], problem: str, expected: str) -> None:
+            _, label, field, value = max(terms, key=lambda t: t[0])
+            raise error_at(label, problem, field=field, value=value, expected=expected)
+
+        cap = max((p.capacity // h for p in self.places if p.capacity), default=0)
+        if _log(cap) + _log(mv.capacity_scaling) > limit:
+            raise error_at(
+                mv.at, "capacity x capacity_scaling overflows", field=prefix + "capacity_scaling",
+                value=mv.capacity_scaling, expected=f"a capacity_scaling that keeps capacities below {MAX_WEIGHT:g}",
+            )  # fmt: skip
+        if _log(sum(p.population // h for p in self.places)) + t_intensity[0] + t_decay[0] > limit:
+            expected = f"intensities and decay factors whose product with the population stays below {MAX_WEIGHT:g}"
+            blame([t_intensity, t_decay], "spawn weights (population x intensity x decay) overflow", expected)
+        if sp.mode == "conflict":
+            terms = [(_log(sp.rate), sp.at, "spawn.rate", sp.rate), t_intensity]
+            if sp.rate_mode == "pop_ratio":
+                most = max(self.places, key=lambda p: p.population)
+                terms.append((_log(most.population // h), most.at, "population", most.population))
+            if sum(t[0] for t in terms) > math.log10(MAX_PEOPLE):
+                blame(terms, "conflict spawning would create more people in a day than the engine can number",
+                      f"a rate whose day's spawn stays at most {MAX_PEOPLE:,} ({WHY[MAX_PEOPLE]})")  # fmt: skip
+        if mv.awareness_level == 0 or not self.links:
+            return  # every route weighs 1
+        short = min(self.links, key=lambda lk: lk.distance)
+        km = mv.softening + short.distance
+        if km == 0:
+            raise error_at(
+                short.at, f"a road of length 0 while {prefix}softening is 0", field="distance", value=short.distance,
+                expected=f"a distance > 0, or {prefix}softening > 0 (route weights divide by softening + distance)",
+            )  # fmt: skip
+        # conflict_weight ** (decay x intensity) only grows when conflict_weight > 1; blame the largest of the three
+        cw = mv.conflict_weight
+        t_conflict = max([(_log(cw), mv.at, prefix + "conflict_weight", cw), t_intensity, t_decay], key=lambda t: t[0])
+        attr = max(self.places, key=lambda p: p.attraction)
+        score = [
+            (_log(attr.attraction), attr.at, "attraction", attr.attraction),
+            (_log(max(1.0, mv.foreign_weight)), mv.at, prefix + "foreign_weight", mv.foreign_weight),
+            (_log(max(1.0, mv.camp_weight)), mv.at, prefix + "camp_weight", mv.camp_weight),
+            (_log(cw) * decay * intensity if cw > 1 else 0.0, *t_conflict[1:]),
+        ]
+        top = max(sum(t[0] for t in score), _log(mv.weight_softening))
+        score.append((_log(mv.weight_softening), mv.at, prefix + "weight_softening", mv.weight_softening))
+        below = mv.distance_power * math.log10(km)  # log10 of the smallest divisor
+        near = (
+            (mv.distance_power, mv.at, prefix + "distance_power", mv.distance_power)
+            if mv.distance_power > 1
+            else (-math.log10(km), short.at, "distance", short.distance)
+        )
+        if below < -limit:
+            raise error_at(
+                near[1], "(softening + shortest road) ** distance_power rounds to 0: route weights would divide by 0",
+                field=near[2], value=near[3], expected="a smaller distance_power, or a longer shortest road (km)",
+            )  # fmt: skip
+        if mv.weight_power * (top - below) > limit:
+            expected = f"weights, distances and powers that keep every route's weight below {MAX_WEIGHT:g}"
+            if top - below <= limit:  # the weights fit; the power takes them past
+                blame([(0.0, mv.at, prefix + "weight_power", mv.weight_power)], "route weights overflow", expected)
+            blame([*score, (-below, *near[1:])], "route weights overflow", expected)
 
     def _check_destinations(self, known: Callable[[str, str | None, str], None], cohorts: set[str]) -> None:
         """Where a moved hazard sends people: a known place, not a sign-up place, not where they are, and
@@ -646,6 +782,16 @@ class Scenario(Strict):
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def no_spawn_series(spawn: SpawnRules, observed: dict[str, list[SeriesPoint]]) -> bool:
+    """Observed spawning with nothing to follow (the readers say which file should have the series)."""
+    return spawn.mode == "observed" and spawn.sum_from_camps and not observed
+
+
+def _log(x: float) -> float:
+    """log10 of a non-negative number; 0 for 0 (a factor of 0 or 1 adds nothing to an overflow)."""
+    return math.log10(x) if x > 0 else 0.0
+
+
 def _suggest(name: str, names: dict[str, Any]) -> str:
     import difflib
 
@@ -688,10 +834,14 @@ def _expected(cls: type[BaseModel], field: str | None) -> str | None:
     ann = info.annotation
     if getattr(ann, "__args__", None) and all(isinstance(a, str) for a in ann.__args__):  # Literal
         return "one of " + ", ".join(ann.__args__)
-    bounds = []
+    bounds, why = [], ""
     for m in info.metadata:
         for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
             if getattr(m, attr, None) is not None:
                 bounds.append(f"{sym} {getattr(m, attr)}")
-    kind = getattr(ann, "__name__", str(ann))
-    return f"a {kind} " + " and ".join(bounds) if bounds else f"a {kind}"
+        if getattr(m, "le", None) in WHY:
+            why = f" ({WHY[m.le]})"
+    args = set(getattr(ann, "__args__", None) or (ann,)) - {type(None)}
+    names = {int: "whole number", float: "number", str: "text", bool: "yes or no (true or false)"}
+    kind = " or ".join(names.get(a, getattr(a, "__name__", str(a))) for a in sorted(args, key=str))
+    return (f"a {kind} " + " and ".join(bounds) if bounds else f"a {kind}") + why

@@ -9,21 +9,21 @@ line, the field, the bad value and what is valid.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ScenarioError, at
 from .model import (
+    MAX_DAYS,
+    MAX_PEOPLE,
     OUTCOMES,
     PLACE_KINDS,
+    WHY,
     Asylum,
     Caravan,
     CaravanStop,
@@ -42,7 +42,10 @@ from .model import (
     SeriesPoint,
     SpawnRules,
     build,
+    no_spawn_series,
 )
+from .text import csv_rows, read_text
+from .text import read_yaml as parse_yaml
 
 SCENARIO_YAML = "scenario.yaml"
 YAML_KEYS = ("name", "description", "start_date", "end_date", "days", "hasten", "spawn", "move", "asylum", "reentry")
@@ -163,27 +166,31 @@ class Row:
     ) -> Any:
         """The cell as a number within bounds; a blank cell gives `blank` (required by default)."""
         s = self.text(column)
-        bounds = [f"{sym} {_fmt(v)}" for sym, v in ((">=", ge), (">", gt), ("<=", le)) if v is not None]
-        expected = "a whole number" if whole else "a number"
-        if bounds:
-            expected += " " + " and ".join(bounds)
-        expected += f" ({unit})" if unit else ""
+
+        def refuse(problem: str, value: str | None = s) -> ScenarioError:
+            bounds = [f"{sym} {_fmt(v)}" for sym, v in ((">=", ge), (">", gt), ("<=", le)) if v is not None]
+            expected = "a whole number" if whole else "a number"
+            if bounds:
+                expected += " " + " and ".join(bounds)
+            expected += f" ({unit})" if unit else ""
+            return self.error(problem, column, value, expected)
+
         if s == "":
             if blank is not _REQUIRED:
                 return blank
-            raise self.error("missing value", column, expected=expected)
+            raise refuse("missing value", None)
         try:
             x = float(s)
         except ValueError:
-            raise self.error("not a number", column, s, expected) from None
+            raise refuse("not a number") from None
         if not math.isfinite(x):
-            raise self.error("not a finite number", column, s, expected)
+            raise refuse("not a finite number")
         if whole and x != int(x):
-            raise self.error("not a whole number", column, s, expected)
+            raise refuse("not a whole number")
         if ge == 0 and x < 0:
-            raise self.error("negative value", column, s, expected)
+            raise refuse("negative value")
         if (ge is not None and x < ge) or (gt is not None and x <= gt) or (le is not None and x > le):
-            raise self.error("out of range", column, s, expected)
+            raise refuse("out of range")
         return int(x) if whole else x
 
     def date(self, column: str, *, blank: bool = False) -> dt.date | None:
@@ -207,38 +214,38 @@ def parse_date(value: object, file: str, row: int | None, field: str) -> dt.date
         ) from None
 
 
-def read_table(path: Path, columns: dict[str, bool]) -> Iterator[Row]:
-    """The data rows of a CSV table whose header names some of `columns` (all required ones)."""
-    if not path.is_file():
-        raise ScenarioError("file not found", file=str(path), expected=f"a CSV table with columns {','.join(columns)}")
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header: list[str] | None = None
-        start = 1
-        for row in reader:
-            line, start = start, reader.line_num + 1
-            if not row or not any(c.strip() for c in row) or row[0].lstrip().startswith("#"):
-                continue
-            cells = [c.strip() for c in row]
-            if header is None:
-                header = _header(cells, path, line, columns)
-                continue
-            if len(cells) > len(header) and any(cells[len(header) :]):
-                raise ScenarioError(
-                    "more cells than header columns",
-                    file=str(path),
-                    row=line,
-                    value=",".join(cells[len(header) :]),
-                    expected=f"{len(header)} cells: {','.join(header)}",
-                )
-            yield Row(path, line, {h: cells[i] if i < len(cells) else "" for i, h in enumerate(header)})
+def read_table(path: Path, columns: dict[str, bool]) -> list[Row]:
+    """The data rows of a CSV table whose header names some of `columns` (all required ones).
+
+    The whole file is read before the first row is returned, so a file cut short is refused before any
+    of it is used.
+    """
+    text = read_text(path, f"a CSV table with columns {','.join(columns)}")
+    header: list[str] | None = None
+    rows = []
+    for line, cells in csv_rows(path, text):
+        if cells[0].startswith("#"):
+            continue
+        if header is None:
+            header = _header(cells, path, line, columns)
+            continue
+        if len(cells) > len(header) and any(cells[len(header) :]):
+            raise ScenarioError(
+                "more cells than header columns",
+                file=str(path),
+                row=line,
+                value=",".join(cells[len(header) :]),
+                expected=f"{len(header)} cells: {','.join(header)}",
+            )
+        rows.append(Row(path, line, {h: cells[i] if i < len(cells) else "" for i, h in enumerate(header)}))
     if header is None:
         raise ScenarioError(
-            "no header row",
+            "no header row" if text.strip() else "empty file",
             file=str(path),
             row=1,
             expected=f"a first line naming the columns, from {','.join(columns)}",
         )
+    return rows
 
 
 def _header(cells: list[str], path: Path, line: int, columns: dict[str, bool]) -> list[str]:
@@ -594,7 +601,8 @@ def read_observed(path: Path, start: dt.date, places: set[str]) -> dict[str, lis
                 f"one row per place and date (first at line {lines[place, day]})",
             )
         lines[place, day] = r.line
-        series.setdefault(place, {})[day] = SeriesPoint(day=day, value=count)
+        point = build(SeriesPoint, {"day": day, "value": count}, str(r.path), r.line, {"value": "count"})
+        series.setdefault(place, {})[day] = point
     return {name: [pts[d] for d in sorted(pts)] for name, pts in series.items()}
 
 
@@ -648,49 +656,9 @@ def check_closures(closures: list[Closure], places: list[Place]) -> None:
 # --- scenario.yaml ----------------------------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML without implicit timestamps: dates stay text and are checked here."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _key_lines(text: str) -> dict[tuple[str, ...], int]:
-    """1-based line of every mapping key, by path: ('move', 'camp_weight') -> 12."""
-    out: dict[tuple[str, ...], int] = {}
-
-    def walk(node: yaml.Node, prefix: tuple[str, ...]) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                key = prefix + (str(k.value),)
-                out.setdefault(key, k.start_mark.line + 1)
-                walk(v, key)
-
-    root = yaml.compose(text, Loader=_Loader)
-    if root is not None:
-        walk(root, ())
-    return out
-
-
 def read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
-    if not path.is_file():
-        raise ScenarioError(
-            "file not found", file=str(path), expected="scenario.yaml with at least start_date and days (or end_date)"
-        )
-    text = path.read_text(encoding="utf-8-sig")
-    try:
-        doc = yaml.load(text, Loader=_Loader)
-        lines = _key_lines(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ScenarioError(
-            f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
-            file=str(path),
-            row=mark.line + 1 if mark else None,
-        ) from None
+    text = read_text(path, "scenario.yaml with at least start_date and days (or end_date)")
+    doc, lines = parse_yaml(path, text)
     if doc is None:
         doc = {}
     if not isinstance(doc, dict):
@@ -711,7 +679,9 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], int]]:
 
 def _section(doc: dict[str, Any], lines: dict[tuple[str, ...], int], path: Path, key: str) -> Any:
     cls = YAML_SECTIONS[key]
-    data = doc.get(key) or {}
+    data = doc.get(key)
+    if data is None:  # `move:` with nothing under it
+        data = {}
     if not isinstance(data, dict):
         raise ScenarioError(
             "not a mapping",
@@ -766,17 +736,24 @@ def _asylum(doc: dict[str, Any], lines: dict[tuple[str, ...], int], path: Path, 
 
 
 def _whole(
-    doc: dict[str, Any], lines: dict[tuple[str, ...], int], path: Path, key: str, low: int, default: int | None = None
+    doc: dict[str, Any],
+    lines: dict[tuple[str, ...], int],
+    path: Path,
+    key: str,
+    low: int,
+    high: int,
+    why: str,
+    default: int | None = None,
 ) -> int:
     v = doc.get(key, default)
-    if isinstance(v, bool) or not isinstance(v, int) or v < low:
+    if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
         raise ScenarioError(
             "not a whole number" if not isinstance(v, int) or isinstance(v, bool) else "out of range",
             file=str(path),
             row=lines.get((key,)),
             field=key,
             value=v,
-            expected=f"a whole number >= {low}",
+            expected=f"a whole number from {low} to {high:,} ({why})",
         )
     return v
 
@@ -793,17 +770,20 @@ def read_period(doc: dict[str, Any], lines: dict[tuple[str, ...], int], path: Pa
             field="days",
             expected="days: N (run length) or end_date: YYYY-MM-DD (last day simulated)",
         )
+    most = min(MAX_DAYS, (dt.date.max - start).days + 1)
+    why = WHY[MAX_DAYS] if most == MAX_DAYS else "the calendar ends on 9999-12-31"
     if "days" in doc:
-        return start, _whole(doc, lines, path, "days", 1)
+        return start, _whole(doc, lines, path, "days", 1, most, why)
     end = parse_date(doc["end_date"], str(path), lines.get(("end_date",)), "end_date")
-    if end < start:
+    if not start <= end < start + dt.timedelta(days=most):
         raise ScenarioError(
-            "end_date is before start_date",
+            "end_date is before start_date" if end < start else "end_date is too far after start_date",
             file=str(path),
             row=lines.get(("end_date",)),
             field="end_date",
             value=end.isoformat(),
-            expected=f"a date on or after {start.isoformat()}",
+            expected=f"a date from {start.isoformat()} to {(start + dt.timedelta(days=most - 1)).isoformat()}"
+            + ("" if end < start else f" ({WHY[MAX_DAYS]})"),
         )
     return start, (end - start).days + 1
 
@@ -828,8 +808,10 @@ def load_native(folder: Path) -> Scenario:
     ypath = folder / SCENARIO_YAML
     doc, lines = read_yaml(ypath)
     start, days = read_period(doc, lines, ypath)
-    hasten = _whole(doc, lines, ypath, "hasten", 1, default=1)
+    hasten = _whole(doc, lines, ypath, "hasten", 1, MAX_PEOPLE, "a larger hasten leaves nobody", default=1)
     spawn, move = _section(doc, lines, ypath, "spawn"), _section(doc, lines, ypath, "move")
+    spawn.at = f"{ypath}:{lines.get(('spawn',), 1)}"
+    move.at = f"{ypath}:{lines.get(('move',), 1)}"
     asylum = _asylum(doc, lines, ypath, start)
     reentry = _section(doc, lines, ypath, "reentry")
     reentry.at = f"{ypath}:{lines.get(('reentry',), 1)}"
@@ -868,6 +850,12 @@ def load_native(folder: Path) -> Scenario:
         "move": move,
         "source": str(folder),
     }
+    if no_spawn_series(spawn, observed):
+        raise ScenarioError(
+            "spawn.mode is 'observed' but there are no observed counts",
+            file=str(folder / "observed.csv"),
+            expected="counts in observed.csv, or in scenario.yaml spawn.mode: conflict or departures",
+        )
     # Places are checked first (duplicates, then link ends), then closures with this format's names.
     scenario: Scenario = _validated(data, ypath)
     check_closures(closures, places)
