@@ -791,3 +791,11 @@ def test_observations_read_with_bom_crlf_and_spaces(tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf" + spaced.replace("\n", "\r\n").encode() + b"\r\n\r\n")
     assert read_observations(path) == plain
     assert plain[0].source == "a, b" and plain[0].value == 2397
+
+
+def test_folder_missing_the_file_that_marks_its_format(tmp_path: Path, mali: Path) -> None:
+    folder = native(tmp_path, "scenario.yaml", None)
+    assert f"{folder / 'scenario.yaml'}: file not found" in error_of(folder)
+    (mali / "input_csv" / "locations.csv").unlink()
+    assert f"{mali / 'input_csv' / 'locations.csv'}: file not found" in error_of(mali)
+    assert "not a scenario folder" in error_of(tmp_path / "mali2012" / "input_csv")

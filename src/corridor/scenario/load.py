@@ -15,6 +15,17 @@ def detect_format(path: Path) -> str:
         return "flee"
     if is_native_folder(path):
         return "corridor"
+    # a folder that looks like one format but lacks the file that marks it: name that file
+    if (path / "input_csv").is_dir():
+        raise ScenarioError(
+            "file not found", file=str(path / "input_csv" / "locations.csv"), expected="Flee's table of locations"
+        )
+    if (path / "places.csv").is_file():
+        raise ScenarioError(
+            "file not found",
+            file=str(path / "scenario.yaml"),
+            expected="scenario.yaml with at least start_date and days (or end_date)",
+        )
     raise ScenarioError(
         "not a scenario folder",
         file=str(path),
