@@ -44,7 +44,7 @@ def read_observations(path: str | Path) -> list[Observation]:
     path = Path(path)
     file = str(path)
     text = read_text(path, "a CSV with columns " + ",".join(COLUMNS))
-    rows = list(csv_rows(path, text))
+    rows = csv_rows(path, text)
     if not rows:
         raise ScenarioError("empty file", file=file, row=1, expected="a header line: " + ",".join(COLUMNS))
     line, header = rows[0]

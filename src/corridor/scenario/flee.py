@@ -397,12 +397,12 @@ def read_settings(path: Path) -> tuple[SpawnRules, MoveRules, int]:
         doc = {}
     if not isinstance(doc, dict):
         raise ScenarioError(
-            "not a mapping of sections", file=str(path), row=1, value=_short(doc), expected=", ".join(_SECTIONS)
+            "not a mapping of sections", file=str(path), row=1, value=doc, expected=", ".join(_SECTIONS)
         )
 
     def refuse(where: tuple[str, ...], value: Any, why: str, expected: str | None = None) -> ScenarioError:
         return ScenarioError(
-            why, file=str(path), row=lines.get(where), field=".".join(where), value=_short(value), expected=expected
+            why, file=str(path), row=lines.get(where), field=".".join(where), value=value, expected=expected
         )
 
     def section(key: str) -> dict[Any, Any]:
@@ -483,12 +483,6 @@ def _rules(
         loc = exc.errors()[0].get("loc", ())
         key = where.get(str(loc[0])) if loc else None
         return build(cls, data, str(path), lines.get(key) if key else None, {f: ".".join(k) for f, k in where.items()})
-
-
-def _short(value: Any) -> Any:
-    """A value for an error line: a long list or mapping cut to its first 60 characters."""
-    text = repr(value)
-    return value if len(text) <= 60 else text[:57] + "..."
 
 
 def load_flee(folder: Path) -> Scenario:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -64,12 +63,13 @@ def decode(data: bytes, path: Path) -> str:
     return text
 
 
-def csv_rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
+def csv_rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
     """(line, cells) of every row of `text` that has a non-blank cell; `line` is the 1-based line the
-    row starts on (a quoted cell may span lines)."""
+    row starts on (a quoted cell may span lines). The whole text is read, and a quote left open refused,
+    before any row is returned."""
     reader = csv.reader(io.StringIO(text), skipinitialspace=True)
-    start = 1
-    last = 1
+    rows = []
+    start = last = 1
     while True:
         try:
             row = next(reader)
@@ -80,8 +80,9 @@ def csv_rows(path: Path, text: str) -> Iterator[tuple[int, list[str]]]:
         last, start = start, reader.line_num + 1
         cells = [c.strip() for c in row]
         if any(cells):
-            yield last, cells
+            rows.append((last, cells))
     _check_closed(text, path, last)
+    return rows
 
 
 def _csv_error(exc: csv.Error, path: Path, line: int) -> ScenarioError:
