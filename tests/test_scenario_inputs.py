@@ -799,3 +799,10 @@ def test_folder_missing_the_file_that_marks_its_format(tmp_path: Path, mali: Pat
     (mali / "input_csv" / "locations.csv").unlink()
     assert f"{mali / 'input_csv' / 'locations.csv'}: file not found" in error_of(mali)
     assert "not a scenario folder" in error_of(tmp_path / "mali2012" / "input_csv")
+
+
+@pytest.mark.parametrize("name", ["bf\x00.csv", "sub/"])
+def test_flee_data_layout_names_no_file(mali: Path, name: str) -> None:
+    (mali / "source_data" / "data_layout.csv").write_text(f"total,refugees.csv\nMentao,{name}\n")
+    msg = error_of(mali)
+    assert "data_layout.csv:2: field 'file': not a file name" in msg and "\n" not in msg

@@ -322,6 +322,12 @@ def read_observed(folder: Path, start: dt.date) -> dict[str, list[SeriesPoint]]:
             continue
         name = _cell(r, 0)
         files = [folder / "source_data" / _cell(r, j) for j in range(1, len(r)) if _cell(r, j)]
+        for j in range(1, len(r)):
+            if "\x00" in _cell(r, j) or _cell(r, j).endswith(("/", "\\")):
+                raise ScenarioError(
+                    "not a file name", file=str(layout), row=lineno, field="file", value=_cell(r, j),
+                    expected="the name of a CSV file in source_data/",
+                )  # fmt: skip
         if not files:
             raise ScenarioError(
                 "no series file named", file=str(layout), row=lineno, value=name, expected="name,file.csv[,more.csv]"

@@ -38,6 +38,8 @@ def read_text(path: Path, expected: str) -> str:
         raise ScenarioError("a folder where a file is expected", file=str(path), expected=expected) from None
     except OSError as exc:
         raise ScenarioError(f"cannot read the file: {exc.strerror or exc}", file=str(path), expected=expected) from None
+    except ValueError:  # a name holding a NUL byte, which no file system allows
+        raise ScenarioError("not a possible file name", file=str(path), expected=expected) from None
     return decode(data, path)
 
 
