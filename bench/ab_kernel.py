@@ -1,11 +1,12 @@
-"""Paired A/B timing of the movement kernel: corridor's kernels.py against a variant file, in one process.
+"""Paired A/B timing of the movement kernel: corridor's movement component against a variant file, in one process.
 
     python bench/ab_kernel.py VARIANT.py [--scenario DIR] [--day N] [--calls 200]
 
 On this project's shared machines, whole-run timings vary by 20-40% between runs and between days, which
 hides any change worth less than that. This script removes most of it: it runs the scenario to day N,
 snapshots the agent columns, then alternates one day of movement with the installed kernels and one with
-VARIANT (a modified copy of src/corridor/sim/kernels.py), restoring the snapshot before each call, and
+VARIANT (a modified copy of src/corridor/sim/components/movement.py whose move_day takes the same
+arguments), restoring the snapshot before each call, and
 reports the median of the paired ratios (variant / installed; below 1 is faster). It also checks that
 both give the same agent columns, so a variant meant to be exact can be shown to be.
 """
@@ -22,15 +23,16 @@ from pathlib import Path
 import numpy as np
 
 import corridor
-import corridor.sim.engine as E
-from corridor.sim.network import compile_network
+import corridor.sim.components.movement as M
+from corridor.sim.components import Movement
+from corridor.sim.engine import Engine
 
 COLUMNS = ("state", "loc", "progress", "route", "rpos", "hops", "came_from")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("variant", type=Path, help="a modified copy of src/corridor/sim/kernels.py")
+    ap.add_argument("variant", type=Path, help="a modified copy of src/corridor/sim/components/movement.py")
     shared = Path(__file__).resolve().parents[2] / "shared" / "scenarios" / "flee"
     flee = Path(os.environ.get("CORRIDOR_FLEE_SCENARIOS", shared))
     ap.add_argument("--scenario", type=Path, default=flee / "burundi")
@@ -45,11 +47,12 @@ def main() -> None:
     args = ap.parse_args()
 
     # Compiled afresh, not cached: numba's cache cannot reload functions of a module loaded this way.
-    variant = types.ModuleType("kernels_variant")
+    variant = types.ModuleType("corridor.sim.components.movement_variant")
     variant.__file__ = str(args.variant)
+    variant.__package__ = "corridor.sim.components"  # its relative imports resolve as the original's do
     code = args.variant.read_text().replace("cache=True", "cache=False")
     exec(compile(code, str(args.variant), "exec"), variant.__dict__)
-    installed = E.K
+    installed = M.move_day
 
     if args.generated:
         sys.path.insert(0, str(Path(__file__).parent))
@@ -61,36 +64,38 @@ def main() -> None:
     else:
         scenario = corridor.load(args.scenario).scenario
         label = args.scenario.name
-    eng = E.Engine(scenario, seed=0, net=compile_network(scenario))
+    eng = Engine(scenario, seed=0)
     for d in range(args.day):
         eng.step(d)
-    for name, phase in eng.phases:  # the day's phases before movement
-        if name == "move":
+    eng.stocks.new_day()
+    for phase in eng.phases:  # the day's components before movement
+        if phase.name == "movement":
             break
-        phase(args.day)
+        phase.step(args.day)
+    move = eng.world.get(Movement)
     a = eng.agents
     snap = {k: getattr(a, k).copy() for k in COLUMNS}
 
-    def once(kernels) -> float:
+    def once(kernel) -> float:
         for k, v in snap.items():
             getattr(a, k)[:] = v
-        E.K = kernels
+        M.move_day = kernel
         try:
             t = time.perf_counter()
-            eng.phase_move(args.day)
+            move.step(args.day)
             return time.perf_counter() - t
         finally:
-            E.K = installed
+            M.move_day = installed
 
     after = []
-    for kernels in (installed, variant):
+    for kernels in (installed, variant.move_day):
         once(kernels)  # compile, then keep the columns it leaves
         after.append([getattr(a, k).copy() for k in COLUMNS])
     same = all(np.array_equal(x, y) for x, y in zip(*after, strict=True))
     base, var = [], []
     for _ in range(args.calls):
         base.append(once(installed))
-        var.append(once(variant))
+        var.append(once(variant.move_day))
     b, v = np.array(base) * 1e6, np.array(var) * 1e6
     print(
         f"{label} day {args.day}, {a.n:,} people: "

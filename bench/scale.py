@@ -46,6 +46,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run this many times and report the fastest (as timeit does: noise only ever adds time)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object (default: a one-line summary)")
+    p.add_argument(
+        "--wait-policy",
+        choices=("passive", "default"),
+        default="passive",
+        help="passive: idle OpenMP workers sleep, as the `corridor` command sets (default); default: leave "
+        "OMP_WAIT_POLICY as the environment has it (libgomp's own default spins for a while first)",
+    )
     return p.parse_args(argv)
 
 
@@ -188,34 +195,15 @@ def generate(agents: int, places: int, days: int, seed: int, awareness: int = 1,
         move=MoveRules(awareness_level=awareness),
     )
 
-
 # --- running ------------------------------------------------------------------------------------
-
-
-def run_captured(sim, seed: int, days: int | None):
-    """Simulation.run, keeping a handle on the Engine it builds (for the agent columns)."""
-    import corridor.api as api
-
-    captured = []
-    base = api.Engine
-
-    class Capture(base):  # type: ignore[misc, valid-type]
-        def __init__(self, *a, **k):
-            super().__init__(*a, **k)
-            captured.append(self)
-
-    api.Engine = Capture
-    try:
-        res = sim.run(seed=seed, days=days)
-    finally:
-        api.Engine = base
-    return res, (captured[0] if captured else None)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.threads is not None:
         os.environ["NUMBA_NUM_THREADS"] = str(args.threads)
+    if args.wait_policy == "passive":  # before numba starts its threads, as corridor.cli.main does
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     t_start = time.perf_counter()
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     import numba
@@ -240,11 +228,11 @@ def main(argv: list[str] | None = None) -> None:
     sc = sim.scenario
     rss_built = rss_now()
 
-    res, eng = run_captured(sim, args.seed, days)
+    res = sim.run(seed=args.seed, days=days)
     peak = peak_rss()
     walls = [res.timings["total"]]
     for _ in range(args.repeat - 1):  # same seed, same result: only the time differs
-        walls.append(run_captured(sim, args.seed, days)[0].timings["total"])
+        walls.append(sim.run(seed=args.seed, days=days).timings["total"])
     wall_s = min(walls)
     rec = res.record
     h = hashlib.sha256()
@@ -275,12 +263,14 @@ def main(argv: list[str] | None = None) -> None:
         "peak_rss_bytes": peak,
         "rss_after_build_bytes": rss_built,
         "bytes_per_agent": (peak - rss_built) / n,
-        "agent_column_bytes_per_agent": (eng.agents.nbytes() / eng.agents.size) if eng and eng.agents.size else None,
-        "record_bytes": int(sum(v.nbytes for v in vars(rec).values() if isinstance(v, np.ndarray))),
+        "agent_column_bytes_per_agent": (
+            res.footprint["agent_columns"] / res.footprint["agent_rows"] if res.footprint["agent_rows"] else None
+        ),
+        "record_bytes": res.footprint["record"],
         "border": bool(sc.ports),
         "processed": int(rec.processed.sum()),
         "waitlist_end": int(rec.waitlist[-1].sum()) if rec.waitlist.size else 0,
-        "counter_bytes": int(sum(c.nbytes for c in eng._counters)) if eng is not None else None,
+        "component_bytes": res.footprint["components"],
         "phase_s": {k: v for k, v in res.timings.items() if k != "total"},
         "ard_mean": ard,
         "result_hash": h.hexdigest(),

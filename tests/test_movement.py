@@ -171,7 +171,7 @@ def test_people_choose_among_roads_in_proportion_to_their_weights(n_camps):
 def test_branch_free_route_pick_is_the_running_total_pick():
     import numba as nb
 
-    from corridor.sim import kernels as K
+    from corridor.sim.components import movement as K
 
     @nb.njit
     def picks(us, cand_start, cand_route, cand_cum, cum_w, rt_links, link_dst, avoid):

@@ -183,10 +183,11 @@ def test_a_fixed_capacity_replaces_the_dated_changes_but_not_closures():
 
 @pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 63, 1000, 100003])
 def test_signups_are_found_in_agent_order_whatever_the_word_boundaries(n):
-    from corridor.sim import kernels as K
+    from corridor.sim.components.ports import collect_signups
+    from corridor.states import AT_PLACE, ON_LIST, SIGNING
 
     rng = np.random.default_rng(n)
-    st = rng.choice([K.AT_PLACE, K.SIGNING, K.ON_LIST], n, p=[0.5, 0.1, 0.4]).astype(np.int8)
-    tail = np.full(13, K.SIGNING, np.int8)  # rows past n are not in use and must be left out
-    found = K.collect_signups(np.concatenate([st, tail]), n)
-    assert found.tolist() == np.flatnonzero(st == K.SIGNING).tolist()
+    st = rng.choice([AT_PLACE, SIGNING, ON_LIST], n, p=[0.5, 0.1, 0.4]).astype(np.int8)
+    tail = np.full(13, SIGNING, np.int8)  # rows past n are not in use and must be left out
+    found = collect_signups(np.concatenate([st, tail]), n)
+    assert found.tolist() == np.flatnonzero(st == SIGNING).tolist()

@@ -1,10 +1,8 @@
-"""corridor: a simulator of forced-migration corridors and the border asylum systems at their end."""
+"""corridor: a simulator of forced-migration corridors and the border asylum systems at their end.
 
-import os as _os
-
-# numba's OpenMP workers otherwise spin between the daily kernel calls and take the CPU from the
-# per-day numpy work; on a busy 2-core machine that made runs 3x slower (bench/run_all.py, threads).
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+Importing the package changes nothing outside it: no environment variable, no thread count, no
+random state (tests/test_architecture.py checks this).
+"""
 
 __version__ = "0.1.0"
 

@@ -20,7 +20,7 @@ import numpy as np
 from .output.results import RunResult
 from .scenario.load import load_scenario
 from .scenario.model import Scenario
-from .sim.engine import PLAN, Engine
+from .sim.engine import Engine, Phase, plan
 from .sim.network import compile_network
 
 Progress = Callable[[int, int], None]
@@ -33,17 +33,24 @@ class Simulation:
         self.scenario = scenario
 
     @property
-    def plan(self) -> tuple[tuple[str, str], ...]:
-        """The daily phases, in order."""
-        return PLAN
+    def plan(self) -> list[Phase]:
+        """The components of the day, in order, with what each declares and whether this scenario uses it."""
+        return plan(self.scenario)
 
     def run(
-        self, seed: int = 0, days: int | None = None, progress: Progress | None = None, check: bool = False
+        self,
+        seed: int = 0,
+        days: int | None = None,
+        progress: Progress | None = None,
+        check: bool = False,
+        threads: int | None = None,
     ) -> RunResult:
-        """Run the scenario. `progress(day, days)` is called after each day; `check` verifies
-        stocks against flows every day (slower; for tests)."""
+        """Run the scenario. `progress(day, days)` is called after each day; `check` recounts everyone
+        against the running stocks every day (slower; for tests; the run always checks once at the end).
+        `threads`: the most threads a kernel may use (default: numba's count for the calling thread);
+        the results are the same whatever it is."""
         t0 = time.perf_counter()
-        eng = Engine(self.scenario, seed=seed, days=days, net=compile_network(self.scenario))
+        eng = Engine(self.scenario, seed=seed, days=days, net=compile_network(self.scenario), threads=threads)
         agent_days = 0
         for day in range(eng.days):
             eng.step(day)
@@ -52,6 +59,8 @@ class Simulation:
                 eng.check_conservation(day)
             if progress is not None:
                 progress(day + 1, eng.days)
+        if eng.days:
+            eng.check_conservation(eng.days - 1)
         timings = dict(eng.timings)
         timings["total"] = time.perf_counter() - t0
         return RunResult(
@@ -59,28 +68,39 @@ class Simulation:
             seed=int(seed),
             days=eng.days,
             places=list(eng.net.names),
-            record=eng.rec,
-            observed=eng.obs,
+            record=eng.record,
+            observed=eng.observed,
             agents=eng.agents.n,
             agent_days=agent_days,
             timings=timings,
+            footprint=eng.footprint(),
         )
 
     def ensemble(
-        self, runs: int, seed: int = 0, days: int | None = None, progress: Progress | None = None
+        self,
+        runs: int,
+        seed: int = 0,
+        days: int | None = None,
+        progress: Progress | None = None,
+        threads: int | None = None,
     ) -> list[RunResult]:
         """`runs` runs with seeds seed, seed+1, ..."""
         out = []
         for k in range(runs):
-            out.append(self.run(seed=seed + k, days=days))
+            out.append(self.run(seed=seed + k, days=days, threads=threads))
             if progress is not None:
                 progress(k + 1, runs)
         return out
 
     def validate(
-        self, runs: int = 1, seed: int = 0, days: int | None = None, progress: Progress | None = None
+        self,
+        runs: int = 1,
+        seed: int = 0,
+        days: int | None = None,
+        progress: Progress | None = None,
+        threads: int | None = None,
     ) -> ValidationReport:
-        return ValidationReport.from_runs(self.ensemble(runs, seed, days, progress), seed)
+        return ValidationReport.from_runs(self.ensemble(runs, seed, days, progress, threads), seed)
 
 
 def load(path: str | Path) -> Simulation:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -41,6 +42,14 @@ Overrides = Annotated[
     ),
 ]
 Days = Annotated[int | None, typer.Option("--days", "-d", help="Simulate only the first N days.", min=1)]
+Threads = Annotated[
+    int | None,
+    typer.Option(
+        "--threads",
+        min=1,
+        help="Most threads a run may use (default: all numba may use); the results are the same whatever it is.",
+    ),
+]
 
 
 class _LazyProgress:
@@ -89,6 +98,7 @@ def run(
         Path | None, typer.Option("--out", "-o", help="Run folder to write (default runs/NAME-seedN).")
     ] = None,
     days: Days = None,
+    threads: Threads = None,
     runs: Annotated[
         int,
         typer.Option(
@@ -111,14 +121,14 @@ def run(
         overridden = overridden_values(base.scenario, set_ or [])
         bar = _LazyProgress(f"{sim.scenario.name} seed {seed}", enabled=not quiet)
         try:
-            res = sim.run(seed=seed, days=days, progress=bar)
+            res = sim.run(seed=seed, days=days, progress=bar, threads=threads)
         finally:
             bar.close()
         ensemble = None
         if runs > 1:
             bar = _LazyProgress(f"{runs - 1} more seeds", after=0.5, enabled=not quiet)
             try:
-                ensemble = [res, *sim.ensemble(runs - 1, seed=seed + 1, days=days, progress=bar)]
+                ensemble = [res, *sim.ensemble(runs - 1, seed=seed + 1, days=days, progress=bar, threads=threads)]
             finally:
                 bar.close()
         target = out_dir or Path("runs") / f"{sim.scenario.name}-seed{seed}"
@@ -201,6 +211,7 @@ def validate(
         ),
     ] = None,
     days: Days = None,
+    threads: Threads = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
     set_: Overrides = None,
 ) -> None:
@@ -212,7 +223,7 @@ def validate(
         sim = _load(path, set_)
         bar = _LazyProgress(f"{sim.scenario.name}: {runs} runs", enabled=not as_json)
         try:
-            report = sim.validate(runs=runs, seed=seed, days=days, progress=bar)
+            report = sim.validate(runs=runs, seed=seed, days=days, progress=bar, threads=threads)
         finally:
             bar.close()
     except CorridorError as exc:
@@ -376,12 +387,28 @@ def report(
 
 
 @app.command()
-def plan() -> None:
-    """Print the engine's daily phases, in order."""
-    from .sim.engine import PLAN
+def plan(
+    path: Annotated[
+        Path | None, typer.Argument(help="A scenario folder: mark the components it does not use.", show_default=False)
+    ] = None,
+) -> None:
+    """Print the components of the day, in order: what each does, and the agent columns, states, outcomes
+    and result tables it declares."""
+    from .scenario.load import load_scenario
+    from .sim.engine import plan as day_plan
 
-    for i, (name, what) in enumerate(PLAN, start=1):
-        out.print(f"{i}. [bold]{name}[/]: {what}")
+    try:
+        sc = load_scenario(path) if path is not None else None
+    except CorridorError as exc:
+        _fail(exc)
+    for i, phase in enumerate(day_plan(sc), start=1):
+        unused = "" if phase.used else " [dim](not used by this scenario)[/]"
+        out.print(f"{i}. [bold]{phase.name}[/]: {phase.doc}{unused}", soft_wrap=True)
+        parts = [("columns", phase.columns), ("states", phase.states), ("outcomes", phase.outcomes),
+                 ("tables", phase.tables)]  # fmt: skip
+        declared = "; ".join(f"{what}: {', '.join(names)}" for what, names in parts if names)
+        if declared:
+            out.print(f"   {declared}", highlight=False, soft_wrap=True)
 
 
 def _version(value: bool) -> None:
@@ -400,6 +427,10 @@ def _root(
 
 
 def main() -> None:
+    # numba's OpenMP workers otherwise spin between the daily kernel calls and take the CPU from the
+    # per-day Python work: on a busy 2-core machine that made runs 3x slower (bench/README.md). The
+    # command line is a program of its own and may set this for its process; `import corridor` does not.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     app()
 
 

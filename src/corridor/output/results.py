@@ -15,7 +15,7 @@ from ..evaluate.ard import Validation
 from ..scenario.model import Scenario
 
 if TYPE_CHECKING:  # only named in annotations: the tables are read by attribute
-    from ..sim.engine import Record
+    from ..sim.record import Record
 
 COLUMNS = ("population", "arrivals", "departures", "in_transit", "spawned")
 # per place and day, where the scenario has hazards or marches: one column per outcome of the registry, in
@@ -40,6 +40,7 @@ class RunResult:
     agents: int
     agent_days: int
     timings: dict[str, float] = field(default_factory=dict)
+    footprint: dict[str, int] = field(default_factory=dict)  # bytes held by the run (sim.engine.Engine.footprint)
 
     @property
     def dates(self) -> list[dt.date]:

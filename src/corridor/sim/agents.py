@@ -1,0 +1,79 @@
+"""People as columns of arrays, declared by the components that use them.
+
+Rows [0, n) are people who have set out; later rows are preallocated for people not yet displaced
+(LASER's lesson: size the table up front and never append row by row). Every component lists the
+columns it reads or writes (`Column`); the engine allocates the union of the columns of the components
+in the plan, so a scenario without ports, hazards or asylum carries no `joined` column at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..scenario.model import Scenario
+from ..states import INACTIVE
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: type
+    fill: int | float  # the value of a row not yet in use
+    doc: str
+    # False for a scenario that never reads the column: it is then one unused row (kernels still take it)
+    needed: Callable[[Scenario], bool] | None = None
+
+
+# Every component reads these two; the engine owns them.
+CORE = (
+    Column("state", np.int8, INACTIVE, "the person's state (states.py)"),
+    Column("loc", np.int32, 0, "a place, or a directed road while on it"),
+)
+
+
+class Agents:
+    """The columns, by name (`agents.state`, `agents.loc`, ...), and the number of rows in use."""
+
+    def __init__(self, columns: Iterable[Column], size: int, sc: Scenario) -> None:
+        self.n = 0
+        self.columns: dict[str, Column] = {}
+        self.stubs: set[str] = set()  # columns the scenario does not use: one row, never grown
+        for col in columns:
+            seen = self.columns.setdefault(col.name, col)
+            if (seen.dtype, seen.fill) != (col.dtype, col.fill):
+                raise ValueError(f"column {col.name} declared twice with different types or fills")
+            if col.needed is not None and not col.needed(sc):
+                self.stubs.add(col.name)
+        for col in self.columns.values():
+            rows = 1 if col.name in self.stubs else size
+            setattr(self, col.name, np.full(rows, col.fill, col.dtype))
+
+    def __getattr__(self, name: str) -> np.ndarray:  # for type checkers: columns are set in __init__
+        raise AttributeError(f"no agent column {name!r}: no component in the plan declares it")
+
+    @property
+    def size(self) -> int:
+        return len(self.state)
+
+    def reserve(self, extra: int) -> None:
+        """Grow (rarely: only when spawning is random) so that `extra` more rows fit."""
+        if self.n + extra <= self.size:
+            return
+        old = self.size
+        new = max(self.n + extra, 2 * old, 1024)
+        for col in self.columns.values():
+            if col.name in self.stubs:
+                continue
+            arr = np.full(new, col.fill, col.dtype)
+            arr[:old] = getattr(self, col.name)
+            setattr(self, col.name, arr)
+
+    def has(self, name: str) -> bool:
+        """Whether the column holds a value per person (not absent, not a one-row stub)."""
+        return name in self.columns and name not in self.stubs
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, name).nbytes for name in self.columns)

@@ -1,0 +1,37 @@
+"""The components of the day, in the order they run (the plan `corridor plan` prints).
+
+Each module holds one component: the agent columns it uses, the result tables it fills, its step and
+its compiled kernels. The states and outcomes it adds are rows of the registry (corridor/states.py)
+that name it as their owner. To add a part of the day: write its module, add its class here at its
+place in the day (docs/architecture.md).
+"""
+
+from .asylum import Asylum
+from .attract import Attract
+from .caravans import Caravans
+from .closures import Closures
+from .conflicts import Conflicts
+from .hazards import Hazards
+from .marches import Marches
+from .movement import Movement
+from .ports import Ports
+from .recording import Recording
+from .reentry import Reentry
+from .spawn import Spawn
+
+COMPONENTS = (
+    Conflicts,
+    Spawn,
+    Reentry,
+    Closures,
+    Attract,
+    Caravans,
+    Movement,
+    Ports,
+    Hazards,
+    Marches,
+    Asylum,
+    Recording,
+)
+
+__all__ = [c.__name__ for c in COMPONENTS] + ["COMPONENTS"]

@@ -1,0 +1,192 @@
+"""The day's move chances, place scores, capacity factors and route weights, from start-of-day counts.
+
+Per place and per candidate route this is a few dozen numbers, but it runs every day: as numpy it was
+some forty small array operations, about a tenth of a Flee scenario's run time in call overhead alone,
+so it is one compiled function. The rules are in docs/model.md.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba as nb
+import numpy as np
+
+from ..component import Component, World
+from ..network import CAMP, HUB, IDP_CAMP, MARKER, PORT, SHELTER
+from .closures import Closures
+from .conflicts import Conflicts
+
+W = 8  # candidate routes per place in the padded weight table `cum_w` (places with more use the list)
+
+
+class PlaceInputs(NamedTuple):
+    kind: np.ndarray  # network.py's place kind codes
+    camp_off: np.ndarray  # camp status suspended today
+    intensity: np.ndarray
+    decay: np.ndarray
+    override: np.ndarray  # a place's own move chance, NaN where its kind decides
+    capacity: np.ndarray  # Scenario.effective_capacity, -1 where none
+    pop: np.ndarray  # people there at the start of the day
+    soft: np.ndarray  # shelters that crowd past capacity instead of turning people away
+    attraction: np.ndarray
+    foreign: np.ndarray
+
+
+class Candidates(NamedTuple):
+    cand_route: np.ndarray  # route ids open from each place (CSR by cand_start)
+    dest: np.ndarray  # each route's last place
+    dist: np.ndarray  # each route's km
+    cand_start: np.ndarray
+
+
+class Rules(NamedTuple):
+    """MoveRules as the kernel reads them."""
+
+    aware: bool
+    camp_mc: float
+    idpcamp_mc: float
+    default_mc: float
+    conflict_mc: float
+    crowded_mc: float
+    foreign_weight: float
+    camp_weight: float
+    conflict_weight: float
+    capacity_buffer: float
+    weight_softening: float
+    softening: float
+    distance_power: float
+    weight_power: float
+
+
+class Today(NamedTuple):
+    """What the day's movement reads (attract's output)."""
+
+    movechance: np.ndarray  # (P,) chance of setting out today
+    leave_below: np.ndarray  # (P,) the same as a threshold on a 53-bit draw
+    crowding: np.ndarray  # (P,) people / capacity at the start of the day (0 where no capacity)
+    dest_full: np.ndarray  # (P,) a camp too full to head for: people give up a plan that ends there
+    cand_cum: np.ndarray  # per candidate route: cumulative weight within its place's list
+    cum_w: np.ndarray  # (P, W) the first W - 1 cumulative weights of each place, padded with infinity
+
+
+class Attract(Component):
+    """Shared: `today` (Today), refreshed every day."""
+
+    name = "attract"
+    doc = "place scores, capacity factors and route weights from start-of-day counts"
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        net, mv = world.net, world.sc.move
+        P = net.n_places
+        self.today = Today(np.empty(P), np.empty(P, np.uint64), np.empty(P), np.empty(P, np.bool_), np.empty(0),
+                           np.empty((P, W)))  # fmt: skip
+        self.rules = Rules(net.awareness != 0, mv.camp_movechance, mv.idpcamp_movechance,
+                           mv.default_movechance, mv.conflict_movechance, mv.crowded_movechance, mv.foreign_weight,
+                           mv.camp_weight, mv.conflict_weight, mv.capacity_buffer, mv.weight_softening, mv.softening,
+                           mv.distance_power, mv.weight_power)  # fmt: skip
+        self._routes = None  # the routes cand_cum was sized for
+
+    def step(self, day: int) -> None:
+        w = self.world
+        net = w.net
+        closures, conflicts = w.get(Closures), w.get(Conflicts)
+        r = closures.routes
+        assert r is not None
+        if r is not self._routes:
+            self.today = self.today._replace(cand_cum=np.empty(len(r.cand_route)))
+            self._routes = r
+        places = PlaceInputs(net.kind, closures.camp_off, conflicts.intensity, conflicts.decay, net.movechance_override,
+                             net.capacity, w.stocks.pop, net.soft, net.attraction, net.foreign)  # fmt: skip
+        attract_day(places, Candidates(r.cand_route, r.dest, r.dist, r.cand_start), self.rules, self.today)
+
+
+@nb.njit(cache=True)
+def attract_day(places, cands, rules, out):
+    """Fill out.movechance, leave_below, crowding and dest_full (per place) and cand_cum (per candidate
+    route: cumulative weight within its place's list) for today; cum_w[p] holds the first W - 1 of
+    place p's cumulative weights, padded with infinity (the move kernel's branch-free route pick).
+
+    The arithmetic is in the order of the numpy code it replaced, so the results are bit for bit the same."""
+    kind, capacity, pop, soft = places.kind, places.capacity, places.pop, places.soft
+    P = len(kind)
+    capf = np.empty(P)
+    score = np.empty(P)
+    for p in range(P):
+        k = kind[p]
+        camp = (k == CAMP or k == IDP_CAMP or k == SHELTER) and not places.camp_off[p]
+        mc = rules.idpcamp_mc if k == IDP_CAMP else rules.camp_mc
+        if not camp:
+            mc = rules.default_mc
+        if k == HUB or k == MARKER:
+            mc = 1.0
+        if k == PORT:
+            mc = 0.0
+        if not np.isnan(places.override[p]):
+            mc = places.override[p]
+        in_conflict = places.intensity[p] > 0
+        if in_conflict:
+            mc = rules.conflict_mc
+        crowd = pop[p] / max(capacity[p], 1.0) if capacity[p] >= 1 else 0.0
+        if rules.crowded_mc > 0 and soft[p]:  # an overfull shelter pushes people on to the next city
+            mc = min(1.0, mc + rules.crowded_mc * max(0.0, crowd - 1.0))
+        # Flee treats any place too sticky to leave (< 0.005 a day) as a camp.
+        camp = camp or mc < 0.005
+        out.movechance[p] = mc
+        # u < chance  <=>  53-bit integer < ceil(chance * 2**53): same draws, no float conversion
+        out.leave_below[p] = np.uint64(np.ceil(mc * 2.0**53))
+
+        s = places.attraction[p]
+        if places.foreign[p]:
+            s = s * rules.foreign_weight
+        if camp:
+            s = s * rules.camp_weight
+        if in_conflict:
+            s = s * rules.conflict_weight ** (places.decay[p] * places.intensity[p])
+        score[p] = s
+
+        # Flee's capacity factor: 1 below buffer x capacity, 0 at capacity, linear between
+        f = 1.0
+        if capacity[p] >= 1:
+            c = capacity[p]
+            f = 1.0 - (pop[p] - rules.capacity_buffer * c) / max(c * (1.0 - rules.capacity_buffer), 1e-12)
+            f = min(max(f, 0.0), 1.0)
+            if pop[p] >= c:
+                f = 0.0
+            if pop[p] <= rules.capacity_buffer * c:
+                f = 1.0
+        # A shelter's capacity is what it was planned for: when full, people still come and crowd in
+        # (Benito Juarez held 6,100 in 3,000 places); in route weights it counts for 1 / crowding.
+        if soft[p]:
+            f = 1.0 / max(1.0, crowd)
+        capf[p] = f
+        out.crowding[p] = crowd
+        out.dest_full[p] = camp and f < 0.5 and not soft[p]  # a crowding shelter never turns people away
+
+    # cumulative weights within each place's candidate list: a running total over all candidates minus
+    # the total before the place's first, as numpy's cumsum-and-subtract did
+    cand_start, cand_route, cand_cum, cum_w = cands.cand_start, cands.cand_route, out.cand_cum, out.cum_w
+    Wd = cum_w.shape[1]
+    total = 0.0
+    for p in range(P):
+        before = total
+        for j in range(cand_start[p], cand_start[p + 1]):
+            d = cands.dest[cand_route[j]]
+            if rules.aware:
+                # x ** 1.0 is x exactly; skipping pow for Flee's default powers keeps the results and
+                # most of the phase's time (pow is most of it on a 10,000-place network)
+                km = rules.softening + cands.dist[cand_route[j]]
+                pw = km if rules.distance_power == 1.0 else km**rules.distance_power
+                wt = (rules.weight_softening + score[d]) / pw
+                wt = wt * capf[d]
+                if rules.weight_power != 1.0:
+                    wt = wt**rules.weight_power
+            else:
+                wt = 1.0
+            total += wt
+            cand_cum[j] = total - before
+        lo = cand_start[p]
+        for j in range(Wd - 1):
+            cum_w[p, j] = cand_cum[lo + j] if lo + j < cand_start[p + 1] - 1 else np.inf
+        cum_w[p, Wd - 1] = np.inf

@@ -1,0 +1,358 @@
+"""Movement: every person on their own decides, travels, arrives and may go on (Flee's rules), in one
+compiled parallel pass over the agent columns a day.
+
+In the kernel, indices that were read from an array are cast to unsigned (np.uint32/np.uint64) before
+they index another one. numba makes every signed index wrap around when negative, and that check sits
+on the chain of dependent loads a departure is made of; the casts cut the move kernel's time to
+0.75-0.79 of what it was on burundi, car and ssudan (bench/ab_kernel.py).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba as nb
+import numpy as np
+
+from ...states import AT_PLACE, ON_ROAD, SIGNING
+from ..agents import Column
+from ..component import Component, World
+from ..parallel import SUB, n_blocks_for, team
+from ..record import Table
+from ..rng import GOLDEN, agent_stream, mix, uniform
+from .attract import Attract, W
+from .caravans import Caravans, Flows
+from .closures import Closures
+
+MAX_HOPS_PER_DAY = 64  # guards against endless chains over zero-length links
+
+
+class People(NamedTuple):
+    """The agent columns the move kernel reads and writes."""
+
+    state: np.ndarray
+    loc: np.ndarray  # a place, or a directed road while on it
+    progress: np.ndarray  # km along the current road
+    route: np.ndarray  # planned route id, -1 none
+    rpos: np.ndarray  # next hop on the route
+    hops: np.ndarray  # roads completed (capped)
+    came_from: np.ndarray  # the place last left (one unused row without no_backtrack)
+
+
+class Choice(NamedTuple):
+    """Today's choices: move chances (attract), candidate routes and their weights, the route table."""
+
+    leave_below: np.ndarray  # (P,) move chance as a threshold on a 53-bit draw
+    dest_full: np.ndarray  # (P,) a camp too full to head for
+    cand_start: np.ndarray  # (P+1,) CSR into cand_route
+    cand_route: np.ndarray  # route ids open from each place
+    cand_cum: np.ndarray  # cumulative weight within the place's list
+    cum_w: np.ndarray  # (P, W) padded cumulative weights (branch-free pick)
+    rt_links: np.ndarray  # (R, H) each route's directed roads
+    rt_len: np.ndarray  # (R,) hops
+    rt_dest: np.ndarray  # (R,) last place
+
+
+class Roads(NamedTuple):
+    src: np.ndarray
+    dst: np.ndarray
+    dist: np.ndarray  # km
+    speed: np.ndarray  # km a day
+    open: np.ndarray  # open today
+
+
+class Rules(NamedTuple):
+    sign_now: np.ndarray  # (P,) arriving here, people stop and sign a port's list
+    walk_speed: float
+    start_on_foot: bool
+    no_backtrack: bool
+
+
+class Counters(NamedTuple):
+    """One row per block (thread) of flow counters, and each block's scratch rows."""
+
+    arrivals: np.ndarray  # (blocks, P)
+    departures: np.ndarray  # (blocks, P)
+    enter_link: np.ndarray  # (blocks, P) set out on a road towards each place
+    leave_link: np.ndarray  # (blocks, P) came off a road at each place
+    link_entries: np.ndarray  # (blocks, L)
+    rolls: np.ndarray  # (blocks, SUB) scratch: the sub-chunk's move rolls
+    movers: np.ndarray  # (blocks, SUB) scratch: rows of those who set out or are on a road
+
+
+class DayRows(NamedTuple):
+    """The record's rows for the day that the flows fill."""
+
+    population: np.ndarray
+    in_transit: np.ndarray
+    arrivals: np.ndarray
+    departures: np.ndarray
+    link_entries: np.ndarray
+
+
+class Movement(Component):
+    name = "movement"
+    doc = "every person on their own decides, travels, arrives and may go on (compiled, parallel)"
+    columns = (
+        Column("progress", np.float32, 0, "km along the current road"),
+        Column("route", np.int32, -1, "planned route id (-1: none)"),
+        Column("rpos", np.int8, 0, "next hop on the route"),
+        Column("hops", np.int8, 0, "roads completed (capped at 127)"),
+        Column("came_from", np.int32, -1, "the place last left (no_backtrack)", needed=lambda sc: sc.move.no_backtrack),
+    )
+    tables = (
+        Table("population", ("place",), "people at each place at the end of the day"),
+        Table("arrivals", ("place",), "people who arrived at each place that day"),
+        Table("departures", ("place",), "people who left each place that day"),
+        Table("in_transit", ("place",), "people on a road towards each place at the end of the day"),
+        Table("link_entries", ("link",), "people who set out along each road, by direction"),
+    )
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        net, mv = world.net, world.sc.move
+        self.key = world.key("move")
+        self.roads = Roads(net.link_src, net.link_dst, net.link_dist, net.link_speed, np.ones(net.n_links, bool))
+        self.rules = Rules(net.sign_rate >= 1.0, mv.max_walk_speed, mv.start_on_foot, mv.no_backtrack)
+        self.counters = self._counters(1)
+        self.n_blocks = 1  # the counters' rows in use today, summed in record
+        self.no_caravans = Flows(*(np.zeros(net.n_places, np.int64) for _ in range(4)), np.zeros(net.n_links, np.int64))
+
+    def people(self) -> People:
+        a = self.world.agents
+        return People(a.state, a.loc, a.progress, a.route, a.rpos, a.hops, a.came_from)
+
+    def step(self, day: int) -> None:
+        w = self.world
+        r = w.get(Closures).routes
+        today = w.get(Attract).today
+        assert r is not None
+        n = w.agents.n
+        n_blocks = n_blocks_for(n, w.threads)  # one block of counters per thread, whatever the number of people
+        counters = self._counters_for(n_blocks)
+        choice = Choice(today.leave_below, today.dest_full, r.cand_start, r.cand_route, today.cand_cum, today.cum_w,
+                        r.links, r.length, r.dest)  # fmt: skip
+        roads = self.roads._replace(open=w.get(Closures).open)
+        with team(n_blocks):
+            move_day(n, n_blocks, day, self.key, self.people(), choice, roads, self.rules, counters)
+        self.n_blocks = n_blocks
+
+    def record(self, day: int) -> None:
+        w = self.world
+        rec, stocks = w.record, w.stocks
+        caravans = w.find(Caravans)
+        rows = DayRows(rec.population[day], rec.in_transit[day], rec.arrivals[day], rec.departures[day],
+                       rec.link_entries[day])  # fmt: skip
+        day_flows(self.n_blocks, self.counters, caravans.flows if caravans else self.no_caravans, stocks.jumps,
+                  stocks.pop, stocks.transit, rows)  # fmt: skip
+
+    def _counters(self, n_blocks: int) -> Counters:
+        P, L = self.world.net.n_places, self.world.net.n_links
+        return Counters(*(np.zeros((n_blocks, P), np.int64) for _ in range(4)), np.zeros((n_blocks, L), np.int64),
+                        np.empty((n_blocks, SUB), np.uint64), np.empty((n_blocks, SUB), np.int32))  # fmt: skip
+
+    def _counters_for(self, n_blocks: int) -> Counters:
+        if self.counters.arrivals.shape[0] < n_blocks:
+            self.counters = self._counters(max(n_blocks, 2 * self.counters.arrivals.shape[0]))
+        for c in self.counters[:5]:
+            c[:n_blocks] = 0
+        return self.counters
+
+
+@nb.njit(inline="always", cache=True)
+def _choose(p, u, cand_start, cand_route, cand_cum, cum_w, rt_links, link_dst, avoid):
+    """Draw one of place p's candidate routes in proportion to weight, leaving out routes whose first
+    road leads to place `avoid` (-1: none) unless nothing else is open."""
+    up = np.uint32(p)
+    lo, hi = cand_start[up], cand_start[up + np.uint32(1)]
+    if hi == lo:
+        return -1
+    total = cand_cum[np.uint32(hi - 1)]
+    n_ok = hi - lo
+    if avoid < 0 and n_ok <= W and total > 1e-300:
+        # The same pick as the loop below (the first route whose running total exceeds the target)
+        # as a count over the place's padded row, without a data-dependent branch to mispredict.
+        target = u * total
+        pick = 0
+        for j in range(W - 1):
+            pick += cum_w[up, j] <= target
+        return cand_route[np.uint32(lo + pick)]
+    if avoid >= 0:
+        for k in range(lo, hi):
+            if link_dst[rt_links[cand_route[k], 0]] == avoid:
+                total -= cand_cum[k] - (cand_cum[k - 1] if k > lo else 0.0)
+                n_ok -= 1
+        if n_ok == 0:
+            avoid = -1
+            total = cand_cum[hi - 1]
+            n_ok = hi - lo
+    if total <= 1e-300:  # all weights zero: equal chances, as Flee does
+        pick = min(int(u * n_ok), n_ok - 1)
+        for k in range(lo, hi):
+            if avoid >= 0 and link_dst[rt_links[cand_route[k], 0]] == avoid:
+                continue
+            if pick == 0:
+                return cand_route[k]
+            pick -= 1
+        return cand_route[hi - 1]
+    target = u * total
+    acc = 0.0
+    last = -1
+    for k in range(lo, hi):
+        if avoid >= 0 and link_dst[rt_links[cand_route[k], 0]] == avoid:
+            continue
+        acc += cand_cum[k] - (cand_cum[k - 1] if k > lo else 0.0)
+        last = cand_route[k]
+        if target < acc:
+            return last
+    return last
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
+    """One day of movement for people [0, n): decide, travel, arrive, maybe go on (Flee's rules).
+
+    counters.rolls and .movers are scratch rows (n_blocks x SUB) for each block's sub-chunk in turn:
+    first everyone's move roll (a loop the compiler vectorises), then, without branches, the rows of
+    those who set out or are on a road; only they go through the branchy part. Most people stay put,
+    so this keeps their cost to the roll and one comparison.
+    """
+    # Every field is taken out of its bundle here, before the parallel loop: numba loses writes made
+    # through a namedtuple's field inside a prange body (numba issues 7135 and 10338).
+    state, loc, progress, route, rpos, hops, came_from = people
+    leave_below, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_links, rt_len, rt_dest = choice
+    link_src, link_dst, link_dist, link_speed, link_open = roads
+    sign_now, walk_speed, start_on_foot, no_backtrack = rules
+    arrivals, departures, enter_link, leave_link, link_entries, rolls, movers = counters
+    n_sub = (n + SUB - 1) // SUB
+    base = agent_stream(key, day, 0)
+    for c in nb.prange(n_blocks):
+        arr = arrivals[c]
+        dep = departures[c]
+        ent = enter_link[c]
+        lea = leave_link[c]
+        lent = link_entries[c]
+        roll = rolls[c]
+        ids = movers[c]
+        # Blocks take sub-chunks in turn: people who arrived late (high rows) are the ones still on the
+        # move, so contiguous halves would leave one thread with most of the work.
+        for sub in range(c, n_sub, n_blocks):
+            lo = sub * SUB
+            m = min(n, lo + SUB) - lo
+            for j in range(m):
+                roll[j] = mix((base ^ np.uint64(lo + j)) + GOLDEN) >> np.uint64(11)
+            k = np.uint64(0)
+            ulo = np.uint64(lo)
+            for j in range(np.uint64(m)):
+                s = state[ulo + j]
+                at = s == AT_PLACE
+                p = np.uint32(loc[ulo + j]) if at else np.uint32(0)  # on a road, loc is a link
+                ids[k] = ulo + j
+                k += np.uint64((at & (roll[j] < leave_below[p])) | (s == ON_ROAD))
+            for t in range(k):
+                i = np.uint32(ids[t])
+                rng = agent_stream(key, day, i)
+                setting_out = state[i] == AT_PLACE  # their roll said go (else they are on a road)
+                if setting_out:
+                    rng = rng + GOLDEN  # the draw of that roll
+                moved = 0.0
+                # Each pass: set out if the last roll said go, then a full day's allowance on the current
+                # road; on arrival with allowance left, roll again (Flee's evolve and finish_travel). The
+                # last pass only sets out.
+                for hop in range(MAX_HOPS_PER_DAY + 1):
+                    if setting_out:
+                        # pick a route if they have none; set out on its next road unless it is closed or
+                        # heads for a camp that is (nearly) full, in which case the plan is given up
+                        p = np.uint32(loc[i])
+                        r = route[i]
+                        if r < 0:
+                            rng, u = uniform(rng)
+                            avoid = came_from[i] if no_backtrack else -1
+                            r = _choose(p, u, cand_start, cand_route, cand_cum, cum_w, rt_links, link_dst, avoid)
+                            if r < 0:
+                                break
+                            route[i] = r
+                            rpos[i] = 0
+                        ur = np.uint32(r)
+                        if dest_full[np.uint32(rt_dest[ur])]:
+                            route[i] = -1
+                            break
+                        lk = np.uint32(rt_links[ur, np.uint32(rpos[i])])
+                        if not link_open[lk]:
+                            route[i] = -1
+                            break
+                        rpos[i] += 1
+                        if rpos[i] >= rt_len[ur]:
+                            route[i] = -1
+                        dep[p] += 1
+                        ent[np.uint32(link_dst[lk])] += 1
+                        lent[lk] += 1
+                        state[i] = ON_ROAD
+                        loc[i] = lk
+                        progress[i] = 0.0
+                    if hop == MAX_HOPS_PER_DAY:
+                        break
+                    lk = np.uint32(loc[i])
+                    speed = walk_speed if (start_on_foot and hops[i] == 0) else link_speed[lk]
+                    prog = progress[i] + speed
+                    moved += speed
+                    # Arrive once the allowance covers the road (Flee needs strictly more, which makes
+                    # a 200 km road take two days at 200 km/day).
+                    if prog < link_dist[lk]:
+                        progress[i] = prog
+                        break
+                    moved += link_dist[lk] - prog
+                    if hops[i] < 127:
+                        hops[i] += 1
+                    lea[np.uint32(link_dst[lk])] += 1
+                    state[i] = AT_PLACE
+                    progress[i] = 0.0
+                    if not link_open[lk]:  # closed while on it: back to where the road starts, plan dropped
+                        q = np.uint32(link_src[lk])
+                        loc[i] = q
+                        route[i] = -1
+                        arr[q] += 1
+                        break
+                    q = np.uint32(link_dst[lk])
+                    loc[i] = q
+                    if no_backtrack:
+                        came_from[i] = link_src[lk]
+                    arr[q] += 1
+                    if sign_now[q]:  # the border city: put one's name on the list, stop here
+                        state[i] = SIGNING
+                        break
+                    if moved >= speed:
+                        break
+                    # the move chance as a threshold on the 53 random bits `uniform` would make a float of
+                    rng = rng + GOLDEN
+                    if (mix(rng) >> np.uint64(11)) >= leave_below[q]:
+                        break
+                    setting_out = True
+
+
+@nb.njit(cache=True)
+def day_flows(n_blocks, counters, caravans, jumps, pop, transit, rows):
+    """Sum the move kernel's per-block counters into the day's stocks and flows: pop and transit
+    (running stocks) and the record's rows. `jumps` (arrivals (+) and departures (-) other than along
+    a road) and the caravans' flows count as arrivals and departures too."""
+    for p in range(pop.shape[0]):
+        a = 0
+        d = 0
+        e = 0
+        lv = 0
+        for c in range(n_blocks):
+            a += counters.arrivals[c, p]
+            d += counters.departures[c, p]
+            e += counters.enter_link[c, p]
+            lv += counters.leave_link[c, p]
+        pop[p] += a - d
+        transit[p] += e - lv
+        rows.population[p] = pop[p]
+        rows.in_transit[p] = transit[p]
+        rows.arrivals[p] = a + max(jumps[p], 0) + caravans.arrivals[p]
+        rows.departures[p] = d + max(-jumps[p], 0) + caravans.departures[p]
+    for lk in range(rows.link_entries.shape[0]):
+        t = caravans.link_entries[lk]
+        for c in range(n_blocks):
+            t += counters.link_entries[c, lk]
+        rows.link_entries[lk] = t

@@ -1,0 +1,163 @@
+"""Ports of entry: people at a port's sign-up places put their name on its waiting list, and each port
+takes its day's capacity of claims in list order (docs/model.md, Ports of entry)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba as nb
+import numpy as np
+
+from ...scenario.model import Scenario
+from ...states import AT_PLACE, ON_LIST, PROCESSED, SIGNING
+from ..agents import Column
+from ..component import Component, World
+from ..parallel import SUB, n_blocks_for, team
+from ..queue import Queue
+from ..record import Table
+from ..rng import agent_stream, uniform
+from .asylum import Asylum
+
+
+class Called(NamedTuple):
+    """The columns the call of a list reads and writes."""
+
+    state: np.ndarray
+    loc: np.ndarray
+    joined: np.ndarray
+
+
+class Ports(Component):
+    """Shared: `queues` (a Queue per port). People who leave a list for another reason (a hazard, a
+    march, a move) are taken off with `left_lists`."""
+
+    name = "ports"
+    doc = "new names go on ports' waiting lists; each port processes its day's capacity in list order"
+    columns = (Column("joined", np.int16, 0, "the day the person entered their border state (list, custody...)"),)
+    tables = (
+        Table("signups", ("port",), "names added to each port's list"),
+        Table("processed", ("port",), "claims each port took"),
+        Table("waitlist", ("port",), "names waiting on each list at the end of the day"),
+    )
+
+    @classmethod
+    def wanted(cls, sc: Scenario) -> bool:
+        return bool(sc.ports)
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        net = world.net
+        self.queues = [Queue() for _ in net.port_names]
+        self.sign_later = np.where(net.sign_rate >= 1.0, 0.0, net.sign_rate)
+        self.sign_key = world.key("sign")
+
+    def step(self, day: int) -> None:
+        w = self.world
+        a, net, rec = w.agents, w.net, w.record
+        if self.sign_later.any():
+            n_blocks = n_blocks_for(a.n, w.threads)
+            with team(n_blocks):
+                sign_day(a.n, n_blocks, day, self.sign_key, a.state, a.loc, self.sign_later)
+        new = collect_signups(a.state, a.n)
+        if len(new):
+            a.state[new] = ON_LIST
+            a.joined[new] = day
+            port_of = net.signup_port[a.loc[new]]
+            for k, q in enumerate(self.queues):
+                mine = new[port_of == k]
+                q.append(mine)
+                rec.signups[day, k] = len(mine)
+        left = np.zeros(net.n_places, np.int64)
+        called = Called(a.state, a.loc, a.joined)
+        for k, q in enumerate(self.queues):
+            # A closure of h hours removes h/24 of the day's capacity; fractions carry to the next day.
+            today = net.port_capacity[day, k] * (1.0 - net.port_closed_hours[day, k] / 24.0) + q.credit
+            n_serve = int(np.floor(today + 1e-9))
+            q.credit = max(0.0, today - n_serve)
+            waits = np.empty(n_serve, np.int16)  # days on the list (a run is shorter than 32,767 days)
+            first = q.head
+            q.head, served = serve(q.ids, q.head, q.tail, n_serve, called, day, left, waits)
+            if served:
+                ids = q.ids[first : q.head]
+                w.get(Asylum).admit(ids[a.state[ids] == PROCESSED])
+            q.waiting -= served
+            w.stocks.enter(PROCESSED, served)
+            rec.processed[day, k] = served
+            if served:
+                rec.waits.append((day, k, waits[:served]))
+        w.stocks.leave(left)
+
+    def left_lists(self, by_place: np.ndarray) -> None:
+        """by_place[p] people left a waiting list kept at place p today (hazards, marches, moves)."""
+        for k, q in enumerate(self.queues):
+            q.waiting -= int(by_place[self.world.net.signup_port == k].sum())
+
+    def record(self, day: int) -> None:
+        for k, q in enumerate(self.queues):  # after the day's hazards and marches took names off
+            self.world.record.waitlist[day, k] = q.waiting
+        self.world.stocks.set_tally(ON_LIST, sum(q.waiting for q in self.queues))
+
+
+@nb.njit(parallel=True, cache=True, nogil=True)
+def sign_day(n, n_blocks, day, key, state, loc, sign_rate):
+    """People at a sign-up place not yet on its list sign it today with chance sign_rate[place]."""
+    n_sub = (n + SUB - 1) // SUB
+    for c in nb.prange(n_blocks):
+        for sub in range(c, n_sub, n_blocks):
+            for i in range(sub * SUB, min(n, (sub + 1) * SUB)):
+                if state[i] != AT_PLACE:
+                    continue
+                r = sign_rate[np.uint32(loc[i])]
+                if r <= 0.0:
+                    continue
+                _, u = uniform(agent_stream(key, day, i))
+                if u < r:
+                    state[i] = SIGNING
+
+
+@nb.njit(cache=True)
+def collect_signups(state, n):
+    """People who reached a waiting list today, in row order (so list numbers never depend on threads).
+
+    Few of the people sign on any day: the count is a loop the compiler vectorises, and the search
+    reads the states eight at a time, looking inside a word only where one of its bytes is SIGNING."""
+    count = 0
+    for i in range(n):
+        count += state[i] == SIGNING
+    out = np.empty(count, np.int32)
+    k = 0
+    words = n // 8
+    w = state[: words * 8].view(np.uint64)
+    pattern = np.uint64(SIGNING) * np.uint64(0x0101010101010101)
+    low7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+    for j in range(words):
+        y = w[j] ^ pattern
+        if (((y & low7) + low7) | y | low7) != np.uint64(0xFFFFFFFFFFFFFFFF):  # a byte of y is zero
+            for i in range(j * 8, j * 8 + 8):
+                if state[i] == SIGNING:
+                    out[k] = i
+                    k += 1
+    for i in range(words * 8, n):
+        if state[i] == SIGNING:
+            out[k] = i
+            k += 1
+    return out
+
+
+@nb.njit(cache=True)
+def serve(queue, head, tail, n_serve, people, day, left_place, waits):
+    """Process up to n_serve people from queue[head:tail] in list order; skip names no longer waiting.
+
+    Returns (new head, number served); waits[:served] gets each person's days on the list.
+    """
+    served = 0
+    while head < tail and served < n_serve:
+        i = queue[head]
+        head += 1
+        if people.state[i] != ON_LIST:
+            continue
+        people.state[i] = PROCESSED
+        left_place[people.loc[i]] += 1
+        waits[served] = day - people.joined[i]
+        served += 1
+    return head, served

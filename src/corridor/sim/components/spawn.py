@@ -1,0 +1,196 @@
+"""Spawning: people who set out today appear at their places as new rows of the agent columns.
+
+New displaced people appear in conflict zones (following the observed totals, a conflict rate, or only
+the scenario's departures), camps get their day-0 observed counts, ports' lists their initial names,
+and each departure sets out on its days; joiners of a caravan join it if it is where they set out.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba as nb
+import numpy as np
+
+from ... import states as S
+from ...scenario.model import Scenario
+from ...scenario.series import spawn_schedule
+from ...states import AT_PLACE, SIGNING
+from ..agents import Column
+from ..component import Component, World
+from ..network import Network
+from ..record import Table
+from .caravans import Caravans
+from .conflicts import Conflicts
+
+
+class Rows(NamedTuple):
+    """The columns a new person's row sets."""
+
+    state: np.ndarray
+    loc: np.ndarray
+    cohort: np.ndarray
+    origin: np.ndarray
+
+
+class Spawn(Component):
+    """Shared: `children` (ids of the people marked as children, in the order they set out)."""
+
+    name = "spawn"
+    doc = "new displaced people appear (and day-0 camp counts, ports' initial lists); departures set out"
+    columns = (
+        Column("cohort", np.int8, 0, "departures cohort (scenario.cohorts() index; 0: none)"),
+        Column("origin", np.int16, 0, "country of origin (network.nations index)"),
+    )
+    tables = (
+        Table("spawned", ("place",), "people who set out from each place that day"),
+        Table(
+            "children",
+            ("place",),
+            "children at each place at the end of the day",
+            needed=lambda sc: any(d.children > 0 for d in sc.departures),
+        ),
+    )
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        sc, net = world.sc, world.net
+        P = net.n_places
+        self.new_per_day, self.day0 = schedule(sc, world.observed)
+        self.pending = 0  # people due but not yet placed (no spawn weight anywhere yet)
+        self.resident = net.pop.copy()
+        self.rng = world.stream("spawn")
+        self.children = np.zeros(0, np.int32)
+        # setting out where a port's list is kept: they sign it that day
+        self.signs_on_spawn = (net.signup_port >= 0) & bool(net.port_names)
+        self.signs_everywhere = np.ones(P, bool)
+        self.signs_nowhere = np.zeros(P, bool)
+        self.has_children = len(world.record.children) > 0
+
+    @staticmethod
+    def planned_rows(sc: Scenario, net: Network, days: int, observed: dict[str, np.ndarray]) -> int:
+        """Rows to allocate before the run: everyone the schedule will spawn (a guess in random modes)."""
+        new_per_day, day0 = schedule(sc, observed)
+        if new_per_day is not None:
+            planned = int(new_per_day[:days].sum()) + sum(day0.values())
+        else:
+            planned = 0 if sc.spawn.mode == "departures" else 1024
+        return planned + int(net.departures[:days].sum()) + sum(p.initial_waitlist for p in sc.ports)
+
+    def rows(self) -> Rows:
+        a = self.world.agents
+        return Rows(a.state, a.loc, a.cohort, a.origin)
+
+    def add(self, by_place: np.ndarray, cohort: int, nation: int, signs_here: np.ndarray, day: int) -> tuple[int, int]:
+        """Rows for by_place[p] people at each place p; returns the (start, stop) of the new rows."""
+        w, a = self.world, self.world.agents
+        a.reserve(int(by_place.sum()))
+        start = a.n
+        a.n = spawn_rows(self.rows(), a.n, by_place, cohort, nation, w.net.nation_of_place, signs_here,
+                         w.stocks.pop, w.record.spawned[day])  # fmt: skip
+        return start, a.n
+
+    def step(self, day: int) -> None:
+        w = self.world
+        sc, net = w.sc, w.net
+        counts = np.zeros(net.n_places, np.int64)
+        if day == 0 and self.day0:
+            idx = sc.place_index()
+            for name, c in self.day0.items():
+                counts[idx[name]] += c
+        due = int(self.new_per_day[day]) + self.pending if self.new_per_day is not None else 0
+        if sc.spawn.mode == "conflict":
+            counts += self._conflict_spawns()
+        elif due > 0:
+            weights = self._weights()
+            tw = weights.sum()
+            if tw > 0:
+                counts += self.rng.multinomial(due, weights / tw)
+                self.pending = 0
+            else:
+                self.pending = due
+        if day == 0:
+            self._initial_waitlists()
+        for k, nation, children, table in net.departure_groups:
+            by_place = table[day] + counts if (k, nation, children) == (0, -1, 0.0) else table[day]
+            if not by_place.sum():
+                continue
+            start, stop = self.add(by_place, k, nation, self.signs_on_spawn, day)
+            self._mark_children(start, stop, children)
+        for g, place, count, cohort, nation, children in net.caravan_departures.get(day, []):
+            if not count:
+                continue
+            by_place = np.zeros(net.n_places, np.int64)
+            by_place[place] = count
+            # caravan members are not yet at a list even where one is kept: they sign on arriving at the end
+            start, stop = self.add(by_place, cohort, nation, self.signs_nowhere, day)
+            self._mark_children(start, stop, children)
+            w.get(Caravans).take_joiners(g, place, start, stop)
+
+    def record(self, day: int) -> None:
+        if self.has_children and len(self.children):
+            a = self.world.agents
+            here = S.mask("place")[a.state[self.children]]
+            self.world.record.children[day] = np.bincount(a.loc[self.children[here]], minlength=self.world.net.n_places)
+
+    def _initial_waitlists(self) -> None:
+        """People on a port's list before the run starts: they sign first, so they hold the first numbers."""
+        sc, net = self.world.sc, self.world.net
+        idx = sc.place_index()
+        for port in sc.ports:
+            if port.initial_waitlist:
+                counts = np.zeros(net.n_places, np.int64)
+                counts[idx[port.place]] = port.initial_waitlist  # where they stay is not modelled: at the port
+                self.add(counts, 0, -1, self.signs_everywhere, 0)
+
+    def _mark_children(self, start: int, stop: int, share: float) -> None:
+        """Rows [start, stop) are people setting out together; a share of them are children."""
+        if share > 0 and stop > start:
+            kids = start + np.flatnonzero(self.rng.random(stop - start) < share).astype(np.int32)
+            self.children = np.concatenate([self.children, kids])
+
+    def _weights(self) -> np.ndarray:
+        c = self.world.get(Conflicts)
+        return self.resident * c.intensity * c.decay
+
+    def _conflict_spawns(self) -> np.ndarray:
+        sp = self.world.sc.spawn
+        intensity = self.world.get(Conflicts).intensity
+        active = intensity > 0
+        if sp.rate_mode == "constant":
+            c = np.where(active, np.trunc(sp.rate * intensity), 0)
+        elif sp.rate_mode == "pop_ratio":
+            c = np.where(active, np.trunc(sp.rate * self.resident * intensity), 0)
+        else:
+            c = np.where(active, self.rng.poisson(sp.rate * intensity), 0)
+        return c.astype(np.int64)
+
+
+def schedule(sc: Scenario, observed: dict[str, np.ndarray]) -> tuple[np.ndarray | None, dict[str, int]]:
+    """New people per day and day-0 camp counts in observed mode; (None, {}) in the other modes."""
+    if sc.spawn.mode == "observed":
+        return spawn_schedule(sc, observed)
+    return None, {}
+
+
+@nb.njit(cache=True)
+def spawn_rows(rows, start, counts, k, nation, nation_of_place, signs_here, pop, spawned):
+    """Activate rows [start, start + sum(counts)) at their places, in place order, as cohort k of
+    `nation` (-1: their place's country); where a port's list is kept they sign it today. Adds them
+    to pop and to the day's spawned row. Returns the new end of the active rows."""
+    i = start
+    for p in range(counts.shape[0]):
+        c = counts[p]
+        if c == 0:
+            continue
+        pop[p] += c
+        spawned[p] += c
+        st = SIGNING if signs_here[p] else AT_PLACE
+        nat = nation_of_place[p] if nation < 0 else nation
+        for _ in range(c):
+            rows.state[i] = st
+            rows.loc[i] = p
+            rows.cohort[i] = k
+            rows.origin[i] = nat
+            i += 1
+    return i
