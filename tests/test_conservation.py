@@ -130,8 +130,11 @@ def assert_ports_keep_their_lists(sc, rec, fates) -> None:
         # hazards and marches come after the day's processing: at the call, everyone signed is waiting
         assert np.array_equal(rec.processed[:, k], np.minimum(claims_per_day(port, days), before + rec.signups[:, k]))
         left = before + rec.signups[:, k] - rec.processed[:, k] - rec.waitlist[:, k]
-        signs_here = [idx[p] for p in [port.place, *port.signup_places]]
-        could_leave = fates[:, signs_here][:, :, LEAVES].sum(axis=(1, 2))
+        # people on the list are where it is signed, or where a closing sign-up place took them
+        held = {port.place, *port.signup_places}
+        for _ in range(len(sc.places)):
+            held |= {sc.places[idx[q]].move_to for q in held if sc.places[idx[q]].move_to}
+        could_leave = fates[:, sorted(idx[q] for q in held)][:, :, LEAVES].sum(axis=(1, 2))
         assert (left >= 0).all() and (left <= could_leave).all(), (left.tolist(), could_leave.tolist())
         if not sc.hazards and not sc.marches:
             assert not left.any()
@@ -151,7 +154,8 @@ def assert_road_starts_are_departures(sc, rec) -> None:
         out[:, idx[ln.b]] += rec.link_entries[:, 2 * k + 1]
     assert (out <= rec.departures).all(), "someone set out along a road without departing"
     # Where else people leave a place from: a shelter that closes (its people taken to move_to), a moved
-    # hazard (on to another city the same day), the return place (decisions for people waiting there).
+    # hazard (on to another city the same day), the return place or, once it has closed, where its people
+    # went (decisions for people waiting there).
     other_ways = np.zeros((days, P), bool)
     for p in sc.places:
         if p.closes is not None and p.closes < days:
@@ -159,8 +163,12 @@ def assert_road_starts_are_departures(sc, rec) -> None:
     for h in sc.hazards:
         if h.outcome == "moved":
             other_ways[h.start : h.end, sc.places_matching(h.where)] = True
-    if sc.asylum.return_place is not None:
-        other_ways[:, idx[sc.asylum.return_place]] = True
+    ret = sc.asylum.return_place
+    for _ in range(P):  # people sent back wait there, or where its people went when it closed
+        if ret is None:
+            break
+        other_ways[:, idx[ret]] = True
+        ret = sc.places[idx[ret]].move_to
     extra = rec.departures != out
     assert not (extra & ~other_ways).any(), np.argwhere(extra & ~other_ways)[:5].tolist()
 
@@ -321,15 +329,6 @@ def border_scenarios(draw):
                 events=events,
             )
         )
-    # Until the engine bugs of test_waiting_list_regressions.py are fixed: a closing sign-up place takes its
-    # people to a sign-up place of the same port (as Benito Juarez to El Barretal), so nobody on a list is ever
-    # where the list is not kept, and nobody waits under remain-in-Mexico in a place that closes.
-    for port in ports:
-        signs_here = [port.place, *port.signup_places]
-        for p in places:
-            if p.name in signs_here and p.closes is not None and p.move_to not in signs_here:
-                p.move_to = draw(st.sampled_from([q for q in signs_here if q != p.name]))
-
     # Departures (cohorts, nationality, children) and caravans along roads, with their joiners
     cohorts = ["", "c1", "c2"]
     departures = []
@@ -384,9 +383,8 @@ def border_scenarios(draw):
     for _ in range(draw(st.integers(0, 6))):
         outcome = draw(st.sampled_from(states.HAZARD_OUTCOMES))
         where = draw(st.sampled_from(wheres))
-        if outcome == "moved":
-            # not where a list is signed, nor a list left and signed again (test_waiting_list_regressions.py)
-            barred = {idx[q] for q in signs | {to}} if to is not None else set(idx.values())
+        if outcome == "moved":  # (the model: people do not move to where they are)
+            barred = {idx[to]} if to is not None else set(idx.values())
             away = [w for w in wheres if not barred & set(matching(places, w))]
             if not away:
                 continue
@@ -418,22 +416,16 @@ def border_scenarios(draw):
         for _ in range(draw(st.integers(0, 2)))
     ]
     rim = draw(st.one_of(st.none(), st.integers(0, days)))
-    never_close = [p.name for p in places if p.closes is None]  # (test_waiting_list_regressions.py)
     asylum = Asylum(
         custody_days=draw(st.floats(1, 6)),
         apprehended_claim=draw(st.floats(0, 1)),
         remain_in_mexico_from=rim,
-        return_place=draw(st.sampled_from(never_close)) if rim is not None or draw(st.booleans()) else None,
+        return_place=draw(st.sampled_from(names)) if rim is not None or draw(st.booleans()) else None,
         decision_days=draw(st.floats(1, 40)),
         grant_rate={c: draw(st.floats(0, 1)) for c in draw(st.lists(st.sampled_from(["A", "B", "X"]), unique=True))},
         default_grant_rate=draw(st.floats(0, 1)),
     )
-    # people deported from a list would set out again and sign it a second time (test_waiting_list_regressions.py)
-    deport_from_lists = any(
-        {idx[q] for q in signs} & set(matching(places, x.where))
-        for x in [*marches, *(h for h in hazards if h.outcome == "deported")]
-    )
-    share = 0.0 if deport_from_lists else draw(st.sampled_from([0.0, 0.5, 1.0]))
+    share = draw(st.sampled_from([0.0, 0.5, 1.0]))
     reentry = Reentry(share=share, days=draw(st.floats(1, 5)), place=draw(st.sampled_from(names)) if share else None)
 
     mode = draw(st.sampled_from(["observed", "departures", "conflict"]))

@@ -1,13 +1,13 @@
 """Waiting lists and the people on them when they leave a list, or their shelter closes, and how people come
 to a place where a list is signed: the smallest cases of engine bugs that tests/test_conservation.py's
-generated scenarios found (the first four), or that writing it brought to light (the last two). Each is
-marked xfail(strict=True) until the engine is fixed; the generator there steers clear of the first four (see
-its comments) so that it can keep looking for others.
+generated scenarios found (the first four), or that writing it brought to light (the last two); each failed
+before its fix.
 
-How the engine keeps a list (sim/border.py): a port's queue is agent ids in sign-up order, `waiting` a count
-of the people on it; serve() (sim/kernels.py) calls ids in order and skips those whose holder is no longer
-on a list; people who leave a list by a hazard or a march are taken off `waiting` of the port whose sign-up
-place they are at (phase_fates: `left.sum(0)[net.signup_port == k]`).
+How the engine keeps a list (sim/components/ports.py): a port's queue is agent ids in sign-up order with the day
+each signed, and `waiting` a count of the people on it; serve() calls ids in order and skips a number whose
+holder is no longer on a list or has signed again since; people who leave a list by a hazard or a march are
+taken off `waiting` of the port whose list they signed (the `port` column), wherever they are. Whoever comes to
+a place where a list is signed on arrival signs it, whichever way they came.
 """
 
 import pytest
@@ -63,12 +63,6 @@ def test_the_case_of_signing_twice_is_set_up_as_described():
     assert rec.fates[1, 1, states.F_MOVED] == 1  # moved away from the port on day 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: someone who signed a list twice is taken into custody twice when the port passes both of "
-    "their entries in one day (border.py phase_border puts every called id now 'processed' into custody): -1 in "
-    "custody and 2 waiting in the US for one person; check=True fails on day 3",
-)
 def test_someone_who_signs_again_is_called_once():
     res = Simulation(signs_twice(2)).run(seed=0, check=True)
     census = res.record.census[-1]
@@ -76,11 +70,6 @@ def test_someone_who_signs_again_is_called_once():
     assert res.record.processed[:, 0].sum() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: someone who signed a list again is called at their first number (kernels.py serve calls "
-    "any id whose holder is on a list today): here on day 3, ahead of the person who signed on day 1",
-)
 def test_someone_who_signs_again_goes_to_the_end_of_the_list():
     res = Simulation(signs_twice(1, others=1)).run(seed=0, check=True)
     day, _, waited = res.record.wait_table()
@@ -119,12 +108,6 @@ def test_people_on_a_list_keep_their_number_when_their_shelter_closes():
     assert res.wide().loc[:, "Town"].tolist() == [0, 0, 3, 3, 3]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: people on a list whom a closing shelter took to a place where no list is signed stay "
-    "counted on the list when a hazard takes them (border.py phase_fates takes names off the list of the port "
-    "whose sign-up place they are at: none); census on_list 3 and at_place -3, check=True fails on day 3",
-)
 @pytest.mark.parametrize("outcome", ["returned", "moved"])
 def test_people_taken_from_a_closed_shelter_leave_the_list_when_they_go(outcome):
     hz = Hazard(outcome=outcome, where="Town", start=3, rate=1.0, to="Mexicali" if outcome == "moved" else None)
@@ -132,12 +115,6 @@ def test_people_taken_from_a_closed_shelter_leave_the_list_when_they_go(outcome)
     assert res.record.waitlist[:, 0].tolist() == [3, 3, 3, 0, 0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: people who set out at a sign-up place on the day it closes are taken to move_to before "
-    "they sign (spawn, then closures) and then marked on_list without being on any port's list (border.py "
-    "phase_border sets every new signer's state, appends only those at a sign-up place); check=True fails day 1",
-)
 def test_people_setting_out_at_a_shelter_the_day_it_closes_are_counted_where_they_end_up():
     sc = closing_shelter(closes=1, departures=[Departure(place="Shelter", start=1, count=3)])
     res = Simulation(sc).run(seed=0, check=True)
@@ -149,12 +126,6 @@ def test_people_setting_out_at_a_shelter_the_day_it_closes_are_counted_where_the
 # --- remain-in-Mexico in a place that closes ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: people waiting under remain-in-Mexico in a return place that closes are taken to its "
-    "move_to, but decisions still take them off the return place's population (border.py phase_asylum: "
-    "pop[ret] -= ...); check=True: 'counted stocks differ from stocks built from flows' on day 3",
-)
 def test_people_sent_back_to_a_shelter_that_closes_are_decided_where_they_are():
     sc = closing_shelter(
         days=8,
@@ -212,24 +183,12 @@ def test_people_come_to_the_shelter_by_each_way(way):
     assert res.wide()["Shelter"].iloc[-1] == 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: only people who arrive by road (kernels.py move_day) or set out there (spawn_rows) sign "
-    "the list of a port that signs on arrival; people brought by a caravan's end (caravans.py _travel), a closing "
-    "shelter (engine.py _relocate) or re-entry (border.py _reenter) stay at_place and never sign",
-)
 @pytest.mark.parametrize("way", WAYS)
 def test_people_who_come_to_a_sign_up_place_sign_its_list(way):
     res = Simulation(comes_to_the_shelter(way)).run(seed=0, check=True)
     assert res.record.waitlist[-1, 0] == 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: a caravan in a shelter on the day it closes is not taken to move_to (engine.py _relocate "
-    "moves at_place, signing, on_list and remain_in_mexico people only) and stays in the closed shelter, whose "
-    "roads are closed, to the end of the run",
-)
 def test_a_caravan_in_a_shelter_that_closes_is_taken_to_move_to():
     sc = Scenario(
         name="caravan-in-a-closing-shelter",

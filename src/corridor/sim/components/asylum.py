@@ -42,6 +42,7 @@ class Asylum(Component):
         self.rng = world.stream("asylum")
         self.grant = np.array([asy.grant_rate.get(c, asy.default_grant_rate) for c in world.net.nations], np.float64)
         self.ret = sc.place_index()[asy.return_place] if asy.return_place else -1
+        self.places = sc.place_index()
         self._admitted: list[np.ndarray] = []
         self._rescan = False
 
@@ -72,7 +73,7 @@ class Asylum(Component):
         wq = self.waiting
         if not len(self.custody) and not wq.tail:
             return
-        asy, rng, ret = w.sc.asylum, self.rng, self.ret
+        asy, rng = w.sc.asylum, self.rng
         leaving = rng.random(len(self.custody)) < 1.0 / asy.custody_days
         out, self.custody = self.custody[leaving], self.custody[~leaving]
         if len(out):
@@ -85,6 +86,7 @@ class Asylum(Component):
             claimants = out[claims]
             a.joined[claimants] = day
             if asy.remain_in_mexico_from is not None and day >= asy.remain_in_mexico_from:
+                ret = self._return_place(day)
                 a.state[claimants] = REMAIN_MX
                 a.loc[claimants] = ret
                 stocks.arrive(ret, len(claimants))
@@ -104,8 +106,18 @@ class Asylum(Component):
             stocks.enter(REMOVED, int((~granted).sum()))
             stocks.exit(REMAIN_MX, int(in_mx.sum()))
             stocks.exit(WAITING_US, int((~in_mx).sum()))
-            if ret >= 0:
-                stocks.depart(ret, int(in_mx.sum()))
+            if in_mx.any():  # from where they wait: the return place, or where its people went when it closed
+                stocks.leave(np.bincount(a.loc[decided[in_mx]], minlength=w.net.n_places), jump=True)
+
+    def _return_place(self, day: int) -> int:
+        """Where people sent back wait: the return place, or, once it has closed, where its people went."""
+        places, p = self.world.sc.places, self.ret
+        for _ in range(len(places)):
+            place = places[p]
+            if place.closes is None or day < place.closes or place.move_to is None:
+                break
+            p = self.places[place.move_to]
+        return p
 
     def _forget_the_gone(self) -> None:
         """People sent back to wait who left the journey today (deported, gone home...) no longer wait."""

@@ -19,6 +19,7 @@ from ..component import Component, World
 from ..network import CaravanPlan
 from ..record import Table
 from .closures import Closures
+from .ports import Ports
 
 
 @dataclass
@@ -166,6 +167,9 @@ class Caravans(Component):
             if s == len(plan.stops) - 1:  # the end of the route: everyone goes on alone
                 a.state[grp.members] = AT_PLACE
                 a.route[grp.members] = -1
+                ports = self.world.find(Ports)
+                if ports is not None:
+                    ports.came(grp.members)
                 grp.members = grp.members[:0]
                 grp.done = True
                 return

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...states import AT_PLACE, ON_LIST, REMAIN_MX, SIGNING
+from ... import states as S
+from ...states import AT_PLACE, CARAVAN_AT
 from ..agents import Column
 from ..component import Component, World
 from ..network import Routes
+
+_AT_PLACE = S.mask("place")
 
 
 class Closures(Component):
@@ -46,14 +49,19 @@ class Closures(Component):
             self.routes = net.routes(open_now)
 
     def _relocate(self, src: int, dst: int) -> None:
-        """A place closes: everyone there on their own (waiting lists keep their numbers) is taken to `dst`;
-        a caravan in town leaves with its caravan."""
+        """A place closes: everyone there is taken to `dst`, keeping their place on any waiting list; a caravan
+        there breaks up (its members go on alone from `dst`)."""
+        from .ports import Ports
+
         a = self.world.agents
         st = a.state[: a.n]
-        staying = (st == AT_PLACE) | (st == SIGNING) | (st == ON_LIST) | (st == REMAIN_MX)
-        here = np.flatnonzero((a.loc[: a.n] == src) & staying)
+        here = np.flatnonzero((a.loc[: a.n] == src) & _AT_PLACE[st])
+        a.state[here[st[here] == CARAVAN_AT]] = AT_PLACE
         a.loc[here] = dst
         a.route[here] = -1
         if a.has("came_from"):
             a.came_from[here] = src
         self.world.stocks.relocate(src, dst, len(here))
+        ports = self.world.find(Ports)
+        if ports is not None:
+            ports.came(here)

@@ -49,6 +49,7 @@ class Exposed(NamedTuple):
     state: np.ndarray
     loc: np.ndarray
     joined: np.ndarray
+    port: np.ndarray  # the port whose list a person on a list is on
     cohort: np.ndarray
     route: np.ndarray
     came_from: np.ndarray
@@ -70,6 +71,7 @@ class Hazards(Component):
     doc = "deportation, going home, refuge, crossing between ports, moving on, as chances per day"
     columns = (
         Column("joined", np.int16, 0, "the day the person entered their border state (list, custody...)"),
+        Column("port", np.int8, -1, "the port whose list the person signed last", needed=lambda sc: bool(sc.ports)),
         Column("cohort", np.int8, 0, "departures cohort (scenario.cohorts() index; 0: none)"),
         Column("route", np.int32, -1, "planned route id (-1: none)"),
         Column("came_from", np.int32, -1, "the place last left (no_backtrack)", needed=lambda sc: sc.move.no_backtrack),
@@ -99,8 +101,8 @@ class Hazards(Component):
             return
         a = w.agents
         n_blocks = n_blocks_for(a.n, w.threads)
-        t = Tallies.zeros(n_blocks, w.net.n_places)
-        people = Exposed(a.state, a.loc, a.joined, a.cohort, a.route, a.came_from)
+        t = Tallies.zeros(n_blocks, w.net.n_places, len(w.net.port_names))
+        people = Exposed(a.state, a.loc, a.joined, a.port, a.cohort, a.route, a.came_from)
         with team(n_blocks):
             fates_day(a.n, n_blocks, day, self.key, people, hz, w.sc.move.no_backtrack, w.net.link_dst, t)
         settle(w, day, t)
@@ -150,7 +152,7 @@ def fates_day(n, n_blocks, day, key, people, hz, no_backtrack, link_dst, t):
 
     The chance of outcome o for a person of cohort k at place p is hz.a[k, p, o] + hz.b[k, p, o] x weeks
     on the list (0 if not on one); outcomes compete (one draw). t.counts[block, p, F_*] tallies them;
-    t.left_list[block, p] the people who left a waiting list at p. People on a road are exposed to the
+    t.left_list[block, k] the people who left port k's waiting list. People on a road are exposed to the
     hazards of the place it leads to (t.on_road[block, p] counts those who leave the road). Moving on
     (to hz.move_to[k, p], counted in t.moved_in at the destination) is open only to people at a place on
     their own: not to those on a road, in a caravan or sent back to wait for a hearing. Under
@@ -158,7 +160,7 @@ def fates_day(n, n_blocks, day, key, people, hz, no_backtrack, link_dst, t):
     """
     # Every field is taken out of its bundle here, before the parallel loop: numba loses writes made
     # through a namedtuple's field inside a prange body (numba issues 7135 and 10338).
-    state, loc, joined, cohort, route, came_from = people
+    state, loc, joined, port, cohort, route, came_from = people
     hz_a, hz_b, has_hz, caught, move_to, came_via = hz
     counts, left_list, on_road, moved_in = t
     n_out = hz_a.shape[2]
@@ -191,7 +193,7 @@ def fates_day(n, n_blocks, day, key, people, hz, no_backtrack, link_dst, t):
                 if o < 0 or (o == H_MOVED and s != AT_PLACE and s != ON_LIST):
                     continue
                 if s == ON_LIST:
-                    ll[p] += 1
+                    ll[np.uint32(port[i])] += 1
                 if road:
                     rd[p] += 1
                 if o == H_CROSSED:

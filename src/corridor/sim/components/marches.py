@@ -21,6 +21,7 @@ class Marchers(NamedTuple):
     state: np.ndarray
     loc: np.ndarray
     joined: np.ndarray
+    port: np.ndarray  # the port whose list a person on a list is on
 
 
 class Shares(NamedTuple):
@@ -36,7 +37,10 @@ class Shares(NamedTuple):
 class Marches(Component):
     name = "marches"
     doc = "dated marches to the border: crossings, arrests, deportations"
-    columns = (Column("joined", np.int16, 0, "the day the person entered their border state (list, custody...)"),)
+    columns = (
+        Column("joined", np.int16, 0, "the day the person entered their border state (list, custody...)"),
+        Column("port", np.int8, -1, "the port whose list the person signed last", needed=lambda sc: bool(sc.ports)),
+    )
     tables = (OUTCOME_TABLE,)
 
     @classmethod
@@ -54,8 +58,8 @@ class Marches(Component):
             return
         a, P = w.agents, w.net.n_places
         n_blocks = n_blocks_for(a.n, w.threads)
-        t = Tallies.zeros(n_blocks, P)
-        people = Marchers(a.state, a.loc, a.joined)
+        t = Tallies.zeros(n_blocks, P, len(w.net.port_names))
+        people = Marchers(a.state, a.loc, a.joined, a.port)
         with team(n_blocks):
             for m in today:
                 in_city = np.zeros(P, bool)
@@ -73,7 +77,7 @@ def march_day(n, n_blocks, day, key, people, in_city, shares, t):
     deported goes back to where they were."""
     # Every field is taken out of its bundle here, before the parallel loop: numba loses writes made
     # through a namedtuple's field inside a prange body (numba issues 7135 and 10338).
-    state, loc, joined = people
+    state, loc, joined, port = people
     share, cross, caught, deported = shares
     counts, left_list = t.counts, t.left_list
     n_sub = (n + SUB - 1) // SUB
@@ -108,4 +112,4 @@ def march_day(n, n_blocks, day, key, people, in_city, shares, t):
                     joined[i] = day
                     cnt[p, F_DEPORTED] += 1
                 if s == ON_LIST:
-                    ll[p] += 1
+                    ll[np.uint32(port[i])] += 1

@@ -31,14 +31,18 @@ class Tallies(NamedTuple):
     """Per-block counts a hazard or march kernel fills."""
 
     counts: np.ndarray  # (blocks, P, outcomes) outcomes at each place
-    left_list: np.ndarray  # (blocks, P) people who left a waiting list kept at each place
-    on_road: np.ndarray  # (blocks, P) of those, people who were on a road towards each place
+    left_list: np.ndarray  # (blocks, ports) people who left each port's waiting list
+    on_road: np.ndarray  # (blocks, P) people taken off a road towards each place
     moved_in: np.ndarray  # (blocks, P) people who moved to each place (outcome moved_away)
 
     @classmethod
-    def zeros(cls, n_blocks: int, n_places: int) -> Tallies:
-        z = np.zeros((n_blocks, n_places), np.int64)
-        return cls(np.zeros((n_blocks, n_places, S.N_OUTCOMES), np.int64), z, z.copy(), z.copy())
+    def zeros(cls, n_blocks: int, n_places: int, n_ports: int) -> Tallies:
+        return cls(
+            np.zeros((n_blocks, n_places, S.N_OUTCOMES), np.int64),
+            np.zeros((n_blocks, max(n_ports, 1)), np.int64),
+            np.zeros((n_blocks, n_places), np.int64),
+            np.zeros((n_blocks, n_places), np.int64),
+        )
 
 
 def settle(world: World, day: int, t: Tallies) -> None:

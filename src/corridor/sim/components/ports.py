@@ -33,7 +33,10 @@ class Ports(Component):
 
     name = "ports"
     doc = "new names go on ports' waiting lists; each port processes its day's capacity in list order"
-    columns = (Column("joined", np.int16, 0, "the day the person entered their border state (list, custody...)"),)
+    columns = (
+        Column("joined", np.int16, 0, "the day the person entered their border state (list, custody...)"),
+        Column("port", np.int8, -1, "the port whose list the person signed last", needed=lambda sc: bool(sc.ports)),
+    )
     tables = (
         Table("signups", ("port",), "names added to each port's list"),
         Table("processed", ("port",), "claims each port took"),
@@ -48,7 +51,8 @@ class Ports(Component):
         super().__init__(world)
         net = world.net
         self.queues = [Queue() for _ in net.port_names]
-        self.sign_later = np.where(net.sign_rate >= 1.0, 0.0, net.sign_rate)
+        self.sign_now = net.sign_rate >= 1.0
+        self.sign_later = np.where(self.sign_now, 0.0, net.sign_rate)
         self.sign_key = world.key("sign")
 
     def step(self, day: int) -> None:
@@ -60,12 +64,16 @@ class Ports(Component):
                 sign_day(a.n, n_blocks, day, self.sign_key, a.state, a.loc, self.sign_later)
         new = collect_signups(a.state, a.n)
         if len(new):
+            port_of = net.signup_port[a.loc[new]]
+            # no list where they are now (taken from a closing sign-up place before they signed): they never signed
+            a.state[new[port_of < 0]] = AT_PLACE
+            new, port_of = new[port_of >= 0], port_of[port_of >= 0]
             a.state[new] = ON_LIST
             a.joined[new] = day
-            port_of = net.signup_port[a.loc[new]]
+            a.port[new] = port_of
             for k, q in enumerate(self.queues):
                 mine = new[port_of == k]
-                q.append(mine)
+                q.append(mine, day)
                 rec.signups[day, k] = len(mine)
         left = np.zeros(net.n_places, np.int64)
         called = Called(a.state, a.loc, a.joined)
@@ -75,11 +83,10 @@ class Ports(Component):
             n_serve = int(np.floor(today + 1e-9))
             q.credit = max(0.0, today - n_serve)
             waits = np.empty(n_serve, np.int16)  # days on the list (a run is shorter than 32,767 days)
-            first = q.head
-            q.head, served = serve(q.ids, q.head, q.tail, n_serve, called, day, left, waits)
+            ids = np.empty(n_serve, np.int32)
+            q.head, served = serve(q.ids, q.days, q.head, q.tail, n_serve, called, day, left, waits, ids)
             if served:
-                ids = q.ids[first : q.head]
-                w.get(Asylum).admit(ids[a.state[ids] == PROCESSED])
+                w.get(Asylum).admit(ids[:served])
             q.waiting -= served
             w.stocks.enter(PROCESSED, served)
             rec.processed[day, k] = served
@@ -87,10 +94,17 @@ class Ports(Component):
                 rec.waits.append((day, k, waits[:served]))
         w.stocks.leave(left)
 
-    def left_lists(self, by_place: np.ndarray) -> None:
-        """by_place[p] people left a waiting list kept at place p today (hazards, marches, moves)."""
+    def came(self, ids: np.ndarray) -> None:
+        """People brought today other than by road (a caravan's end, a closing shelter, re-entry) who are at
+        a place where a list is signed on arrival sign it today, as those who walk in do."""
+        a = self.world.agents
+        here = ids[(a.state[ids] == AT_PLACE) & self.sign_now[a.loc[ids]]]
+        a.state[here] = SIGNING
+
+    def left_lists(self, by_port: np.ndarray) -> None:
+        """by_port[k] people left port k's list today other than by being called (hazards, marches, moves)."""
         for k, q in enumerate(self.queues):
-            q.waiting -= int(by_place[self.world.net.signup_port == k].sum())
+            q.waiting -= int(by_port[k])
 
     def record(self, day: int) -> None:
         for k, q in enumerate(self.queues):  # after the day's hazards and marches took names off
@@ -145,19 +159,23 @@ def collect_signups(state, n):
 
 
 @nb.njit(cache=True)
-def serve(queue, head, tail, n_serve, people, day, left_place, waits):
-    """Process up to n_serve people from queue[head:tail] in list order; skip names no longer waiting.
+def serve(queue, signed, head, tail, n_serve, people, day, left_place, waits, served_ids):
+    """Process up to n_serve people from queue[head:tail] in list order; skip numbers whose holder is no
+    longer waiting, or holds a later number (signed[k] is the day queue[k] signed).
 
-    Returns (new head, number served); waits[:served] gets each person's days on the list.
+    Returns (new head, number served); waits[:served] and served_ids[:served] get each person's days on
+    the list and id.
     """
     served = 0
     while head < tail and served < n_serve:
         i = queue[head]
+        k = head
         head += 1
-        if people.state[i] != ON_LIST:
+        if people.state[i] != ON_LIST or people.joined[i] != signed[k]:
             continue
         people.state[i] = PROCESSED
         left_place[people.loc[i]] += 1
         waits[served] = day - people.joined[i]
+        served_ids[served] = i
         served += 1
     return head, served

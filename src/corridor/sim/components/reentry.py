@@ -9,6 +9,7 @@ from ...scenario.model import Scenario
 from ...states import AT_PLACE, DEPORTED, F_DEPORTED
 from ..agents import Column
 from ..component import Component, World
+from .ports import Ports
 
 
 class Reentry(Component):
@@ -65,3 +66,6 @@ class Reentry(Component):
         a.route[ids] = -1
         stocks.exit(DEPORTED, len(ids))
         stocks.arrive(self.place, len(ids))
+        ports = self.world.find(Ports)
+        if ports is not None:
+            ports.came(ids)
