@@ -137,7 +137,7 @@ def snapshot():
     return (dict(os.environ), numba.get_num_threads(), np.random.get_state()[1].tobytes(), random.getstate(),
             list(warnings.filters), list(logging.getLogger().handlers), np.get_printoptions(), sys.getrecursionlimit())
 before = snapshot()
-import corridor, corridor.report.html, corridor.sim.engine, corridor.evaluate.observations
+import corridor, corridor.cli, corridor.report.html, corridor.sim.engine, corridor.evaluate.observations
 import corridor.sim.components
 after = snapshot()
 names = ["environment", "numba threads", "numpy's global random state", "random's state", "warning filters",

@@ -12,9 +12,6 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
 
 from . import __version__
 from .errors import CorridorError
@@ -28,8 +25,35 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console()
+
+
+class _Console:
+    """A rich Console made on first use. Importing rich draws from Python's global random generator
+    (rich.style), and importing corridor.cli must leave the process as it was."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Any = None
+
+    def real(self) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+
+def Table(*args: Any, **kwargs: Any) -> Any:  # noqa: N802 (rich's class, imported when first drawn)
+    from rich.table import Table as RichTable
+
+    return RichTable(*args, **kwargs)
+
+
+err = _Console(stderr=True)
+out = _Console()
 
 ScenarioPath = Annotated[Path, typer.Argument(help="Scenario folder (corridor or Flee format).", show_default=False)]
 Seed = Annotated[int, typer.Option("--seed", "-s", help="Random seed; same seed, same results.")]
@@ -58,7 +82,7 @@ class _LazyProgress:
     def __init__(self, label: str, after: float = 2.0, enabled: bool = True) -> None:
         self.label, self.after, self.enabled = label, after, enabled
         self.t0 = time.perf_counter()
-        self.bar: Progress | None = None
+        self.bar: Any = None
         self.task: Any = None
 
     def __call__(self, done: int, total: int) -> None:
@@ -67,13 +91,15 @@ class _LazyProgress:
         if self.bar is None:
             if time.perf_counter() - self.t0 < self.after or done >= total:
                 return
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
             self.bar = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
                 TextColumn("{task.completed}/{task.total}"),
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),
-                console=err,
+                console=err.real(),
                 transient=True,
             )
             self.bar.start()
