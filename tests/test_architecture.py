@@ -136,7 +136,7 @@ def test_the_graph_sees_the_package():
     # sanity: the parser finds relative, absolute and function-level imports, and skips TYPE_CHECKING ones
     assert "corridor.sim.engine" in graph["corridor.api"]  # from .sim.engine import ...
     assert "corridor.report.compare" in graph["corridor.cli"]  # inside a function
-    assert "corridor.states" in graph["corridor.sim.kernels"]  # from ..states import (...)
+    assert "corridor.states" in graph["corridor.sim.components.hazards"]  # from ...states import (...)
     assert "corridor.output.results" not in graph["corridor.evaluate.observations"]  # type-only
 
 

@@ -734,11 +734,6 @@ def test_error_lines_stay_one_line(tmp_path: Path) -> None:
     assert "links.csv:2: field 'b': unknown place (got 'B\\nB')" in msg
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli._fail prints the message as rich markup: a value holding '[/x]' raises MarkupError "
-    "(fix in cli.py: print rich.markup.escape(str(exc)))",
-)
 def test_cli_prints_brackets_as_written(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -112,7 +112,10 @@ class _LazyProgress:
 
 
 def _fail(exc: CorridorError) -> None:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    # the message quotes the user's input, which may hold what rich would read as markup ('[/x]')
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
