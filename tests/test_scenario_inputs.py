@@ -801,3 +801,12 @@ def test_flee_data_layout_names_no_file(mali: Path, name: str) -> None:
     (mali / "source_data" / "data_layout.csv").write_text(f"total,refugees.csv\nMentao,{name}\n")
     msg = error_of(mali)
     assert "data_layout.csv:2: field 'file': not a file name" in msg and "\n" not in msg
+
+
+def test_native_too_many_ports(tmp_path: Path) -> None:
+    folder = native(
+        tmp_path, "places.csv", NATIVE["places.csv"] + "".join(f"P{k},port_of_entry,Y\n" for k in range(128))
+    )
+    (folder / "ports.csv").write_text("port,capacity_per_day\n" + "".join(f"P{k},10\n" for k in range(128)))
+    msg = error_of(folder)
+    assert "ports.csv:129: field 'port': more than 127 ports (got 'P127')" in msg and "8 bits" in msg

@@ -27,6 +27,7 @@ MAX_DAYS = 32_767  # Agents.joined and the days waited are int16 day numbers
 MAX_PEOPLE = 2**31 - 1  # agents are rows numbered with int32 (waiting lists, custody, caravans)
 MAX_COHORTS = 127  # Agents.cohort is int8, and cohort 0 is 'none'
 MAX_NATIONS = 32_767  # Agents.origin is int16
+MAX_PORTS = 127  # Agents.port (the list a person signed) is int8, and -1 is 'none'
 # Route and spawn weights are float64 sums over places and routes; one weight past this leaves no room.
 MAX_WEIGHT = 1e300
 WHY = {
@@ -603,6 +604,14 @@ class Scenario(Strict):
                 field="days",
                 value=self.days,
                 expected=f"at most {(dt.date.max - self.start_date).days + 1} days from {self.start_date}",
+            )
+        if len(self.ports) > MAX_PORTS:
+            raise error_at(
+                self.ports[MAX_PORTS].at,
+                f"more than {MAX_PORTS} ports",
+                field="port",
+                value=self.ports[MAX_PORTS].place,
+                expected=f"at most {MAX_PORTS} ports (the engine keeps the port a person signed up at in 8 bits)",
             )
         cohorts: set[str] = set()
         for dep in self.departures:
