@@ -10,6 +10,7 @@ only in manifest.json.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import platform
@@ -29,7 +30,7 @@ from ..errors import CorridorError
 from ..scenario.load import load_scenario
 from ..scenario.model import Scenario
 from ..scenario.parameters import apply_overrides, list_params
-from ..scenario.series import spawn_total
+from ..scenario.series import raw_count
 
 if TYPE_CHECKING:
     from .results import RunResult
@@ -41,23 +42,45 @@ def write_parquet(df: pd.DataFrame, path: Path) -> None:
 
 
 def flee_out_table(res: RunResult) -> pd.DataFrame:
-    """Flee's out.csv columns, so Flee's plotting and validation scripts read corridor's runs."""
+    """Flee's out.csv, column for column as Flee's runscripts/run.py computes it (docs/scenario-format.md).
+
+    Flee's users read out.csv with their own scripts and FabFlee's plots, so each column keeps Flee's
+    meaning even where corridor reports a figure of its own elsewhere (the ARD in validation.csv).
+    """
     val = res.validation()
-    cols: dict[str, Any] = {"Day": np.arange(res.days), "Date": [d.isoformat() for d in res.dates]}
+    # Flee labels each row with the date after the day's step (its clock has moved on by then)
+    dates = [(d + dt.timedelta(days=1)).isoformat() for d in res.dates]
+    cols: dict[str, Any] = {"Day": np.arange(res.days), "Date": dates}
     for j, camp in enumerate(val.camps):
         sim, obs = val.simulated[:, j], val.observed[:, j]
         cols[f"{camp} sim"] = sim
         cols[f"{camp} data"] = obs
-        cols[f"{camp} error"] = np.where(obs > 1e-5, np.abs(sim / np.maximum(obs, 1e-5) - 1.0), 0.0)
-    raw = spawn_total(res.scenario, res.observed)[: res.days]
+        # rounded to 4 decimals as Flee prints it, numpy's rounding as Flee's is
+        rel = np.where(obs > 1e-5, np.abs(sim / np.maximum(obs, 1e-5) - 1.0), 0.0)
+        cols[f"{camp} error"] = np.round(rel, 4)
+    raw = raw_count(res.scenario, res.observed)[: res.days]
+    # Flee writes its observed-count columns only on days with a positive raw count, and 0 on the others
+    has_raw = raw > 0
     abs_err = np.abs(val.simulated - val.observed).sum(axis=1)
-    cols["Total error"] = np.where(raw > 0, abs_err / np.maximum(raw, 1), 0.0)
-    cols["refugees in camps (UNHCR)"] = val.observed.sum(axis=1)
+    cols["Total error"] = np.where(has_raw, abs_err / np.maximum(raw, 1), 0.0)
+    cols["refugees in camps (UNHCR)"] = np.where(has_raw, val.observed.sum(axis=1), 0)
     cols["total refugees (simulation)"] = np.cumsum(res.record.spawned.sum(axis=1))
     cols["raw UNHCR refugee count"] = raw
     cols["refugees in camps (simulation)"] = val.simulated.sum(axis=1)
-    cols["refugee_debt"] = np.maximum.accumulate(raw) - raw if len(raw) else raw
+    # what Flee's spawning still owes after a fall of the count: the running maximum less the count
+    debt = np.maximum.accumulate(raw) - raw if len(raw) else raw
+    cols["refugee_debt"] = np.where(has_raw, debt, 0)
     return pd.DataFrame(cols)
+
+
+def write_flee_out(table: pd.DataFrame, path: Path) -> None:
+    """Write flee_out_table's table as Flee prints it: whole numbers as such, every float in Python's
+    shortest round-trip form ('0.0', '0.479', '0.3813315030885381'), which a script may match as text."""
+    text = table.copy()
+    for col in text.columns:
+        if text[col].dtype.kind == "f":
+            text[col] = [repr(float(v)) for v in text[col].to_numpy()]
+    text.to_csv(path, index=False)
 
 
 def _corridor_version() -> str:
@@ -205,7 +228,7 @@ def write_run(
         links = res.link_table()
         write_parquet(links, tmp / "links.parquet")
         links.to_csv(tmp / "links.csv", index=False, date_format="%Y-%m-%d")
-        flee_out_table(res).to_csv(tmp / "out.csv", index=False, float_format="%.6g")
+        write_flee_out(flee_out_table(res), tmp / "out.csv")
         if res.ports:
             ports = res.port_table()
             write_parquet(ports, tmp / "ports.parquet")
@@ -344,7 +367,10 @@ def load_run(path: str | Path) -> Run:
     out = path / "out.csv"
     if out.is_file():
         df = pd.read_csv(out)
-        dates = pd.to_datetime(df["Date"])
+        # out.csv's Date is Flee's, the day after the step (older run folders wrote the step's own day);
+        # the Day column gives the date the places tables use for that day, in either kind of folder
+        day_dates = places.drop_duplicates("day").set_index("day")["date"]
+        dates = pd.DatetimeIndex(df["Day"].map(day_dates))
         for col in df.columns:
             if col.endswith(" data"):
                 run.observed[col[: -len(" data")]] = pd.Series(df[col].to_numpy(), index=dates)

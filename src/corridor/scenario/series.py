@@ -50,6 +50,24 @@ def spawn_total(sc: Scenario, obs: dict[str, np.ndarray]) -> np.ndarray:
     return obs.get("total", np.zeros(sc.days, dtype=np.int64)).astype(np.int64)
 
 
+def raw_count(sc: Scenario, obs: dict[str, np.ndarray]) -> np.ndarray:
+    """Flee's 'raw UNHCR refugee count' each day (out.csv): the running sum of the daily counts its spawning uses.
+
+    Flee adds up, day by day, the numbers its spawning takes from the data. On day 0 that number is the
+    day-0 value of every data_layout series, `total` included; afterwards the day's change of the series
+    that drives spawning. With `sum_from_camps` (Flee's default) the count is therefore the camps' sum
+    plus the `total` series' day-0 value, which never cancels out; without it, the `total` series
+    itself. Flee keeps the count at 0 when spawning does not follow observed counts, and so does this.
+    """
+    if sc.spawn.mode != "observed":
+        return np.zeros(sc.days, dtype=np.int64)
+    raw = spawn_total(sc, obs)
+    from_camps = sc.spawn.sum_from_camps and any(k != "total" for k in obs)
+    if from_camps and "total" in obs and len(raw):
+        raw = raw + obs["total"][0]
+    return raw.astype(np.int64)
+
+
 def spawn_schedule(sc: Scenario, obs: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, int]]:
     """New agents per day in observed mode, and the day-0 count per camp.
 
