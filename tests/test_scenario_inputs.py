@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from corridor.api import load
 from corridor.errors import ScenarioError
 from corridor.scenario.load import detect_format, load_scenario
 from corridor.scenario.native import load_native
@@ -810,3 +811,18 @@ def test_native_too_many_ports(tmp_path: Path) -> None:
     (folder / "ports.csv").write_text("port,capacity_per_day\n" + "".join(f"P{k},10\n" for k in range(128)))
     msg = error_of(folder)
     assert "ports.csv:129: field 'port': more than 127 ports (got 'P127')" in msg and "8 bits" in msg
+
+
+def test_route_through_too_many_markers(tmp_path: Path) -> None:
+    """Markers cost no awareness, so a chain of them makes one route of many roads; the engine counts a
+    route's roads in 8 bits (a chain of 130 crashed the run with an OverflowError)."""
+    names = ["A", *(f"M{k}" for k in range(127)), "C"]
+    places = NATIVE["places.csv"].replace("B,town", "B,marker") + "".join(f"M{k},marker,X,,,,,\n" for k in range(127))
+    links = "a,b,distance\n" + "".join(f"{a},{b},1\n" for a, b in zip(names, names[1:], strict=False))
+    folder = native(tmp_path, "places.csv", places)
+    (folder / "links.csv").write_text(links + "A,B,1\n")
+    msg = error_of(folder)
+    assert "places.csv:7: field 'kind': a route could pass 127 markers" in msg and "128 roads in all" in msg, msg
+    (folder / "places.csv").write_text(places.replace("M0,marker", "M0,town"))
+    res = load(folder).run(days=3)  # 126 markers in a row: a route of 127 roads, the most there can be
+    assert res.record.population[-1].sum() > 0

@@ -28,6 +28,7 @@ MAX_PEOPLE = 2**31 - 1  # agents are rows numbered with int32 (waiting lists, cu
 MAX_COHORTS = 127  # Agents.cohort is int8, and cohort 0 is 'none'
 MAX_NATIONS = 32_767  # Agents.origin is int16
 MAX_PORTS = 127  # Agents.port (the list a person signed) is int8, and -1 is 'none'
+MAX_ROUTE_ROADS = 127  # Routes.length and Agents.rpos (the next road of a route) are int8
 # Route and spawn weights are float64 sums over places and routes; one weight past this leaves no room.
 MAX_WEIGHT = 1e300
 WHY = {
@@ -640,8 +641,44 @@ class Scenario(Strict):
                     expected=f"at most {MAX_NATIONS} countries and nationalities (the engine keeps a person's "
                     "country of origin in 16 bits)",
                 )
+        self._check_route_roads()
         self._check_weights()
         return self
+
+    def _check_route_roads(self) -> None:
+        """A route passes at most awareness_level places, and any markers between them (a marker costs no
+        awareness): each run of markers lies in one connected group of markers, so a route has at most
+        awareness x (1 + the largest group) roads. The engine counts a route's roads in 8 bits."""
+        aw = self.move.awareness_level
+        markers = [p for p in self.places if p.kind == "marker"]
+        if not aw or not markers:
+            return
+        group = {p.name: p.name for p in markers}
+
+        def root(name: str) -> str:
+            while group[name] != name:
+                group[name] = name = group[group[name]]
+            return name
+
+        for lk in self.links:
+            if lk.a in group and lk.b in group:
+                group[root(lk.a)] = root(lk.b)
+        sizes: dict[str, int] = {}
+        for p in markers:
+            sizes[root(p.name)] = sizes.get(root(p.name), 0) + 1
+        biggest = max(sizes, key=lambda k: sizes[k])
+        passed = min(len(markers), aw * sizes[biggest])
+        if aw + passed > MAX_ROUTE_ROADS:
+            first = next(p for p in markers if root(p.name) == biggest)
+            raise error_at(
+                first.at,
+                f"a route could pass {passed} markers ({sizes[biggest]} joined by roads, from here on), "
+                f"{aw + passed} roads in all",
+                field="location_type" if self.format == "flee" else "kind",
+                value=first.kind,
+                expected=f"routes of at most {MAX_ROUTE_ROADS} roads (the engine counts a route's roads in 8 bits): "
+                "fewer markers in a row, or a lower awareness_level",
+            )
 
     def _check_weights(self) -> None:
         """Refuse what would overflow or divide by zero in the engine's float arithmetic.
