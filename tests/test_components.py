@@ -148,3 +148,19 @@ print("changed:", ", ".join(changed) if changed else "nothing")
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "changed: nothing", out.stdout + out.stderr
+
+
+def test_a_run_too_big_for_memory_is_refused_in_one_line_before_anything_is_allocated(tmp_path):
+    from corridor.errors import CorridorError
+    from corridor.scenario.model import Departure, SpawnRules
+
+    sc = line_scenario([100], days=5)
+    big = sc.model_copy(update={"departures": [Departure(place="Origin", start=0, count=2_000_000_000)],
+                                "spawn": SpawnRules(mode="departures")})  # fmt: skip
+    have = __import__("corridor.sim.engine", fromlist=["_available_memory"])._available_memory()
+    if have is not None and have < 2_000_000_000 * 18:  # 18 bytes a person at the least
+        with pytest.raises(CorridorError, match=r"needs about [\d.,]+ GB \(2,000,000,000 people x \d+ bytes"):
+            Engine(big, seed=0)
+    twice = big.model_copy(update={"departures": big.departures * 2})
+    with pytest.raises(CorridorError, match="would set out 4,000,000,000 people; expected at most 2,147,483,647"):
+        Engine(twice, seed=0)

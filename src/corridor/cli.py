@@ -115,7 +115,7 @@ def _fail(exc: CorridorError) -> None:
     from rich.markup import escape
 
     # the message quotes the user's input, which may hold what rich would read as markup ('[/x]')
-    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True, emoji=False)
     raise typer.Exit(2)
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..scenario.model import Scenario
+from ..errors import CorridorError
+from ..scenario.model import MAX_PEOPLE, Scenario
 from ..states import INACTIVE
 
 
@@ -62,6 +63,11 @@ class Agents:
         """Grow (rarely: only when spawning is random) so that `extra` more rows fit."""
         if self.n + extra <= self.size:
             return
+        if self.n + extra > MAX_PEOPLE:
+            raise CorridorError(
+                f"the run has set out {self.n + extra:,} people; expected at most {MAX_PEOPLE:,} "
+                "(the engine numbers people with 32-bit integers)"
+            )
         old = self.size
         new = max(self.n + extra, 2 * old, 1024)
         for col in self.columns.values():

@@ -15,14 +15,15 @@ import numba as nb
 import numpy as np
 
 from .. import states as S
-from ..scenario.model import Scenario
+from ..errors import CorridorError
+from ..scenario.model import MAX_PEOPLE, Scenario
 from ..scenario.series import observed_daily
-from .agents import CORE, Agents
+from .agents import CORE, Agents, Column
 from .component import Component, World
 from .components import COMPONENTS, Spawn
 from .network import Network, compile_network
 from .parallel import available
-from .record import Record
+from .record import Record, Table
 from .stocks import Stocks
 
 
@@ -55,6 +56,40 @@ def plan(sc: Scenario | None = None, components: tuple[type[Component], ...] = C
     ]
 
 
+def _available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux's MemAvailable), or None where unknown."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _check_memory(sc: Scenario, rows: int, columns: list[Column], tables: list[Table], days: int,
+                  sizes: dict[str, int]) -> None:  # fmt: skip
+    """Refuse, in one line, a run with more people than the engine can number, or whose columns and tables
+    cannot fit in memory, rather than let it die part way (a valid scenario may set out a billion people)."""
+    if rows > MAX_PEOPLE:
+        raise CorridorError(
+            f"{sc.name}: this run would set out {rows:,} people; expected at most {MAX_PEOPLE:,} "
+            "(the engine numbers people with 32-bit integers)"
+        )
+    per_person = sum(np.dtype(c.dtype).itemsize for c in {c.name: c for c in columns}.values())
+    tabled = {t.name: t for t in tables}.values()
+    table_bytes = sum(8 * days * int(np.prod([sizes[a] for a in t.axes])) for t in tabled)
+    need = rows * per_person + table_bytes
+    have = _available_memory()
+    if have is not None and need > have:
+        raise CorridorError(
+            f"{sc.name}: this run needs about {need / 1e9:,.1f} GB ({rows:,} people x {per_person} bytes and "
+            f"{table_bytes / 1e9:,.1f} GB of daily tables) but {have / 1e9:,.1f} GB of memory is available; "
+            "expected a shorter run (--days), fewer people, or a larger hasten"
+        )
+
+
 class Engine:
     """One run of a scenario with one seed."""
 
@@ -77,7 +112,6 @@ class Engine:
         self.observed = observed_daily(scenario)
         used = [c for c in components if c.wanted(scenario)]
         columns = [*CORE, *(col for c in used for col in c.columns)]
-        agents = Agents(columns, Spawn.planned_rows(scenario, self.net, self.days, self.observed), scenario)
         net = self.net
         sizes = {
             "place": net.n_places,
@@ -88,7 +122,11 @@ class Engine:
             "caravan": len(net.caravans),
         }
         # every component's tables, used or not, so that a result always has every table (empty ones too)
-        record = Record((t for c in components for t in c.tables), self.days, sizes, scenario)
+        tables = [t for c in components for t in c.tables]
+        rows = Spawn.planned_rows(scenario, net, self.days, self.observed)
+        _check_memory(scenario, rows, columns, tables, self.days, sizes)
+        agents = Agents(columns, rows, scenario)
+        record = Record(tables, self.days, sizes, scenario)
         self.world = World(scenario, net, self.days, self.seed, self.threads, agents, Stocks(net.n_places), record,
                            self.observed)  # fmt: skip
         for cls in used:

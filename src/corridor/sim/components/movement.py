@@ -169,7 +169,7 @@ def _choose(p, u, cand_start, cand_route, cand_cum, cum_w, rt_links, link_dst, a
         return -1
     total = cand_cum[np.uint32(hi - 1)]
     n_ok = hi - lo
-    if avoid < 0 and n_ok <= W and total > 1e-300:
+    if avoid < 0 and n_ok <= W and 1e-300 < total < np.inf:
         # The same pick as the loop below (the first route whose running total exceeds the target)
         # as a count over the place's padded row, without a data-dependent branch to mispredict.
         target = u * total

@@ -82,9 +82,11 @@ class Ports(Component):
             today = net.port_capacity[day, k] * (1.0 - net.port_closed_hours[day, k] / 24.0) + q.credit
             n_serve = int(np.floor(today + 1e-9))
             q.credit = max(0.0, today - n_serve)
-            waits = np.empty(n_serve, np.int16)  # days on the list (a run is shorter than 32,767 days)
-            ids = np.empty(n_serve, np.int32)
-            q.head, served = serve(q.ids, q.days, q.head, q.tail, n_serve, called, day, left, waits, ids)
+            # no more can be called than are waiting: a port that could take millions a day needs no more room
+            n_call = min(n_serve, q.waiting)
+            waits = np.empty(n_call, np.int16)  # days on the list (a run is shorter than 32,767 days)
+            ids = np.empty(n_call, np.int32)
+            q.head, served = serve(q.ids, q.days, q.head, q.tail, n_call, called, day, left, waits, ids)
             if served:
                 w.get(Asylum).admit(ids[:served])
             q.waiting -= served
