@@ -33,6 +33,15 @@ CORE = (
     Column("state", np.int8, INACTIVE, "the person's state (states.py)"),
     Column("loc", np.int32, 0, "a place, or a directed road while on it"),
 )
+# Columns that several components use, declared once here so that each of them declares the same column.
+ROUTE = Column("route", np.int32, -1, "planned route id (-1: none)")
+CAME_FROM = Column(
+    "came_from", np.int32, -1, "the place last left (no_backtrack)", needed=lambda sc: sc.move.no_backtrack
+)
+COHORT = Column("cohort", np.int8, 0, "departures cohort (scenario.cohorts() index; 0: none)")
+ORIGIN = Column("origin", np.int16, 0, "country of origin (network.nations index)")
+JOINED = Column("joined", np.int16, 0, "the day the person entered their border state (list, custody...)")
+PORT = Column("port", np.int8, -1, "the port whose list the person signed last", needed=lambda sc: bool(sc.ports))
 
 
 class Agents:

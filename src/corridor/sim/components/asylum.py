@@ -9,7 +9,7 @@ import numpy as np
 from ... import states as S
 from ...scenario.model import Scenario
 from ...states import APPREHENDED, GRANTED, PROCESSED, REMAIN_MX, REMOVED, WAITING_US
-from ..agents import Column
+from ..agents import JOINED, ORIGIN
 from ..component import Component, World
 from ..queue import Queue
 
@@ -25,8 +25,8 @@ class Asylum(Component):
     name = "asylum"
     doc = "custody, then waiting for a decision in the US or in Mexico (remain-in-Mexico); decisions"
     columns = (
-        Column("joined", np.int16, 0, "the day the person entered their border state (list, custody...)"),
-        Column("origin", np.int16, 0, "country of origin (network.nations index)"),
+        JOINED,
+        ORIGIN,
     )
 
     @classmethod

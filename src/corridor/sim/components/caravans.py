@@ -14,7 +14,7 @@ import numpy as np
 
 from ...scenario.model import Scenario
 from ...states import AT_PLACE, CARAVAN_AT, CARAVAN_ROAD
-from ..agents import Column
+from ..agents import CAME_FROM, COHORT, ROUTE
 from ..component import Component, World
 from ..network import CaravanPlan
 from ..record import Table
@@ -48,9 +48,9 @@ class Caravans(Component):
     name = "caravans"
     doc = "caravans take in joiners, lose members who go on alone, and travel at their pace"
     columns = (
-        Column("cohort", np.int8, 0, "departures cohort (scenario.cohorts() index; 0: none)"),
-        Column("route", np.int32, -1, "planned route id (-1: none)"),
-        Column("came_from", np.int32, -1, "the place last left (no_backtrack)", needed=lambda sc: sc.move.no_backtrack),
+        COHORT,
+        ROUTE,
+        CAME_FROM,
     )
     tables = (
         Table("caravan_size", ("caravan",), "members at the end of the day"),

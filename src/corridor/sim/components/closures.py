@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import states as S
 from ...states import AT_PLACE, CARAVAN_AT
-from ..agents import Column
+from ..agents import CAME_FROM, ROUTE
 from ..component import Component, World
 from ..network import Routes
 
@@ -21,8 +21,8 @@ class Closures(Component):
     name = "closures"
     doc = "roads and camps closed or reopened today; a closing place's people taken elsewhere; routes rebuilt"
     columns = (
-        Column("route", np.int32, -1, "planned route id (-1: none)"),
-        Column("came_from", np.int32, -1, "the place last left (no_backtrack)", needed=lambda sc: sc.move.no_backtrack),
+        ROUTE,
+        CAME_FROM,
     )
 
     def __init__(self, world: World) -> None:

@@ -35,7 +35,7 @@ from ...states import (
     RETURNED,
     UNDETECTED,
 )
-from ..agents import Column
+from ..agents import CAME_FROM, COHORT, JOINED, PORT, ROUTE
 from ..component import Component, World
 from ..parallel import SUB, n_blocks_for, team
 from ..rng import agent_stream, uniform
@@ -70,11 +70,11 @@ class Hazards(Component):
     name = "hazards"
     doc = "deportation, going home, refuge, crossing between ports, moving on, as chances per day"
     columns = (
-        Column("joined", np.int16, 0, "the day the person entered their border state (list, custody...)"),
-        Column("port", np.int8, -1, "the port whose list the person signed last", needed=lambda sc: bool(sc.ports)),
-        Column("cohort", np.int8, 0, "departures cohort (scenario.cohorts() index; 0: none)"),
-        Column("route", np.int32, -1, "planned route id (-1: none)"),
-        Column("came_from", np.int32, -1, "the place last left (no_backtrack)", needed=lambda sc: sc.move.no_backtrack),
+        JOINED,
+        PORT,
+        COHORT,
+        ROUTE,
+        CAME_FROM,
     )
     tables = (OUTCOME_TABLE,)
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ...scenario.model import Scenario
 from ...states import APPREHENDED, AT_PLACE, CARAVAN_AT, DEPORTED, F_CAUGHT, F_DEPORTED, F_MARCHED, ON_LIST
-from ..agents import Column
+from ..agents import JOINED, PORT
 from ..component import Component, World
 from ..parallel import SUB, n_blocks_for, team
 from ..rng import agent_stream, uniform
@@ -38,8 +38,8 @@ class Marches(Component):
     name = "marches"
     doc = "dated marches to the border: crossings, arrests, deportations"
     columns = (
-        Column("joined", np.int16, 0, "the day the person entered their border state (list, custody...)"),
-        Column("port", np.int8, -1, "the port whose list the person signed last", needed=lambda sc: bool(sc.ports)),
+        JOINED,
+        PORT,
     )
     tables = (OUTCOME_TABLE,)
 

@@ -15,7 +15,7 @@ import numba as nb
 import numpy as np
 
 from ...states import AT_PLACE, ON_ROAD, SIGNING
-from ..agents import Column
+from ..agents import CAME_FROM, ROUTE, Column
 from ..component import Component, World
 from ..parallel import SUB, n_blocks_for, team
 from ..record import Table
@@ -95,10 +95,10 @@ class Movement(Component):
     doc = "every person on their own decides, travels, arrives and may go on (compiled, parallel)"
     columns = (
         Column("progress", np.float32, 0, "km along the current road"),
-        Column("route", np.int32, -1, "planned route id (-1: none)"),
+        ROUTE,
         Column("rpos", np.int8, 0, "next hop on the route"),
         Column("hops", np.int8, 0, "roads completed (capped at 127)"),
-        Column("came_from", np.int32, -1, "the place last left (no_backtrack)", needed=lambda sc: sc.move.no_backtrack),
+        CAME_FROM,
     )
     tables = (
         Table("population", ("place",), "people at each place at the end of the day"),

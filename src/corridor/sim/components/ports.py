@@ -10,7 +10,7 @@ import numpy as np
 
 from ...scenario.model import Scenario
 from ...states import AT_PLACE, ON_LIST, PROCESSED, SIGNING
-from ..agents import Column
+from ..agents import JOINED, PORT
 from ..component import Component, World
 from ..parallel import SUB, n_blocks_for, team
 from ..queue import Queue
@@ -34,8 +34,8 @@ class Ports(Component):
     name = "ports"
     doc = "new names go on ports' waiting lists; each port processes its day's capacity in list order"
     columns = (
-        Column("joined", np.int16, 0, "the day the person entered their border state (list, custody...)"),
-        Column("port", np.int8, -1, "the port whose list the person signed last", needed=lambda sc: bool(sc.ports)),
+        JOINED,
+        PORT,
     )
     tables = (
         Table("signups", ("port",), "names added to each port's list"),

@@ -7,7 +7,7 @@ import numpy as np
 
 from ...scenario.model import Scenario
 from ...states import AT_PLACE, DEPORTED, F_DEPORTED
-from ..agents import Column
+from ..agents import JOINED, ROUTE
 from ..component import Component, World
 from .ports import Ports
 
@@ -16,8 +16,8 @@ class Reentry(Component):
     name = "reentry"
     doc = "of those deported yesterday, a share will set out again after a time at home; those due today do"
     columns = (
-        Column("route", np.int32, -1, "planned route id (-1: none)"),
-        Column("joined", np.int16, 0, "the day the person entered their border state"),
+        ROUTE,
+        JOINED,
     )
 
     @classmethod

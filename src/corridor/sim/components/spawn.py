@@ -16,7 +16,7 @@ from ... import states as S
 from ...scenario.model import Scenario
 from ...scenario.series import spawn_schedule
 from ...states import AT_PLACE, SIGNING
-from ..agents import Column
+from ..agents import COHORT, ORIGIN
 from ..component import Component, World
 from ..network import Network
 from ..record import Table
@@ -39,8 +39,8 @@ class Spawn(Component):
     name = "spawn"
     doc = "new displaced people appear (and day-0 camp counts, ports' initial lists); departures set out"
     columns = (
-        Column("cohort", np.int8, 0, "departures cohort (scenario.cohorts() index; 0: none)"),
-        Column("origin", np.int16, 0, "country of origin (network.nations index)"),
+        COHORT,
+        ORIGIN,
     )
     tables = (
         Table("spawned", ("place",), "people who set out from each place that day"),
