@@ -18,6 +18,9 @@ from .agents import Agents
 _AT_PLACE = S.mask("place")
 _ON_ROAD = S.mask("road")
 _DEFAULTS = set(S.DEFAULT_AT.values())  # their counts follow from the places' and roads' people
+# the states counted at a place (on a road) other than its default, whose tallies the default's count is left of
+_OTHERS_AT_PLACE = np.array([s for s in S.codes("place") if s != S.DEFAULT_AT["place"]])
+_OTHERS_ON_ROAD = np.array([s for s in S.codes("road") if s != S.DEFAULT_AT["road"]])
 
 
 class ConservationError(AssertionError):
@@ -102,10 +105,8 @@ class Stocks:
         """People in each state now: the tallies, with the defaults as what remains of each where."""
         c = self.tally.copy()
         c[S.INACTIVE] = 0
-        for where, default in S.DEFAULT_AT.items():
-            others = [s for s in S.codes(where) if s != default]
-            total = self.pop.sum() if where == "place" else self.transit.sum()
-            c[default] = total - c[others].sum()
+        c[S.AT_PLACE] = self.pop.sum() - c[_OTHERS_AT_PLACE].sum()
+        c[S.ON_ROAD] = self.transit.sum() - c[_OTHERS_ON_ROAD].sum()
         return c
 
     def check(self, agents: Agents, link_dst: np.ndarray, day: int) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..component import Component, World
 from ..network import CAMP, HUB, IDP_CAMP, MARKER, PORT, SHELTER
+from ..parallel import kernel_args
 from .closures import Closures
 from .conflicts import Conflicts
 
@@ -87,6 +88,8 @@ class Attract(Component):
                            mv.camp_weight, mv.conflict_weight, mv.capacity_buffer, mv.weight_softening, mv.softening,
                            mv.distance_power, mv.weight_power)  # fmt: skip
         self._routes = None  # the routes cand_cum was sized for
+        self._candidates: Candidates | None = None
+        self._places: PlaceInputs | None = None
 
     def step(self, day: int) -> None:
         w = self.world
@@ -96,92 +99,99 @@ class Attract(Component):
         assert r is not None
         if r is not self._routes:
             self.today = self.today._replace(cand_cum=np.empty(len(r.cand_route)))
+            self._candidates = Candidates(r.cand_route, r.dest, r.dist, r.cand_start)
             self._routes = r
-        places = PlaceInputs(net.kind, closures.camp_off, conflicts.intensity, conflicts.decay, net.movechance_override,
-                             net.capacity, w.stocks.pop, net.soft, net.attraction, net.foreign)  # fmt: skip
-        attract_day(places, Candidates(r.cand_route, r.dest, r.dist, r.cand_start), self.rules, self.today)
+        if self._places is None or self._places.camp_off is not closures.camp_off:  # rebuilt when closures change
+            self._places = PlaceInputs(net.kind, closures.camp_off, conflicts.intensity, conflicts.decay,
+                                       net.movechance_override, net.capacity, w.stocks.pop, net.soft, net.attraction,
+                                       net.foreign)  # fmt: skip
+        attract_day(*kernel_args(self._places, self._candidates, self.rules, self.today))
 
 
 @nb.njit(cache=True)
 def attract_day(places, cands, rules, out):
-    """Fill out.movechance, leave_below, crowding and dest_full (per place) and cand_cum (per candidate
+    """Fill movechance, leave_below, crowding and dest_full (per place) and cand_cum (per candidate
     route: cumulative weight within its place's list) for today; cum_w[p] holds the first W - 1 of
     place p's cumulative weights, padded with infinity (the move kernel's branch-free route pick).
 
-    The arithmetic is in the order of the numpy code it replaced, so the results are bit for bit the same."""
-    kind, capacity, pop, soft = places.kind, places.capacity, places.pop, places.soft
+    The arithmetic is in the order of the numpy code it replaced, so the results are bit for bit the same.
+    Each bundle comes as a plain tuple in the order of its NamedTuple (see `kernel_args`)."""
+    kind, camp_off, intensity, decay, override, capacity, pop, soft, attraction, foreign = places
+    cand_route, dest, dist, cand_start = cands
+    (aware, camp_mc, idpcamp_mc, default_mc, conflict_mc, crowded_mc, foreign_weight, camp_weight, conflict_weight,
+     capacity_buffer, weight_softening, softening, distance_power, weight_power) = rules  # fmt: skip
+    movechance, leave_below, crowding, dest_full, cand_cum, cum_w = out
     P = len(kind)
     capf = np.empty(P)
     score = np.empty(P)
     for p in range(P):
         k = kind[p]
-        camp = (k == CAMP or k == IDP_CAMP or k == SHELTER) and not places.camp_off[p]
-        mc = rules.idpcamp_mc if k == IDP_CAMP else rules.camp_mc
+        camp = (k == CAMP or k == IDP_CAMP or k == SHELTER) and not camp_off[p]
+        mc = idpcamp_mc if k == IDP_CAMP else camp_mc
         if not camp:
-            mc = rules.default_mc
+            mc = default_mc
         if k == HUB or k == MARKER:
             mc = 1.0
         if k == PORT:
             mc = 0.0
-        if not np.isnan(places.override[p]):
-            mc = places.override[p]
-        in_conflict = places.intensity[p] > 0
+        if not np.isnan(override[p]):
+            mc = override[p]
+        in_conflict = intensity[p] > 0
         if in_conflict:
-            mc = rules.conflict_mc
+            mc = conflict_mc
         crowd = pop[p] / max(capacity[p], 1.0) if capacity[p] >= 1 else 0.0
-        if rules.crowded_mc > 0 and soft[p]:  # an overfull shelter pushes people on to the next city
-            mc = min(1.0, mc + rules.crowded_mc * max(0.0, crowd - 1.0))
+        if crowded_mc > 0 and soft[p]:  # an overfull shelter pushes people on to the next city
+            mc = min(1.0, mc + crowded_mc * max(0.0, crowd - 1.0))
         # Flee treats any place too sticky to leave (< 0.005 a day) as a camp.
         camp = camp or mc < 0.005
-        out.movechance[p] = mc
+        movechance[p] = mc
         # u < chance  <=>  53-bit integer < ceil(chance * 2**53): same draws, no float conversion
-        out.leave_below[p] = np.uint64(np.ceil(mc * 2.0**53))
+        leave_below[p] = np.uint64(np.ceil(mc * 2.0**53))
 
-        s = places.attraction[p]
-        if places.foreign[p]:
-            s = s * rules.foreign_weight
+        s = attraction[p]
+        if foreign[p]:
+            s = s * foreign_weight
         if camp:
-            s = s * rules.camp_weight
+            s = s * camp_weight
         if in_conflict:
-            s = s * rules.conflict_weight ** (places.decay[p] * places.intensity[p])
+            s = s * conflict_weight ** (decay[p] * intensity[p])
         score[p] = s
 
         # Flee's capacity factor: 1 below buffer x capacity, 0 at capacity, linear between
         f = 1.0
         if capacity[p] >= 1:
             c = capacity[p]
-            f = 1.0 - (pop[p] - rules.capacity_buffer * c) / max(c * (1.0 - rules.capacity_buffer), 1e-12)
+            f = 1.0 - (pop[p] - capacity_buffer * c) / max(c * (1.0 - capacity_buffer), 1e-12)
             f = min(max(f, 0.0), 1.0)
             if pop[p] >= c:
                 f = 0.0
-            if pop[p] <= rules.capacity_buffer * c:
+            if pop[p] <= capacity_buffer * c:
                 f = 1.0
         # A shelter's capacity is what it was planned for: when full, people still come and crowd in
         # (Benito Juarez held 6,100 in 3,000 places); in route weights it counts for 1 / crowding.
         if soft[p]:
             f = 1.0 / max(1.0, crowd)
         capf[p] = f
-        out.crowding[p] = crowd
-        out.dest_full[p] = camp and f < 0.5 and not soft[p]  # a crowding shelter never turns people away
+        crowding[p] = crowd
+        dest_full[p] = camp and f < 0.5 and not soft[p]  # a crowding shelter never turns people away
 
     # cumulative weights within each place's candidate list: a running total over all candidates minus
     # the total before the place's first, as numpy's cumsum-and-subtract did
-    cand_start, cand_route, cand_cum, cum_w = cands.cand_start, cands.cand_route, out.cand_cum, out.cum_w
     Wd = cum_w.shape[1]
     total = 0.0
     for p in range(P):
         before = total
         for j in range(cand_start[p], cand_start[p + 1]):
-            d = cands.dest[cand_route[j]]
-            if rules.aware:
+            d = dest[cand_route[j]]
+            if aware:
                 # x ** 1.0 is x exactly; skipping pow for Flee's default powers keeps the results and
                 # most of the phase's time (pow is most of it on a 10,000-place network)
-                km = rules.softening + cands.dist[cand_route[j]]
-                pw = km if rules.distance_power == 1.0 else km**rules.distance_power
-                wt = (rules.weight_softening + score[d]) / pw
+                km = softening + dist[cand_route[j]]
+                pw = km if distance_power == 1.0 else km**distance_power
+                wt = (weight_softening + score[d]) / pw
                 wt = wt * capf[d]
-                if rules.weight_power != 1.0:
-                    wt = wt**rules.weight_power
+                if weight_power != 1.0:
+                    wt = wt**weight_power
             else:
                 wt = 1.0
             total += wt

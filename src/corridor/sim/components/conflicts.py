@@ -25,8 +25,9 @@ class Conflicts(Component):
 
     def step(self, day: int) -> None:
         net = self.world.net
-        self.intensity = net.conflict_intensity[day]
-        self.began = net.conflict_start[day]
+        # copied into the same arrays every day, so that the bundles holding them stay valid
+        self.intensity[:] = net.conflict_intensity[day]
+        self.began[:] = net.conflict_start[day]
         if len(self.decay_steps):
             conflict_decay(day, self.began, self.decay_steps, self.decay)
 

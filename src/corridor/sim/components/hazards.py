@@ -37,7 +37,7 @@ from ...states import (
 )
 from ..agents import CAME_FROM, COHORT, JOINED, PORT, ROUTE
 from ..component import Component, World
-from ..parallel import SUB, n_blocks_for, team
+from ..parallel import SUB, kernel_args, n_blocks_for, team
 from ..rng import agent_stream, uniform
 from .attract import Attract
 from .outcomes import OUTCOME_TABLE, Tallies, settle
@@ -104,7 +104,7 @@ class Hazards(Component):
         t = Tallies.zeros(n_blocks, w.net.n_places, len(w.net.port_names))
         people = Exposed(a.state, a.loc, a.joined, a.port, a.cohort, a.route, a.came_from)
         with team(n_blocks):
-            fates_day(a.n, n_blocks, day, self.key, people, hz, w.sc.move.no_backtrack, w.net.link_dst, t)
+            fates_day(*kernel_args(a.n, n_blocks, day, self.key, people, hz, w.sc.move.no_backtrack, w.net.link_dst, t))
         settle(w, day, t)
 
     def _today(self, day: int) -> Chances | None:
@@ -158,8 +158,9 @@ def fates_day(n, n_blocks, day, key, people, hz, no_backtrack, link_dst, t):
     their own: not to those on a road, in a caravan or sent back to wait for a hearing. Under
     no_backtrack they count as having come in from hz.came_via[k, p], so they do not head straight back.
     """
-    # Every field is taken out of its bundle here, before the parallel loop: numba loses writes made
-    # through a namedtuple's field inside a prange body (numba issues 7135 and 10338).
+    # Every bundle comes as a plain tuple (parallel.kernel_args) and is taken apart here, before the parallel
+    # loop, in the order of its NamedTuple: numba also loses writes made through a namedtuple's field inside
+    # a prange body (numba issues 7135 and 10338).
     state, loc, joined, port, cohort, route, came_from = people
     hz_a, hz_b, has_hz, caught, move_to, came_via = hz
     counts, left_list, on_road, moved_in = t

@@ -12,7 +12,7 @@ from ...scenario.model import Scenario
 from ...states import APPREHENDED, AT_PLACE, CARAVAN_AT, DEPORTED, F_CAUGHT, F_DEPORTED, F_MARCHED, ON_LIST
 from ..agents import JOINED, PORT
 from ..component import Component, World
-from ..parallel import SUB, n_blocks_for, team
+from ..parallel import SUB, kernel_args, n_blocks_for, team
 from ..rng import agent_stream, uniform
 from .outcomes import OUTCOME_TABLE, Tallies, settle
 
@@ -65,7 +65,7 @@ class Marches(Component):
                 in_city = np.zeros(P, bool)
                 in_city[w.sc.places_matching(m.where)] = True
                 shares = Shares(m.share, m.cross, m.apprehended, m.deported)
-                march_day(a.n, n_blocks, day, self.key, people, in_city, shares, t)
+                march_day(*kernel_args(a.n, n_blocks, day, self.key, people, in_city, shares, t))
         settle(w, day, t)
 
 
@@ -75,11 +75,12 @@ def march_day(n, n_blocks, day, key, people, in_city, shares, t):
     cross with chance `shares.cross` and is caught with chance `shares.caught` (the others are turned
     back); a marcher who does not try is deported with chance `shares.deported`; everyone not caught or
     deported goes back to where they were."""
-    # Every field is taken out of its bundle here, before the parallel loop: numba loses writes made
-    # through a namedtuple's field inside a prange body (numba issues 7135 and 10338).
+    # Every bundle comes as a plain tuple (parallel.kernel_args) and is taken apart here, before the parallel
+    # loop, in the order of its NamedTuple: numba also loses writes made through a namedtuple's field inside
+    # a prange body (numba issues 7135 and 10338).
     state, loc, joined, port = people
     share, cross, caught, deported = shares
-    counts, left_list = t.counts, t.left_list
+    counts, left_list, _, _ = t
     n_sub = (n + SUB - 1) // SUB
     for c in nb.prange(n_blocks):
         cnt = counts[c]

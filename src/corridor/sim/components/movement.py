@@ -17,7 +17,7 @@ import numpy as np
 from ...states import AT_PLACE, ON_ROAD, SIGNING
 from ..agents import CAME_FROM, ROUTE, Column
 from ..component import Component, World
-from ..parallel import SUB, n_blocks_for, team
+from ..parallel import SUB, kernel_args, n_blocks_for, team
 from ..record import Table
 from ..rng import GOLDEN, agent_stream, mix, uniform
 from .attract import Attract, W
@@ -81,7 +81,7 @@ class Counters(NamedTuple):
 
 
 class DayRows(NamedTuple):
-    """The record's rows for the day that the flows fill."""
+    """The record's tables that the day's flows fill (a row a day)."""
 
     population: np.ndarray
     in_transit: np.ndarray
@@ -117,6 +117,9 @@ class Movement(Component):
         self.counters = self._counters(1)
         self.n_blocks = 1  # the counters' rows in use today, summed in record
         self.no_caravans = Flows(*(np.zeros(net.n_places, np.int64) for _ in range(4)), np.zeros(net.n_links, np.int64))
+        self._bundles: tuple[object, ...] = ()
+        self._made_from: tuple[object, ...] | None = None
+        self._flows_args: tuple[object, ...] | None = None
 
     def people(self) -> People:
         a = self.world.agents
@@ -126,25 +129,33 @@ class Movement(Component):
         w = self.world
         r = w.get(Closures).routes
         today = w.get(Attract).today
+        open_links = w.get(Closures).open
         assert r is not None
         n = w.agents.n
         n_blocks = n_blocks_for(n, w.threads)  # one block of counters per thread, whatever the number of people
         counters = self._counters_for(n_blocks)
-        choice = Choice(today.leave_below, today.dest_full, r.cand_start, r.cand_route, today.cand_cum, today.cum_w,
-                        r.links, r.length, r.dest)  # fmt: skip
-        roads = self.roads._replace(open=w.get(Closures).open)
+        # The bundles are made again only when an array in them was replaced (routes rebuilt, agents grown,
+        # counters grown, roads closed or opened): a few microseconds a day is most of a small scenario's day.
+        made_from = (r, today, open_links, w.agents.state, counters)
+        if self._made_from is None or any(x is not y for x, y in zip(made_from, self._made_from, strict=True)):
+            self.roads = self.roads._replace(open=open_links)
+            choice = Choice(today.leave_below, today.dest_full, r.cand_start, r.cand_route, today.cand_cum,
+                            today.cum_w, r.links, r.length, r.dest)  # fmt: skip
+            self._bundles = kernel_args(self.people(), choice, self.roads, self.rules, counters)
+            self._made_from = made_from
         with team(n_blocks):
-            move_day(n, n_blocks, day, self.key, self.people(), choice, roads, self.rules, counters)
+            move_day(n, n_blocks, day, self.key, *self._bundles)
         self.n_blocks = n_blocks
 
     def record(self, day: int) -> None:
         w = self.world
-        rec, stocks = w.record, w.stocks
-        caravans = w.find(Caravans)
-        rows = DayRows(rec.population[day], rec.in_transit[day], rec.arrivals[day], rec.departures[day],
-                       rec.link_entries[day])  # fmt: skip
-        day_flows(self.n_blocks, self.counters, caravans.flows if caravans else self.no_caravans, stocks.jumps,
-                  stocks.pop, stocks.transit, rows)  # fmt: skip
+        stocks = w.stocks
+        if self._flows_args is None or self._flows_args[0][0] is not self.counters.arrivals:  # counters grown
+            rec, caravans = w.record, w.find(Caravans)
+            tables = DayRows(rec.population, rec.in_transit, rec.arrivals, rec.departures, rec.link_entries)
+            flows = caravans.flows if caravans else self.no_caravans
+            self._flows_args = kernel_args(self.counters, flows, stocks.jumps, stocks.pop, stocks.transit, tables)
+        day_flows(self.n_blocks, *self._flows_args, day)
 
     def _counters(self, n_blocks: int) -> Counters:
         P, L = self.world.net.n_places, self.world.net.n_links
@@ -217,8 +228,9 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
     those who set out or are on a road; only they go through the branchy part. Most people stay put,
     so this keeps their cost to the roll and one comparison.
     """
-    # Every field is taken out of its bundle here, before the parallel loop: numba loses writes made
-    # through a namedtuple's field inside a prange body (numba issues 7135 and 10338).
+    # Every bundle comes as a plain tuple (parallel.kernel_args) and is taken apart here, before the parallel
+    # loop, in the order of its NamedTuple: numba also loses writes made through a namedtuple's field inside
+    # a prange body (numba issues 7135 and 10338).
     state, loc, progress, route, rpos, hops, came_from = people
     leave_below, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_links, rt_len, rt_dest = choice
     link_src, link_dst, link_dist, link_speed, link_open = roads
@@ -331,28 +343,31 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
 
 
 @nb.njit(cache=True)
-def day_flows(n_blocks, counters, caravans, jumps, pop, transit, rows):
+def day_flows(n_blocks, counters, caravans, jumps, pop, transit, tables, day):
     """Sum the move kernel's per-block counters into the day's stocks and flows: pop and transit
-    (running stocks) and the record's rows. `jumps` (arrivals (+) and departures (-) other than along
-    a road) and the caravans' flows count as arrivals and departures too."""
+    (running stocks) and the record's rows for `day`. `jumps` (arrivals (+) and departures (-) other than along
+    a road) and the caravans' flows count as arrivals and departures too. Bundles come as plain tuples."""
+    arrivals, departures, enter_link, leave_link, link_entries, _, _ = counters
+    c_arrivals, c_departures, _, _, c_link_entries = caravans
+    population, in_transit, day_arrivals, day_departures, day_link_entries = tables
     for p in range(pop.shape[0]):
         a = 0
         d = 0
         e = 0
         lv = 0
         for c in range(n_blocks):
-            a += counters.arrivals[c, p]
-            d += counters.departures[c, p]
-            e += counters.enter_link[c, p]
-            lv += counters.leave_link[c, p]
+            a += arrivals[c, p]
+            d += departures[c, p]
+            e += enter_link[c, p]
+            lv += leave_link[c, p]
         pop[p] += a - d
         transit[p] += e - lv
-        rows.population[p] = pop[p]
-        rows.in_transit[p] = transit[p]
-        rows.arrivals[p] = a + max(jumps[p], 0) + caravans.arrivals[p]
-        rows.departures[p] = d + max(-jumps[p], 0) + caravans.departures[p]
-    for lk in range(rows.link_entries.shape[0]):
-        t = caravans.link_entries[lk]
+        population[day, p] = pop[p]
+        in_transit[day, p] = transit[p]
+        day_arrivals[day, p] = a + max(jumps[p], 0) + c_arrivals[p]
+        day_departures[day, p] = d + max(-jumps[p], 0) + c_departures[p]
+    for lk in range(day_link_entries.shape[1]):
+        t = c_link_entries[lk]
         for c in range(n_blocks):
-            t += counters.link_entries[c, lk]
-        rows.link_entries[lk] = t
+            t += link_entries[c, lk]
+        day_link_entries[day, lk] = t

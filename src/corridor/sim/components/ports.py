@@ -12,7 +12,7 @@ from ...scenario.model import Scenario
 from ...states import AT_PLACE, ON_LIST, PROCESSED, SIGNING
 from ..agents import JOINED, PORT
 from ..component import Component, World
-from ..parallel import SUB, n_blocks_for, team
+from ..parallel import SUB, kernel_args, n_blocks_for, team
 from ..queue import Queue
 from ..record import Table
 from ..rng import agent_stream, uniform
@@ -86,7 +86,7 @@ class Ports(Component):
             n_call = min(n_serve, q.waiting)
             waits = np.empty(n_call, np.int16)  # days on the list (a run is shorter than 32,767 days)
             ids = np.empty(n_call, np.int32)
-            q.head, served = serve(q.ids, q.days, q.head, q.tail, n_call, called, day, left, waits, ids)
+            q.head, served = serve(*kernel_args(q.ids, q.days, q.head, q.tail, n_call, called, day, left, waits, ids))
             if served:
                 w.get(Asylum).admit(ids[:served])
             q.waiting -= served
@@ -168,16 +168,17 @@ def serve(queue, signed, head, tail, n_serve, people, day, left_place, waits, se
     Returns (new head, number served); waits[:served] and served_ids[:served] get each person's days on
     the list and id.
     """
+    state, loc, joined = people  # a plain tuple (parallel.kernel_args), in the order of Called
     served = 0
     while head < tail and served < n_serve:
         i = queue[head]
         k = head
         head += 1
-        if people.state[i] != ON_LIST or people.joined[i] != signed[k]:
+        if state[i] != ON_LIST or joined[i] != signed[k]:
             continue
-        people.state[i] = PROCESSED
-        left_place[people.loc[i]] += 1
-        waits[served] = day - people.joined[i]
+        state[i] = PROCESSED
+        left_place[loc[i]] += 1
+        waits[served] = day - joined[i]
         served_ids[served] = i
         served += 1
     return head, served

@@ -13,10 +13,12 @@ class Recording(Component):
 
     def __init__(self, world: World) -> None:
         super().__init__(world)
+        self._recorders: list | None = None
 
     def step(self, day: int) -> None:
         w = self.world
-        for c in w.components.values():
-            if c is not self:
-                c.record(day)
+        if self._recorders is None:  # the components that write tables at the end of the day, in plan order
+            self._recorders = [c.record for c in w.components.values() if type(c).record is not Component.record]
+        for record in self._recorders:
+            record(day)
         w.record.census[day] = w.stocks.census()

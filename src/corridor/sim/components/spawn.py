@@ -19,6 +19,7 @@ from ...states import AT_PLACE, SIGNING
 from ..agents import COHORT, ORIGIN
 from ..component import Component, World
 from ..network import Network
+from ..parallel import kernel_args
 from ..record import Table
 from .caravans import Caravans
 from .conflicts import Conflicts
@@ -66,6 +67,7 @@ class Spawn(Component):
         self.signs_everywhere = np.ones(P, bool)
         self.signs_nowhere = np.zeros(P, bool)
         self.has_children = len(world.record.children) > 0
+        self._rows: Rows | None = None
 
     @staticmethod
     def planned_rows(sc: Scenario, net: Network, days: int, observed: dict[str, np.ndarray]) -> int:
@@ -79,15 +81,19 @@ class Spawn(Component):
 
     def rows(self) -> Rows:
         a = self.world.agents
-        return Rows(a.state, a.loc, a.cohort, a.origin)
+        if self._rows is None or self._rows.state is not a.state:  # the columns grew
+            self._rows = Rows(a.state, a.loc, a.cohort, a.origin)
+        return self._rows
 
-    def add(self, by_place: np.ndarray, cohort: int, nation: int, signs_here: np.ndarray, day: int) -> tuple[int, int]:
-        """Rows for by_place[p] people at each place p; returns the (start, stop) of the new rows."""
+    def add(
+        self, by_place: np.ndarray, cohort: int, nation: int, signs_here: np.ndarray, day: int, total: int
+    ) -> tuple[int, int]:
+        """Rows for by_place[p] people at each place p (`total` in all); returns the (start, stop) of the new rows."""
         w, a = self.world, self.world.agents
-        a.reserve(int(by_place.sum()))
+        a.reserve(total)
         start = a.n
-        a.n = spawn_rows(self.rows(), a.n, by_place, cohort, nation, w.net.nation_of_place, signs_here,
-                         w.stocks.pop, w.record.spawned[day])  # fmt: skip
+        a.n = spawn_rows(*kernel_args(self.rows(), a.n, by_place, cohort, nation, w.net.nation_of_place, signs_here,
+                                      w.stocks.pop, w.record.spawned[day]))  # fmt: skip
         return start, a.n
 
     def step(self, day: int) -> None:
@@ -113,9 +119,10 @@ class Spawn(Component):
             self._initial_waitlists()
         for k, nation, children, table in net.departure_groups:
             by_place = table[day] + counts if (k, nation, children) == (0, -1, 0.0) else table[day]
-            if not by_place.sum():
+            total = int(by_place.sum())
+            if not total:
                 continue
-            start, stop = self.add(by_place, k, nation, self.signs_on_spawn, day)
+            start, stop = self.add(by_place, k, nation, self.signs_on_spawn, day, total)
             self._mark_children(start, stop, children)
         for g, place, count, cohort, nation, children in net.caravan_departures.get(day, []):
             if not count:
@@ -123,7 +130,7 @@ class Spawn(Component):
             by_place = np.zeros(net.n_places, np.int64)
             by_place[place] = count
             # caravan members are not yet at a list even where one is kept: they sign on arriving at the end
-            start, stop = self.add(by_place, cohort, nation, self.signs_nowhere, day)
+            start, stop = self.add(by_place, cohort, nation, self.signs_nowhere, day, count)
             self._mark_children(start, stop, children)
             w.get(Caravans).take_joiners(g, place, start, stop)
 
@@ -141,7 +148,7 @@ class Spawn(Component):
             if port.initial_waitlist:
                 counts = np.zeros(net.n_places, np.int64)
                 counts[idx[port.place]] = port.initial_waitlist  # where they stay is not modelled: at the port
-                self.add(counts, 0, -1, self.signs_everywhere, 0)
+                self.add(counts, 0, -1, self.signs_everywhere, 0, port.initial_waitlist)
 
     def _mark_children(self, start: int, stop: int, share: float) -> None:
         """Rows [start, stop) are people setting out together; a share of them are children."""
@@ -177,7 +184,8 @@ def schedule(sc: Scenario, observed: dict[str, np.ndarray]) -> tuple[np.ndarray 
 def spawn_rows(rows, start, counts, k, nation, nation_of_place, signs_here, pop, spawned):
     """Activate rows [start, start + sum(counts)) at their places, in place order, as cohort k of
     `nation` (-1: their place's country); where a port's list is kept they sign it today. Adds them
-    to pop and to the day's spawned row. Returns the new end of the active rows."""
+    to pop and to the day's spawned row. Returns the new end of the active rows. `rows` comes as a plain tuple."""
+    state, loc, cohort, origin = rows
     i = start
     for p in range(counts.shape[0]):
         c = counts[p]
@@ -188,9 +196,9 @@ def spawn_rows(rows, start, counts, k, nation, nation_of_place, signs_here, pop,
         st = SIGNING if signs_here[p] else AT_PLACE
         nat = nation_of_place[p] if nation < 0 else nation
         for _ in range(c):
-            rows.state[i] = st
-            rows.loc[i] = p
-            rows.cohort[i] = k
-            rows.origin[i] = nat
+            state[i] = st
+            loc[i] = p
+            cohort[i] = k
+            origin[i] = nat
             i += 1
     return i
