@@ -432,7 +432,7 @@ def part_scale(args: argparse.Namespace, lines: list[str]) -> list[dict]:
         if "error" in r:
             lines.append(pad(f"| {fmt(r['agents'])} | {fmt(r['places'])} | failed: {r['error']} |", 16))
             continue
-        move = r.get("phase_s", {}).get("move")
+        move = r.get("phase_s", {}).get("movement")
         lines.append(
             f"| {fmt(r['agents'])} | {fmt(r['places'])} | {fmt(r['links'])} | {r['days']} | {r['wall_s']:.2f} | "
             f"{fmt(r['agent_days'])} | {r['agent_days_per_s'] / 1e6:.1f} | {r['ns_per_agent_day']:.1f} | "
