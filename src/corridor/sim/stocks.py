@@ -10,6 +10,7 @@ run, and every day when asked (`Simulation.run(check=True)`, the tests' validati
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
 from .. import states as S
@@ -112,16 +113,30 @@ class Stocks:
     def check(self, agents: Agents, link_dst: np.ndarray, day: int) -> None:
         """Recount every person's state and place and compare with the running stocks."""
         n = agents.n
-        st = agents.state[:n]
-        loc = agents.loc[:n]
-        pop = np.bincount(loc[_AT_PLACE[st]], minlength=len(self.pop))
-        transit = np.bincount(link_dst[loc[_ON_ROAD[st]]], minlength=len(self.transit))
+        pop, transit, recount = recount_people(agents.state, agents.loc, n, _AT_PLACE, _ON_ROAD, link_dst,
+                                               len(self.pop))  # fmt: skip
         if not (np.array_equal(pop, self.pop) and np.array_equal(transit, self.transit)):
             raise ConservationError(f"day {day}: people counted at places or on roads differ from the running stocks")
-        recount = np.bincount(st, minlength=S.N_STATES)
         recount[S.INACTIVE] = 0
         census = self.census()
         if not np.array_equal(recount, census):
             raise ConservationError(f"day {day}: states counted {recount.tolist()} but tallied {census.tolist()}")
         if int(census.sum()) != n:
             raise ConservationError(f"day {day}: {n} people but {int(census.sum())} counted")
+
+
+@nb.njit(cache=True)
+def recount_people(state, loc, n, at_place, on_road, link_dst, n_places):
+    """People at each place, on the road to each place and in each state, counted one by one: one pass and
+    no array per person, so that the check every run ends with costs no memory at ten million people."""
+    pop = np.zeros(n_places, np.int64)
+    transit = np.zeros(n_places, np.int64)
+    states = np.zeros(len(at_place), np.int64)
+    for i in range(n):
+        s = state[i]
+        states[s] += 1
+        if at_place[s]:
+            pop[loc[i]] += 1
+        elif on_road[s]:
+            transit[link_dst[loc[i]]] += 1
+    return pop, transit, states
