@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+import sys
 import time
 import types
 from pathlib import Path
@@ -21,8 +22,10 @@ import numpy as np
 
 import corridor
 from corridor.sim.components import Attract, Closures, Movement
-from corridor.sim.engine import Engine
 from corridor.sim.parallel import n_blocks_for, team
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ab_kernel import engine_before_movement  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = ("state", "loc", "progress", "route", "rpos", "hops", "came_from")
@@ -47,14 +50,7 @@ def main() -> None:
     args = ap.parse_args()
     K = old_kernels(args.ref)
 
-    eng = Engine(corridor.load(args.scenario).scenario, seed=0)
-    for d in range(args.day):
-        eng.step(d)
-    eng.stocks.new_day()
-    for phase in eng.phases:  # the day's components before movement
-        if phase.name == "movement":
-            break
-        phase.step(args.day)
+    eng = engine_before_movement(corridor.load(args.scenario).scenario, args.day)
     w, a, net = eng.world, eng.agents, eng.net
     move, r, today, open_ = w.get(Movement), w.get(Closures).routes, w.get(Attract).today, w.get(Closures).open
     snap = {k: getattr(a, k).copy() for k in COLUMNS}

@@ -30,6 +30,20 @@ from corridor.sim.engine import Engine
 COLUMNS = ("state", "loc", "progress", "route", "rpos", "hops", "came_from")
 
 
+def engine_before_movement(scenario, day: int) -> Engine:
+    """An engine run to `day`, with that day's components before movement done: the state a move
+    kernel call starts from."""
+    eng = Engine(scenario, seed=0)
+    for d in range(day):
+        eng.step(d)
+    eng.stocks.new_day()
+    for phase in eng.phases:
+        if phase.name == "movement":
+            break
+        phase.step(day)
+    return eng
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("variant", type=Path, help="a modified copy of src/corridor/sim/components/movement.py")
@@ -64,14 +78,7 @@ def main() -> None:
     else:
         scenario = corridor.load(args.scenario).scenario
         label = args.scenario.name
-    eng = Engine(scenario, seed=0)
-    for d in range(args.day):
-        eng.step(d)
-    eng.stocks.new_day()
-    for phase in eng.phases:  # the day's components before movement
-        if phase.name == "movement":
-            break
-        phase.step(args.day)
+    eng = engine_before_movement(scenario, args.day)
     move = eng.world.get(Movement)
     a = eng.agents
     snap = {k: getattr(a, k).copy() for k in COLUMNS}

@@ -83,9 +83,6 @@ class Stayers(Component):
     doc = "people at each place on their own, at the end of the day"
     tables = (Table("stayers", ("place",), "people at each place in state at_place"),)
 
-    def step(self, day: int) -> None:
-        pass
-
     def record(self, day: int) -> None:
         a = self.world.agents
         here = a.state[: a.n] == S.AT_PLACE

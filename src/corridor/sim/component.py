@@ -88,7 +88,7 @@ class Component:
         return tuple(o for o in S.OUTCOMES if o.owner == cls.name)
 
     def step(self, day: int) -> None:
-        raise NotImplementedError
+        """This component's part of the day. A component that only records (its `record`) has none."""
 
     def record(self, day: int) -> None:
         """Write this component's tables for the day (called after every step, in plan order)."""

@@ -10,6 +10,7 @@ from ...states import AT_PLACE, CARAVAN_AT
 from ..agents import CAME_FROM, ROUTE
 from ..component import Component, World
 from ..network import Routes
+from .ports import Ports
 
 _AT_PLACE = S.mask("place")
 
@@ -51,8 +52,6 @@ class Closures(Component):
     def _relocate(self, src: int, dst: int) -> None:
         """A place closes: everyone there is taken to `dst`, keeping their place on any waiting list; a caravan
         there breaks up (its members go on alone from `dst`)."""
-        from .ports import Ports
-
         a = self.world.agents
         st = a.state[: a.n]
         here = np.flatnonzero((a.loc[: a.n] == src) & _AT_PLACE[st])
