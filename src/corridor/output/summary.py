@@ -1,0 +1,105 @@
+"""What an ensemble keeps of each run, and the bands drawn from it.
+
+A run's full tables are large (a Flee scenario's people per place and day, every person processed at a
+port); an ensemble of hundreds of runs, or a run on another machine, keeps only its *summary*: a few
+day-by-name arrays, small enough to ship from a worker and to stream to disk. The bands are percentiles
+over the summaries of the runs, taken at each day and name.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import states
+from .results import RunResult
+
+# the percentiles of a band: the 90% interval (5-95), the 50% interval (25-75) and the median
+QUANTILES: tuple[int, ...] = (5, 25, 50, 75, 95)
+QUANTILE_NAMES: tuple[str, ...] = tuple(f"p{q:02d}" for q in QUANTILES)
+WAIT_WINDOW = 7  # days: the median wait is over those processed in the week ending each day
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One run, as an ensemble keeps it: `series[variable]` is a days x len(names[variable]) array."""
+
+    seed: int
+    series: dict[str, np.ndarray]
+    names: dict[str, list[str]]
+
+    @property
+    def days(self) -> int:
+        return len(next(iter(self.series.values()))) if self.series else 0
+
+
+def series_names(res: RunResult) -> dict[str, list[str]]:
+    """The names along each summary variable's second axis."""
+    return {
+        "population": list(res.places),
+        "waitlist": list(res.ports),
+        "processed": list(res.ports),
+        "wait_days": list(res.ports),
+        "states": [s.name for s in states.counted()],
+    }
+
+
+def weekly_median_wait(res: RunResult) -> np.ndarray:
+    """days x ports: the median days waited by those processed in the WAIT_WINDOW days ending each day
+    (NaN where nobody was)."""
+    K = len(res.ports)
+    out = np.full((res.days, K), np.nan)
+    day, port, waited = res.record.wait_table()
+    if not len(waited):
+        return out
+    for k in range(K):
+        mine = port == k
+        d, w = day[mine], waited[mine]
+        order = np.argsort(d, kind="stable")
+        d, w = d[order], w[order]
+        lo = np.searchsorted(d, np.arange(res.days) - WAIT_WINDOW + 1, side="left")
+        hi = np.searchsorted(d, np.arange(res.days), side="right")
+        for t in np.flatnonzero(hi > lo):
+            out[t, k] = np.median(w[lo[t] : hi[t]])
+    return out
+
+
+def summarise(res: RunResult) -> Summary:
+    """The summary of one run: people per place, each port's list, claims processed and weekly median wait,
+    and people in each state, per day."""
+    rec = res.record
+    counted = [s.code for s in states.counted()]
+    K = len(res.ports)
+    series = {
+        "population": rec.population.astype(np.int64, copy=False),
+        "waitlist": rec.waitlist if K else np.zeros((res.days, 0), np.int64),
+        "processed": rec.processed if K else np.zeros((res.days, 0), np.int64),
+        "wait_days": weekly_median_wait(res),
+        "states": rec.census[:, counted],
+    }
+    return Summary(seed=res.seed, series=series, names=series_names(res))
+
+
+def bands(summaries: Sequence[Summary]) -> dict[str, np.ndarray]:
+    """variable -> len(QUANTILES) x days x names: the percentiles over the runs at each day and name.
+    A day where no run has a value (a wait when nobody was processed) is NaN."""
+    if not summaries:
+        raise ValueError("no runs to draw bands from")
+    out = {}
+    for var in summaries[0].series:
+        stack = np.stack([s.series[var] for s in summaries]).astype(np.float64)
+        if stack.size == 0:
+            out[var] = np.zeros((len(QUANTILES), *stack.shape[1:]))
+            continue
+        if np.isnan(stack).any():
+            # a day where no run has a value warns; its NaN is the answer (no band there)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                out[var] = np.nanpercentile(stack, QUANTILES, axis=0)
+        else:
+            out[var] = np.percentile(stack, QUANTILES, axis=0)
+    return out
+
