@@ -44,7 +44,17 @@ def series_names(res: RunResult) -> dict[str, list[str]]:
         "processed": list(res.ports),
         "wait_days": list(res.ports),
         "states": [s.name for s in states.counted()],
+        "set_out": directed_roads(res),
     }
+
+
+def directed_roads(res: RunResult) -> list[str]:
+    """Names of the directed roads, in the order of the record's link tables: road i is 2i (a to b) and
+    2i+1 (b to a)."""
+    out = []
+    for ln in res.scenario.links:
+        out += [f"{ln.a} -> {ln.b}", f"{ln.b} -> {ln.a}"]
+    return out
 
 
 def weekly_median_wait(res: RunResult) -> np.ndarray:
@@ -69,7 +79,7 @@ def weekly_median_wait(res: RunResult) -> np.ndarray:
 
 def summarise(res: RunResult) -> Summary:
     """The summary of one run: people per place, each port's list, claims processed and weekly median wait,
-    and people in each state, per day."""
+    people in each state, and people setting out along each directed road, per day."""
     rec = res.record
     counted = [s.code for s in states.counted()]
     K = len(res.ports)
@@ -79,6 +89,7 @@ def summarise(res: RunResult) -> Summary:
         "processed": rec.processed if K else np.zeros((res.days, 0), np.int64),
         "wait_days": weekly_median_wait(res),
         "states": rec.census[:, counted],
+        "set_out": rec.link_entries,
     }
     return Summary(seed=res.seed, series=series, names=series_names(res))
 
