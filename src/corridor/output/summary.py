@@ -94,23 +94,21 @@ def summarise(res: RunResult) -> Summary:
     return Summary(seed=res.seed, series=series, names=series_names(res))
 
 
+def percentiles(stack: np.ndarray) -> np.ndarray:
+    """len(QUANTILES) x ... : the percentiles over the first axis (the runs). Where no run has a value (a
+    wait when nobody was processed) the answer is NaN."""
+    stack = np.asarray(stack, dtype=np.float64)
+    if stack.size == 0:
+        return np.zeros((len(QUANTILES), *stack.shape[1:]))
+    if not np.isnan(stack).any():
+        return np.percentile(stack, QUANTILES, axis=0)
+    with warnings.catch_warnings():  # nanpercentile warns of an all-NaN slice; its NaN is the answer
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanpercentile(stack, QUANTILES, axis=0)
+
+
 def bands(summaries: Sequence[Summary]) -> dict[str, np.ndarray]:
-    """variable -> len(QUANTILES) x days x names: the percentiles over the runs at each day and name.
-    A day where no run has a value (a wait when nobody was processed) is NaN."""
+    """variable -> len(QUANTILES) x days x names: the percentiles over the runs at each day and name."""
     if not summaries:
         raise ValueError("no runs to draw bands from")
-    out = {}
-    for var in summaries[0].series:
-        stack = np.stack([s.series[var] for s in summaries]).astype(np.float64)
-        if stack.size == 0:
-            out[var] = np.zeros((len(QUANTILES), *stack.shape[1:]))
-            continue
-        if np.isnan(stack).any():
-            # a day where no run has a value warns; its NaN is the answer (no band there)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                out[var] = np.nanpercentile(stack, QUANTILES, axis=0)
-        else:
-            out[var] = np.percentile(stack, QUANTILES, axis=0)
-    return out
-
+    return {var: percentiles(np.stack([s.series[var] for s in summaries])) for var in summaries[0].series}
