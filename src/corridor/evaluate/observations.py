@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from ..scenario.text import csv_rows, read_text
 
 if TYPE_CHECKING:  # evaluate/ sits below output/: it reads a run's record, never imports the output layer
     from ..output.results import RunResult
+    from ..scenario.model import Scenario
 
 COLUMNS = ("date", "place", "metric", "value", "low", "high", "source", "note")
 
@@ -108,10 +110,9 @@ def read_observations(path: str | Path) -> list[Observation]:
     return out
 
 
-def _members(res: RunResult, where: str) -> np.ndarray:
+def _members(sc: Scenario, where: str) -> np.ndarray:
     """The places an observation's `place` covers. For a port that is where its people are: the port,
     the places where its list is signed and every place in the same cities."""
-    sc = res.scenario
     port = next((p for p in sc.ports if p.place == where), None)
     if port is None:
         return np.array(sc.places_matching(where), dtype=np.int64)
@@ -205,7 +206,7 @@ def simulate(res: RunResult, ob: Observation) -> float | None:
     rec = res.record
     if ob.metric == "waitlist_length" and ob.place in res.ports:
         return float(rec.waitlist[day, res.ports.index(ob.place)])
-    cols = _members(res, ob.place)
+    cols = _members(res.scenario, ob.place)
     if len(cols) == 0:
         return None
     if ob.metric == "present":
@@ -232,10 +233,19 @@ def simulate(res: RunResult, ob: Observation) -> float | None:
 
 
 def compare(runs: list[RunResult], observations: list[Observation]) -> list[dict[str, Any]]:
+    values = [[simulate(r, ob) for r in runs] for ob in observations]
+    return compare_values(values, observations, runs[0].scenario, runs[0].days)
+
+
+def compare_values(
+    values: Sequence[Sequence[float | None]], observations: Sequence[Observation], scenario: Scenario, days: int
+) -> list[dict[str, Any]]:
+    """One row per observation from each run's value of it (`values[i][k]`: run k's value of observation i,
+    None or NaN where the run does not model it): the mean over the runs, their lowest and highest, and
+    whether the mean is within [0.8 low, 1.2 high]."""
     rows = []
-    for ob in observations:
-        vals = [simulate(r, ob) for r in runs]
-        known = [v for v in vals if v is not None]
+    for ob, vals in zip(observations, values, strict=True):
+        known = [float(v) for v in vals if v is not None and not math.isnan(v)]
         sim = float(np.mean(known)) if known else None
         entry: dict[str, Any] = {
             "date": ob.date.isoformat(),
@@ -252,15 +262,15 @@ def compare(runs: list[RunResult], observations: list[Observation]) -> list[dict
             entry["within_range"] = bool(0.8 * ob.low <= sim <= 1.2 * ob.high)
         else:
             entry["within_range"] = None
-            entry["why_no_value"] = _why(runs[0], ob)
+            entry["why_no_value"] = _why(scenario, days, ob)
         rows.append(entry)
     return rows
 
 
-def _why(res: RunResult, ob: Observation) -> str:
-    day = (ob.date - res.scenario.start_date).days
-    if not 0 <= day < res.days:
+def _why(scenario: Scenario, days: int, ob: Observation) -> str:
+    day = (ob.date - scenario.start_date).days
+    if not 0 <= day < days:
         return "date outside the simulated period"
-    if len(_members(res, ob.place)) == 0:
+    if len(_members(scenario, ob.place)) == 0:
         return "no place, region or country of that name in the scenario"
     return f"metric '{ob.metric}' is not produced by this scenario"

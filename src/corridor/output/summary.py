@@ -8,14 +8,24 @@ over the summaries of the runs, taken at each day and name.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import warnings
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import states
+from ..errors import CorridorError
+from ..evaluate.observations import simulate
 from .results import RunResult
+
+if TYPE_CHECKING:
+    from ..evaluate.observations import Observation
 
 # the percentiles of a band: the 90% interval (5-95), the 50% interval (25-75) and the median
 QUANTILES: tuple[int, ...] = (5, 25, 50, 75, 95)
@@ -30,6 +40,8 @@ class Summary:
     seed: int
     series: dict[str, np.ndarray]
     names: dict[str, list[str]]
+    # the run's value of each point observation it was asked for, in their order (NaN: not modelled)
+    points: np.ndarray | None = None
 
     @property
     def days(self) -> int:
@@ -77,9 +89,10 @@ def weekly_median_wait(res: RunResult) -> np.ndarray:
     return out
 
 
-def summarise(res: RunResult) -> Summary:
+def summarise(res: RunResult, observations: Sequence[Observation] = ()) -> Summary:
     """The summary of one run: people per place, each port's list, claims processed and weekly median wait,
-    people in each state, and people setting out along each directed road, per day."""
+    people in each state, and people setting out along each directed road, per day; with `observations`,
+    the run's value of each (evaluate.observations.simulate)."""
     rec = res.record
     counted = [s.code for s in states.counted()]
     K = len(res.ports)
@@ -91,7 +104,10 @@ def summarise(res: RunResult) -> Summary:
         "states": rec.census[:, counted],
         "set_out": rec.link_entries,
     }
-    return Summary(seed=res.seed, series=series, names=series_names(res))
+    points = None
+    if observations:
+        points = np.array([np.nan if (v := simulate(res, ob)) is None else v for ob in observations])
+    return Summary(seed=res.seed, series=series, names=series_names(res), points=points)
 
 
 def percentiles(stack: np.ndarray) -> np.ndarray:
@@ -112,3 +128,113 @@ def bands(summaries: Sequence[Summary]) -> dict[str, np.ndarray]:
     if not summaries:
         raise ValueError("no runs to draw bands from")
     return {var: percentiles(np.stack([s.series[var] for s in summaries])) for var in summaries[0].series}
+
+
+# ---------------------------------------------------------------- summaries on disk
+#
+# An ensemble keeps one file per run, named by the run's index, so that a run computed twice (its worker
+# died after finishing it) replaces its file instead of adding one, and the files list in index order
+# whatever order the runs finished in. A file is a zip of .npy arrays that np.load reads; it is written
+# here rather than with np.savez, which stamps each member with the time and so gives other bytes.
+
+RUN_FILE = "run-{:06d}.npz"
+_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip member may carry
+
+
+def run_file(folder: str | Path, index: int) -> Path:
+    return Path(folder) / RUN_FILE.format(index)
+
+
+def write_summary(path: str | Path, summary: Summary) -> Path:
+    """Write one run's summary, atomically: to a temporary file beside `path`, then renamed over it."""
+    path = Path(path)
+    arrays = {"seed": np.int64(summary.seed)}
+    for var, values in summary.series.items():
+        arrays[f"series.{var}"] = values
+        arrays[f"names.{var}"] = np.array(summary.names[var], dtype=str)
+    if summary.points is not None:
+        arrays["points"] = np.asarray(summary.points, dtype=np.float64)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, values in arrays.items():
+                info = zipfile.ZipInfo(f"{name}.npy", date_time=_EPOCH)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.create_system = 3  # as written on Unix, wherever it is written
+                with zf.open(info, "w") as member:
+                    # C order whatever the array's layout, so a run's file is the same here and from a worker
+                    values = np.ascontiguousarray(values) if np.ndim(values) else np.asarray(values)
+                    np.lib.format.write_array(member, values, allow_pickle=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_summary(path: str | Path) -> Summary:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            series = {k[len("series.") :]: z[k] for k in z.files if k.startswith("series.")}
+            names = {var: z[f"names.{var}"].tolist() for var in series}
+            points = z["points"] if "points" in z.files else None
+            seed = int(z["seed"])
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise CorridorError(f"{path}: not a run summary written by corridor ({type(exc).__name__}: {exc})") from None
+    return Summary(seed=seed, series=series, names=names, points=points)
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Over an ensemble: for each variable, the percentiles (len(QUANTILES) x days x names) and the mean
+    (days x names) at each day and name, and the names."""
+
+    quantiles: dict[str, np.ndarray]
+    mean: dict[str, np.ndarray]
+    names: dict[str, list[str]]
+    runs: int
+
+
+def bands_from_files(
+    paths: Sequence[str | Path], variables: Sequence[str] | None = None, chunk_bytes: int = 64 << 20
+) -> Bands:
+    """The bands over the runs in `paths`, reading one file at a time into a memory-mapped stack (in a
+    temporary folder beside the first file) and taking the percentiles a block of columns at a time, so
+    that an ensemble larger than memory needs only `chunk_bytes` of it."""
+    if not paths:
+        raise CorridorError("no runs to draw bands from: the ensemble folder has no run files")
+    first = read_summary(paths[0])
+    variables = list(first.series) if variables is None else list(variables)
+    K = len(paths)
+    shapes = {var: first.series[var].shape for var in variables}
+    quantiles, mean = {}, {}
+    with tempfile.TemporaryDirectory(prefix=".bands-", dir=Path(paths[0]).parent) as scratch:
+        stacks = {
+            var: np.lib.format.open_memmap(
+                Path(scratch) / f"{var}.npy", mode="w+", dtype=np.float64, shape=(K, int(np.prod(shapes[var])))
+            )
+            for var in variables
+        }
+        for k, path in enumerate(paths):
+            s = first if k == 0 else read_summary(path)
+            for var in variables:
+                if s.series[var].shape != shapes[var] or s.names[var] != first.names[var]:
+                    raise CorridorError(
+                        f"{path}: its {var} has shape {s.series[var].shape} over other names than "
+                        f"{paths[0]}'s {shapes[var]}; an ensemble's runs must be of one scenario and length"
+                    )
+                stacks[var][k] = s.series[var].reshape(-1)
+        step = max(1, chunk_bytes // (8 * K))
+        for var, stack in stacks.items():
+            n = stack.shape[1]
+            q, m = np.empty((len(QUANTILES), n)), np.empty(n)
+            for c0 in range(0, n, step):
+                block = np.array(stack[:, c0 : c0 + step])
+                q[:, c0 : c0 + step] = percentiles(block)
+                with warnings.catch_warnings():  # a column with no value in any run: its mean is NaN
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    m[c0 : c0 + step] = np.nanmean(block, axis=0)
+            quantiles[var] = q.reshape(len(QUANTILES), *shapes[var])
+            mean[var] = m.reshape(shapes[var])
+        del stacks, stack  # the memory maps close before their folder goes
+    return Bands(quantiles=quantiles, mean=mean, names={v: first.names[v] for v in variables}, runs=K)
