@@ -1,0 +1,217 @@
+"""Jobs: an ensemble asked for by a request, queued, run one at a time, and kept for a while.
+
+A request is checked before it is queued (scenario, overrides, runs, days), so a job fails only on what
+cannot be known in advance. The queue has a bound: when it is full a request is refused at once rather
+than left waiting. The runs themselves go to a runner: in the server's process by default, or a Dask
+cluster (`corridor serve --workers W | --scheduler ADDRESS`). Each job also keeps the full first run of
+its what-if, which becomes the run folder and the report people can download.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import traceback
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..api import Simulation
+from ..errors import CorridorError
+from ..output.results import RunResult
+from ..output.summary import Summary, summarise
+from ..scenario.model import Scenario
+from ..scenario.parameters import apply_overrides
+from . import result
+from .catalog import Entry
+
+Progress = Callable[[int], None]  # called with the number of runs finished so far
+
+
+class Runner(Protocol):
+    def summaries(self, sc: Scenario, seeds: list[int], days: int, progress: Progress) -> list[Summary]: ...
+
+
+class InProcess:
+    """Runs one after another in the server's process (numba's threads inside each run)."""
+
+    def summaries(self, sc: Scenario, seeds: list[int], days: int, progress: Progress) -> list[Summary]:
+        sim = Simulation(sc)
+        out = []
+        for k, seed in enumerate(seeds):
+            out.append(summarise(sim.run(seed=seed, days=days)))
+            progress(k + 1)
+        return out
+
+
+class QueueFull(Exception):
+    pass
+
+
+@dataclass
+class Job:
+    id: str
+    scenario: str
+    overrides: list[str]
+    runs: int
+    seed: int
+    days: int
+    status: str = "queued"  # queued, running, done, failed
+    done: int = 0
+    total: int = 0
+    stage: str = "queued"
+    error: str | None = None
+    result: dict[str, Any] | None = None
+    created: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    first: RunResult | None = None  # the what-if's first run, whole: the run folder to download
+    folder: Path | None = None  # written on first download
+
+    def to_dict(self, with_result: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "status": self.status,
+            "scenario": self.scenario,
+            "overrides": self.overrides,
+            "runs": self.runs,
+            "seed": self.seed,
+            "days": self.days,
+            "progress": {"done": self.done, "total": self.total, "stage": self.stage},
+            "error": self.error,
+            "seconds": (self.finished or time.time()) - (self.started or self.created) if self.started else None,
+        }
+        if with_result:
+            out["result"] = self.result
+        return out
+
+
+class Jobs:
+    """The bounded queue, the thread that works through it, and the jobs of the last while."""
+
+    def __init__(self, runner: Runner | None = None, max_pending: int = 8, keep: int = 64) -> None:
+        self.runner = runner or InProcess()
+        self.max_pending = max_pending
+        self.keep = keep
+        self.jobs: OrderedDict[str, Job] = OrderedDict()
+        self.baselines: OrderedDict[tuple, list[Summary]] = OrderedDict()  # the last few baselines, reused
+        self.entries: dict[str, Entry] = {}
+        self._queue: queue.Queue[tuple[Job, Scenario] | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._ids = itertools.count()
+        self._dir = Path(tempfile.mkdtemp(prefix="corridor-serve-"))
+        self._thread = threading.Thread(target=self._work, name="corridor-jobs", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------------ asked for by requests
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(j.status in ("queued", "running") for j in self.jobs.values())
+
+    def submit(self, entry: Entry, overrides: list[str], runs: int, seed: int, days: int) -> Job:
+        """Check and queue a job; a bad override raises its CorridorError, a full queue QueueFull."""
+        sc = apply_overrides(entry.scenario, overrides) if overrides else entry.scenario
+        with self._lock:
+            if sum(j.status in ("queued", "running") for j in self.jobs.values()) >= self.max_pending:
+                raise QueueFull(f"{self.max_pending} jobs are queued or running; try again when one is done")
+            job = Job(
+                id=f"{next(self._ids):06d}{secrets.token_hex(5)}",
+                scenario=entry.name,
+                overrides=list(overrides),
+                runs=runs,
+                seed=seed,
+                days=days,
+            )
+            job.total = runs * (2 if overrides else 1)
+            self.jobs[job.id] = job
+            self.entries[entry.name] = entry
+            self._forget_old()
+        self._queue.put((job, sc))
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self.jobs.get(job_id)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def folder(self, job: Job) -> Path:
+        """The job's run folder (its what-if's first run, with the report), written on first asking."""
+        from ..report.html import build_report
+
+        with self._lock:
+            if job.folder is not None:
+                return job.folder
+            target = self._dir / job.id / f"{job.scenario.replace('/', '-')}-seed{job.seed}"
+            job.first.save(target, command="corridor serve", overrides=job.overrides)
+            build_report([target])
+            job.folder = target
+            return target
+
+    # ------------------------------------------------------------------ the worker thread
+
+    def _forget_old(self) -> None:
+        finished = [j for j in self.jobs.values() if j.status in ("done", "failed")]
+        for j in finished[: max(0, len(finished) - self.keep)]:
+            del self.jobs[j.id]
+            shutil.rmtree(self._dir / j.id, ignore_errors=True)
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            job, sc = item
+            job.status, job.started, job.stage = "running", time.time(), "what-if" if job.overrides else "runs"
+            try:
+                self._run(job, sc)
+                job.status = "done"
+            except CorridorError as exc:
+                job.status, job.error = "failed", str(exc)
+            except Exception as exc:  # the server goes on; the job says what happened
+                job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
+                traceback.print_exc()
+            finally:
+                job.finished = time.time()
+                job.stage = job.status
+
+    def _run(self, job: Job, sc: Scenario) -> None:
+        seeds = list(range(job.seed, job.seed + job.runs))
+        entry = self.entries[job.scenario]
+        # the first run whole, in this process: the run folder and report to download, and run 1 of the band
+        job.first = Simulation(sc).run(seed=seeds[0], days=job.days)
+        first = summarise(job.first)
+
+        def counted(offset: int) -> Progress:
+            def progress(n: int) -> None:
+                job.done = offset + n
+
+            return progress
+
+        counted(0)(1)
+        what_if = [first, *self.runner.summaries(sc, seeds[1:], job.days, counted(1))]
+        baseline = None
+        if job.overrides:
+            job.stage = "baseline"
+            key = (job.scenario, job.seed, job.runs, job.days)
+            baseline = self.baselines.get(key)
+            if baseline is None:
+                baseline = self.runner.summaries(entry.scenario, seeds, job.days, counted(job.runs))
+                self.baselines[key] = baseline
+                while len(self.baselines) > 8:
+                    self.baselines.popitem(last=False)
+            job.done = job.total
+        job.stage = "bands"
+        meta = {"scenario": job.scenario, "overrides": job.overrides, "runs": job.runs, "seeds": seeds}
+        job.result = result.build(sc, what_if, baseline, meta)
