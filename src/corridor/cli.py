@@ -455,6 +455,36 @@ def _root(
     """The options every command shares (--version, --help); the commands do the work."""
 
 
+@app.command()
+def serve(
+    folders: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Folders to serve every scenario found under (default: scenarios).", show_default=False),
+    ] = None,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; 0.0.0.0 opens it to other machines.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.", min=1, max=65535)] = 8000,
+    max_runs: Annotated[int, typer.Option("--max-runs", help="Most runs one request may ask for.", min=1)] = 200,
+    max_pending: Annotated[
+        int, typer.Option("--max-pending", help="Most jobs queued or running; more get 429.", min=1)
+    ] = 8,
+) -> None:
+    """Serve a what-if page and a JSON API (/docs) over scenario folders: change levers, run ensembles, see bands."""
+    from .serve.app import Limits
+    from .serve.server import serve as start
+
+    try:
+        start(
+            [str(f) for f in folders or [Path("scenarios")]],
+            host=host,
+            port=port,
+            limits=Limits(max_runs=max_runs, max_pending=max_pending),
+        )
+    except CorridorError as exc:
+        _fail(exc)
+
+
 def main() -> None:
     # numba's OpenMP workers otherwise spin between the daily kernel calls and take the CPU from the
     # per-day Python work: on a busy 2-core machine that made runs 3x slower (bench/README.md). The
