@@ -59,7 +59,9 @@ function inputValue(input) {
 
 function markChanged(input) {
   const changed = inputValue(input) !== input.dataset.default;
-  input.closest(".lever").classList.toggle("changed", changed);
+  const row = input.closest(".lever");
+  row.classList.toggle("changed", changed);
+  row.querySelector(".flag").hidden = !changed;
   const n = overrides().length;
   $("#changed").textContent = n ? `${n} lever${n > 1 ? "s" : ""} changed from the scenario's values.` : "";
 }
@@ -77,11 +79,11 @@ function overrides() {
 function drawLevers(sc) {
   const box = $("#levers");
   box.replaceChildren();
-  for (const group of sc.groups) {
+  sc.groups.forEach((group, i) => {
     const det = document.createElement("details");
     det.id = "group-" + group.id;
-    // on a phone the levers come before the results: open only the ports there
-    det.open = group.id === "ports" || (group.id === "shelters" && window.innerWidth > 820);
+    // on a phone the levers come before the results: open only the first group there
+    det.open = i === 0 || (group.id === "shelters" && window.innerWidth > 820);
     const sum = document.createElement("summary");
     sum.textContent = group.title;
     det.append(sum);
@@ -92,6 +94,11 @@ function drawLevers(sc) {
       const label = document.createElement("label");
       label.htmlFor = input.id;
       label.textContent = lv.label;
+      const flag = document.createElement("strong");
+      flag.className = "flag";
+      flag.textContent = " (changed)";
+      flag.hidden = true;
+      label.append(flag);
       const unit = document.createElement("span");
       unit.className = "unit";
       const shown = lv.value === null || lv.value === undefined ? "none" : String(lv.value);
@@ -100,7 +107,7 @@ function drawLevers(sc) {
       det.append(row);
     }
     box.append(det);
-  }
+  });
   $("#changed").textContent = "";
 }
 
