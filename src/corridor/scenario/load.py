@@ -8,6 +8,7 @@ from ..errors import ScenarioError
 from .flee import is_flee_folder, load_flee
 from .model import Scenario
 from .native import is_native_folder, load_native
+from .priors import load_priors
 
 
 def detect_format(path: Path) -> str:
@@ -34,10 +35,11 @@ def detect_format(path: Path) -> str:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario folder in corridor's or Flee's format."""
+    """Read and validate a scenario folder in corridor's or Flee's format, with its priors.csv if it has one."""
     path = Path(path)
     if not path.exists():
         raise ScenarioError("no such file or folder", file=str(path), expected="a scenario folder")
     if path.is_file() and path.name == "scenario.yaml":
         path = path.parent
-    return load_flee(path) if detect_format(path) == "flee" else load_native(path)
+    scenario = load_flee(path) if detect_format(path) == "flee" else load_native(path)
+    return load_priors(path, scenario)

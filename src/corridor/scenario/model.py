@@ -398,6 +398,185 @@ class MoveRules(Strict):
     at: str | None = Field(None, exclude=True)
 
 
+Distribution = Literal["uniform", "loguniform", "intuniform", "normal", "truncnormal", "lognormal", "beta"]
+DISTRIBUTIONS: tuple[str, ...] = Distribution.__args__  # type: ignore[attr-defined]
+# the columns of priors.csv each distribution needs, and those it may take
+PRIOR_PARAMETERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "uniform": (("low", "high"), ()),
+    "loguniform": (("low", "high"), ()),
+    "intuniform": (("low", "high"), ()),
+    "normal": (("mean", "sd"), ()),
+    "truncnormal": (("mean", "sd"), ("low", "high")),
+    "lognormal": (("mean", "sd"), ()),
+    "beta": (("alpha", "beta"), ("low", "high")),
+}
+
+
+class Prior(Strict):
+    """What is known about an uncertain lever before calibration: a distribution over its value.
+
+    `levers` are names as `corridor params` lists them; several levers share one draw (one behaviour set in
+    several places). Each distribution is a scipy.stats one (`scipy()`), so a calibration draws from exactly
+    this prior: uniform and loguniform on [low, high]; intuniform, the whole numbers low to high; normal;
+    truncnormal, a normal cut to [low, high] (one end may be open); lognormal, log(value) normal with `mean`
+    and `sd`; beta with `alpha` and `beta` on [low, high] (default [0, 1]). A lever that takes whole numbers
+    (`whole`) gets a draw rounded to the nearest one. Whether the levers exist and every draw is valid for
+    them is checked against the scenario (corridor.scenario.priors).
+    """
+
+    name: str = Field(min_length=1, description="The prior's name: its lever's, or a short one for several.")
+    levers: list[str] = Field(min_length=1)
+    distribution: Distribution
+    low: float | None = None
+    high: float | None = None
+    mean: float | None = None
+    sd: float | None = None
+    alpha: float | None = None
+    beta: float | None = None
+    whole: bool = Field(False, description="The levers take whole numbers: draws are rounded.")
+    source: str = Field(min_length=1, description="Where the range comes from, or the reasoning behind it.")
+    at: str | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _parameters(self) -> Prior:
+        needs, may = PRIOR_PARAMETERS[self.distribution]
+        given = {k: getattr(self, k) for k in ("low", "high", "mean", "sd", "alpha", "beta")}
+        takes = ", ".join(needs + may)
+        for k in needs:
+            if given[k] is None:
+                raise error_at(
+                    self.at,
+                    f"{self.distribution} needs {' and '.join(needs)}",
+                    field=k,
+                    expected=f"a number ({self.distribution} takes {takes})",
+                )
+        for k, v in given.items():
+            if v is not None and k not in needs + may:
+                raise error_at(
+                    self.at,
+                    f"{self.distribution} takes no {k}",
+                    field=k,
+                    value=v,
+                    expected=f"a blank cell ({self.distribution} takes {takes})",
+                )
+        for k in ("sd", "alpha", "beta"):
+            v = given[k]
+            if v is not None and v <= 0:
+                raise error_at(
+                    self.at,
+                    f"{'negative' if v < 0 else 'zero'} {k}",
+                    field=k,
+                    value=v,
+                    expected=f"a number > 0 (the {k} of a {self.distribution})",
+                )
+        lo, hi = self.low, self.high
+        if self.distribution == "truncnormal" and lo is None and hi is None:
+            raise error_at(
+                self.at,
+                "truncnormal needs low, high or both",
+                field="low",
+                expected="the lowest and highest values the lever may take (else: normal)",
+            )
+        if self.distribution == "beta" and (lo is None) != (hi is None):
+            raise error_at(
+                self.at,
+                "a beta needs both ends or neither",
+                field="high" if hi is None else "low",
+                expected="low and high of the beta's range, or neither for 0 to 1",
+            )
+        if lo is not None and hi is not None and lo >= hi:
+            raise error_at(
+                self.at, "low is not below high", field="high", value=hi, expected=f"a number above low ({lo:g})"
+            )
+        if self.distribution == "loguniform" and lo is not None and lo <= 0:
+            raise error_at(
+                self.at,
+                "a loguniform range must be above 0",
+                field="low",
+                value=lo,
+                expected="a number > 0 (log-uniform: uniform in log(value))",
+            )
+        if self.distribution == "intuniform":
+            for k, v in (("low", lo), ("high", hi)):
+                if v is not None and v != int(v):
+                    raise error_at(
+                        self.at,
+                        "not a whole number",
+                        field=k,
+                        value=v,
+                        expected="a whole number (intuniform draws whole numbers from low to high)",
+                    )
+        return self
+
+    def support(self) -> tuple[float, float]:
+        """The least and greatest values a draw can take (infinite where the distribution is open)."""
+        d = self.distribution
+        if d in ("normal", "lognormal"):
+            return (0.0 if d == "lognormal" else -math.inf), math.inf
+        if d == "beta" and self.low is None:
+            return 0.0, 1.0
+        return (
+            -math.inf if self.low is None else self.low,
+            math.inf if self.high is None else self.high,
+        )
+
+    def scipy(self) -> tuple[str, tuple[float, ...], dict[str, float]]:
+        """(name, args, kwargs) of the same distribution in scipy.stats: `getattr(scipy.stats, name)(*args,
+        **kwargs)`, as pyabc's `RV(name, *args, **kwargs)` takes it."""
+        d, lo, hi, mean, sd = self.distribution, self.low, self.high, self.mean, self.sd
+        if d == "uniform":
+            return "uniform", (), {"loc": lo, "scale": hi - lo}  # type: ignore[operator]
+        if d == "loguniform":
+            return "loguniform", (lo, hi), {}  # type: ignore[return-value]
+        if d == "intuniform":  # scipy's randint leaves out its upper end
+            return "randint", (int(lo), int(hi) + 1), {}  # type: ignore[arg-type]
+        if d == "normal":
+            return "norm", (), {"loc": mean, "scale": sd}  # type: ignore[dict-item]
+        if d == "truncnormal":  # scipy's truncnorm takes its ends in sds from the mean
+            a = -math.inf if lo is None else (lo - mean) / sd  # type: ignore[operator]
+            b = math.inf if hi is None else (hi - mean) / sd  # type: ignore[operator]
+            return "truncnorm", (a, b), {"loc": mean, "scale": sd}  # type: ignore[dict-item]
+        if d == "lognormal":
+            return "lognorm", (sd,), {"scale": math.exp(mean)}  # type: ignore[arg-type]
+        lo, hi = self.support()
+        return "beta", (self.alpha, self.beta), {"loc": lo, "scale": hi - lo}  # type: ignore[return-value]
+
+    def frozen(self) -> Any:
+        """The distribution as a frozen scipy.stats distribution."""
+        import scipy.stats  # here: importing scipy.stats takes longer than reading a scenario
+
+        name, args, kwargs = self.scipy()
+        return getattr(scipy.stats, name)(*args, **kwargs)
+
+    def sample(self, rng: Any, n: int) -> Any:
+        """`n` draws (a numpy array) from the generator `rng` (numpy.random.Generator), before rounding."""
+        return self.frozen().rvs(size=n, random_state=rng)
+
+    def logpdf(self, x: Any) -> Any:
+        """Log density at x (log probability for intuniform); -inf outside the support."""
+        dist = self.frozen()
+        return dist.logpmf(x) if self.distribution == "intuniform" else dist.logpdf(x)
+
+    def value(self, x: float) -> float | int:
+        """A draw as its levers take it: rounded to a whole number for a whole-number lever."""
+        return int(round(float(x))) if self.whole else float(x)
+
+    def describe(self) -> str:
+        """The distribution in a few words: 'uniform 20 to 60', 'beta(9, 1)', 'truncnormal 0.5 ± 0.1, 0 to 1'."""
+        d = self.distribution
+        g = "{:g}".format
+        if d in ("uniform", "loguniform", "intuniform"):
+            return f"{d} {g(self.low)} to {g(self.high)}"
+        if d == "beta":
+            span = "" if self.low is None else f", {g(self.low)} to {g(self.high)}"
+            return f"beta({g(self.alpha)}, {g(self.beta)}){span}"
+        text = f"{d} {g(self.mean)} ± {g(self.sd)}" + (" (of log)" if d == "lognormal" else "")
+        if d == "truncnormal":
+            lo, hi = self.support()
+            text += f", {g(lo)} to {g(hi)}"
+        return text
+
+
 class Scenario(Strict):
     """A complete scenario: network, period, events, spawning, observations, parameters."""
 
@@ -426,6 +605,9 @@ class Scenario(Strict):
     reentry: Reentry = Reentry()
     spawn: SpawnRules = SpawnRules()
     move: MoveRules = MoveRules()
+    # out of dumps and the content hash: a run's scenario.json and hash are what was run, with or without
+    # the priors a calibration would draw it from (priors.csv, checked against the levers by load_scenario)
+    priors: list[Prior] = Field([], exclude=True, description="The uncertain levers' priors (priors.csv).")
     source: str | None = Field(None, exclude=True)
 
     @model_validator(mode="after")

@@ -2,9 +2,9 @@
 
 Every lever is a scenario value with a dotted name: `move.max_move_speed`, `spawn.rate`, `hasten`,
 `ports.san_ysidro.capacity_per_day`, `ports.san_ysidro.initial_waitlist`, `places.el_barretal.capacity`,
-`places.tijuana.movechance`. Places and ports are named by a slug of their name (lower case, runs of
-other characters as `_`). Overrides are applied to the scenario's data and validated again by the model,
-so a bad value gets the same one-line error as a bad file.
+`places.tijuana.movechance`, `cohorts.others.size`. Places, ports, caravans and cohorts are named by a slug
+of their name (lower case, runs of other characters as `_`). Overrides are applied to the scenario's data
+and validated again by the model, so a bad value gets the same one-line error as a bad file.
 """
 
 from __future__ import annotations
@@ -107,6 +107,8 @@ def list_params(sc: Scenario) -> dict[str, Any]:
             out[f"marches.{name}.{key}"] = getattr(sc.marches[i], key)
     for cv in sc.caravans:
         out[f"caravans.{slug(cv.name)}.size"] = sum(d.count for d in sc.departures if d.caravan == cv.name)
+    for cohort in dict.fromkeys(d.cohort for d in sc.departures if d.cohort):
+        out[f"cohorts.{slug(cohort)}.size"] = sum(d.count for d in sc.departures if d.cohort == cohort)
     return out
 
 
@@ -156,8 +158,8 @@ def apply_overrides(sc: Scenario, assignments: list[str]) -> Scenario:
             key = _hazard_key if parts[0] == "hazards" else _march_key
             i = dict(_keyed(data[parts[0]], key))[parts[1]]
             data[parts[0]][i][parts[2]] = value
-        elif parts[0] == "caravans":
-            _resize(data, sc, parts[1], name, value)
+        elif parts[0] in ("caravans", "cohorts"):
+            _resize(data, parts[0][:-1], parts[1], name, value)
         elif parts[0] == "hasten":
             data["hasten"] = value
         else:
@@ -182,6 +184,7 @@ def apply_overrides(sc: Scenario, assignments: list[str]) -> Scenario:
             str(err.get("msg", "invalid value")).lower(), field=f"--set {loc}", value=err.get("input")
         ) from None
     new.source = sc.source
+    new.priors = sc.priors  # excluded from the dump above, like source
     return new
 
 
@@ -202,9 +205,10 @@ def _parse_date(text: str):
     return dt.date.fromisoformat(text)
 
 
-def _resize(data: dict[str, Any], sc: Scenario, caravan_slug: str, name: str, value: Any) -> None:
-    """caravans.NAME.size: scale that caravan's departures (every place and day) to `value` people."""
-    rows = [d for d in data["departures"] if slug(d["caravan"]) == caravan_slug]
+def _resize(data: dict[str, Any], column: str, which: str, name: str, value: Any) -> None:
+    """caravans.NAME.size, cohorts.NAME.size: scale the departures of that caravan or cohort (every place and
+    day) to `value` people."""
+    rows = [d for d in data["departures"] if slug(d[column]) == which]
     total = sum(d["count"] for d in rows)
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
         raise ScenarioError("not a number of people", field=name, value=value, expected="a whole number >= 0")
