@@ -200,8 +200,9 @@ def test_run_with_several_seeds_writes_their_spread(tmp_path):
     assert r.returncode == 0, r.stderr
     ens = pd.read_parquet(out / "ensemble.parquet")
     assert json.loads((out / "manifest.json").read_text())["ensemble_seeds"] == [4, 5, 6]
-    assert set(ens["variable"]) == {"population"}
-    assert (ens["p05"] <= ens["p50"]).all() and (ens["p50"] <= ens["p95"]).all()
+    assert set(ens["variable"]) == {"population", "states"}  # the example has no ports
+    for lo, hi in (("p05", "p25"), ("p25", "p50"), ("p50", "p75"), ("p75", "p95")):
+        assert (ens[lo] <= ens[hi]).all()
     assert (ens["p95"] > ens["p05"]).any(), "different seeds spread somewhere"
     # the main tables are still seed 4's alone
     single = tmp_path / "one"

@@ -10,18 +10,28 @@ res.save("runs/ex")    # Parquet, CSV, Flee's out.csv, manifest.json
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .distributed import Job, as_completed_runs, assignments, seeded, session
+from .evaluate.ard import Validation
+from .evaluate.observations import Observation, compare, compare_values
 from .output.results import RunResult
+from .output.runfolder import scenario_observations
+from .output.summary import Ensemble, Summary, run_file, summarise, write_summary
 from .scenario.load import load_scenario
 from .scenario.model import Scenario
+from .scenario.parameters import apply_overrides
+from .scenario.series import observed_daily
 from .sim.engine import Engine, Phase, plan
 from .sim.network import compile_network
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 Progress = Callable[[int, int], None]
 
@@ -84,13 +94,63 @@ class Simulation:
         progress: Progress | None = None,
         threads: int | None = None,
     ) -> list[RunResult]:
-        """`runs` runs with seeds seed, seed+1, ..."""
+        """`runs` full runs with seeds seed, seed+1, ..., in this process and all in memory. For many runs,
+        or runs on other processes or machines, `run_ensemble` keeps a summary of each on disk instead."""
         out = []
         for k in range(runs):
             out.append(self.run(seed=seed + k, days=days, threads=threads))
             if progress is not None:
                 progress(k + 1, runs)
         return out
+
+    def summaries(
+        self,
+        jobs: Sequence[Job],
+        days: int | None = None,
+        observations: Sequence[Observation] = (),
+        client: Client | None = None,
+        threads: int | None = None,
+    ) -> Iterator[tuple[int, Summary]]:
+        """Run each job (overrides, seed) and yield (its index, the run's summary) as runs finish: as Dask
+        tasks on `client`'s cluster, in the order they finish, or without a client in this process, in
+        order (with `threads`). A summary carries the run's value of each of `observations`."""
+        if client is None:
+            for i, (overrides, seed) in enumerate(jobs):
+                yield i, run_summary(self.scenario, assignments(overrides), seed, days, tuple(observations), threads)
+        else:
+            yield from as_completed_runs(client, run_summary, self.scenario, jobs, days, tuple(observations))
+
+    def run_ensemble(
+        self,
+        runs: int | Sequence[Job],
+        folder: str | Path | None = None,
+        seed: int = 0,
+        days: int | None = None,
+        progress: Progress | None = None,
+        observations: Sequence[Observation] | None = None,
+        workers: int | None = 1,
+        scheduler: str | None = None,
+        client: Client | None = None,
+        threads: int | None = None,
+    ) -> Ensemble:
+        """Run an ensemble and write each run's summary to `folder` as it finishes (run-000000.npz, ...,
+        by the run's index; a temporary folder, removed with the Ensemble, if None); `Ensemble.bands()`
+        then draws the bands from the files. `runs`: a number of runs with seeds seed, seed+1, ..., or one
+        (overrides, seed) per run. Where: `client`'s cluster; else the scheduler at `scheduler`; else a local
+        cluster of `workers` processes (None: one per core); `workers=1` (the default) runs them here, one
+        after another, with `threads`. Same jobs, same files, wherever they ran. `observations` (default:
+        the scenario folder's observations.csv) are scored in each run (points.csv of a run folder).
+        `progress(done, total)` is called as each run's file is written."""
+        jobs = seeded(runs, seed) if isinstance(runs, int) else list(runs)
+        if observations is None:
+            observations = scenario_observations(self.scenario)
+        ens = Ensemble.create(folder, len(jobs))
+        with session(workers, scheduler, client) as cl:
+            for done, (i, summary) in enumerate(self.summaries(jobs, days, observations, cl, threads), start=1):
+                write_summary(run_file(ens.folder, i), summary)
+                if progress is not None:
+                    progress(done, len(jobs))
+        return ens
 
     def validate(
         self,
@@ -99,8 +159,53 @@ class Simulation:
         days: int | None = None,
         progress: Progress | None = None,
         threads: int | None = None,
+        observations: Sequence[Observation] | None = None,
+        workers: int | None = 1,
+        scheduler: str | None = None,
+        client: Client | None = None,
     ) -> ValidationReport:
-        return ValidationReport.from_runs(self.ensemble(runs, seed, days, progress, threads), seed)
+        """ARD against the observed camp series over `runs` seeded runs, and with `observations` the runs'
+        values of each; the runs go where `run_ensemble`'s do. Only each run's camp counts and values are
+        kept."""
+        observed = observed_daily(self.scenario)
+        jobs = seeded(runs, seed)
+        checks: list[Validation | None] = [None] * runs
+        points: list[np.ndarray | None] = [None] * runs
+        seeds = [s for _, s in jobs]
+        with session(workers, scheduler, client) as cl:
+            for done, (i, summary) in enumerate(self.summaries(jobs, days, observations or (), cl, threads), 1):
+                checks[i] = _validation(self.scenario, observed, summary)
+                points[i] = summary.points
+                if progress is not None:
+                    progress(done, runs)
+        report = ValidationReport(self.scenario.name, seed, seeds, [c for c in checks if c is not None])
+        if observations is not None:
+            values = [[float(p[j]) for p in points if p is not None] for j in range(len(observations))]
+            report.observations = compare_values(values, observations, self.scenario, report.days)
+        return report
+
+
+def run_summary(
+    scenario: Scenario,
+    assignments: Sequence[str],
+    seed: int,
+    days: int | None,
+    observations: Sequence[Observation],
+    threads: int | None = 1,
+) -> Summary:
+    """One run of an ensemble, as a Dask task runs it: the scenario with the run's overrides (NAME=VALUE),
+    summarised. One thread by default: a worker is a process with one thread, one per core."""
+    sc = apply_overrides(scenario, list(assignments)) if assignments else scenario
+    return summarise(Simulation(sc).run(seed=seed, days=days, threads=threads), observations)
+
+
+def _validation(scenario: Scenario, observed: dict[str, np.ndarray], s: Summary) -> Validation:
+    """A run's camp counts against the observed series, from its summary (as RunResult.validation)."""
+    camps = [c for c in scenario.camp_names() if c in observed]
+    idx = {n: j for j, n in enumerate(s.names["population"])}
+    sim = s.series["population"][:, [idx[c] for c in camps]]
+    obs = np.stack([observed[c][: s.days] for c in camps], axis=1) if camps else np.zeros((s.days, 0), np.int64)
+    return Validation(camps=camps, simulated=sim, observed=obs)
 
 
 def load(path: str | Path) -> Simulation:
@@ -110,48 +215,58 @@ def load(path: str | Path) -> Simulation:
 
 @dataclass
 class ValidationReport:
-    """Errors against observed camp counts, averaged over an ensemble of seeded runs."""
+    """Errors against observed camp counts, averaged over an ensemble of seeded runs, and the runs' values
+    of point observations."""
 
-    runs: list[RunResult]
+    scenario: str
     seed: int
+    seeds: list[int]
+    validations: list[Validation]  # one per run, in seed order
+    observations: list[dict[str, Any]] | None = None  # evaluate.observations.compare_values's rows
 
     @classmethod
-    def from_runs(cls, runs: list[RunResult], seed: int) -> ValidationReport:
-        return cls(runs=runs, seed=seed)
+    def from_runs(
+        cls, runs: list[RunResult], seed: int, observations: Sequence[Observation] | None = None
+    ) -> ValidationReport:
+        rows = compare(runs, list(observations)) if observations is not None else None
+        return cls(runs[0].scenario.name, seed, [r.seed for r in runs], [r.validation() for r in runs], rows)
+
+    @property
+    def days(self) -> int:
+        return len(self.validations[0].simulated)
 
     @property
     def ard_by_day(self) -> np.ndarray:
         """Mean over runs of each day's ARD."""
-        return np.mean([r.validation().ard_by_day for r in self.runs], axis=0)
+        return np.mean([v.ard_by_day for v in self.validations], axis=0)
 
     @property
     def ard_means(self) -> list[float]:
-        return [r.validation().ard_mean for r in self.runs]
+        return [v.ard_mean for v in self.validations]
 
     @property
     def ard_mean(self) -> float:
         return float(np.mean(self.ard_means))
 
     def per_camp(self) -> dict[str, dict[str, float]]:
-        per = [r.validation().per_camp() for r in self.runs]
+        per = [v.per_camp() for v in self.validations]
         out = {}
         for camp in per[0]:
             out[camp] = {k: float(np.mean([p[camp][k] for p in per])) for k in per[0][camp]}
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        first = self.runs[0]
         return {
-            "scenario": first.scenario.name,
-            "runs": len(self.runs),
+            "scenario": self.scenario,
+            "runs": len(self.validations),
             "seed": self.seed,
-            "seeds": [r.seed for r in self.runs],
-            "days": first.days,
+            "seeds": self.seeds,
+            "days": self.days,
             "ard_mean": self.ard_mean,
             "ard_mean_by_run": self.ard_means,
             "ard_std_by_run": float(np.std(self.ard_means)),
-            "ard_last_day": float(self.ard_by_day[-1]) if first.days else None,
-            "ard_rescaled_mean": float(np.mean([r.validation().ard_rescaled_by_day.mean() for r in self.runs])),
+            "ard_last_day": float(self.ard_by_day[-1]) if self.days else None,
+            "ard_rescaled_mean": float(np.mean([v.ard_rescaled_by_day.mean() for v in self.validations])),
             "ard_by_day": [float(x) for x in self.ard_by_day],
             "per_camp": self.per_camp(),
         }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -76,6 +78,34 @@ Threads = Annotated[
 ]
 
 
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        "-w",
+        min=1,
+        help="With --runs K: worker processes of a local Dask cluster (default: one per core); "
+        "1 runs them in this process, without a cluster.",
+        show_default=False,
+    ),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="With --runs K: run them on the Dask scheduler at this address (tcp://HOST:PORT), "
+        "e.g. one started on an HPC cluster (docs/distributed.md).",
+        show_default=False,
+    ),
+]
+
+
+def _workers(runs: int, workers: int | None, scheduler: str | None) -> int | None:
+    """Where a command's runs go (api.Simulation.run_ensemble's `workers`): a single run stays in this
+    process unless a scheduler is named; a local cluster takes seconds to start."""
+    return 1 if runs == 1 and scheduler is None else workers
+
+
 class _LazyProgress:
     """A progress bar that appears only once a job has taken more than `after` seconds."""
 
@@ -109,6 +139,7 @@ class _LazyProgress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+            self.bar = None
 
 
 def _fail(exc: CorridorError) -> None:
@@ -134,10 +165,14 @@ def run(
             "--runs", "-k", min=1, help="Also run seeds seed+1 .. seed+K-1 and write their spread (ensemble.parquet)."
         ),
     ] = 1,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
     set_: Overrides = None,
 ) -> None:
-    """Run a scenario once and write a run folder: places.parquet/.csv (day x place), Flee's out.csv, manifest.json."""
+    """Run a scenario once and write a run folder: places.parquet/.csv (day x place), Flee's out.csv, manifest.json.
+    With --runs K, also K seeded runs on Dask, each kept as a summary (ensemble/), and their bands
+    (ensemble.parquet)."""
 
     from .api import Simulation
     from .output.runfolder import overridden_values
@@ -153,21 +188,26 @@ def run(
             res = sim.run(seed=seed, days=days, progress=bar, threads=threads)
         finally:
             bar.close()
-        ensemble = None
-        if runs > 1:
-            bar = _LazyProgress(f"{runs - 1} more seeds", after=0.5, enabled=not quiet)
+        target = out_dir or Path("runs") / f"{sim.scenario.name}-seed{seed}"
+        save = {"command": " ".join(["corridor", *sys.argv[1:]]), "overrides": set_ or [], "overridden": overridden}
+        if runs == 1:
+            res.save(target, **save)
+        else:
+            # the run files go beside the run folder, so that saving it links them instead of copying
+            parent = target.resolve().parent
+            parent.mkdir(parents=True, exist_ok=True)
+            scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.ensemble-", dir=parent))
+            bar = _LazyProgress(f"{runs} seeds", after=0.5, enabled=not quiet)
             try:
-                ensemble = [res, *sim.ensemble(runs - 1, seed=seed + 1, days=days, progress=bar, threads=threads)]
+                ensemble = sim.run_ensemble(
+                    runs, scratch, seed=seed, days=days, progress=bar, workers=workers, scheduler=scheduler,
+                    threads=threads,
+                )  # fmt: skip
+                bar.close()  # before the folder is written
+                res.save(target, ensemble=ensemble, **save)
             finally:
                 bar.close()
-        target = out_dir or Path("runs") / f"{sim.scenario.name}-seed{seed}"
-        res.save(
-            target,
-            ensemble=ensemble,
-            command=" ".join(["corridor", *sys.argv[1:]]),
-            overrides=set_ or [],
-            overridden=overridden,
-        )
+                shutil.rmtree(scratch, ignore_errors=True)
     except CorridorError as exc:
         _fail(exc)
     if quiet:
@@ -241,25 +281,31 @@ def validate(
     ] = None,
     days: Days = None,
     threads: Threads = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
     set_: Overrides = None,
 ) -> None:
-    """Compare simulated camp counts with the observed series: ARD per day and averaged, per-camp errors."""
-    from .evaluate.observations import compare, read_observations
+    """Compare simulated camp counts with the observed series: ARD per day and averaged, per-camp errors.
+    With --runs K the runs go to Dask as `corridor run --runs K`'s do."""
+    from .evaluate.observations import read_observations
 
     try:
         obs_rows = read_observations(observations) if observations else None
         sim = _load(path, set_)
         bar = _LazyProgress(f"{sim.scenario.name}: {runs} runs", enabled=not as_json)
         try:
-            report = sim.validate(runs=runs, seed=seed, days=days, progress=bar, threads=threads)
+            report = sim.validate(
+                runs=runs, seed=seed, days=days, progress=bar, threads=threads, observations=obs_rows,
+                workers=_workers(runs, workers, scheduler), scheduler=scheduler,
+            )  # fmt: skip
         finally:
             bar.close()
     except CorridorError as exc:
         _fail(exc)
     result = report.to_dict()
-    if obs_rows is not None:
-        result["observations"] = compare(report.runs, obs_rows)
+    if report.observations is not None:
+        result["observations"] = report.observations
         scored = [o for o in result["observations"] if o["within_range"] is not None]
         result["observations_within_range"] = sum(o["within_range"] for o in scored)
         result["observations_scored"] = len(scored)

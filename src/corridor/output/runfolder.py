@@ -17,6 +17,7 @@ import platform
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,10 +28,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import CorridorError
+from ..evaluate.observations import Observation
 from ..scenario.load import load_scenario
 from ..scenario.model import Scenario
 from ..scenario.parameters import apply_overrides, list_params
 from ..scenario.series import raw_count
+from .summary import QUANTILE_NAMES, Bands, Ensemble, run_file, summarise, write_summary
 
 if TYPE_CHECKING:
     from .results import RunResult
@@ -146,67 +149,101 @@ def overridden_values(base: Scenario, overrides: list[str]) -> dict[str, Any]:
     return {name: own.get(name) for name in names}
 
 
-def _point_observations(res: RunResult, runs: list[RunResult]) -> pd.DataFrame | None:
+def scenario_observations(sc: Scenario) -> list[Observation]:
+    """The point observations of the scenario folder the scenario was read from (observations.csv), if
+    it has them: what a run folder's points.csv scores."""
+    from ..evaluate.observations import read_observations
+
+    path = Path(sc.source) / "observations.csv" if sc.source else None
+    return read_observations(path) if path is not None and path.is_file() else []
+
+
+POINT_COLUMNS = ("date", "place", "metric", "value", "low", "high", "simulated", "simulated_low", "simulated_high",
+                 "within_range")  # fmt: skip
+
+
+def _point_observations(res: RunResult, ensemble: Ensemble | None) -> pd.DataFrame | None:
     """The scenario folder's observations.csv (point observations), with what the runs say of each
-    (the mean over `runs`, and their lowest and highest)."""
-    from ..evaluate.observations import compare, read_observations
+    (the mean over the ensemble's runs, or this run's value, and their lowest and highest)."""
+    from ..evaluate.observations import compare, compare_values
 
-    if not res.scenario.source:
+    obs = scenario_observations(res.scenario)
+    if not obs:
         return None
-    path = Path(res.scenario.source) / "observations.csv"
-    if not path.is_file():
-        return None
-    rows = compare(runs, read_observations(path))
-    cols = [
-        "date",
-        "place",
-        "metric",
-        "value",
-        "low",
-        "high",
-        "simulated",
-        "simulated_low",
-        "simulated_high",
-        "within_range",
-    ]
-    return pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
+    if ensemble is None:
+        rows = compare([res], obs)
+    else:
+        values = ensemble.points()
+        if values.shape[1] != len(obs):
+            raise CorridorError(
+                f"{ensemble.folder}: its runs carry {values.shape[1]} point observations, the scenario's "
+                f"observations.csv has {len(obs)}; run the ensemble with the scenario's own observations"
+            )
+        rows = compare_values(values.T.tolist(), obs, res.scenario, res.days)
+    return pd.DataFrame([{c: r.get(c) for c in POINT_COLUMNS} for r in rows], columns=list(POINT_COLUMNS))
 
 
-def ensemble_table(runs: list[RunResult]) -> pd.DataFrame:
-    """Across an ensemble of seeded runs: mean and 5/50/95th percentiles per day of each place's population
-    and each port's waiting list (variable 'population' or 'waitlist')."""
-    first = runs[0]
+# the bands ensemble.parquet carries (the report draws population and waitlist); the summaries keep more
+ENSEMBLE_VARIABLES = ("population", "waitlist", "processed", "wait_days", "states")
+
+
+def ensemble_table(bands: Bands, start: dt.date) -> pd.DataFrame:
+    """Across an ensemble of runs: the mean and the 5/25/50/75/95th percentiles per day of each variable of
+    ENSEMBLE_VARIABLES at each name (place, port or state), one row per day, name and variable."""
     parts = []
-    for variable, names, stack in (
-        ("population", first.places, np.stack([r.record.population for r in runs])),
-        ("waitlist", first.ports, np.stack([r.record.waitlist for r in runs])),
-    ):
+    for variable in ENSEMBLE_VARIABLES:
+        names = bands.names.get(variable, [])
         if not names:
             continue
-        q = np.percentile(stack, [5, 50, 95], axis=0)
-        n = len(names)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "day": np.repeat(np.arange(first.days, dtype=np.int32), n),
-                    "date": np.repeat(np.array(first.dates, dtype="datetime64[D]"), n),
-                    "name": np.tile(np.array(names, dtype=object), first.days),
-                    "variable": variable,
-                    "mean": stack.mean(axis=0).reshape(-1),
-                    "p05": q[0].reshape(-1),
-                    "p50": q[1].reshape(-1),
-                    "p95": q[2].reshape(-1),
-                }
-            )
-        )
+        q = bands.quantiles[variable]
+        days, n = q.shape[1], len(names)
+        frame: dict[str, Any] = {
+            "day": np.repeat(np.arange(days, dtype=np.int32), n),
+            "date": np.repeat(np.datetime64(start, "D") + np.arange(days).astype("timedelta64[D]"), n),
+            "name": np.tile(np.array(names, dtype=object), days),
+            "variable": variable,
+            "mean": bands.mean[variable].reshape(-1),
+        }
+        for j, col in enumerate(QUANTILE_NAMES):
+            frame[col] = q[j].reshape(-1)
+        parts.append(pd.DataFrame(frame))
     out = pd.concat(parts, ignore_index=True)
-    out.attrs["runs"] = len(runs)
+    out.attrs["runs"] = len(bands.seeds)
     return out
 
 
+def _link_or_copy(src: Path, dst: Path) -> None:
+    # a summary file is only ever replaced, never written in place, so a second name for it is safe
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _ensemble_folder(res: RunResult, ensemble: Ensemble | Sequence[RunResult], folder: Path) -> Ensemble:
+    """The ensemble's run files in the run folder's `folder`: linked or copied from an Ensemble, or
+    summarised from full runs held in memory."""
+    if isinstance(ensemble, Ensemble):
+        folder.mkdir()
+        for path in ensemble.check().paths():
+            _link_or_copy(path, folder / path.name)
+        return Ensemble(folder, ensemble.runs)
+    ens = Ensemble.create(folder, len(ensemble))
+    obs = scenario_observations(res.scenario)
+    for i, run in enumerate(ensemble):
+        write_summary(run_file(folder, i), summarise(run, obs))
+    return ens
+
+
 def write_run(
-    res: RunResult, out_dir: Path, extra: dict[str, Any] | None = None, ensemble: list[RunResult] | None = None
+    res: RunResult,
+    out_dir: Path,
+    extra: dict[str, Any] | None = None,
+    ensemble: Ensemble | Sequence[RunResult] | None = None,
 ) -> Path:
+    """Write the run folder of `res`; with an ensemble of more than one run (an Ensemble's folder of
+    summaries, or full runs in memory, `res` among them), also its summaries (ensemble/) and bands
+    (ensemble.parquet), and points.csv scored over its runs."""
     out_dir = Path(out_dir)
     parent = out_dir.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
@@ -239,12 +276,15 @@ def write_run(
             pd.DataFrame(
                 {"day": np.arange(res.days), "date": [d.isoformat() for d in res.dates], "ard": val.ard_by_day}
             ).to_csv(tmp / "validation.csv", index=False, float_format="%.6g")
-        points = _point_observations(res, ensemble or [res])
+        ens = None
+        if ensemble is not None and (ensemble.runs if isinstance(ensemble, Ensemble) else len(ensemble)) > 1:
+            ens = _ensemble_folder(res, ensemble, tmp / "ensemble")
+            bands = ens.bands(ENSEMBLE_VARIABLES)
+            write_parquet(ensemble_table(bands, res.scenario.start_date), tmp / "ensemble.parquet")
+            extra = {**(extra or {}), "ensemble_seeds": bands.seeds}
+        points = _point_observations(res, ens)
         if points is not None:
             points.to_csv(tmp / "points.csv", index=False, float_format="%.6g")
-        if ensemble and len(ensemble) > 1:
-            write_parquet(ensemble_table(ensemble), tmp / "ensemble.parquet")
-            extra = {**(extra or {}), "ensemble_seeds": [r.seed for r in ensemble]}
         (tmp / "scenario.json").write_text(scenario_json(res.scenario), encoding="utf-8")
         (tmp / "manifest.json").write_text(json.dumps(manifest(res, extra or {}), indent=2) + "\n")
         if out_dir.exists():

@@ -9,8 +9,11 @@ over the summaries of the runs, taken at each day and name.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+import uuid
 import warnings
+import weakref
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,10 +25,10 @@ import numpy as np
 from .. import states
 from ..errors import CorridorError
 from ..evaluate.observations import simulate
-from .results import RunResult
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # read by attribute; results.py's save imports the run folder, which imports this
     from ..evaluate.observations import Observation
+    from .results import RunResult
 
 # the percentiles of a band: the 90% interval (5-95), the 50% interval (25-75) and the median
 QUANTILES: tuple[int, ...] = (5, 25, 50, 75, 95)
@@ -154,9 +157,9 @@ def write_summary(path: str | Path, summary: Summary) -> Path:
         arrays[f"names.{var}"] = np.array(summary.names[var], dtype=str)
     if summary.points is not None:
         arrays["points"] = np.asarray(summary.points, dtype=np.float64)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")  # hidden: no reader takes it for a run
     try:
-        with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
+        with open(tmp, "xb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
             for name, values in arrays.items():
                 info = zipfile.ZipInfo(f"{name}.npy", date_time=_EPOCH)
                 info.compress_type = zipfile.ZIP_DEFLATED
@@ -167,7 +170,7 @@ def write_summary(path: str | Path, summary: Summary) -> Path:
                     np.lib.format.write_array(member, values, allow_pickle=False)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 
@@ -192,7 +195,7 @@ class Bands:
     quantiles: dict[str, np.ndarray]
     mean: dict[str, np.ndarray]
     names: dict[str, list[str]]
-    runs: int
+    seeds: list[int]  # of the runs, in index order
 
 
 def bands_from_files(
@@ -207,7 +210,7 @@ def bands_from_files(
     variables = list(first.series) if variables is None else list(variables)
     K = len(paths)
     shapes = {var: first.series[var].shape for var in variables}
-    quantiles, mean = {}, {}
+    quantiles, mean, seeds = {}, {}, []
     with tempfile.TemporaryDirectory(prefix=".bands-", dir=Path(paths[0]).parent) as scratch:
         stacks = {
             var: np.lib.format.open_memmap(
@@ -217,6 +220,7 @@ def bands_from_files(
         }
         for k, path in enumerate(paths):
             s = first if k == 0 else read_summary(path)
+            seeds.append(s.seed)
             for var in variables:
                 if s.series[var].shape != shapes[var] or s.names[var] != first.names[var]:
                     raise CorridorError(
@@ -237,4 +241,65 @@ def bands_from_files(
             quantiles[var] = q.reshape(len(QUANTILES), *shapes[var])
             mean[var] = m.reshape(shapes[var])
         del stacks, stack  # the memory maps close before their folder goes
-    return Bands(quantiles=quantiles, mean=mean, names={v: first.names[v] for v in variables}, runs=K)
+    return Bands(quantiles=quantiles, mean=mean, names={v: first.names[v] for v in variables}, seeds=seeds)
+
+
+class Ensemble:
+    """The folder of an ensemble's run summaries, one file per run index (run_file). A temporary folder
+    goes when the Ensemble does."""
+
+    def __init__(self, folder: str | Path, runs: int, temporary: bool = False) -> None:
+        self.folder = Path(folder)
+        self.runs = runs
+        if temporary:
+            weakref.finalize(self, shutil.rmtree, self.folder, ignore_errors=True)
+
+    @classmethod
+    def create(cls, folder: str | Path | None, runs: int) -> Ensemble:
+        """An empty ensemble of `runs` runs to fill: `folder` made if need be, the run files of an earlier
+        ensemble there removed (a new run with a lower index count would otherwise sit beside them)."""
+        if folder is None:
+            return cls(tempfile.mkdtemp(prefix="corridor-ensemble-"), runs, temporary=True)
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("run-*.npz"):
+            old.unlink()
+        return cls(folder, runs)
+
+    @classmethod
+    def open(cls, folder: str | Path) -> Ensemble:
+        """The ensemble already in `folder`; CorridorError unless it holds runs 0..K-1, each once."""
+        folder = Path(folder)
+        found = sorted(int(p.stem[len("run-") :]) for p in folder.glob("run-*.npz") if p.stem[4:].isdigit())
+        if not found or found != list(range(len(found))):
+            have = f"runs {found[0]}..{found[-1]} with gaps" if found else "no run files"
+            raise CorridorError(f"{folder}: not a complete ensemble ({have}); expected run-000000.npz onwards")
+        return cls(folder, len(found))
+
+    def paths(self) -> list[Path]:
+        return [run_file(self.folder, i) for i in range(self.runs)]
+
+    def summary(self, index: int) -> Summary:
+        return read_summary(run_file(self.folder, index))
+
+    def missing(self) -> list[int]:
+        return [i for i, p in enumerate(self.paths()) if not p.is_file()]
+
+    def check(self) -> Ensemble:
+        """The ensemble itself if every run has its file, else CorridorError."""
+        gone = self.missing()
+        if gone:
+            raise CorridorError(f"{self.folder}: runs {gone[:5]} of {self.runs} have no file; incomplete ensemble")
+        return self
+
+    def bands(self, variables: Sequence[str] | None = None) -> Bands:
+        return bands_from_files(self.check().paths(), variables)
+
+    def points(self) -> np.ndarray:
+        """runs x observations: each run's value of the point observations it was run with (NaN: not
+        modelled); runs x 0 if it was run with none."""
+        rows = []
+        for path in self.paths():
+            with np.load(path, allow_pickle=False) as z:
+                rows.append(z["points"] if "points" in z.files else np.zeros(0))
+        return np.stack(rows) if rows else np.zeros((0, 0))
