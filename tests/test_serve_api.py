@@ -243,6 +243,12 @@ def test_a_full_queue_says_so_with_429_and_recovers(catalog):
         assert full.status_code == 429 and full.headers["retry-after"] == "5"
         assert "2 jobs are queued or running" in full.json()["detail"]
         assert {c.get(f"/api/runs/{r.json()['id']}").json()["status"] for r in ids} <= {"queued", "running"}
+        assert c.get("/api/health").json() | {"version": ""} == {
+            "status": "ok",
+            "pending": 2,
+            "max_pending": 2,
+            "version": "",
+        }
         gate.set()
         assert [wait(c, r.json()["id"])["status"] for r in ids] == ["done", "done"]
         assert c.post("/api/runs", json={"scenario": "example", "runs": 2}).status_code == 202

@@ -6,6 +6,7 @@
     GET  /api/runs/{id}              {"status", "progress", "result"} (bands when done)
     GET  /api/runs/{id}/run.zip      the what-if's first run as a run folder, with its report
     GET  /api/runs/{id}/report.html  that report
+    GET  /api/health                 up, and how many jobs are queued or running
     GET  /docs                       the API's OpenAPI documentation
 
 Every error is a JSON body {"detail": one line}; the scripts, styles and map outlines are the package's
@@ -106,6 +107,10 @@ def create_app(
             swagger_css_url="/static/vendor/swagger-ui.css",
             swagger_favicon_url="/static/favicon.svg",
         )
+
+    @app.get("/api/health", summary="Whether the server is up, and how full its queue is")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "pending": jobs.pending(), "max_pending": limits.max_pending, "version": __version__}
 
     @app.get("/api/basemap.geojson", summary="The country outlines the map draws (Natural Earth 1:110m)")
     def basemap() -> FileResponse:
