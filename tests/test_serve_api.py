@@ -320,3 +320,28 @@ def test_serve_listens_on_loopback_unless_told(monkeypatch):
     assert server.serve.__defaults__[0] == "127.0.0.1"
     empty = CliRunner().invoke(app, ["serve", str(SCENARIOS / "example" / "places.csv")])
     assert empty.exit_code == 2 and "no scenario folder found" in empty.output
+
+
+def test_runs_on_a_dask_cluster_give_the_same_answer(catalog, client):
+    """`corridor serve --workers 2`: the runs go to two worker processes, the answer is the same."""
+    from corridor.distributed import connect
+
+    body = {"scenario": "tijuana-2018", "overrides": ["ports.san_ysidro.capacity_per_day=90"], "runs": 4, "days": 60}
+    here = submit(client, **body)
+    with connect(workers=2) as dask_client:
+        with TestClient(create_app([SCENARIOS], catalog=catalog, runner=InProcess(dask_client))) as c:
+            there = submit(c, **body)
+    assert there["status"] == "done", there["error"]
+    assert there["result"] == here["result"]
+
+
+def test_an_unreachable_scheduler_is_one_line():
+    import dask.config
+    from typer.testing import CliRunner
+
+    from corridor.cli import app
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        result = CliRunner().invoke(app, ["serve", str(SCENARIOS), "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 2
+    assert "no Dask scheduler answered" in result.output and len(result.output.strip().splitlines()) == 1

@@ -515,6 +515,17 @@ def serve(
     max_pending: Annotated[
         int, typer.Option("--max-pending", help="Most jobs queued or running; more get 429.", min=1)
     ] = 8,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Run on a local Dask cluster of W worker processes (default: in this process).",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Run on the Dask scheduler at this address (tcp://HOST:PORT).")
+    ] = None,
 ) -> None:
     """Serve a what-if page and a JSON API (/docs) over scenario folders: change levers, run ensembles, see bands."""
     from .serve.app import Limits
@@ -526,6 +537,8 @@ def serve(
             host=host,
             port=port,
             limits=Limits(max_runs=max_runs, max_pending=max_pending),
+            workers=workers,
+            scheduler=scheduler,
         )
     except CorridorError as exc:
         _fail(exc)

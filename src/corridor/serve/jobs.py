@@ -40,15 +40,20 @@ class Runner(Protocol):
 
 
 class InProcess:
-    """Runs one after another in the server's process (numba's threads inside each run)."""
+    """Runs one after another in the server's process (numba's threads inside each run), or, given a Dask
+    client, as tasks on its cluster (`corridor serve --workers W | --scheduler ADDRESS`)."""
+
+    def __init__(self, client: Any = None) -> None:
+        self.client = client
 
     def summaries(self, sc: Scenario, seeds: list[int], days: int, progress: Progress) -> list[Summary]:
-        sim = Simulation(sc)
-        out = []
-        for k, seed in enumerate(seeds):
-            out.append(summarise(sim.run(seed=seed, days=days)))
-            progress(k + 1)
-        return out
+        out: list[Summary | None] = [None] * len(seeds)
+        jobs = [((), seed) for seed in seeds]
+        # in the order they finish on a cluster; each in its place by index, so the bands do not depend on it
+        for done, (i, summary) in enumerate(Simulation(sc).summaries(jobs, days, client=self.client), start=1):
+            out[i] = summary
+            progress(done)
+        return out  # type: ignore[return-value]
 
 
 class QueueFull(Exception):

@@ -14,15 +14,23 @@ def serve(
     port: int = 8000,
     limits: Limits | None = None,
     log_level: str = "info",
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> None:
-    """Serve every scenario under `folders` until interrupted."""
+    """Serve every scenario under `folders` until interrupted. Runs go to this process (the default), a
+    local Dask cluster of `workers` processes, or the Dask scheduler at `scheduler`."""
     import uvicorn
+
+    from ..distributed import session
+    from ..errors import CorridorError
+    from .jobs import InProcess
 
     catalog = Catalog(folders)
     if not catalog.entries:
-        from ..errors import CorridorError
-
         raise CorridorError(f"no scenario folder found under {', '.join(str(f) for f in folders)}")
-    app = create_app(folders, limits=limits, catalog=catalog)
-    print(f"corridor serve: {len(catalog.entries)} scenario(s) ({', '.join(catalog.names())}) on http://{host}:{port}/")
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    with session(workers if workers is not None or scheduler is not None else 1, scheduler) as client:
+        app = create_app(folders, limits=limits, catalog=catalog, runner=InProcess(client))
+        where = "in this process" if client is None else f"on Dask at {client.scheduler.address}"
+        names = ", ".join(catalog.names())
+        print(f"corridor serve: {len(catalog.entries)} scenario(s) ({names}), runs {where}; http://{host}:{port}/")
+        uvicorn.run(app, host=host, port=port, log_level=log_level)
