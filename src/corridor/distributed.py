@@ -32,9 +32,6 @@ Overrides = Sequence[str] | Mapping[str, Any]
 # one run of an ensemble: its overrides and its seed
 Job = tuple[Overrides, int]
 
-CONNECT_TIMEOUT_S = 10.0
-
-
 def seeded(runs: int, seed: int = 0, overrides: Overrides = ()) -> list[Job]:
     """The jobs of a plain ensemble: `runs` runs with seeds seed, seed+1, ..., all with `overrides`."""
     if runs < 1:
@@ -65,11 +62,18 @@ def assignments(overrides: Overrides) -> list[str]:
 
 @contextmanager
 def connect(
-    workers: int | None = None, scheduler: str | None = None, timeout: float = CONNECT_TIMEOUT_S
+    workers: int | None = None, scheduler: str | None = None, timeout: float | None = None
 ) -> Iterator[Client]:
     """A Dask client: on the scheduler at `scheduler` (tcp://HOST:PORT) if given, else on a local cluster
-    of `workers` worker processes (None: one per core) with one thread each, closed on leaving."""
+    of `workers` worker processes (None: one per core) with one thread each, closed on leaving. `timeout`:
+    seconds to wait for the scheduler (default Dask's distributed.comm.timeouts.connect, 30 s, which
+    DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT sets)."""
+    import dask.config
+    from dask.utils import parse_timedelta
     from distributed import Client, LocalCluster
+
+    if timeout is None:
+        timeout = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), "s")
 
     if scheduler is not None and workers is not None:
         raise CorridorError(
@@ -92,13 +96,14 @@ def connect(
         finally:
             client.close()
         return
-    # processes, not threads: a run holds the GIL for its Python part of each day; no dashboard, which
-    # would take port 8787 or warn that it is taken
+    # processes, not threads: a run holds the GIL for its Python part of each day. The scheduler's HTTP
+    # server (and dashboard, if bokeh is installed) on a free local port: Dask's 8787 may be taken by
+    # another cluster, and it would say so on stderr
     cluster = LocalCluster(
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",
         silence_logs=logging.ERROR,
     )
     try:
