@@ -32,6 +32,7 @@ Overrides = Sequence[str] | Mapping[str, Any]
 # one run of an ensemble: its overrides and its seed
 Job = tuple[Overrides, int]
 
+
 def seeded(runs: int, seed: int = 0, overrides: Overrides = ()) -> list[Job]:
     """The jobs of a plain ensemble: `runs` runs with seeds seed, seed+1, ..., all with `overrides`."""
     if runs < 1:
@@ -61,9 +62,7 @@ def assignments(overrides: Overrides) -> list[str]:
 
 
 @contextmanager
-def connect(
-    workers: int | None = None, scheduler: str | None = None, timeout: float | None = None
-) -> Iterator[Client]:
+def connect(workers: int | None = None, scheduler: str | None = None, timeout: float | None = None) -> Iterator[Client]:
     """A Dask client: on the scheduler at `scheduler` (tcp://HOST:PORT) if given, else on a local cluster
     of `workers` worker processes (None: one per core) with one thread each, closed on leaving. `timeout`:
     seconds to wait for the scheduler (default Dask's distributed.comm.timeouts.connect, 30 s, which
