@@ -18,7 +18,7 @@ from corridor.errors import ScenarioError
 from corridor.scenario.load import load_scenario
 from corridor.scenario.model import Prior
 from corridor.scenario.parameters import list_params
-from corridor.scenario.priors import apply, logpdf, overrides, priors_table, sample, scipy_priors
+from corridor.scenario.priors import apply, lever_range, logpdf, overrides, priors_table, sample, scipy_priors
 
 REPO = Path(__file__).resolve().parents[1]
 TIJUANA = REPO / "scenarios" / "tijuana-2018"
@@ -180,6 +180,17 @@ def test_bad_rows_are_refused_in_one_line(folder: Path, row: str, field: str, va
     if value is not None:
         assert f"(got {value})" in msg, msg
     assert "; expected " in msg and valid in msg.split("; expected ", 1)[1], msg
+
+
+def test_every_listed_lever_has_a_known_range_or_takes_no_prior(tmp_path: Path) -> None:
+    """A lever added to `corridor params` must say here what it may take, or priors would refuse it blindly."""
+    for sc in (load_scenario(TIJUANA), load_scenario(flee_folder(tmp_path / "flee"))):
+        for name, value in list_params(sc).items():
+            valid = lever_range(name)
+            if isinstance(valid, str):
+                assert valid in ("a date", "text", "a switch, a choice or a list"), name
+            else:
+                assert value is None or valid.low is None or value >= valid.low, name
 
 
 def test_one_lever_one_prior_one_name(folder: Path) -> None:

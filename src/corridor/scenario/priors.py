@@ -38,7 +38,7 @@ from .model import (
     SpawnRules,
     build,
 )
-from .native import read_table
+from .native import Row, read_table
 from .parameters import apply_overrides, list_params
 
 PRIORS_CSV = "priors.csv"
@@ -145,10 +145,10 @@ def lever_range(name: str) -> LeverRange | str:
         return LeverRange(low=1, high=MAX_PEOPLE, whole=True, why="people; 0 would mean unlimited")
     if family == "hasten":
         info = Scenario.model_fields["hasten"]
-    elif family in _SECTIONS:
-        info = _SECTIONS[family].model_fields[key]
-    else:
-        info = _TABLES[family].model_fields[key]
+    elif family in _SECTIONS or family in _TABLES:
+        info = {**_SECTIONS, **_TABLES}[family].model_fields[key]
+    else:  # a lever added to list_params without saying here where its bounds are
+        return "a value whose valid range is not known to priors.py"
     found = _field_range(info)
     if found is None:
         return "text" if info.annotation in (str, str | None) else "a switch, a choice or a list"
@@ -188,7 +188,7 @@ def read_priors(path: Path, scenario: Scenario) -> list[Prior]:
     return check_priors(scenario, priors)
 
 
-def _distribution(text: str, r: Any) -> str:
+def _distribution(text: str, r: Row) -> str:
     word = text.lower().replace("-", "").replace("_", "").replace(" ", "")
     word = _ALIASES.get(word, word)
     if word not in DISTRIBUTIONS:
@@ -234,17 +234,17 @@ def check_priors(scenario: Scenario, priors: Sequence[Prior]) -> list[Prior]:
                     expected=f"one prior a lever (first at {taken[lever].at or 'an earlier prior'})",
                 )
             taken[lever] = p
-            rng = lever_range(lever)
-            if isinstance(rng, str):
+            valid = lever_range(lever)
+            if isinstance(valid, str):
                 raise error_at(
                     p.at,
-                    f"the lever takes {rng}, not a number",
+                    f"the lever takes {valid}, not a number",
                     field="lever",
                     value=lever,
                     expected="a lever that takes a number (`corridor params PATH` lists the values)",
                 )
-            _within(p, lever, rng)
-            kinds.setdefault(rng.whole, lever)
+            _within(p, lever, valid)
+            kinds.setdefault(valid.whole, lever)
         if len(kinds) > 1:
             raise error_at(
                 p.at,
@@ -271,18 +271,18 @@ def _known(scenario: Scenario, lever: str, known: Mapping[str, Any]) -> str:
     return text + (f" (did you mean '{close[0]}'?)" if close else "")
 
 
-def _within(p: Prior, lever: str, rng: LeverRange) -> None:
+def _within(p: Prior, lever: str, valid: LeverRange) -> None:
     """Refuse a prior whose support reaches outside the lever's valid range."""
     lo, hi = p.support()
     reaches_low = p.distribution != "lognormal"  # a lognormal comes near 0 but never draws it
-    if rng.low is not None and (lo < rng.low or (lo == rng.low and rng.low_open and reaches_low)):
-        _outside(p, lever, rng, "low", rng.low, ">" if rng.low_open else ">=")
-    if rng.high is not None and (hi > rng.high or (hi == rng.high and rng.high_open)):
-        _outside(p, lever, rng, "high", rng.high, "<" if rng.high_open else "<=")
+    if valid.low is not None and (lo < valid.low or (lo == valid.low and valid.low_open and reaches_low)):
+        _outside(p, lever, valid, "low", valid.low, ">" if valid.low_open else ">=")
+    if valid.high is not None and (hi > valid.high or (hi == valid.high and valid.high_open)):
+        _outside(p, lever, valid, "high", valid.high, "<" if valid.high_open else "<=")
 
 
-def _outside(p: Prior, lever: str, rng: LeverRange, side: str, bound: float, sign: str) -> None:
-    takes = f"{lever} takes {rng.text()}"
+def _outside(p: Prior, lever: str, valid: LeverRange, side: str, bound: float, sign: str) -> None:
+    takes = f"{lever} takes {valid.text()}"
     where = "below" if side == "low" else "above"
     if p.distribution in ("normal", "lognormal"):
         raise error_at(
