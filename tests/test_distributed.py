@@ -71,7 +71,7 @@ def test_the_bands_from_the_files_are_those_of_the_runs_in_memory(sim, in_proces
     assert all(np.array_equal(first.series[v], summaries[0].series[v], equal_nan=True) for v in first.series)
     assert np.array_equal(first.points, summaries[0].points, equal_nan=True)
     expect = bands(summaries)
-    for chunk in (64 << 20, 1000):  # one block, and a few columns at a time
+    for chunk in (16 << 20, 1000):  # one block, and a few columns at a time
         got = bands_from_files(in_process.paths(), chunk_bytes=chunk)
         assert got.seeds == list(range(7, 7 + RUNS))
         for var, q in expect.items():

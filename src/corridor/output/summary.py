@@ -199,7 +199,7 @@ class Bands:
 
 
 def bands_from_files(
-    paths: Sequence[str | Path], variables: Sequence[str] | None = None, chunk_bytes: int = 64 << 20
+    paths: Sequence[str | Path], variables: Sequence[str] | None = None, chunk_bytes: int = 16 << 20
 ) -> Bands:
     """The bands over the runs in `paths`, reading one file at a time into a memory-mapped stack (in a
     temporary folder beside the first file) and taking the percentiles a block of columns at a time, so
