@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
+import numba as nb
 import numpy as np
 
 from ..scenario.model import Scenario
@@ -149,31 +150,20 @@ class Network:
     def routes(self, open_mask: np.ndarray) -> Routes:
         """Enumerate today's candidate routes from every place over open links."""
         cand: list[list[int]] = [[] for _ in range(self.n_places)]
-        kind = self.kind
-        for p in range(self.n_places):
-            if self.awareness == 0:
+        if self.awareness == 0:
+            for p in range(self.n_places):
                 for k in range(self.out_start[p], self.out_start[p + 1]):
                     lk = int(self.out_link[k])
                     if open_mask[lk]:
                         cand[p].append(self._route_id((lk,)))
-                continue
-            # Depth-first walk; markers add no candidate and no hop, no place twice on a path.
-            stack = [(p, (), 0.0, 1, (p,))]
-            while stack:
-                at_place, path, dist, step, visited = stack.pop()
-                for k in range(self.out_start[at_place], self.out_start[at_place + 1]):
-                    lk = int(self.out_link[k])
-                    q = int(self.link_dst[lk])
-                    if not open_mask[lk] or q in visited:
-                        continue
-                    new_path = path + (lk,)
-                    new_step = step
-                    if kind[q] == MARKER:
-                        new_step -= 1
-                    else:
-                        cand[p].append(self._route_id(new_path))
-                    if self.awareness > new_step:
-                        stack.append((q, new_path, dist + self.link_dist[lk], new_step + 1, visited + (q,)))
+        else:
+            # The walk is compiled (in Python it was most of a rebuild, three a run of tijuana-2018, whose
+            # roads run through hundreds of markers); the ids are given here, in the order it found them.
+            places, starts, roads = walk_routes(self.out_start, self.out_link, self.link_dst, self.kind, open_mask,
+                                                self.awareness)  # fmt: skip
+            starts, roads = starts.tolist(), roads.tolist()
+            for j, p in enumerate(places.tolist()):
+                cand[p].append(self._route_id(tuple(roads[starts[j] : starts[j + 1]])))
         for lst in cand:
             lst.sort()
         counts = np.array([len(c) for c in cand], dtype=np.int64)
@@ -201,6 +191,91 @@ class Network:
             self._route_ids[seq] = rid
             self._route_rows.append((seq, int(self.link_dst[seq[-1]]), float(self.link_dist[list(seq)].sum())))
         return rid
+
+
+@nb.njit(cache=True)
+def walk_routes(out_start, out_link, link_dst, kind, open_mask, awareness):
+    """Every place's candidate routes over open roads: a depth-first walk from each place, in place order,
+    of paths of at most `awareness` hops that visit no place twice, where markers add no candidate and no
+    hop. Returns each candidate's place, the start of its roads in `roads` (CSR) and the roads, in the
+    order the walk finds them (the order the route ids are given in).
+
+    The walk keeps the tree of the paths on its stack (node: place, parent node, road from the parent,
+    hops so far + 1) and pops the last pushed first, as the Python walk it replaced did."""
+    cap = 1024
+    node_place = np.empty(cap, np.int64)
+    node_parent = np.empty(cap, np.int64)
+    node_link = np.empty(cap, np.int64)
+    node_step = np.empty(cap, np.int64)
+    stack = np.empty(cap, np.int64)
+    c_place = np.empty(cap, np.int64)
+    c_start = np.zeros(cap + 1, np.int64)
+    roads = np.empty(cap, np.int64)
+    n_c = 0
+    for p in range(len(out_start) - 1):
+        n_nodes = 1
+        node_place[0], node_parent[0], node_link[0], node_step[0] = p, -1, -1, 1
+        stack[0] = 0
+        top = 1
+        while top:
+            top -= 1
+            u = stack[top]
+            at = node_place[u]
+            for k in range(out_start[at], out_start[at + 1]):
+                lk = out_link[k]
+                q = link_dst[lk]
+                if not open_mask[lk]:
+                    continue
+                seen = False
+                depth = 0  # roads from p to node u
+                v = u
+                while v >= 0:
+                    if node_place[v] == q:
+                        seen = True
+                        break
+                    depth += node_parent[v] >= 0
+                    v = node_parent[v]
+                if seen:
+                    continue
+                step = node_step[u]
+                if kind[q] == MARKER:
+                    step -= 1
+                else:
+                    if n_c + 1 >= len(c_place):
+                        c_place, c_start = _grown(c_place, 2 * len(c_place)), _grown(c_start, 2 * len(c_place) + 1)
+                    end = c_start[n_c] + depth + 1
+                    if end > len(roads):
+                        roads = _grown(roads, max(2 * len(roads), end))
+                    roads[end - 1] = lk
+                    v = u
+                    for j in range(end - 2, c_start[n_c] - 1, -1):
+                        roads[j] = node_link[v]
+                        v = node_parent[v]
+                    c_place[n_c] = p
+                    c_start[n_c + 1] = end
+                    n_c += 1
+                if awareness > step:
+                    if n_nodes == len(node_place):
+                        size = 2 * n_nodes
+                        node_place, node_parent = _grown(node_place, size), _grown(node_parent, size)
+                        node_link, node_step, stack = (
+                            _grown(node_link, size),
+                            _grown(node_step, size),
+                            _grown(stack, size),
+                        )
+                    node_place[n_nodes], node_parent[n_nodes], node_link[n_nodes] = q, u, lk
+                    node_step[n_nodes] = step + 1
+                    stack[top] = n_nodes
+                    top += 1
+                    n_nodes += 1
+    return c_place[:n_c], c_start[: n_c + 1], roads[: c_start[n_c]]
+
+
+@nb.njit(cache=True)
+def _grown(a, size):
+    out = np.empty(size, a.dtype)
+    out[: len(a)] = a
+    return out
 
 
 def _active(start: int, end: int, day: int) -> bool:
