@@ -53,26 +53,20 @@ class Ports(Component):
         self.queues = [Queue() for _ in net.port_names]
         self.sign_now = net.sign_rate >= 1.0
         self.sign_later = np.where(self.sign_now, 0.0, net.sign_rate)
+        self.signs_later = bool(self.sign_later.any())
         self.sign_key = world.key("sign")
 
     def step(self, day: int) -> None:
         w = self.world
         a, net, rec = w.agents, w.net, w.record
-        if self.sign_later.any():
+        if self.signs_later:
             n_blocks = n_blocks_for(a.n, w.threads)
             with team(n_blocks):
                 sign_day(a.n, n_blocks, day, self.sign_key, a.state, a.loc, self.sign_later)
-        new = collect_signups(a.state, a.n)
+        new, port_of = sign_up(collect_signups(a.state, a.n), a.state, a.loc, a.joined, a.port, net.signup_port, day)
         if len(new):
-            port_of = net.signup_port[a.loc[new]]
-            # no list where they are now (taken from a closing sign-up place before they signed): they never signed
-            a.state[new[port_of < 0]] = AT_PLACE
-            new, port_of = new[port_of >= 0], port_of[port_of >= 0]
-            a.state[new] = ON_LIST
-            a.joined[new] = day
-            a.port[new] = port_of
             for k, q in enumerate(self.queues):
-                mine = new[port_of == k]
+                mine = new if len(self.queues) == 1 else new[port_of == k]
                 q.append(mine, day)
                 rec.signups[day, k] = len(mine)
         left = np.zeros(net.n_places, np.int64)
@@ -158,6 +152,28 @@ def collect_signups(state, n):
             out[k] = i
             k += 1
     return out
+
+
+@nb.njit(cache=True)
+def sign_up(new, state, loc, joined, port, signup_port, day):
+    """People who reached a list today (`new`, in row order) go on the list of the port where they are, from
+    today; those with no list where they are now (taken from a closing sign-up place before they signed)
+    never signed. Returns those on a list, in order, and each one's port."""
+    ids = np.empty(len(new), np.int32)
+    ports = np.empty(len(new), signup_port.dtype)
+    m = 0
+    for i in new:
+        k = signup_port[loc[i]]
+        if k < 0:
+            state[i] = AT_PLACE
+            continue
+        state[i] = ON_LIST
+        joined[i] = day
+        port[i] = k
+        ids[m] = i
+        ports[m] = k
+        m += 1
+    return ids[:m], ports[:m]
 
 
 @nb.njit(cache=True)
