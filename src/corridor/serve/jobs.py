@@ -40,17 +40,21 @@ class Runner(Protocol):
 
 
 class InProcess:
-    """Runs one after another in the server's process (numba's threads inside each run), or, given a Dask
-    client, as tasks on its cluster (`corridor serve --workers W | --scheduler ADDRESS`)."""
+    """Runs one after another in the server's process, or, given a Dask client, as tasks on its cluster
+    (`corridor serve --workers W | --scheduler ADDRESS`). In the process each run takes one thread: a
+    server shares its machine, and a small run's kernels waiting for a second, busy core made tijuana-2018
+    runs 2 to 10 times slower than on one thread (docs/serve.md)."""
 
-    def __init__(self, client: Any = None) -> None:
+    def __init__(self, client: Any = None, threads: int | None = 1) -> None:
         self.client = client
+        self.threads = threads
 
     def summaries(self, sc: Scenario, seeds: list[int], days: int, progress: Progress) -> list[Summary]:
         out: list[Summary | None] = [None] * len(seeds)
         jobs = [((), seed) for seed in seeds]
         # in the order they finish on a cluster; each in its place by index, so the bands do not depend on it
-        for done, (i, summary) in enumerate(Simulation(sc).summaries(jobs, days, client=self.client), start=1):
+        runs = Simulation(sc).summaries(jobs, days, client=self.client, threads=self.threads)
+        for done, (i, summary) in enumerate(runs, start=1):
             out[i] = summary
             progress(done)
         return out  # type: ignore[return-value]
@@ -195,7 +199,7 @@ class Jobs:
         seeds = list(range(job.seed, job.seed + job.runs))
         entry = self.entries[job.scenario]
         # the first run whole, in this process: the run folder and report to download, and run 1 of the band
-        job.first = Simulation(sc).run(seed=seeds[0], days=job.days)
+        job.first = Simulation(sc).run(seed=seeds[0], days=job.days, threads=getattr(self.runner, "threads", None))
         first = summarise(job.first)
 
         def counted(offset: int) -> Progress:
