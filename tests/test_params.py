@@ -60,6 +60,11 @@ def test_border_levers_remain_in_mexico_hazards_and_caravan_size():
     assert caught == ["hazards.crossed_tijuana_caravan.apprehended"], "only crossing between ports can be caught"
     with pytest.raises(ScenarioError, match="asylum.remain_in_mexico_from"):
         apply_overrides(sc, ["asylum.remain_in_mexico_from=soon"])
+    # a caravan scaled down to nobody has no departures left to scale up again: said, not silently ignored
+    gone = apply_overrides(sc, ["caravans.main.size=0"])
+    assert sum(d.count for d in gone.departures if d.caravan == "main") == 0
+    with pytest.raises(ScenarioError, match="no departures to scale"):
+        apply_overrides(gone, ["caravans.main.size=500"])
 
 
 def test_closures_are_levers_too_port_hours_and_shelter_dates():

@@ -212,5 +212,12 @@ def _resize(data: dict[str, Any], column: str, which: str, name: str, value: Any
     total = sum(d["count"] for d in rows)
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
         raise ScenarioError("not a number of people", field=name, value=value, expected="a whole number >= 0")
+    if value and not total:  # nobody to scale: the size asked for cannot be reached by scaling
+        raise ScenarioError(
+            f"no departures to scale ({column} {which} has none in departures.csv)",
+            field=name,
+            value=value,
+            expected="0, or add the departures of that group",
+        )
     for d in rows:
         d["count"] = round(d["count"] * value / total) if total else 0
