@@ -154,7 +154,7 @@ class Simulation:
 
     def validate(
         self,
-        runs: int = 1,
+        runs: int | Sequence[Job] = 1,
         seed: int = 0,
         days: int | None = None,
         progress: Progress | None = None,
@@ -163,12 +163,16 @@ class Simulation:
         workers: int | None = 1,
         scheduler: str | None = None,
         client: Client | None = None,
+        intervals: bool = False,
     ) -> ValidationReport:
-        """ARD against the observed camp series over `runs` seeded runs, and with `observations` the runs'
-        values of each; the runs go where `run_ensemble`'s do. Only each run's camp counts and values are
-        kept."""
+        """ARD against the observed camp series over `runs` seeded runs (or one (overrides, seed) per run, such
+        as posterior draws), and with `observations` the runs' values of each; the runs go where
+        `run_ensemble`'s do. Only each run's camp counts and values are kept. `intervals`: add to each
+        observation the runs' quantiles and whether the reported range overlaps their 50% and 90% intervals
+        (`interval_fields`)."""
         observed = observed_daily(self.scenario)
-        jobs = seeded(runs, seed)
+        jobs = seeded(runs, seed) if isinstance(runs, int) else list(runs)
+        runs = len(jobs)
         checks: list[Validation | None] = [None] * runs
         points: list[np.ndarray | None] = [None] * runs
         seeds = [s for _, s in jobs]
@@ -182,7 +186,39 @@ class Simulation:
         if observations is not None:
             values = [[float(p[j]) for p in points if p is not None] for j in range(len(observations))]
             report.observations = compare_values(values, observations, self.scenario, report.days)
+            if intervals:
+                for row, vals in zip(report.observations, values, strict=True):
+                    row.update(interval_fields(vals, row["low"], row["high"]))
         return report
+
+
+def interval_fields(values: Sequence[float], low: float, high: float) -> dict[str, Any]:
+    """An observation's spread over an ensemble's runs: `simulated_q05` .. `simulated_q95` (the 5, 25, 50,
+    75 and 95th percentiles, linearly interpolated), and `in_50` / `in_90`: whether the reported range
+    [low, high] overlaps the 50% interval [q25, q75] / the 90% interval [q05, q95]. None where no run has a
+    value."""
+    known = np.array([v for v in values if v is not None and not np.isnan(v)], dtype=np.float64)
+    names = ("simulated_q05", "simulated_q25", "simulated_median", "simulated_q75", "simulated_q95")
+    if not len(known):
+        return {**dict.fromkeys(names), "in_50": None, "in_90": None}
+    q = np.percentile(known, [5, 25, 50, 75, 95])
+    return {
+        **{n: float(v) for n, v in zip(names, q, strict=True)},
+        "in_50": bool(low <= q[3] and high >= q[1]),
+        "in_90": bool(low <= q[4] and high >= q[0]),
+    }
+
+
+def coverage(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Over the observations with intervals (`interval_fields`): how many, and the share whose reported
+    range overlaps the 50% and the 90% interval."""
+    scored = [r for r in rows if r.get("in_50") is not None]
+    n = len(scored)
+    return {
+        "intervals_scored": n,
+        "coverage_50": sum(r["in_50"] for r in scored) / n if n else None,
+        "coverage_90": sum(r["in_90"] for r in scored) / n if n else None,
+    }
 
 
 def run_summary(
@@ -208,9 +244,10 @@ def _validation(scenario: Scenario, observed: dict[str, np.ndarray], s: Summary)
     return Validation(camps=camps, simulated=sim, observed=obs)
 
 
-def load(path: str | Path) -> Simulation:
-    """Read and validate a scenario folder (corridor's format or Flee's)."""
-    return Simulation(load_scenario(path))
+def load(path: str | Path, strict: bool = False, warn: Callable[[str], None] | None = None) -> Simulation:
+    """Read and validate a scenario folder (corridor's format or Flee's). What Flee warns about and goes
+    on, corridor goes on with too, calling `warn` with one line (stderr by default); `strict` refuses it."""
+    return Simulation(load_scenario(path, strict=strict, warn=warn))
 
 
 @dataclass

@@ -100,6 +100,32 @@ Scheduler = Annotated[
 ]
 
 
+PosteriorDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--posterior",
+        help="A calibration folder (corridor calibrate --out): each of the --runs K runs takes a parameter "
+        "set drawn from its posterior, and a seed (seed, seed+1, ...).",
+        show_default=False,
+    ),
+]
+
+
+def _posterior_jobs(folder: Path | None, runs: int, seed: int) -> tuple[list[Any], Any]:
+    """With a calibration folder: K jobs ({lever: value} drawn from its posterior with the generator of
+    `seed`, and seeds seed, seed+1, ...) and the draws as a table (run, seed, one column per lever)."""
+    if folder is None:
+        return [], None
+    import pandas as pd
+
+    from .calibrate import Posterior
+
+    draws = Posterior.read(folder).draw(np.random.default_rng(seed), runs)
+    jobs = [(d, seed + k) for k, d in enumerate(draws)]
+    table = pd.DataFrame([{"run": k, "seed": s, **d} for k, (d, s) in enumerate(jobs)])
+    return jobs, table
+
+
 def _workers(runs: int, workers: int | None, scheduler: str | None) -> int | None:
     """Where a command's runs go (api.Simulation.run_ensemble's `workers`): a single run stays in this
     process unless a scheduler is named; a local cluster takes seconds to start."""
@@ -168,11 +194,13 @@ def run(
     workers: Workers = None,
     scheduler: Scheduler = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    posterior: PosteriorDir = None,
     set_: Overrides = None,
 ) -> None:
     """Run a scenario once and write a run folder: places.parquet/.csv (day x place), Flee's out.csv, manifest.json.
     With --runs K, also K seeded runs on Dask, each kept as a summary (ensemble/), and their bands
-    (ensemble.parquet)."""
+    (ensemble.parquet). With --posterior DIR, each of the K runs takes a parameter set drawn from the
+    calibration's posterior (ensemble/draws.parquet); the first is the run folder's own run."""
 
     from .api import Simulation
     from .output.runfolder import overridden_values
@@ -180,6 +208,14 @@ def run(
 
     try:
         base = _load(path, None)
+        jobs, draws = _posterior_jobs(posterior, runs, seed)
+        mine = list(set_ or [])
+        if jobs:  # a lever given to --set keeps that value in every run; the run folder's own run is the first
+            from .distributed import assignments
+
+            given = {a.split("=", 1)[0].strip() for a in mine}
+            jobs = [({k: v for k, v in d.items() if k not in given}, s) for d, s in jobs]
+            set_ = assignments(jobs[0][0]) + mine
         sim = Simulation(apply_overrides(base.scenario, set_)) if set_ else base
         # the scenario's own value of each lever set, kept in the manifest so the report can show both
         overridden = overridden_values(base.scenario, set_ or [])
@@ -190,7 +226,9 @@ def run(
             bar.close()
         target = out_dir or Path("runs") / f"{sim.scenario.name}-seed{seed}"
         save = {"command": " ".join(["corridor", *sys.argv[1:]]), "overrides": set_ or [], "overridden": overridden}
-        if runs == 1:
+        if posterior is not None:
+            save["posterior"] = {"folder": str(posterior), "draws": "ensemble/draws.parquet"}
+        if runs == 1 and draws is None:
             res.save(target, **save)
         else:
             # the run files go beside the run folder, so that saving it links them instead of copying
@@ -199,9 +237,15 @@ def run(
             scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.ensemble-", dir=parent))
             bar = _LazyProgress(f"{runs} seeds", after=0.5, enabled=not quiet)
             try:
-                ensemble = sim.run_ensemble(
-                    runs, scratch, seed=seed, days=days, progress=bar, workers=workers, scheduler=scheduler,
-                    threads=threads,
+                if draws is not None:  # saved with the run files (write_run links it into ensemble/)
+                    from .output.runfolder import write_parquet
+
+                    write_parquet(draws, scratch / "draws.parquet")
+                # posterior runs: each draw applied to the scenario with --set, not on top of the first draw
+                on = (Simulation(apply_overrides(base.scenario, mine)) if mine else base) if jobs else sim
+                ensemble = on.run_ensemble(
+                    jobs or runs, scratch, seed=seed, days=days, progress=bar,
+                    workers=_workers(runs, workers, scheduler), scheduler=scheduler, threads=threads,
                 )  # fmt: skip
                 bar.close()  # before the folder is written
                 res.save(target, ensemble=ensemble, **save)
@@ -284,31 +328,40 @@ def validate(
     workers: Workers = None,
     scheduler: Scheduler = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+    posterior: PosteriorDir = None,
     set_: Overrides = None,
 ) -> None:
     """Compare simulated camp counts with the observed series: ARD per day and averaged, per-camp errors.
-    With --runs K the runs go to Dask as `corridor run --runs K`'s do."""
+    With --runs K the runs go to Dask as `corridor run --runs K`'s do. With --posterior DIR each run takes a
+    parameter set drawn from the calibration's posterior, and each observation gets the runs' quantiles and
+    whether its reported range overlaps their 50% and 90% intervals (with the coverage over all rows)."""
+    from .api import coverage
     from .evaluate.observations import read_observations
 
     try:
         obs_rows = read_observations(observations) if observations else None
         sim = _load(path, set_)
+        jobs, _ = _posterior_jobs(posterior, runs, seed)
         bar = _LazyProgress(f"{sim.scenario.name}: {runs} runs", enabled=not as_json)
         try:
             report = sim.validate(
-                runs=runs, seed=seed, days=days, progress=bar, threads=threads, observations=obs_rows,
-                workers=_workers(runs, workers, scheduler), scheduler=scheduler,
+                runs=jobs or runs, seed=seed, days=days, progress=bar, threads=threads, observations=obs_rows,
+                workers=_workers(runs, workers, scheduler), scheduler=scheduler, intervals=posterior is not None,
             )  # fmt: skip
         finally:
             bar.close()
     except CorridorError as exc:
         _fail(exc)
     result = report.to_dict()
+    if posterior is not None:
+        result["posterior"] = str(posterior)
     if report.observations is not None:
         result["observations"] = report.observations
         scored = [o for o in result["observations"] if o["within_range"] is not None]
         result["observations_within_range"] = sum(o["within_range"] for o in scored)
         result["observations_scored"] = len(scored)
+        if posterior is not None:
+            result.update(coverage(report.observations))
     if as_json:
         print(json.dumps(result, allow_nan=True))
         return
@@ -351,6 +404,11 @@ def _print_validation(r: dict[str, Any]) -> None:
         out.print(
             f"{r['observations_within_range']} of {len(r['observations'])} observations within [0.8 low, 1.2 high]"
         )
+        if r.get("coverage_50") is not None:
+            out.print(
+                f"posterior intervals: the reported range overlaps the 50% interval in {r['coverage_50']:.0%} and "
+                f"the 90% interval in {r['coverage_90']:.0%} of {r['intervals_scored']} observations"
+            )
 
 
 @app.command()
@@ -393,6 +451,122 @@ def compare(
         out.print(table(f"place {place}", rows))
 
 
+def _date_option(value: str | None, option: str) -> Any:
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CorridorError(f"{option} {value!r}: not a date; expected YYYY-MM-DD") from None
+
+
+class _GenerationPrinter:
+    """Prints each generation of a calibration as it ends (generation, epsilon, acceptance, speed), with a
+    live line of candidates run and accepted while one is sampled."""
+
+    def __init__(self, budget: int, enabled: bool = True) -> None:
+        self.budget, self.enabled = budget, enabled
+        self.status: Any = None
+        self.t0 = time.perf_counter()
+
+    def __call__(self, e: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        what = "prior sample" if e["t"] < 0 else f"generation {e['t']}"
+        if e["event"] == "start":
+            self.t0 = time.perf_counter()
+            self.status = err.status(f"{what}: starting")
+            self.status.start()
+        elif e["event"] == "tick" and self.status is not None:
+            rate = e["evaluated"] / max(time.perf_counter() - self.t0, 1e-9)
+            self.status.update(f"{what}: {e['accepted']}/{e['n']} accepted of {e['evaluated']} run ({rate:.1f}/s)")
+        elif e["event"] in ("done", "stopped"):
+            self.close()
+            if e["event"] == "stopped":
+                err.print(
+                    f"{what}: stopped at the budget of {e['budget']:,} simulations "
+                    f"({e['accepted']} of {e['n']} accepted; not kept)"
+                )
+                return
+            eps = "" if e["eps"] is None else f"epsilon {e['eps']:.4f}, "
+            err.print(
+                f"{what}: {eps}accepted {e['n']} of {e['evaluated']} ({e['n'] / e['evaluated']:.0%}), "
+                f"{e['evaluated'] / max(e['seconds'], 1e-9):.1f} simulations/s; {e['total']:,} of {self.budget:,} used",
+                highlight=False,
+            )
+
+    def close(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
+
+
+@app.command()
+def calibrate(
+    path: ScenarioPath,
+    observations: Annotated[
+        Path, typer.Option("--observations", help="CSV of point observations to calibrate to.", show_default=False)
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Calibration folder to write.", show_default=False)],
+    until: Annotated[
+        str | None, typer.Option("--until", help="Use only observations dated up to this date (YYYY-MM-DD).")
+    ] = None,
+    budget: Annotated[int, typer.Option("--budget", "-n", help="Most simulations in all.", min=1)] = 2000,
+    population: Annotated[int, typer.Option("--population", "-p", help="Particles per generation.", min=2)] = 100,
+    seed: Seed = 0,
+    prior: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--prior",
+            help="Calibrate only this prior (repeatable; default: all of priors.csv); the others are drawn from "
+            "their priors in each simulation.",
+        ),
+    ] = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the calibration in --out (e.g. after an interruption).")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress.")] = False,
+) -> None:
+    """Calibrate a scenario's priors (priors.csv) to point observations by ABC-SMC (pyabc), on Dask; write
+    the history, the weighted posterior (posterior.parquet) and a manifest to --out (docs/calibration.md).
+    Observations whose source is dated after the last one used are reserved for scoring forecasts."""
+    from .evaluate.observations import read_observations
+
+    printer = _GenerationPrinter(budget, enabled=not quiet)
+    try:
+        obs_rows = read_observations(observations)
+        sim = _load(path, None)
+        from .calibrate.smc import calibrate as run_calibration
+
+        m = run_calibration(
+            sim.scenario, obs_rows, out_dir, until=_date_option(until, "--until"), budget=budget,
+            population=population, seed=seed, priors=prior, resume=resume, workers=workers, scheduler=scheduler,
+            progress=printer, source={"file": str(observations), "command": " ".join(["corridor", *sys.argv[1:]])},
+        )  # fmt: skip
+    except CorridorError as exc:
+        printer.close()
+        _fail(exc)
+    finally:
+        printer.close()
+    if quiet:
+        return
+    used, excluded = m["observations"]["used"], m["observations"]["excluded"]
+    out.print(f"calibrated to {len(used)} observations; {len(excluded)} left out:", highlight=False)
+    for o in excluded:
+        out.print(f"  line {o['row']}: {o['date']} {o['place']} {o['metric']}: {o['why']}", highlight=False)
+    last = m["generations"][-1]
+    out.print(
+        f"{len(m['generations'])} generations, {m['simulations']:,} simulations; last epsilon {last['epsilon']:.4f}, "
+        f"effective sample size {m['effective_sample_size']:.0f} of {m['posterior_size']}",
+        highlight=False,
+    )
+    out.print(f"wrote {out_dir}/ (manifest.json, history.db, posterior.parquet, predictive.parquet)")
+
+
 def _load(path: Path, overrides: list[str] | None) -> Any:
     from .api import Simulation, load
     from .scenario.parameters import apply_overrides
@@ -410,11 +584,16 @@ def params(path: ScenarioPath, set_: Overrides = None) -> None:
         sc = _load(path, set_).scenario
     except CorridorError as exc:
         _fail(exc)
+    from .scenario.priors import priors_table
+
     t = Table(title=f"{sc.name}: parameters", title_justify="left")
     t.add_column("name")
     t.add_column("value", justify="right")
+    prior = priors_table(sc)
+    if prior:  # the prior priors.csv gives a lever, for a calibration (corridor calibrate)
+        t.add_column("prior")
     for name, value in list_params(sc).items():
-        t.add_row(name, "" if value is None else str(value))
+        t.add_row(name, "" if value is None else str(value), *([prior.get(name, "")] if prior else []))
     out.print(t)
 
 
@@ -451,11 +630,20 @@ def report(
         Path | None, typer.Option("--out", "-o", help="HTML file to write (default RUN/report.html).")
     ] = None,
 ) -> None:
-    """Write a self-contained HTML report (figures also as PNG in figures/) for a run folder, or compare two."""
-    from .report.html import build_report
+    """Write a self-contained HTML report (figures also as PNG in figures/) for a run folder, or compare two.
+    On a calibration folder (corridor calibrate --out): the marginals, pairs, epsilon per generation and the
+    posterior predictive against the observations."""
+    from .output.calibration import is_calibration
 
     try:
-        path = build_report(runs, out_file)
+        if len(runs) == 1 and is_calibration(runs[0]):
+            from .report.calibration import build_calibration_report
+
+            path = build_calibration_report(runs[0], out_file)
+        else:
+            from .report.html import build_report
+
+            path = build_report(runs, out_file)
     except CorridorError as exc:
         _fail(exc)
     out.print(f"wrote {path}")

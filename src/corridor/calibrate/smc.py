@@ -40,7 +40,6 @@ from ..evaluate.observations import Observation
 from ..output.calibration import (
     HISTORY,
     KIND,
-    MANIFEST,
     POSTERIOR,
     PREDICTIVE,
     prior_records,
@@ -50,7 +49,7 @@ from ..output.calibration import (
 )
 from ..output.runfolder import versions
 from ..scenario.model import Prior, Scenario
-from ..scenario.priors import overrides
+from ..scenario.priors import overrides, sample
 from .targets import RangeDistance, Selection, select
 
 if TYPE_CHECKING:
@@ -108,19 +107,36 @@ class Scores:
 
 
 class Model:
-    """What pyabc calls for each candidate: the scenario with the candidate's values run for `days` days
-    (one thread), summarised as its values of the observations ({"y": array})."""
+    """What pyabc calls for each candidate: the scenario with the candidate's values of the calibrated
+    priors, and values of the other priors (`drawn`) drawn from their priors, run for `days` days (one
+    thread); summarised as its values of the observations, "y", and the drawn values, "drawn"."""
 
-    def __init__(self, scenario: Scenario, priors: Sequence[Prior], observations: Sequence[Observation], days: int):
+    def __init__(
+        self,
+        scenario: Scenario,
+        priors: Sequence[Prior],
+        observations: Sequence[Observation],
+        days: int,
+        drawn: Sequence[Prior] = (),
+    ) -> None:
         self.scenario, self.priors, self.observations, self.days = scenario, list(priors), tuple(observations), days
+        self.drawn = list(drawn)
         self.scores = Scores(priors)
 
     def __call__(self, pars: Mapping[str, float]) -> dict[str, np.ndarray]:
         # the global generator here is the candidate's own, seeded by OrderedSampler
-        seed = int(np.random.randint(0, 2**31 - 1))
-        assignments = overrides(self.priors, self.scores.values(pars))
+        seed, draw_seed = (int(x) for x in np.random.randint(0, 2**31 - 1, size=2))
+        values = self.scores.values(pars)
+        free = {
+            p.name: p.value(x[0])
+            for p, x in zip(self.drawn, sample(self.drawn, np.random.default_rng(draw_seed), 1).values(), strict=True)
+        }
+        assignments = overrides(self.priors + self.drawn, {**values, **free})
         s = run_summary(self.scenario, assignments, seed, self.days, self.observations, threads=1)
-        return {"y": np.asarray(s.points, dtype=np.float64)}
+        return {
+            "y": np.asarray(s.points, dtype=np.float64),
+            "drawn": np.array([free[p.name] for p in self.drawn], dtype=np.float64),
+        }
 
 
 # --- the sampler ------------------------------------------------------------------------------------
@@ -281,8 +297,9 @@ def calibrate(
     progress: Progress | None = None,
     source: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Calibrate the scenario's priors (or only those named in `priors`; the others keep the scenario's
-    values) to `observations` by ABC-SMC, writing the calibration folder `out` (output/calibration.py);
+    """Calibrate the scenario's priors (or only those named in `priors`: the others are then drawn from
+    their priors for each simulation, integrated out, and each particle's draw is kept) to `observations`
+    by ABC-SMC, writing the calibration folder `out` (output/calibration.py);
     returns its manifest. `until`/`known_by`: which observations may be used (targets.select). `budget`:
     the most simulations in all; `population`: particles per generation. The simulations run on `client`,
     else at `scheduler`, else on a local cluster of `workers` processes (None: one per core; 1: here).
@@ -292,6 +309,7 @@ def calibrate(
     t_start = time.perf_counter()
     out = Path(out)
     chosen = _priors(scenario, priors)
+    drawn = [p for p in scenario.priors if p not in chosen]
     if budget < 1 or population < 2:
         raise CorridorError(f"budget={budget}, population={population}: expected a budget >= 1 and a population >= 2")
     sel = select(observations, until, known_by)
@@ -317,12 +335,18 @@ def calibrate(
     manifest: dict[str, Any] = {
         "kind": KIND,
         "status": "running",
-        "scenario": {"name": scenario.name, "source": scenario.source, "hash": settings["scenario_hash"],
-                     "start_date": scenario.start_date.isoformat(), "days_run": days},  # fmt: skip
+        "scenario": {
+            "name": scenario.name,
+            "source": scenario.source,
+            "hash": settings["scenario_hash"],
+            "start_date": scenario.start_date.isoformat(),
+            "days_run": days,
+        },  # fmt: skip
         **settings,
         "budget": int(budget),
         "observations": {**(dict(source or {})), "hash": settings["observations_hash"], **sel.records()},
-        "priors": prior_records(chosen),
+        "priors": prior_records(chosen + drawn),
+        "priors_drawn": [p.name for p in drawn],
         "distance": "root mean square over the observations of the relative distance outside [low, high] "
         "(0 inside; docs/calibration.md)",
         "epsilon": "pyabc QuantileEpsilon: the median distance of the last generation (the first from a sample "
@@ -331,12 +355,14 @@ def calibrate(
         "versions": {**versions(), "pyabc": pyabc.__version__, **_dask_versions()},
         "generations": earlier.get("generations", []),
         "timings_s": earlier.get("timings_s", {}),
-        "sessions": [*earlier.get("sessions", []), {"started": dt.datetime.now().isoformat(timespec="seconds"),
-                                                     "budget": int(budget)}],  # fmt: skip
+        "sessions": [
+            *earlier.get("sessions", []),
+            {"started": dt.datetime.now().isoformat(timespec="seconds"), "budget": int(budget)},
+        ],  # fmt: skip
     }
     write_manifest(out, manifest)
     db = f"sqlite:///{(out / HISTORY).resolve()}"
-    model = Model(scenario, chosen, sel.used, days)
+    model = Model(scenario, chosen, sel.used, days, drawn)
     distance = RangeDistance([o.low for o in sel.used], [o.high for o in sel.used])
     t_sim = time.perf_counter()
     with _quiet_pyabc(), session(workers, scheduler, client) as cl:
@@ -354,7 +380,7 @@ def calibrate(
             f"budget={budget}: no generation finished (a generation needs at least {population} simulations, "
             f"the first {population} more for pyabc's sample of the prior); expected a larger --budget"
         )
-    manifest.update(_results(out, history, chosen, sel, sampler, manifest["generations"]))
+    manifest.update(_results(out, history, chosen, drawn, sel, sampler, manifest["generations"]))
     timings = manifest["timings_s"]
     timings["sampling"] = round(timings.get("sampling", 0.0) + seconds, 3)
     timings["total"] = round(timings.get("total", 0.0) + time.perf_counter() - t_start, 3)
@@ -438,6 +464,7 @@ def _results(
     out: Path,
     history: Any,
     priors: Sequence[Prior],
+    drawn: Sequence[Prior],
     sel: Selection,
     sampler: OrderedSampler,
     earlier: list[dict[str, Any]],
@@ -452,6 +479,8 @@ def _results(
     scores = Scores(priors)
     values = [scores.values(q.parameter) for q in particles]
     post = {p.name: [v[p.name] for v in values] for p in priors}
+    for k, p in enumerate(drawn):  # each particle's own draw of the priors not calibrated
+        post[p.name] = [p.value(float(q.sum_stat["drawn"][k])) for q in particles]
     posterior = pd.DataFrame(
         {
             **post,
@@ -495,4 +524,3 @@ def _results(
         "posterior_size": len(particles),
         "effective_sample_size": round(float(1.0 / np.sum(w * w)), 2),
     }
-

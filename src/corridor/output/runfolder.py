@@ -212,6 +212,9 @@ def ensemble_table(bands: Bands, start: dt.date) -> pd.DataFrame:
     return out
 
 
+DRAWS = "draws.parquet"
+
+
 def _link_or_copy(src: Path, dst: Path) -> None:
     # a summary file is only ever replaced, never written in place, so a second name for it is safe
     try:
@@ -227,6 +230,8 @@ def _ensemble_folder(res: RunResult, ensemble: Ensemble | Sequence[RunResult], f
         folder.mkdir()
         for path in ensemble.check().paths():
             _link_or_copy(path, folder / path.name)
+        if (ensemble.folder / DRAWS).is_file():  # the parameter set of each run (posterior ensembles)
+            _link_or_copy(ensemble.folder / DRAWS, folder / DRAWS)
         return Ensemble(folder, ensemble.runs)
     ens = Ensemble.create(folder, len(ensemble))
     obs = scenario_observations(res.scenario)
