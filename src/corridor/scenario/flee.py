@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from ..errors import ScenarioError, at
+from ..errors import ScenarioError, _short, at, one_line
 from .model import (
     MAX_DAYS,
     MAX_PEOPLE,
@@ -29,10 +32,46 @@ from .model import (
     Scenario,
     SeriesPoint,
     SpawnRules,
+    _suggest,
     build,
     no_spawn_series,
 )
 from .text import csv_rows, read_text, read_yaml
+
+Warn = Callable[[str], None]
+
+
+def print_warning(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+class Notes:
+    """Where Flee prints a warning and goes on, corridor does what Flee does and says so in one line
+    (`warn`, stderr by default); `strict` makes each of them the usual one-line error instead."""
+
+    def __init__(self, strict: bool = False, warn: Warn | None = None) -> None:
+        self.strict, self.warn = strict, warn or print_warning
+
+    def note(
+        self,
+        problem: str,
+        *,
+        file: Path | str,
+        row: int | None,
+        then: str,
+        expected: str,
+        field: str | None = None,
+        value: Any = None,
+    ) -> None:
+        """`then`: what Flee, and so corridor, does with the input; `expected`: what strict mode wants."""
+        if self.strict:
+            raise ScenarioError(
+                problem, file=str(file), row=row, field=field, value=value, expected=f"{expected} (strict)"
+            )
+        where = f"{file}:{row}" if row is not None else str(file)
+        what = f"field '{field}': " if field is not None else ""
+        got = f" (got {_short(repr(value))})" if value is not None else ""
+        self.warn(one_line(f"{where}: warning: {what}{problem}{got}; {then}"))
 
 
 def is_flee_folder(path: Path) -> bool:
@@ -82,26 +121,31 @@ _KIND_WORDS = (
     ("conflict", "conflict_zone"),
     ("forward", "forwarding_hub"),
     ("marker", "marker"),
+    # without DFlee's flood rules (refused) a flood zone is a town in all but name
+    ("flood_zone", "town"),
     ("default", "town"),
     ("town", "town"),
 )
 
 
-def _place_kind(text: str, file: Path, row: int) -> str:
+def _place_kind(text: str, file: Path, row: int, notes: Notes) -> str:
     low = text.lower()
     for word, kind in _KIND_WORDS:
         if word in low:
             if kind == "camp" and "idp" in low:
                 return "idp_camp"
             return kind
-    raise ScenarioError(
+    # Flee prints an error and goes on with a place left at move chance 1 and no kind: a forwarding hub
+    notes.note(
         "unknown location_type",
-        file=str(file),
+        file=file,
         row=row,
         field="location_type",
         value=text,
-        expected="conflict_zone, town, camp, idpcamp, forwarding_hub or marker",
+        then="read as Flee reads it: a place people always move on from, as a forwarding_hub",
+        expected="conflict_zone, town, camp, idpcamp, forwarding_hub, marker or flood_zone",
     )
+    return "forwarding_hub"
 
 
 def _need_columns(row: list[str], n: int, path: Path, lineno: int, expected: str) -> None:
@@ -112,18 +156,42 @@ def _need_columns(row: list[str], n: int, path: Path, lineno: int, expected: str
 LOCATION_COLUMNS = "name,region,country,latitude,longitude,location_type,conflict_date,population"
 
 
-def read_locations(path: Path) -> list[Place]:
+def _header(rows: list[tuple[int, list[str]]], known: int) -> dict[str, int]:
+    """Flee's names for the columns after its `known` fixed ones, from the first '#' row that has any
+    (Flee keeps such columns as attributes of each place or road)."""
+    for _, cells in rows:
+        if cells[0].startswith("#") and len(cells) > known:
+            return {name.strip().strip('"'): j for j, name in enumerate(cells) if j >= known and name.strip()}
+    return {}
+
+
+def _refuse_column(path: Path, lineno: int, column: str, value: str, rule: str) -> ScenarioError:
+    return ScenarioError(
+        f"this Flee column is not supported by corridor yet ({rule})",
+        file=str(path),
+        row=lineno,
+        field=column,
+        value=value,
+        expected="the column blank or at Flee's default (docs/flee-compat.md)",
+    )
+
+
+def read_locations(path: Path, notes: Notes | None = None) -> list[Place]:
+    notes = notes or Notes()
     places = []
-    rows = _rows(path)
+    every = _rows(path, comments=True)
+    extra = _header(every, 8)
+    rows = [(line, cells) for line, cells in every if not cells[0].startswith("#")]
     if not rows:
         raise ScenarioError("no locations", file=str(path), row=1, expected=f"rows of {LOCATION_COLUMNS}")
     for lineno, r in rows:
         _need_columns(r, 6, path, lineno, LOCATION_COLUMNS)
-        kind = _place_kind(_cell(r, 5), path, lineno)
+        kind = _place_kind(_cell(r, 5), path, lineno, notes)
         pop = _num(_cell(r, 7), path, lineno, "population", int, blank=0)
         date_text = _cell(r, 6)
         conflict_date = _num(date_text, path, lineno, "conflict_date", int) if date_text else None
         camp = kind in ("camp", "idp_camp")
+        _check_place_columns(extra, r, path, lineno, kind)
         data = dict(
             name=_cell(r, 0),
             region=_cell(r, 1),
@@ -148,18 +216,50 @@ def read_locations(path: Path) -> list[Place]:
     return places
 
 
+def _check_place_columns(extra: dict[str, int], r: list[str], path: Path, lineno: int, kind: str) -> None:
+    """Refuse the place columns Flee acts on that corridor does not read yet, unless at Flee's default.
+
+    Columns read only by rules refused in simsetting.yml (ethnicity, religion, hdi, trade_volume,
+    deactivation_probability, farmer_fraction) and any other column change nothing and are left alone."""
+
+    def value(column: str) -> str:
+        return _cell(r, extra[column]).strip('"') if column in extra else ""
+
+    camp = kind in ("camp", "idp_camp")
+    # Flee adds a camp's initial_idps to its day-0 agents; elsewhere the column is never read
+    if camp and value("initial_idps") and _num(value("initial_idps"), path, lineno, "initial_idps", blank=0.0):
+        raise _refuse_column(path, lineno, "initial_idps", value("initial_idps"), "people in a camp on day 0")
+    if value("capacity_per_day") and _num(value("capacity_per_day"), path, lineno, "capacity_per_day", blank=0.0):
+        raise _refuse_column(path, lineno, "capacity_per_day", value("capacity_per_day"), "capacity growing daily")
+    if kind == "conflict_zone" and value("conflict_intensity"):
+        if _num(value("conflict_intensity"), path, lineno, "conflict_intensity") != 1:
+            raise _refuse_column(
+                path, lineno, "conflict_intensity", value("conflict_intensity"), "a conflict zone's intensity"
+            )
+
+
 def read_routes(path: Path) -> list[Link]:
     links = []
-    for lineno, r in _rows(path):
+    every = _rows(path, comments=True)
+    extra = _header(every, 4)
+    for lineno, r in every:
+        if r[0].startswith("#"):
+            continue
         _need_columns(r, 3, path, lineno, "name1,name2,distance[,forced_redirection]")
+        # Flee's per-road speed (`max_move_speed` column) replaces move_rules.max_move_speed on that road
+        speed = _cell(r, extra["max_move_speed"]) if "max_move_speed" in extra else ""
+        walk = _cell(r, extra["walk_probability"]) if "walk_probability" in extra else ""
+        if walk and _num(walk, path, lineno, "walk_probability", blank=0.0):
+            raise _refuse_column(path, lineno, "walk_probability", walk, "a daily chance of walking the road")
         data = dict(
             a=_cell(r, 0),
             b=_cell(r, 1),
             distance=_num(_cell(r, 2), path, lineno, "distance"),
+            speed=_num(speed, path, lineno, "max_move_speed") if speed.strip('"') else None,
             forced_redirection=_num(_cell(r, 3), path, lineno, "forced_redirection", int, blank=0),
             at=at(str(path), lineno),
         )
-        links.append(build(Link, data, str(path), lineno, {"a": "name1", "b": "name2"}))
+        links.append(build(Link, data, str(path), lineno, {"a": "name1", "b": "name2", "speed": "max_move_speed"}))
     return links
 
 
@@ -190,13 +290,17 @@ def read_closures(path: Path) -> list[Closure]:
     return out
 
 
-def read_conflicts(path: Path, days: int) -> list[ConflictPeriod] | None:
+def read_conflicts(
+    path: Path, days: int, places: set[str] | None = None, notes: Notes | None = None
+) -> list[ConflictPeriod] | None:
     """Flee's wide day x place table, as periods of conflict.
 
     As in Flee, a conflict starts when a place's value turns positive and keeps the intensity of
     that day until the value returns to zero (its age, which drives decay, restarts then). Flee
-    indexes the table by row, not by the Day column; the last row holds past the end.
+    indexes the table by row, not by the Day column; the last row holds past the end. A column
+    naming no place of `places` is left out with a note (Flee prints an error and goes on).
     """
+    notes = notes or Notes()
     if not path.is_file():
         return None
     lines = _rows(path, comments=True)
@@ -217,6 +321,21 @@ def read_conflicts(path: Path, days: int) -> list[ConflictPeriod] | None:
         table = np.array([[_num(_cell(r, j), path, lineno, n, blank=0.0) for j, n in cols] for lineno, r in body])
     row_of_day = np.minimum(np.arange(days), len(body) - 1)
     values = table[row_of_day]
+    if places is not None:
+        # Flee looks a column's name up only when its conflict starts within the run
+        for k, (_, name) in enumerate(cols):
+            if name not in places and (values[:, k] > 1e-6).any():
+                notes.note(
+                    "unknown place",
+                    file=path,
+                    row=head_line,
+                    field="place",
+                    value=name,
+                    then="Flee finds no such place when its conflict starts, and goes on; column ignored",
+                    expected="a name from locations.csv" + _suggest(name, dict.fromkeys(places)),
+                )
+        known = [k for k, (_, name) in enumerate(cols) if name in places]
+        cols, values = [cols[k] for k in known], values[:, known]
     on = np.zeros((days + 2, len(cols)), dtype=np.int8)
     on[1:-1] = values > 1e-6
     edges = np.diff(on, axis=0)
@@ -353,49 +472,161 @@ def read_corrections(path: Path, start: dt.date) -> list[Correction]:
     return out
 
 
-# simsetting.yml keys corridor implements, by section; others are refused unless at Flee's default.
-_MOVE_KEYS = {
-    "max_move_speed",
-    "max_walk_speed",
-    "foreign_weight",
-    "camp_weight",
-    "conflict_weight",
-    "conflict_movechance",
-    "camp_movechance",
-    "idpcamp_movechance",
-    "default_movechance",
-    "awareness_level",
-    "capacity_buffer",
-    "capacity_scaling",
-    "start_on_foot",
-    "weight_power",
-    "distance_power",
-    "weight_softening",
+# --- simsetting.yml ------------------------------------------------------------------------------
+
+IMPLEMENTED, NO_EFFECT, REFUSED = "implemented", "no effect", "refused"
+
+
+def _off(value: Any) -> bool:
+    # Flee reads its switches with bool(...), so whatever Python finds false leaves the rule off
+    return not value
+
+
+@dataclass(frozen=True)
+class FleeKey:
+    """What corridor does with one key of Flee's simsetting.yml (docs/flee-compat.md lists them all).
+
+    `field`: implemented keys, the corridor rule they set (section.field of the Scenario).
+    `inert`: refused keys, the values that leave Flee's rule off; those are accepted.
+    `warn_if`: no-effect keys, the values a user would expect to do something (Flee never reads them).
+    """
+
+    status: str
+    field: str | None = None
+    inert: Callable[[Any], bool] | None = None
+    warn_if: Callable[[Any], bool] | None = None
+    why: str = ""
+
+
+def _key(status: str, field: str | None = None, inert: Callable[[Any], bool] | None = None, **kw: Any) -> FleeKey:
+    return FleeKey(status, field, inert, **kw)
+
+
+_FOOD = "read only by the food rules (refused)"
+_FLOOD = "part of DFlee's flood rules (refused)"
+# Every key Flee's SimulationSettings.ReadFromYML reads (djgroen/flee 02cd2cb), by its path in the file,
+# plus the keys FabFlee's scenarios write that Flee never reads. Keys absent from this table are unknown:
+# Flee ignores them without a word, corridor warns (strict: refuses).
+FLEE_SETTINGS: dict[str, FleeKey] = {
+    "number_of_steps": _key(NO_EFFECT, why="Flee's run.py ignores it; sim_period.csv sets the length"),
+    "conflict_input_file": _key(NO_EFFECT, why="Flee's run.py overwrites it with input_csv/conflicts.csv"),
+    "flood_level_input_file": _key(NO_EFFECT, why="Flee's run.py overwrites it with input_csv/flood_level.csv"),
+    "default_conflict_intensity": _key(NO_EFFECT, why="read only for location_changes.csv, which run.py never reads"),
+    **{
+        f"log_levels.{k}": _key(NO_EFFECT, why="what Flee prints; corridor's outputs are always complete")
+        for k in ("agent", "link", "camp", "init", "conflict", "idp_totals", "granularity")
+    },
+    "spawn_rules.take_from_population": _key(REFUSED, inert=_off),
+    "spawn_rules.insert_day0": _key(IMPLEMENTED, "spawn.insert_day0"),
+    "spawn_rules.empty_camps_on_day0": _key(REFUSED, inert=_off),
+    "spawn_rules.conflict_zone_spawning_only": _key(
+        NO_EFFECT, why="Flee gives spawn weight only to conflict zones either way, unless starvation spawning"
+    ),
+    "spawn_rules.flood_zone_spawning_only": _key(REFUSED, inert=_off),
+    "spawn_rules.camps_are_sicks": _key(REFUSED, inert=_off),
+    "spawn_rules.camps_are_sinks": _key(
+        NO_EFFECT, warn_if=bool, why="Flee reads the misspelt camps_are_sicks instead, so this key does nothing"
+    ),
+    "spawn_rules.flood_driven_spawning": _key(
+        NO_EFFECT, warn_if=bool, why="Flee never reads it (flood_zone_spawning_only switches flood spawning on)"
+    ),
+    "spawn_rules.read_from_agents_csv_file": _key(REFUSED, inert=_off),
+    "spawn_rules.sum_from_camps": _key(IMPLEMENTED, "spawn.sum_from_camps"),
+    "spawn_rules.starvation_driven_spawning": _key(REFUSED, inert=_off),
+    "spawn_rules.conflict_driven_spawning": _key(IMPLEMENTED, "spawn.mode"),
+    "spawn_rules.conflict_driven_spawning.spawn_mode": _key(IMPLEMENTED, "spawn.rate_mode"),
+    "spawn_rules.conflict_driven_spawning.displaced_per_conflict_day": _key(IMPLEMENTED, "spawn.rate"),
+    "spawn_rules.average_social_connectivity": _key(NO_EFFECT, why="read only by two_system_decision_making (refused)"),
+    "spawn_rules.flood_driven_spawn_mode": _key(
+        NO_EFFECT, why="Flee reads it only with flood_zone_spawning_only: True (refused)"
+    ),
+    "spawn_rules.flood_driven_spawn_mode.spawn_mode": _key(NO_EFFECT, why="as flood_driven_spawn_mode"),
+    "spawn_rules.flood_driven_spawn_mode.displaced_per_flood_day": _key(NO_EFFECT, why="as flood_driven_spawn_mode"),
+    "spawn_rules.flood_driven_spawn_mode.flood_forecaster_timescale": _key(
+        NO_EFFECT, why="Flee reads it only when a flag it has just set to False is True: never"
+    ),
+    "spawn_rules.conflict_spawn_decay": _key(IMPLEMENTED, "spawn.conflict_spawn_decay"),
+    "spawn_rules.conflict_spawn_decay_interval": _key(REFUSED, inert=lambda v: v == 30),
+    "move_rules.max_move_speed": _key(IMPLEMENTED, "move.max_move_speed"),
+    "move_rules.max_walk_speed": _key(IMPLEMENTED, "move.max_walk_speed"),
+    "move_rules.max_crossing_speed": _key(NO_EFFECT, why="read only by Flee's micro model, not by run.py"),
+    "move_rules.foreign_weight": _key(IMPLEMENTED, "move.foreign_weight"),
+    "move_rules.camp_weight": _key(IMPLEMENTED, "move.camp_weight"),
+    "move_rules.conflict_weight": _key(IMPLEMENTED, "move.conflict_weight"),
+    "move_rules.conflict_movechance": _key(IMPLEMENTED, "move.conflict_movechance"),
+    "move_rules.camp_movechance": _key(IMPLEMENTED, "move.camp_movechance"),
+    "move_rules.idpcamp_movechance": _key(IMPLEMENTED, "move.idpcamp_movechance"),
+    "move_rules.default_movechance": _key(IMPLEMENTED, "move.default_movechance"),
+    "move_rules.awareness_level": _key(IMPLEMENTED, "move.awareness_level"),
+    "move_rules.capacity_buffer": _key(IMPLEMENTED, "move.capacity_buffer"),
+    "move_rules.capacity_scaling": _key(IMPLEMENTED, "move.capacity_scaling"),
+    "move_rules.avoid_short_stints": _key(REFUSED, inert=_off),
+    "move_rules.start_on_foot": _key(IMPLEMENTED, "move.start_on_foot"),
+    "move_rules.use_v1_rules": _key(IMPLEMENTED, "move.max_move_speed"),
+    "move_rules.softening": _key(IMPLEMENTED, "move.softening"),
+    "move_rules.weight_softening": _key(IMPLEMENTED, "move.weight_softening"),
+    "move_rules.weight_power": _key(IMPLEMENTED, "move.weight_power"),
+    "move_rules.distance_power": _key(IMPLEMENTED, "move.distance_power"),
+    "move_rules.stay_close_to_home": _key(REFUSED, inert=_off),
+    "move_rules.home_distance_power": _key(NO_EFFECT, why="read only by stay_close_to_home (refused)"),
+    "move_rules.use_pop_for_loc_weight": _key(REFUSED, inert=_off),
+    "move_rules.pop_power_for_loc_weight": _key(NO_EFFECT, why="read only by use_pop_for_loc_weight (refused)"),
+    "move_rules.movechance_pop_base": _key(NO_EFFECT, why="read only with movechance_pop_scale_factor (refused)"),
+    "move_rules.movechance_pop_scale_factor": _key(REFUSED, inert=lambda v: v == 0),
+    # Flee prunes only above 1.001 (its comment says the opposite; the code is what runs)
+    "move_rules.pruning_threshold": _key(REFUSED, inert=lambda v: float(v) < 1.001),
+    **{
+        f"move_rules.{k}": _key(REFUSED, inert=_off)
+        for k in (
+            "WomenAvoidHazards",
+            "ChildrenAvoidHazards",
+            "ElderlyAvoidHazards",
+            "BoysTakeRisk",
+            "MatchCampReligion",
+            "MatchCampEthnicity",
+            "MatchTownEthnicity",
+            "MatchConflictEthnicity",
+            "fixed_routes",
+            "two_system_decision_making",
+            "use_economic_pull",
+            "flee_when_starving",
+            "avoid_food_deprived_locations",
+        )
+    },
+    "move_rules.avg_religion_fraction": _key(NO_EFFECT, why="read only by MatchCampReligion (refused)"),
+    "move_rules.harvest_months": _key(REFUSED, inert=_off),
+    # `flood_rules:` with nothing under it leaves Flee's flood rules off
+    "move_rules.flood_rules": _key(REFUSED, inert=lambda v: v is None),
+    **{
+        f"move_rules.flood_rules.{k}": _key(REFUSED, inert=lambda v: True, why=_FLOOD)
+        for k in (
+            "max_flood_level",
+            "flood_movechances",
+            "flood_loc_weights",
+            "flood_link_weights",
+            "flood_forecaster",
+            "flood_forecaster_timescale",
+            "flood_forecaster_weights",
+            "flood_forecaster_end_time",
+            "flood_awareness_weights",
+        )
+    },
+    "optimisations.hasten": _key(IMPLEMENTED, "hasten"),
 }
-_MOVE_RENAMES = {"softening": "softening"}
-_INERT_DEFAULTS: dict[str, Any] = {
-    # None: only read by Flee rules that corridor refuses, so any value is inert.
-    "max_crossing_speed": None,
-    "use_v1_rules": False,
-    "avoid_short_stints": False,
-    "stay_close_to_home": False,
-    "home_distance_power": None,
-    "use_pop_for_loc_weight": False,
-    "pop_power_for_loc_weight": None,
-    "movechance_pop_base": None,
-    "movechance_pop_scale_factor": 0.0,
-    "ChildrenAvoidHazards": False,
-    "BoysTakeRisk": False,
-    "MatchCampEthnicity": False,
-    "MatchTownEthnicity": False,
-    "MatchConflictEthnicity": False,
+_SECTIONS = ("log_levels", "spawn_rules", "move_rules", "optimisations")
+# mappings whose keys the table lists one by one
+_MAPPINGS = {
+    "spawn_rules.conflict_driven_spawning",
+    "spawn_rules.flood_driven_spawn_mode",
+    "move_rules.flood_rules",
+    *_SECTIONS,
 }
+# Flee's use_v1_rules overwrites these after reading everything else (SimulationSettings.ReadFromYML's end)
+_V1_RULES = {"max_move_speed": 200.0, "start_on_foot": False, "camp_weight": 2.0, "conflict_weight": 0.25}
 
 
-_SECTIONS = ("log_levels", "spawn_rules", "move_rules", "optimisations", "number_of_steps", "conflict_input_file")
-
-
-def read_settings(path: Path) -> tuple[SpawnRules, MoveRules, int]:
+def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, MoveRules, int]:
+    notes = notes or Notes()
     if not path.is_file():
         return SpawnRules(), MoveRules(), 1
     doc, lines = read_yaml(path, read_text(path, "Flee's simsetting.yml"))
@@ -406,71 +637,96 @@ def read_settings(path: Path) -> tuple[SpawnRules, MoveRules, int]:
             "not a mapping of sections", file=str(path), row=1, value=doc, expected=", ".join(_SECTIONS)
         )
 
-    def refuse(where: tuple[str, ...], value: Any, why: str, expected: str | None = None) -> ScenarioError:
+    def refuse(where: str, value: Any, why: str, expected: str | None = None) -> ScenarioError:
         return ScenarioError(
-            why, file=str(path), row=lines.get(where), field=".".join(where), value=value, expected=expected
+            why, file=str(path), row=lines.get(tuple(where.split("."))), field=where, value=value, expected=expected
         )
 
-    def section(key: str) -> dict[Any, Any]:
-        value = doc.get(key)
-        if value is None:  # `move_rules:` with nothing under it
-            return {}
-        if not isinstance(value, dict):
-            raise refuse((key,), value, "not a mapping", "keys and values under it, one a line")
-        return value
+    found: dict[str, Any] = {}  # key path -> value, for every key the table knows
 
-    for key in doc:
-        if key not in _SECTIONS:
-            raise refuse((str(key),), doc[key], "unknown section", "one of " + ", ".join(_SECTIONS))
+    def siblings(prefix: str) -> dict[str, None]:
+        depth = prefix.count(".")
+        names = _SECTIONS if not prefix else [k for k in FLEE_SETTINGS if k.startswith(prefix)]
+        return {k.rsplit(".", 1)[-1]: None for k in names if k.count(".") == depth}
+
+    def walk(mapping: dict[Any, Any], prefix: str) -> None:
+        for key, value in mapping.items():
+            where = f"{prefix}{key}"
+            if where not in FLEE_SETTINGS and where not in _SECTIONS:
+                elsewhere = [k for k in FLEE_SETTINGS if k.rsplit(".", 1)[-1] == str(key)]
+                notes.note(
+                    "unknown setting",
+                    file=path,
+                    row=lines.get(tuple(where.split("."))),
+                    field=where,
+                    value=value,
+                    then="Flee does not read it; ignored"
+                    + (f" (Flee reads {' and '.join(elsewhere)})" if elsewhere else ""),
+                    expected="a key Flee reads here (docs/flee-compat.md)" + _suggest(str(key), siblings(prefix)),
+                )
+                continue
+            if where in _MAPPINGS and value is not None:
+                if not isinstance(value, dict):
+                    raise refuse(where, value, "not a mapping", "keys and values under it, one a line")
+                if where in _SECTIONS or FLEE_SETTINGS[where].status != REFUSED:
+                    walk(value, where + ".")
+            found[where] = value
+
+    walk(doc, "")
+    for where, value in found.items():
+        key = FLEE_SETTINGS.get(where)
+        if key is None:
+            continue
+        if where == "move_rules.avoid_short_stints" and found.get("move_rules.use_v1_rules"):
+            continue  # use_v1_rules turns it off, whatever the file says
+        if key.status == REFUSED and not (key.inert and key.inert(value)):
+            raise refuse(where, value, "this Flee rule is not supported by corridor yet", "docs/flee-compat.md")
+        if key.status == NO_EFFECT and key.warn_if and key.warn_if(value):
+            notes.note(
+                "a setting Flee does not read",
+                file=path,
+                row=lines.get(tuple(where.split("."))),
+                field=where,
+                value=value,
+                then=f"no effect, as in Flee: {key.why}",
+                expected=key.why,
+            )
     move: dict[str, Any] = {}
-    where: dict[str, tuple[str, ...]] = {}  # model field -> the key it was read from
-    for key, value in section("move_rules").items():
-        if key in _MOVE_KEYS or key in _MOVE_RENAMES:
-            move[_MOVE_RENAMES.get(key, key)] = value
-            where[_MOVE_RENAMES.get(key, key)] = ("move_rules", key)
-        elif key in _INERT_DEFAULTS:
-            if _INERT_DEFAULTS[key] is not None and value != _INERT_DEFAULTS[key]:
-                raise refuse(("move_rules", key), value, "this Flee rule is not supported by corridor yet")
-        else:
-            raise refuse(("move_rules", str(key)), value, "unknown setting")
     spawn: dict[str, Any] = {}
-    for key, value in section("spawn_rules").items():
-        if key in ("insert_day0", "conflict_spawn_decay", "sum_from_camps"):
-            spawn[key] = value
-            where[key] = ("spawn_rules", key)
-        elif key == "take_from_population":
-            if value:
-                raise refuse(("spawn_rules", key), value, "take_from_population is not supported by corridor yet")
-        elif key == "conflict_zone_spawning_only":
-            pass  # Flee spawns only in conflict zones whatever this says
-        elif key == "conflict_driven_spawning":
-            rule = {} if value is None else value
-            if not isinstance(rule, dict):
-                raise refuse(("spawn_rules", key), value, "not a mapping", "spawn_mode and displaced_per_conflict_day")
-            mode = str(rule.get("spawn_mode", "constant")).lower()
-            spawn.update(mode="conflict", rate_mode=mode)
-            spawn["rate"] = rule.get("displaced_per_conflict_day", 0.01 if mode == "pop_ratio" else 500)
-            where["rate_mode"] = ("spawn_rules", key, "spawn_mode")
-            where["rate"] = ("spawn_rules", key, "displaced_per_conflict_day")
-        elif key in ("flood_zone_spawning_only", "camps_are_sinks", "camps_are_sicks", "read_from_agents_csv_file"):
-            if value:
-                raise refuse(("spawn_rules", key), value, "this Flee option is not supported by corridor yet")
-        else:
-            raise refuse(("spawn_rules", str(key)), value, "unknown setting")
+    where_of: dict[str, tuple[str, ...]] = {}  # model field -> the key it was read from
+    for where, value in found.items():
+        key = FLEE_SETTINGS.get(where)
+        if key is None or key.status != IMPLEMENTED or where.startswith("spawn_rules.conflict_driven_spawning"):
+            continue
+        section, _, name = key.field.partition(".") if key.field else ("", "", "")
+        if where == "move_rules.use_v1_rules" or section not in ("move", "spawn"):
+            continue
+        (move if section == "move" else spawn)[name] = value
+        where_of[name] = tuple(where.split("."))
+    if "spawn_rules.conflict_driven_spawning" in found:
+        rule = found["spawn_rules.conflict_driven_spawning"] or {}
+        mode = str(rule.get("spawn_mode", "constant")).lower()
+        spawn.update(mode="conflict", rate_mode=mode)
+        spawn["rate"] = rule.get("displaced_per_conflict_day", 0.01 if mode == "pop_ratio" else 500)
+        where_of["rate_mode"] = ("spawn_rules", "conflict_driven_spawning", "spawn_mode")
+        where_of["rate"] = ("spawn_rules", "conflict_driven_spawning", "displaced_per_conflict_day")
+    if found.get("move_rules.use_v1_rules"):
+        move.update(_V1_RULES)
+        for name in _V1_RULES:
+            where_of[name] = ("move_rules", "use_v1_rules")
     hasten = 1
-    for key, value in section("optimisations").items():
-        if key != "hasten":
-            raise refuse(("optimisations", str(key)), value, "unknown setting", "hasten")
+    if "optimisations.hasten" in found:
+        value = found["optimisations.hasten"]
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PEOPLE:
             raise refuse(
-                ("optimisations", "hasten"),
+                "optimisations.hasten",
                 value,
                 "not a whole number" if isinstance(value, bool) or not isinstance(value, int) else "out of range",
                 f"a whole number from 1 to {MAX_PEOPLE:,} (it divides every count; a larger one leaves nobody)",
             )
         hasten = value
-    spawn_rules = _rules(SpawnRules, spawn, path, lines, where)
-    move_rules = _rules(MoveRules, move, path, lines, where)
+    spawn_rules = _rules(SpawnRules, spawn, path, lines, where_of)
+    move_rules = _rules(MoveRules, move, path, lines, where_of)
     spawn_rules.at = f"{path}:{lines.get(('spawn_rules',), 1)}"
     move_rules.at = f"{path}:{lines.get(('move_rules',), 1)}"
     return spawn_rules, move_rules, hasten
@@ -491,21 +747,93 @@ def _rules(
         return build(cls, data, str(path), lines.get(key) if key else None, {f: ".".join(k) for f, k in where.items()})
 
 
-def load_flee(folder: Path) -> Scenario:
+def keep_last_of_each_name(places: list[Place], notes: Notes) -> list[Place]:
+    """Flee keeps every row of locations.csv, but a name finds its last row: roads, closures and the
+    camp columns of out.csv go there, and an earlier row of that name is left without roads."""
+    last = {p.name: p for p in places}
+    kept = []
+    for p in places:
+        if last[p.name] is not p:
+            file, _, row = (last[p.name].at or ":").rpartition(":")
+            notes.note(
+                "duplicate place name",
+                file=file,
+                row=int(row) if row else None,
+                field="name",
+                value=p.name,
+                then=f"as in Flee this later row is the place; the earlier row ({p.at}) is left out",
+                expected=f"each name once (first at {p.at})",
+            )
+        else:
+            kept.append(p)
+    return kept
+
+
+def closures_flee_applies(
+    closures: list[Closure], places: list[Place], links: list[Link], notes: Notes
+) -> list[Closure]:
+    """The closures that close something in Flee; the others are left out with a note.
+
+    Flee looks names up when a closure starts: an unknown place, or a road or border with no road
+    across, closes nothing (Flee prints a warning for roads and borders, nothing for a place)."""
+    names = {p.name: p for p in places}
+    country = {p.name: p.country for p in places}
+    roads = {frozenset((lk.a, lk.b)) for lk in links}
+    borders = {frozenset((country[lk.a], country[lk.b])) for lk in links if lk.a in country and lk.b in country}
+    kept = []
+    for c in closures:
+        file, _, row = (c.at or ":").rpartition(":")
+        named = [("name1", c.a), ("name2", c.b)]
+        if c.kind not in ("country", "link", "remove_forced_redirection"):
+            named = named[:1]
+        known = set(country.values()) if c.kind == "country" else names
+        unknown = next(((f, v) for f, v in named if v not in known), None)
+        problem: str | None = None
+        if unknown and c.kind == "country":
+            problem, (field, value) = "unknown country", unknown
+            expected = "one of " + ", ".join(sorted(known))
+        elif unknown:
+            problem, (field, value) = "unknown place", unknown
+            expected = "a name from locations.csv" + _suggest(value, names)
+        elif c.kind in ("country", "link") and frozenset((c.a, c.b)) not in (borders if c.kind == "country" else roads):
+            what = "countries" if c.kind == "country" else "places"
+            problem, field, value = f"no road between the two {what}", "name2", c.b
+            expected = f"two {what} joined by a road of routes.csv"
+        if problem is None:
+            kept.append(c)
+            continue
+        notes.note(
+            problem,
+            file=file,
+            row=int(row) if row else None,
+            field=field,
+            value=value,
+            then="Flee closes nothing for this row and goes on; left out",
+            expected=expected,
+        )
+    return kept
+
+
+def load_flee(folder: Path, strict: bool = False, warn: Warn | None = None) -> Scenario:
+    """Read a Flee folder. Where Flee warns and goes on, corridor does what Flee does and calls `warn`
+    with one line naming the file and row (stderr by default); `strict` refuses those inputs instead."""
+    notes = Notes(strict, warn)
     folder = Path(folder)
     inp = folder / "input_csv"
     start, days = read_period(inp / "sim_period.csv")
-    spawn, move, hasten = read_settings(folder / "simsetting.yml")
+    spawn, move, hasten = read_settings(folder / "simsetting.yml", notes)
+    places = keep_last_of_each_name(read_locations(inp / "locations.csv", notes), notes)
+    links = read_routes(inp / "routes.csv")
     data = dict(
         name=folder.resolve().name,
         format="flee",
         start_date=start,
         days=days,
         hasten=hasten,
-        places=read_locations(inp / "locations.csv"),
-        links=read_routes(inp / "routes.csv"),
-        closures=read_closures(inp / "closures.csv"),
-        conflicts=read_conflicts(inp / "conflicts.csv", days),
+        places=places,
+        links=links,
+        closures=closures_flee_applies(read_closures(inp / "closures.csv"), places, links, notes),
+        conflicts=read_conflicts(inp / "conflicts.csv", days, {p.name for p in places}, notes),
         observed=read_observed(folder, start),
         corrections=read_corrections(inp / "registration_corrections.csv", start),
         spawn=spawn,

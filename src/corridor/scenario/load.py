@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ScenarioError
-from .flee import is_flee_folder, load_flee
+from .flee import Warn, is_flee_folder, load_flee
 from .model import Scenario
 from .native import is_native_folder, load_native
 from .priors import load_priors
@@ -34,12 +34,17 @@ def detect_format(path: Path) -> str:
     )
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario folder in corridor's or Flee's format, with its priors.csv if it has one."""
+def load_scenario(path: str | Path, strict: bool = False, warn: Warn | None = None) -> Scenario:
+    """Read and validate a scenario folder in corridor's or Flee's format, with its priors.csv if it has one.
+
+    A Flee folder may hold what Flee warns about and goes on (a repeated place name, a closure of an
+    unknown place, a setting Flee does not read...): corridor does what Flee does and calls `warn` with
+    one line naming the file and row (printed to stderr when `warn` is None), or with `strict` refuses
+    it with the usual one-line error. corridor's own format has no such leniency."""
     path = Path(path)
     if not path.exists():
         raise ScenarioError("no such file or folder", file=str(path), expected="a scenario folder")
     if path.is_file() and path.name == "scenario.yaml":
         path = path.parent
-    scenario = load_flee(path) if detect_format(path) == "flee" else load_native(path)
+    scenario = load_flee(path, strict, warn) if detect_format(path) == "flee" else load_native(path)
     return load_priors(path, scenario)
