@@ -151,7 +151,7 @@ def test_the_example_in_the_docs_reads(folder: Path) -> None:
         (",places.tijuana.movechance,uniform,0.3,1.2,,,,,x", "high", "1.2", "high <= 1 (places.tijuana.movechance"),
         (",asylum.custody_days,uniform,0.5,10,,,,,x", "low", "0.5", "low >= 1 (asylum.custody_days"),
         (",ports.san_ysidro.sign_rate,uniform,0,0.5,,,,,x", "low", "0.0", "low > 0 (ports.san_ysidro.sign_rate"),
-        (",move.awareness_level,intuniform,1,5,,,,,x", "high", "5.0", "high <= 4"),
+        (",move.awareness_level,intuniform,1,200,,,,,x", "high", "200.0", "high <= 127"),
         (",places.el_barretal.capacity,intuniform,0,7000,,,,,x", "low", "0.0", "0 would mean unlimited"),
         # mass where the lever is invalid
         (",places.tijuana.movechance,normal,,,0.6,0.1,,,x", "distribution", "'normal'", "truncnormal with low and"),

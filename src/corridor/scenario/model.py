@@ -377,7 +377,8 @@ class MoveRules(Strict):
     camp_movechance: float = Field(0.001, ge=0, le=1)
     idpcamp_movechance: float = Field(0.1, ge=0, le=1)
     default_movechance: float = Field(0.3, ge=0, le=1)
-    awareness_level: int = Field(1, ge=0, le=4)
+    # Flee takes any level; corridor counts a route's roads in 8 bits
+    awareness_level: int = Field(1, ge=0, le=MAX_ROUTE_ROADS, description="Roads ahead people look (1 = neighbours).")
     capacity_buffer: float = Field(0.9, ge=0, le=1)
     capacity_scaling: float = Field(1.0, gt=0)
     softening: float = Field(10.0, ge=0, description="km added to every route's distance.")
