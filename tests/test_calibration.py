@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -251,6 +252,33 @@ def test_the_calibration_report(calibrated):
     assert "Marginals" in html and "Posterior predictive" in html and "data:image/png;base64" in html
     assert sorted(p.name for p in (calibrated / "figures").iterdir()) == [
         "epsilon.png", "marginals.png", "pairs.png", "predictive.png"]  # fmt: skip
+
+
+def test_the_command_calibrates_a_scenario_folder_and_says_what_it_left_out(tmp_path, synthetic):
+    folder = tmp_path / "tj"
+    shutil.copytree(TIJUANA, folder)
+    lines = (folder / "priors.csv").read_text().splitlines()
+    (folder / "priors.csv").write_text(
+        "\n".join([lines[0]] + [x for x in lines if x.startswith("," + RETURNED)]) + "\n"
+    )
+    obs = tmp_path / "obs.csv"
+    rows = [{"date": o.date.isoformat(), "place": o.place, "metric": o.metric, "value": o.value, "low": o.low,
+             "high": o.high, "source": "synthetic", "note": ""} for o in synthetic]  # fmt: skip
+    rows[1]["source"] = "a report of 30 Oct 2018"  # about 23 Oct, published after the last row's date
+    pd.DataFrame(rows).to_csv(obs, index=False)
+    out = tmp_path / "cal"
+    r = corridor_cli("calibrate", folder, "--observations", obs, "--out", out, "--budget", 80, "--population", 20,
+                     "--workers", 1)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert (
+        "line 3: 2018-10-23 Chiapas asylum_requests_mexico_cumulative: reserved: its source is dated 2018-10-30"
+        in r.stdout
+    )
+    assert "generation 0: epsilon" in r.stderr and "simulations/s" in r.stderr
+    m = json.loads((out / "manifest.json").read_text())
+    assert [o["row"] for o in m["observations"]["used"]] == [2, 4, 5]
+    assert m["priors_calibrated"] == [RETURNED] and m["budget"] == 80 and m["simulations"] <= 80
+    assert list(pd.read_parquet(out / "posterior.parquet").columns) == [RETURNED, "weight", "distance", "particle"]
 
 
 @pytest.mark.parametrize(

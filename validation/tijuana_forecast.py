@@ -1,6 +1,6 @@
 """Scored forecasts for tijuana-2018: a hindcast and the December-January forecast, from calibrations.
 
-    python validation/tijuana_forecast.py [--budget 3000] [--population 200] [--runs 200] [--workers 2]
+    python validation/tijuana_forecast.py [--budget 8000] [--population 200] [--runs 200] [--workers 2]
 
 1. Hindcast: `corridor calibrate` to the observations dated up to 20 Nov 2018, then a posterior ensemble
    (`--runs` draws, `corridor validate --posterior`'s arithmetic) scores the observations dated 21-28 Nov
@@ -39,8 +39,9 @@ H_START, H_END = "<!-- hindcast:start -->", "<!-- hindcast:end -->"
 F_START, F_END = "<!-- posterior-forecast:start -->", "<!-- posterior-forecast:end -->"
 FORECAST_DATES = ("2018-12-01", "2018-12-15", "2019-01-01", "2019-01-15", "2019-01-31")
 SHELTERS = ("Benito Juarez shelter", "El Barretal", "Tijuana private shelters")
-# the priors the 28 observations can inform (SOURCES.md names the observations each was left to); the
-# others are drawn from their priors in every simulation and kept per particle
+# the priors the 28 observations can inform (SOURCES.md names the observations each was left to; the
+# march's shares set the arrests and deportations of 25 Nov); the others are drawn from their priors in
+# every simulation and kept per particle
 CALIBRATED = (
     "caravans.main.size",
     "hazards.returned_ciudad_hidalgo_caravan.rate",
@@ -54,6 +55,10 @@ CALIBRATED = (
     "marches.tijuana.share",
     "hazards.returned_tijuana_caravan.rate",
     "cohorts.background.size",
+    "deported_background",
+    "marches.tijuana.cross",
+    "marches.tijuana.apprehended",
+    "marches.tijuana.deported",
 )
 
 
@@ -180,7 +185,7 @@ def replace_block(text: str, start: str, end: str, block: list[str]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--budget", type=int, default=3000)
+    ap.add_argument("--budget", type=int, default=8000)
     ap.add_argument("--population", type=int, default=200)
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)

@@ -487,7 +487,8 @@ class _GenerationPrinter:
             if e["event"] == "stopped":
                 err.print(
                     f"{what}: stopped at the budget of {e['budget']:,} simulations "
-                    f"({e['accepted']} of {e['n']} accepted; not kept)"
+                    f"({e['accepted']} of {e['n']} accepted; not kept)",
+                    soft_wrap=True,
                 )
                 return
             eps = "" if e["eps"] is None else f"epsilon {e['eps']:.4f}, "
@@ -495,6 +496,7 @@ class _GenerationPrinter:
                 f"{what}: {eps}accepted {e['n']} of {e['evaluated']} ({e['n'] / e['evaluated']:.0%}), "
                 f"{e['evaluated'] / max(e['seconds'], 1e-9):.1f} simulations/s; {e['total']:,} of {self.budget:,} used",
                 highlight=False,
+                soft_wrap=True,
             )
 
     def close(self) -> None:
@@ -524,8 +526,23 @@ def calibrate(
             "their priors in each simulation.",
         ),
     ] = None,
-    workers: Workers = None,
-    scheduler: Scheduler = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=1,
+            help="Worker processes of a local Dask cluster for the simulations (default: one per core); 1 runs "
+            "them in this process. The result is the same whatever it is.",
+            show_default=False,
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", help="Run the simulations on the Dask scheduler at this address (tcp://HOST:PORT)."
+        ),
+    ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the calibration in --out (e.g. after an interruption).")
     ] = False,
@@ -533,7 +550,8 @@ def calibrate(
 ) -> None:
     """Calibrate a scenario's priors (priors.csv) to point observations by ABC-SMC (pyabc), on Dask; write
     the history, the weighted posterior (posterior.parquet) and a manifest to --out (docs/calibration.md).
-    Observations whose source is dated after the last one used are reserved for scoring forecasts."""
+    Observations whose source or note names a date after --until (or after the last observation's date) are
+    reserved for scoring forecasts and left out."""
     from .evaluate.observations import read_observations
 
     printer = _GenerationPrinter(budget, enabled=not quiet)
@@ -555,14 +573,17 @@ def calibrate(
     if quiet:
         return
     used, excluded = m["observations"]["used"], m["observations"]["excluded"]
-    out.print(f"calibrated to {len(used)} observations; {len(excluded)} left out:", highlight=False)
+    out.print(f"calibrated to {len(used)} observations; {len(excluded)} left out:", highlight=False, soft_wrap=True)
     for o in excluded:
-        out.print(f"  line {o['row']}: {o['date']} {o['place']} {o['metric']}: {o['why']}", highlight=False)
+        out.print(
+            f"  line {o['row']}: {o['date']} {o['place']} {o['metric']}: {o['why']}", highlight=False, soft_wrap=True
+        )
     last = m["generations"][-1]
     out.print(
         f"{len(m['generations'])} generations, {m['simulations']:,} simulations; last epsilon {last['epsilon']:.4f}, "
         f"effective sample size {m['effective_sample_size']:.0f} of {m['posterior_size']}",
         highlight=False,
+        soft_wrap=True,
     )
     out.print(f"wrote {out_dir}/ (manifest.json, history.db, posterior.parquet, predictive.parquet)")
 

@@ -131,7 +131,9 @@ class Posterior:
 
     def quantile(self, q: float) -> dict[str, float]:
         """The weighted q-quantile (0 to 1) of each prior, by name."""
-        return {p.name: weighted_quantile(self.values[p.name].to_numpy(np.float64), self.weights, q) for p in self.priors}
+        return {
+            p.name: weighted_quantile(self.values[p.name].to_numpy(np.float64), self.weights, q) for p in self.priors
+        }
 
 
 def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
