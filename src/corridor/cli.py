@@ -228,7 +228,7 @@ def run(
         save = {"command": " ".join(["corridor", *sys.argv[1:]]), "overrides": set_ or [], "overridden": overridden}
         if posterior is not None:
             save["posterior"] = {"folder": str(posterior), "draws": "ensemble/draws.parquet"}
-        if runs == 1 and draws is None:
+        if runs == 1:  # with --posterior, the one run is the first draw's (its values are the overrides)
             res.save(target, **save)
         else:
             # the run files go beside the run folder, so that saving it links them instead of copying

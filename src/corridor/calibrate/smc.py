@@ -373,7 +373,14 @@ def calibrate(
         else:
             history = abc.new(db, {"y": np.array([o.value for o in sel.used], dtype=np.float64)})
         if history.total_nr_simulations < budget:
-            history = abc.run(max_total_nr_simulations=budget)
+            try:
+                history = abc.run(max_total_nr_simulations=budget)
+            except AssertionError as exc:  # pyabc's checks of the weights (NaN when all densities underflow)
+                raise CorridorError(
+                    f"{out}: pyabc stopped at generation {history.max_t + 1} ({str(exc).splitlines()[0]}); expected "
+                    "fewer priors moved by the SMC (--prior) or a larger --population; the generations so far are "
+                    "kept (--resume goes on from them)"
+                ) from None
     seconds = time.perf_counter() - t_sim
     if history.max_t < 0:
         raise CorridorError(
