@@ -356,3 +356,13 @@ def test_each_shared_flee_scenario_loads_or_names_what_is_not_supported_yet(name
         load_scenario(FLEE_ROOT / name, warn=warned.append)
     msg = str(exc.value)
     assert "\n" not in msg and f"field '{NOT_YET[name]}'" in msg and "not supported by corridor yet" in msg, msg
+
+
+def test_a_folder_that_fails_says_only_its_error(tmp_path: Path) -> None:
+    # the repeated name alone would be a warning; the bad road after it makes the folder fail
+    places = LOCATIONS + "B,R2,X,5,5,town,,7000\n"
+    folder = flee_folder(
+        tmp_path, **{"input_csv/locations.csv": places, "input_csv/routes.csv": ROUTES + "C,Nowhere,1\n"}
+    )
+    with pytest.raises(ScenarioError, match="unknown place"):
+        load_scenario(folder, warn=lambda line: pytest.fail(f"warned before failing: {line}"))

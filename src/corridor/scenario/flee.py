@@ -47,10 +47,19 @@ def print_warning(line: str) -> None:
 
 class Notes:
     """Where Flee prints a warning and goes on, corridor does what Flee does and says so in one line
-    (`warn`, stderr by default); `strict` makes each of them the usual one-line error instead."""
+    (`warn`, stderr by default); `strict` makes each of them the usual one-line error instead.
+
+    The lines are held until `flush`, once the whole scenario has loaded: a folder that fails prints its
+    one error and nothing else."""
 
     def __init__(self, strict: bool = False, warn: Warn | None = None) -> None:
         self.strict, self.warn = strict, warn or print_warning
+        self.pending: list[str] = []
+
+    def flush(self) -> None:
+        for line in self.pending:
+            self.warn(line)
+        self.pending = []
 
     def note(
         self,
@@ -71,7 +80,7 @@ class Notes:
         where = f"{file}:{row}" if row is not None else str(file)
         what = f"field '{field}': " if field is not None else ""
         got = f" (got {_short(repr(value))})" if value is not None else ""
-        self.warn(one_line(f"{where}: warning: {what}{problem}{got}; {then}"))
+        self.pending.append(one_line(f"{where}: warning: {what}{problem}{got}; {then}"))
 
 
 def is_flee_folder(path: Path) -> bool:
@@ -177,7 +186,7 @@ def _refuse_column(path: Path, lineno: int, column: str, value: str, rule: str) 
 
 
 def read_locations(path: Path, notes: Notes | None = None) -> list[Place]:
-    notes = notes or Notes()
+    notes = notes or Notes(strict=True)  # alone, nothing would flush its warnings: refuse instead
     places = []
     every = _rows(path, comments=True)
     extra = _header(every, 8)
@@ -300,7 +309,7 @@ def read_conflicts(
     indexes the table by row, not by the Day column; the last row holds past the end. A column
     naming no place of `places` is left out with a note (Flee prints an error and goes on).
     """
-    notes = notes or Notes()
+    notes = notes or Notes(strict=True)  # alone, nothing would flush its warnings: refuse instead
     if not path.is_file():
         return None
     lines = _rows(path, comments=True)
@@ -626,7 +635,7 @@ _V1_RULES = {"max_move_speed": 200.0, "start_on_foot": False, "camp_weight": 2.0
 
 
 def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, MoveRules, int]:
-    notes = notes or Notes()
+    notes = notes or Notes(strict=True)  # alone, nothing would flush its warnings: refuse instead
     if not path.is_file():
         return SpawnRules(), MoveRules(), 1
     doc, lines = read_yaml(path, read_text(path, "Flee's simsetting.yml"))
@@ -848,4 +857,6 @@ def load_flee(folder: Path, strict: bool = False, warn: Warn | None = None) -> S
         )
     # every field was checked where it was read; what is left is how they fit together (the model's
     # cross-checks raise ScenarioErrors of their own, naming the row)
-    return build(Scenario, data, str(folder), None)
+    scenario = build(Scenario, data, str(folder), None)
+    notes.flush()
+    return scenario
