@@ -61,7 +61,7 @@ class InProcess:
 
 
 class QueueFull(Exception):
-    pass
+    """As many jobs are queued or running as the server allows: the request gets 429."""
 
 
 @dataclass
