@@ -86,12 +86,15 @@ class Caravans(Component):
         for f in self.flows:
             f[:] = 0
         a, rec = self.world.agents, self.world.record
+        # everyone who left a caravan since yesterday (a closing shelter relocated them...) leaves every
+        # list before any caravan gathers: one who joined another today must not be counted in both
+        for grp in self.groups:
+            st = a.state[grp.members]
+            grp.members = grp.members[(st == CARAVAN_AT) | (st == CARAVAN_ROAD)]
         for g, (plan, grp) in enumerate(zip(self.world.net.caravans, self.groups, strict=True)):
             rec.caravan_from[day, g] = grp.stop
             if grp.done or grp.stop < 0:
                 continue
-            st = a.state[grp.members]
-            grp.members = grp.members[(st == CARAVAN_AT) | (st == CARAVAN_ROAD)]
             if grp.progress == 0.0 and plan.gather[grp.stop]:  # people of its cohort in town join it
                 n = a.n
                 here = np.flatnonzero(
