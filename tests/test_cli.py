@@ -151,11 +151,13 @@ def corrupt(tmp_path, name, file, old, new):
         ("input_csv/routes.csv", "Douentza,Mentao,487", "Douentza,Mentaoo,487", ["routes.csv:2", "name2", "Mentaoo"]),
         ("input_csv/routes.csv", "Douentza,Mentao,487", "Douentza,Mentao,-487", ["routes.csv:2", "distance", "-487"]),
         ("input_csv/routes.csv", "Douentza,Mentao,487", "Douentza,Mentao,4x7", ["routes.csv:2", "distance", "4x7"]),
+        # a repeated name is only a warning (as in Flee), but the roads to the renamed place now lead
+        # nowhere, which Flee refuses too: the one line names the first such road
         (
             "input_csv/locations.csv",
             '"Timbuktu","Timbuktu"',
             '"Kidal","Timbuktu"',
-            ["locations.csv:3", "name", "Kidal"],
+            ["routes.csv:19", "name1", "Timbuktu"],
         ),
         ("input_csv/sim_period.csv", "2012-02-29", "2012-02-30", ["sim_period.csv:1", "StartDate", "2012-02-30"]),
     ],

@@ -58,10 +58,15 @@ ALL = "*"
 AFFECTS_NATIVE = {
     "scenario.yaml": ALL,
     "places.csv": ALL,
-    "links.csv": {"caravans.csv"},
-    "departures.csv": {"hazards.csv", "caravans.csv"},
-    "caravans.csv": {"departures.csv"},
-    "ports.csv": {"port_events.csv"},
+    # priors.csv names levers that the other tables define (a caravan's size scales its departures...),
+    # so a mutation there can make a prior's range invalid: the error then names priors.csv
+    "links.csv": {"caravans.csv", "priors.csv"},
+    "departures.csv": {"hazards.csv", "caravans.csv", "priors.csv"},
+    "caravans.csv": {"departures.csv", "priors.csv"},
+    "ports.csv": {"port_events.csv", "priors.csv"},
+    "port_events.csv": {"priors.csv"},
+    "hazards.csv": {"priors.csv"},
+    "marches.csv": {"priors.csv"},
 }
 AFFECTS_FLEE = {
     "simsetting.yml": ALL,
