@@ -43,3 +43,33 @@ def line_scenario(
         spawn=SpawnRules(insert_day0=False),
         move=MoveRules(max_move_speed=speed, camp_movechance=0.0, default_movechance=default_movechance, **move),
     )
+
+
+WAITLIST = "ports.san_ysidro.initial_waitlist"
+
+
+def hand_made_calibration(
+    folder: Path, scenario, values: list[float], weights: list[float], content_hash: str | None = None
+) -> Path:
+    """A finished calibration folder whose posterior is known in advance: San Ysidro's list on day 0 is one
+    of `values`, with `weights` (`content_hash`: pretend it was made on another version of the scenario)."""
+    import pandas as pd
+
+    from corridor.output.calibration import KIND, POSTERIOR, prior_records, write_manifest
+
+    prior = next(p for p in scenario.priors if p.name == WAITLIST)
+    folder.mkdir(parents=True)
+    pd.DataFrame({WAITLIST: values, "weight": weights}).to_parquet(folder / POSTERIOR)
+    write_manifest(
+        folder,
+        {
+            "kind": KIND,
+            "status": "done",
+            "scenario": {"name": scenario.name, "source": str(scenario.source)},
+            "scenario_hash": content_hash or scenario.content_hash(),
+            "priors": prior_records([prior]),
+            "effective_sample_size": 1.0,
+            "known_by": "2018-11-20",
+        },
+    )
+    return folder

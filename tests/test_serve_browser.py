@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import hand_made_calibration
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -31,10 +33,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
+    import corridor
+
+    # a calibration of tijuana-2018 whose posterior is known: San Ysidro's list on 1 Oct is 600 or 2,400
+    tijuana = corridor.load(ROOT / "scenarios" / "tijuana-2018").scenario
+    cal = hand_made_calibration(tmp_path_factory.mktemp("cal") / "hand-made", tijuana, [600, 2400], [0.5, 0.5])
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "corridor.cli", "serve", str(ROOT / "scenarios"), "--port", str(port)],
+        [sys.executable, "-m", "corridor.cli", "serve", str(ROOT / "scenarios"), "--port", str(port)]
+        + ["--posterior", str(cal)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -86,6 +94,7 @@ def test_change_san_ysidro_run_and_read_the_bands(server, browser, tmp_path):
     assert lever.input_value() == "40"  # the scenario's own value
     lever.fill("100")
     assert "changed" in page.locator(".lever.changed label").first.inner_text()
+    page.uncheck("#posterior")  # seeds only here; the posterior's own test is below
     page.fill("#runs", "10")
     page.click("#run")
     page.wait_for_selector("#charts[data-drawn]", timeout=120_000)
@@ -122,6 +131,30 @@ def test_change_san_ysidro_run_and_read_the_bands(server, browser, tmp_path):
     assert shot.stat().st_size > 50_000
     if os.environ.get("CORRIDOR_SCREENSHOT"):
         shutil.copy(shot, os.environ["CORRIDOR_SCREENSHOT"])
+    assert not problems, problems
+    page.close()
+
+
+def test_inputs_drawn_from_a_calibration(server, browser):
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(server + "/?scenario=example")
+    page.locator("[data-lever]").first.wait_for()
+    assert page.locator("#posterior-pick").is_hidden()  # no calibration of the example on this server
+    page.select_option("#scenario", "tijuana-2018")
+    page.locator('[data-lever="ports.san_ysidro.capacity_per_day"]').wait_for()
+    assert page.locator("#posterior-pick").is_visible() and page.locator("#posterior").is_checked()
+    assert "calibration hand-made" in page.locator("#posterior-pick").inner_text()
+    page.fill("#runs", "6")
+    page.fill("[data-lever=\"ports.san_ysidro.capacity_per_day\"]", "100")
+    page.click("#run")
+    page.wait_for_selector("#charts[data-drawn]", timeout=120_000)
+    assert "inputs drawn from the calibration" in page.locator("#status").inner_text()
+    inputs = page.locator("#inputs").inner_text()
+    assert "drew 1 uncertain input from the calibration hand-made" in inputs
+    assert "ports.san_ysidro.initial_waitlist" in inputs
     assert not problems, problems
     page.close()
 

@@ -735,6 +735,15 @@ def serve(
     scheduler: Annotated[
         str | None, typer.Option("--scheduler", help="Run on the Dask scheduler at this address (tcp://HOST:PORT).")
     ] = None,
+    posterior: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--posterior",
+            help="A calibration folder (corridor calibrate --out) of a served scenario: its ensembles may then draw "
+            "their inputs from the posterior. Repeat for several scenarios.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve a what-if page and a JSON API (/docs) over scenario folders: change levers, run ensembles, see bands."""
     from .serve.app import Limits
@@ -748,6 +757,7 @@ def serve(
             limits=Limits(max_runs=max_runs, max_pending=max_pending),
             workers=workers,
             scheduler=scheduler,
+            posteriors=[str(f) for f in posterior or []],
         )
     except CorridorError as exc:
         _fail(exc)

@@ -2,7 +2,8 @@
 
     GET  /api/scenarios              every served scenario with its levers
     GET  /api/scenarios/{name}       one, with its places and roads (the map)
-    POST /api/runs                   {"scenario", "overrides": ["lever=value"], "runs", "seed", "days"} -> {"id"}
+    POST /api/runs                   {"scenario", "overrides": ["lever=value"], "runs", "seed", "days",
+                                      "posterior"} -> {"id"}
     GET  /api/runs/{id}              {"status", "progress", "result"} (bands when done)
     GET  /api/runs/{id}/run.zip      the what-if's first run as a run folder, with its report
     GET  /api/runs/{id}/report.html  that report
@@ -55,6 +56,12 @@ class RunRequest(BaseModel):
     runs: int | None = Field(None, ge=1, description="Seeded runs in the ensemble (default 20).")
     seed: int = Field(0, ge=0, description="The first seed; runs use seed, seed+1, ...")
     days: int | None = Field(None, ge=1, description="Simulate only the first N days (default: all).")
+    posterior: bool = Field(
+        False,
+        description="Draw each run's uncertain inputs from the scenario's calibration (the scenario's `posterior` "
+        "in GET /api/scenarios; the server's --posterior), so the bands carry the inputs' uncertainty as well as "
+        "chance. The baseline takes the same draws and seeds.",
+    )
 
 
 def create_app(
@@ -62,10 +69,12 @@ def create_app(
     runner: Runner | None = None,
     limits: Limits | None = None,
     catalog: Catalog | None = None,
+    posteriors: list[str | Path] = (),
 ) -> FastAPI:
-    """The app serving every scenario folder found under `folders`."""
+    """The app serving every scenario folder found under `folders`, each calibration in `posteriors` joined
+    to the scenario it calibrated."""
     limits = limits or Limits()
-    catalog = catalog or Catalog(folders)
+    catalog = catalog or Catalog(folders, posteriors=posteriors)
     jobs = Jobs(runner=runner, max_pending=limits.max_pending)
 
     @asynccontextmanager
@@ -143,7 +152,7 @@ def create_app(
         if days > most:
             raise HTTPException(422, f"days: {days} is more than {req.scenario} allows here (at most {most})")
         try:
-            job = jobs.submit(entry, req.overrides, runs, req.seed, days)
+            job = jobs.submit(entry, req.overrides, runs, req.seed, days, posterior=req.posterior)
         except CorridorError as exc:
             raise HTTPException(422, str(exc)) from None
         except QueueFull as exc:

@@ -2,7 +2,8 @@
 
 A scenario is named by its path below the folder it was found in (`tijuana-2018`, `flee/burundi2015`);
 the server only ever reads a folder through this catalog, so a name from a request can never reach a path
-that was not served.
+that was not served. A calibration folder given to the server (`corridor serve --posterior DIR`) joins
+the scenario it calibrated: that scenario's ensembles can then draw their inputs from its posterior.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from ..api import Simulation
 from ..errors import CorridorError, ScenarioError
+from ..output.calibration import Posterior
 from ..scenario.flee import is_flee_folder
 from ..scenario.load import load_scenario
 from ..scenario.native import is_native_folder
@@ -47,10 +49,26 @@ class Entry:
     path: Path
     sim: Simulation
     levers: list[Lever] = field(default_factory=list)
+    posterior: Posterior | None = None  # a calibration of this scenario, to draw ensembles' inputs from
 
     @property
     def scenario(self):
         return self.sim.scenario
+
+    def calibration(self) -> dict[str, Any] | None:
+        """What the page says about the posterior it can draw from."""
+        post = self.posterior
+        if post is None:
+            return None
+        m = post.manifest
+        return {
+            "name": post.folder.name if post.folder else "",
+            "particles": len(post),
+            "effective_sample_size": m.get("effective_sample_size"),
+            "known_by": m.get("known_by"),
+            "until": m.get("until"),
+            "levers": sorted({lever for p in post.priors for lever in p.levers}),
+        }
 
     def summary(self) -> dict[str, Any]:
         sc = self.scenario
@@ -63,6 +81,7 @@ class Entry:
             "days": sc.days,
             "levers": [lv.to_dict() for lv in self.levers],
             "groups": [{"id": g, "title": GROUP_TITLES[g]} for g in GROUPS if any(lv.group == g for lv in self.levers)],
+            "posterior": self.calibration(),
         }
 
     def detail(self) -> dict[str, Any]:
@@ -87,7 +106,7 @@ class Entry:
 class Catalog:
     """name -> scenario, for every scenario folder under the given folders."""
 
-    def __init__(self, roots: Iterable[str | Path], warn=None) -> None:
+    def __init__(self, roots: Iterable[str | Path], warn=None, posteriors: Iterable[str | Path] = ()) -> None:
         self.entries: dict[str, Entry] = {}
         self.skipped: list[str] = []
         warn = warn or (lambda line: print(line, file=sys.stderr))
@@ -107,6 +126,36 @@ class Catalog:
                     warn(f"skipped {path}: {exc}")
                     continue
                 self.entries[name] = Entry(name, path, sim, describe(sim.scenario))
+        for folder in posteriors:
+            self.attach(folder, warn)
+
+    def attach(self, folder: str | Path, warn=None) -> Entry:
+        """Join the calibration in `folder` to the served scenario it was made on: the one with the same
+        content hash, else (with a warning: the scenario changed since) the one with the same name."""
+        warn = warn or (lambda line: print(line, file=sys.stderr))
+        post = Posterior.read(folder)
+        made_on = post.manifest.get("scenario", {})
+        same = [e for e in self.entries.values() if e.scenario.content_hash() == post.manifest.get("scenario_hash")]
+        if not same:
+            same = [e for e in self.entries.values() if e.scenario.name == made_on.get("name")]
+            if same:
+                warn(
+                    f"warning: {folder}: calibrated on another version of {same[0].name} "
+                    f"({made_on.get('source')}); its posterior is used as it is"
+                )
+        if not same:
+            raise CorridorError(
+                f"{folder}: a calibration of {made_on.get('name')!r}, which is not served here; expected a "
+                f"calibration of one of: {', '.join(self.names())}"
+            )
+        entry = same[0]
+        if entry.posterior is not None:
+            raise CorridorError(
+                f"{folder}: {entry.name} already draws from {entry.posterior.folder}; expected one calibration "
+                "per scenario"
+            )
+        entry.posterior = post
+        return entry
 
     def __contains__(self, name: str) -> bool:
         return name in self.entries

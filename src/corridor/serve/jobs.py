@@ -5,6 +5,12 @@ cannot be known in advance. The queue has a bound: when it is full a request is 
 than left waiting. The runs themselves go to a runner: in the server's process by default, or a Dask
 cluster (`corridor serve --workers W | --scheduler ADDRESS`). Each job also keeps the full first run of
 its what-if, which becomes the run folder and the report people can download.
+
+A run is a parameter set and a seed. Without a posterior every run takes the scenario's values and its
+own seed; with one (`"posterior": true`, when the server was given a calibration of the scenario) run k
+also takes the k-th draw from the posterior, so the bands carry the uncertainty of the inputs. The
+baseline's run k has the same draw and seed (common random numbers); a lever the what-if sets keeps the
+what-if's value in each of its runs.
 """
 
 from __future__ import annotations
@@ -23,7 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from ..api import Simulation
+from ..distributed import assignments
 from ..errors import CorridorError
 from ..output.results import RunResult
 from ..output.summary import Summary, summarise
@@ -33,10 +42,11 @@ from . import result
 from .catalog import Entry
 
 Progress = Callable[[int], None]  # called with the number of runs finished so far
+RunJob = tuple[dict[str, Any], int]  # a run: {lever: value} on top of the scenario, and its seed
 
 
 class Runner(Protocol):
-    def summaries(self, sc: Scenario, seeds: list[int], days: int, progress: Progress) -> list[Summary]: ...
+    def summaries(self, sc: Scenario, runs: list[RunJob], days: int, progress: Progress) -> list[Summary]: ...
 
 
 class InProcess:
@@ -49,11 +59,10 @@ class InProcess:
         self.client = client
         self.threads = threads
 
-    def summaries(self, sc: Scenario, seeds: list[int], days: int, progress: Progress) -> list[Summary]:
-        out: list[Summary | None] = [None] * len(seeds)
-        jobs = [((), seed) for seed in seeds]
+    def summaries(self, sc: Scenario, runs: list[RunJob], days: int, progress: Progress) -> list[Summary]:
+        out: list[Summary | None] = [None] * len(runs)
         # in the order they finish on a cluster; each in its place by index, so the bands do not depend on it
-        runs = Simulation(sc).summaries(jobs, days, client=self.client, threads=self.threads)
+        runs = Simulation(sc).summaries(runs, days, client=self.client, threads=self.threads)
         for done, (i, summary) in enumerate(runs, start=1):
             out[i] = summary
             progress(done)
@@ -72,6 +81,7 @@ class Job:
     runs: int
     seed: int
     days: int
+    posterior: bool = False  # each run draws its inputs from the scenario's calibration
     status: str = "queued"  # queued, running, done, failed
     done: int = 0
     total: int = 0
@@ -93,6 +103,7 @@ class Job:
             "runs": self.runs,
             "seed": self.seed,
             "days": self.days,
+            "posterior": self.posterior,
             "progress": {"done": self.done, "total": self.total, "stage": self.stage},
             "error": self.error,
             "seconds": (self.finished or time.time()) - (self.started or self.created) if self.started else None,
@@ -125,8 +136,16 @@ class Jobs:
         with self._lock:
             return sum(j.status in ("queued", "running") for j in self.jobs.values())
 
-    def submit(self, entry: Entry, overrides: list[str], runs: int, seed: int, days: int) -> Job:
-        """Check and queue a job; a bad override raises its CorridorError, a full queue QueueFull."""
+    def submit(
+        self, entry: Entry, overrides: list[str], runs: int, seed: int, days: int, posterior: bool = False
+    ) -> Job:
+        """Check and queue a job; a bad override or a posterior the scenario lacks raises its CorridorError,
+        a full queue QueueFull."""
+        if posterior and entry.posterior is None:
+            raise CorridorError(
+                f"posterior: {entry.name} has no calibration on this server; expected false, or start the server "
+                "with --posterior CALIBRATION_DIR"
+            )
         sc = apply_overrides(entry.scenario, overrides) if overrides else entry.scenario
         with self._lock:
             if sum(j.status in ("queued", "running") for j in self.jobs.values()) >= self.max_pending:
@@ -138,6 +157,7 @@ class Jobs:
                 runs=runs,
                 seed=seed,
                 days=days,
+                posterior=posterior,
             )
             job.total = runs * (2 if overrides else 1)
             self.jobs[job.id] = job
@@ -198,8 +218,15 @@ class Jobs:
     def _run(self, job: Job, sc: Scenario) -> None:
         seeds = list(range(job.seed, job.seed + job.runs))
         entry = self.entries[job.scenario]
+        draws = self.draws(entry, job)
+        given = {o.split("=", 1)[0].strip() for o in job.overrides}
+        # the what-if's own levers win over the draws; the baseline takes each draw whole
+        what_if_runs = [({k: v for k, v in d.items() if k not in given}, s) for d, s in zip(draws, seeds, strict=True)]
+        base_runs = list(zip(draws, seeds, strict=True))
         # the first run whole, in this process: the run folder and report to download, and run 1 of the band
-        job.first = Simulation(sc).run(seed=seeds[0], days=job.days, threads=getattr(self.runner, "threads", None))
+        first_sc = apply_overrides(sc, assignments(what_if_runs[0][0])) if what_if_runs[0][0] else sc
+        threads = getattr(self.runner, "threads", None)
+        job.first = Simulation(first_sc).run(seed=seeds[0], days=job.days, threads=threads)
         first = summarise(job.first)
 
         def counted(offset: int) -> Progress:
@@ -209,18 +236,38 @@ class Jobs:
             return progress
 
         counted(0)(1)
-        what_if = [first, *self.runner.summaries(sc, seeds[1:], job.days, counted(1))]
+        what_if = [first, *self.runner.summaries(sc, what_if_runs[1:], job.days, counted(1))]
         baseline = None
         if job.overrides:
             job.stage = "baseline"
-            key = (job.scenario, job.seed, job.runs, job.days)
+            key = (job.scenario, job.seed, job.runs, job.days, job.posterior)
             baseline = self.baselines.get(key)
             if baseline is None:
-                baseline = self.runner.summaries(entry.scenario, seeds, job.days, counted(job.runs))
+                baseline = self.runner.summaries(entry.scenario, base_runs, job.days, counted(job.runs))
                 self.baselines[key] = baseline
                 while len(self.baselines) > 8:
                     self.baselines.popitem(last=False)
             job.done = job.total
         job.stage = "bands"
-        meta = {"scenario": job.scenario, "overrides": job.overrides, "runs": job.runs, "seeds": seeds}
+        meta: dict[str, Any] = {"scenario": job.scenario, "overrides": job.overrides, "runs": job.runs, "seeds": seeds}
+        if job.posterior:
+            meta["posterior"] = {**(entry.calibration() or {}), "draws": _draw_bands(draws, given)}
         job.result = result.build(sc, what_if, baseline, meta)
+
+    @staticmethod
+    def draws(entry: Entry, job: Job) -> list[dict[str, Any]]:
+        """Run k's lever values: the k-th draw from the posterior (the generator of the job's seed, as
+        `corridor run --posterior` draws them), or none."""
+        if not job.posterior or entry.posterior is None:
+            return [{} for _ in range(job.runs)]
+        return entry.posterior.draw(np.random.default_rng(job.seed), job.runs)
+
+
+def _draw_bands(draws: list[dict[str, Any]], given: set[str]) -> list[dict[str, Any]]:
+    """Each drawn lever's 5th, 50th and 95th percentile over the runs, and whether the what-if set it."""
+    out = []
+    for lever in sorted(draws[0]) if draws else []:
+        v = np.array([float(d[lever]) for d in draws])
+        q05, q50, q95 = np.percentile(v, [5, 50, 95])
+        out.append({"lever": lever, "q05": float(q05), "median": float(q50), "q95": float(q95), "set": lever in given})
+    return out

@@ -138,6 +138,14 @@ async function pickScenario(name) {
   state.detail = await api("/api/scenarios/" + encodeURIComponent(name).replace(/%2F/g, "/"));
   $("#description").textContent = state.detail.description || `${state.detail.title}: ${state.detail.format} format.`;
   drawLevers(state.detail);
+  // a calibration of this scenario on the server: each run may take a draw from its posterior
+  const post = state.detail.posterior;
+  $("#posterior-pick").hidden = !post;
+  if (post) {
+    $("#posterior-pick span").textContent =
+      `Draw the uncertain inputs (${post.levers.length} levers) from the calibration ${post.name}` +
+      (post.known_by ? ` (observations to ${post.known_by})` : "");
+  }
   $("#results").hidden = true;
 }
 
@@ -152,7 +160,12 @@ async function run() {
   progress.value = 0;
   $("#status").textContent = "Queued…";
   try {
-    const body = { scenario: state.detail.name, overrides: overrides(), runs: parseInt($("#runs").value, 10) || undefined };
+    const body = {
+      scenario: state.detail.name,
+      overrides: overrides(),
+      runs: parseInt($("#runs").value, 10) || undefined,
+      posterior: Boolean(state.detail.posterior) && $("#posterior").checked,
+    };
     const job = await api("/api/runs", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     state.job = job.id;
     const t0 = performance.now();
@@ -163,7 +176,8 @@ async function run() {
       progress.value = p.done;
       $("#status").textContent = `${s.status}: ${p.done} of ${p.total} runs (${p.stage}), ${((performance.now() - t0) / 1000).toFixed(1)} s`;
       if (s.status === "done") {
-        $("#status").textContent = `Done: ${s.runs} runs${s.overrides.length ? " and the baseline's" : ""} in ${s.seconds.toFixed(1)} s.`;
+        const inputs = s.posterior ? ", inputs drawn from the calibration" : "";
+        $("#status").textContent = `Done: ${s.runs} runs${s.overrides.length ? " and the baseline's" : ""}${inputs} in ${s.seconds.toFixed(1)} s.`;
         showResult(s);
         break;
       }
@@ -187,6 +201,15 @@ function showResult(s) {
   $("#results-title").textContent = s.overrides.length ? `What if ${s.overrides.join(", ")}?` : `${s.scenario} as it is`;
   $("#download-zip").href = `/api/runs/${s.id}/run.zip`;
   $("#download-report").href = `/api/runs/${s.id}/report.html`;
+  const post = s.result.posterior;
+  $("#inputs").hidden = !post;
+  if (post) {
+    const drawn = post.draws.filter((d) => !d.set);
+    const shown = drawn.slice(0, 4).map((d) => `${d.lever} ${fmt(d.q05)}–${fmt(d.q95)}`).join("; ");
+    $("#inputs").textContent =
+      `Each run drew ${drawn.length} uncertain input${drawn.length === 1 ? "" : "s"} from the calibration ${post.name} (90% of the draws: ${shown}` +
+      `${drawn.length > 4 ? "; …" : ""}); the bands carry that uncertainty as well as chance. The baseline took the same draws.`;
+  }
   const hasBaseline = s.result.series.some((x) => x.baseline);
   for (const input of document.querySelectorAll('input[name="view"]')) input.disabled = !hasBaseline;
   if (!hasBaseline) document.querySelector('input[name="view"][value="bands"]').checked = true;
