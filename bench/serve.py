@@ -5,11 +5,14 @@ Starts a real `corridor serve scenarios` process on loopback and measures, from 
 1. response time: tijuana-2018 with an override and 20 seeds, from the POST to the finished result
    (polled every 20 ms), with the baseline new each time (a new first seed) and with it already run
    (the same seed, another value of the lever: what a person moving one number does);
+   With --posterior DIR (a calibration of tijuana-2018) also the same with each run's inputs drawn from
+   its posterior;
 2. load: 50 requests at once (scenario lists, a scenario's map, ensembles of 5 runs, statuses), several
    rounds: every request answered (202, 200 or 429 when the queue is full, never a dropped connection or
    a 5xx), the latencies, and the server's memory after each round.
 
-    python bench/serve.py [--repeat 5] [--rounds 3] [--out bench/results/serve.json]
+    python bench/serve.py [--repeat 5] [--rounds 3] [--posterior runs/calibration/tijuana-full]
+                          [--out bench/results/serve.json]
 """
 
 from __future__ import annotations
@@ -54,10 +57,10 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def ensemble(base: str, overrides: list[str], runs: int, seed: int) -> float:
+def ensemble(base: str, overrides: list[str], runs: int, seed: int, posterior: bool = False) -> float:
     """Seconds from the POST to a finished result."""
     t0 = time.perf_counter()
-    body = {"scenario": "tijuana-2018", "overrides": overrides, "runs": runs, "seed": seed}
+    body = {"scenario": "tijuana-2018", "overrides": overrides, "runs": runs, "seed": seed, "posterior": posterior}
     code, job = call(base + "/api/runs", body)
     assert code == 202, job
     while True:
@@ -92,13 +95,15 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="rounds of 50 concurrent requests")
     ap.add_argument("--concurrent", type=int, default=50)
     ap.add_argument("--out", type=Path, help="also write the JSON here")
+    ap.add_argument("--posterior", type=Path, help="a calibration of tijuana-2018: also time posterior ensembles")
     args = ap.parse_args()
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "corridor.cli", "serve", str(ROOT / "scenarios"), "--port", str(port)],
+        [sys.executable, "-m", "corridor.cli", "serve", str(ROOT / "scenarios"), "--port", str(port)]
+        + (["--posterior", str(args.posterior)] if args.posterior else []),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,
@@ -120,6 +125,10 @@ def main() -> None:
         lever = "ports.san_ysidro.capacity_per_day"
         new_baseline = [ensemble(base, [f"{lever}={100 + i}"], 20, i) for i in range(args.repeat)]
         cached = [ensemble(base, [f"{lever}={200 + i}"], 20, 0) for i in range(args.repeat)]
+        drawn = []
+        if args.posterior:
+            drawn = [ensemble(base, [f"{lever}={100 + i}"], 20, 500 + i, posterior=True) for i in range(args.repeat)]
+        load_after_timing = os.getloadavg()
 
         rounds = []
         for _ in range(args.rounds):
@@ -160,8 +169,15 @@ def main() -> None:
             "baseline_already_run_s": [round(x, 3) for x in cached],
             "baseline_already_run_median_s": round(statistics.median(cached), 3),
         },
+        "load_average_1_5_15": [round(x, 2) for x in load_after_timing],
         "load": {"concurrent": args.concurrent, "rss_before_mb": round(rss_start, 1), "rounds": rounds},
     }
+    if drawn:
+        out["tijuana_20_posterior_draws_with_override"] = {
+            "posterior": str(args.posterior),
+            "new_baseline_s": [round(x, 3) for x in drawn],
+            "new_baseline_median_s": round(statistics.median(drawn), 3),
+        }
     text = json.dumps(out, indent=2)
     print(text)
     if args.out:
