@@ -237,3 +237,28 @@ def test_run_summary_counts_the_reported_figures_in_range(tmp_path):
     scored = points[points["simulated"].notna()]
     line = f"reported figures (points.csv): {int(scored['within_range'].sum())} of {len(scored)} within"
     assert line in " ".join(r.stdout.split()), r.stdout
+
+
+def test_strict_refuses_what_flee_only_warns_about(tmp_path):
+    """A repeated place name: Flee warns and goes on (so does corridor, in one line naming file and row);
+    --strict makes it the usual one-line error, on every command that reads a scenario."""
+    scenario = tmp_path / "mali2012"
+    shutil.copytree(flee_path("mali2012"), scenario)
+    locations = scenario / "input_csv" / "locations.csv"
+    text = locations.read_text()
+    last = text.rstrip("\n").splitlines()[-1]
+    locations.write_text(text.rstrip("\n") + "\n" + last + "\n")
+    row = len(locations.read_text().splitlines())
+
+    lenient = corridor("check", scenario)
+    assert lenient.returncode == 0, lenient.stderr
+    warnings = [ln for ln in lenient.stderr.splitlines() if ln.strip()]
+    assert len(warnings) == 1 and f"locations.csv:{row}" in warnings[0] and "warning" in warnings[0], warnings
+
+    for command in (["check"], ["params"], ["run", "--days", "2", "--out", tmp_path / "out"], ["validate"]):
+        r = corridor(*command[:1], scenario, *command[1:], "--strict")
+        assert r.returncode == 2, (command, r.stdout, r.stderr)
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1 and lines[0].startswith("error: "), (command, lines)
+        assert f"locations.csv:{row}" in lines[0] and "Tabareybarey" in lines[0], lines[0]
+    assert not (tmp_path / "out").exists()

@@ -111,6 +111,16 @@ PosteriorDir = Annotated[
 ]
 
 
+Strict = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Refuse, in one line, what Flee would accept with a warning (a repeated place name, a setting Flee "
+        "never reads...); without it each such input is printed as one warning line and the run goes on as Flee's.",
+    ),
+]
+
+
 def _posterior_jobs(folder: Path | None, runs: int, seed: int) -> tuple[list[Any], Any]:
     """With a calibration folder: K jobs ({lever: value} drawn from its posterior with the generator of
     `seed`, and seeds seed, seed+1, ...) and the draws as a table (run, seed, one column per lever)."""
@@ -195,6 +205,7 @@ def run(
     scheduler: Scheduler = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
     posterior: PosteriorDir = None,
+    strict: Strict = False,
     set_: Overrides = None,
 ) -> None:
     """Run a scenario once and write a run folder: places.parquet/.csv (day x place), Flee's out.csv, manifest.json.
@@ -207,7 +218,7 @@ def run(
     from .scenario.parameters import apply_overrides
 
     try:
-        base = _load(path, None)
+        base = _load(path, None, strict)
         jobs, draws = _posterior_jobs(posterior, runs, seed)
         mine = list(set_ or [])
         if jobs:  # a lever given to --set keeps that value in every run; the run folder's own run is the first
@@ -329,6 +340,7 @@ def validate(
     scheduler: Scheduler = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
     posterior: PosteriorDir = None,
+    strict: Strict = False,
     set_: Overrides = None,
 ) -> None:
     """Compare simulated camp counts with the observed series: ARD per day and averaged, per-camp errors.
@@ -340,7 +352,7 @@ def validate(
 
     try:
         obs_rows = read_observations(observations) if observations else None
-        sim = _load(path, set_)
+        sim = _load(path, set_, strict)
         jobs, _ = _posterior_jobs(posterior, runs, seed)
         bar = _LazyProgress(f"{sim.scenario.name}: {runs} runs", enabled=not as_json)
         try:
@@ -547,6 +559,7 @@ def calibrate(
         bool, typer.Option("--resume", help="Continue the calibration in --out (e.g. after an interruption).")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress.")] = False,
+    strict: Strict = False,
 ) -> None:
     """Calibrate a scenario's priors (priors.csv) to point observations by ABC-SMC (pyabc), on Dask; write
     the history, the weighted posterior (posterior.parquet) and a manifest to --out (docs/calibration.md).
@@ -557,7 +570,7 @@ def calibrate(
     printer = _GenerationPrinter(budget, enabled=not quiet)
     try:
         obs_rows = read_observations(observations)
-        sim = _load(path, None)
+        sim = _load(path, None, strict)
         from .calibrate.smc import calibrate as run_calibration
 
         m = run_calibration(
@@ -588,21 +601,21 @@ def calibrate(
     out.print(f"wrote {out_dir}/ (manifest.json, history.db, posterior.parquet, predictive.parquet)")
 
 
-def _load(path: Path, overrides: list[str] | None) -> Any:
+def _load(path: Path, overrides: list[str] | None, strict: bool = False) -> Any:
     from .api import Simulation, load
     from .scenario.parameters import apply_overrides
 
-    sim = load(path)
+    sim = load(path, strict=strict)
     return Simulation(apply_overrides(sim.scenario, overrides or [])) if overrides else sim
 
 
 @app.command()
-def params(path: ScenarioPath, set_: Overrides = None) -> None:
+def params(path: ScenarioPath, strict: Strict = False, set_: Overrides = None) -> None:
     """List every parameter (policy lever) of a scenario with its value; any of them can be given to --set."""
     from .scenario.parameters import list_params
 
     try:
-        sc = _load(path, set_).scenario
+        sc = _load(path, set_, strict).scenario
     except CorridorError as exc:
         _fail(exc)
     from .scenario.priors import priors_table
@@ -619,12 +632,12 @@ def params(path: ScenarioPath, set_: Overrides = None) -> None:
 
 
 @app.command()
-def check(path: ScenarioPath) -> None:
+def check(path: ScenarioPath, strict: Strict = False) -> None:
     """Validate a scenario without running it; print what it contains."""
     from .scenario.load import load_scenario
 
     try:
-        sc = load_scenario(path)
+        sc = load_scenario(path, strict=strict)
         from .sim.network import compile_network
 
         compile_network(sc)
