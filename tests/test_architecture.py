@@ -1,6 +1,7 @@
 """The package's modules import one another without cycles, and each layer only imports the layers below it.
 
-Layers, lowest first: errors and states; scenario; sim; evaluate; output; report; api and cli. The graph is
+Layers, lowest first: errors and states; scenario; sim; evaluate; output; report and distributed; api;
+calibrate and serve (built on the API); cli. The graph is
 built from the source with ast: every run-time import (at module level or inside a function, relative or
 absolute) is an edge; imports under `if TYPE_CHECKING:` are for annotations only and are left out.
 """
@@ -22,8 +23,11 @@ LAYERS = {
     "evaluate": 3,
     "output": 4,
     "report": 5,
+    "distributed": 5,
     "api": 6,
-    "cli": 6,
+    "calibrate": 7,
+    "serve": 7,
+    "cli": 8,
 }
 
 
