@@ -143,7 +143,7 @@ async function pickScenario(name) {
   $("#posterior-pick").hidden = !post;
   if (post) {
     $("#posterior-pick span").textContent =
-      `Draw the uncertain inputs (${post.levers.length} levers) from the calibration ${post.name}` +
+      `Draw the uncertain inputs (${post.levers.length} lever${post.levers.length === 1 ? "" : "s"}) from the calibration ${post.name}` +
       (post.known_by ? ` (observations to ${post.known_by})` : "");
   }
   $("#results").hidden = true;
