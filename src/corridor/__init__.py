@@ -6,7 +6,7 @@ random state (tests/test_architecture.py checks this).
 
 __version__ = "0.1.0"
 
-from .api import Simulation, ValidationReport, load  # noqa: E402
+from .api import Simulation, ValidationReport, compare, load  # noqa: E402
 from .errors import CorridorError, ScenarioError  # noqa: E402
 from .output.results import RunResult  # noqa: E402
 from .scenario.model import Scenario  # noqa: E402
@@ -18,6 +18,7 @@ __all__ = [
     "ScenarioError",
     "Simulation",
     "ValidationReport",
+    "compare",
     "load",
     "__version__",
 ]

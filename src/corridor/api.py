@@ -19,7 +19,8 @@ import numpy as np
 
 from .distributed import Job, as_completed_runs, assignments, seeded, session
 from .evaluate.ard import Validation
-from .evaluate.observations import Observation, compare, compare_values
+from .evaluate.observations import Observation, compare_values
+from .evaluate.observations import compare as compare_observations
 from .output.results import RunResult
 from .output.runfolder import scenario_observations
 from .output.summary import Ensemble, Summary, run_file, summarise, write_summary
@@ -250,6 +251,17 @@ def load(path: str | Path, strict: bool = False, warn: Callable[[str], None] | N
     return Simulation(load_scenario(path, strict=strict, warn=warn))
 
 
+def compare(a: str | Path, b: str | Path) -> dict[str, Any]:
+    """What differs between two run folders, as `corridor compare A B --json` prints it: two single runs
+    figure by figure; two ensembles (`corridor run --runs K`, both with the same --seed, --runs, --days and
+    --posterior) run by run on common random numbers, each figure with A's and B's medians, the median of
+    the paired differences B - A, its 90% interval and P(B better) (corridor.report.compare). CorridorError
+    (one line) if a folder is not a run folder, or the two ensembles do not share their seeds and draws."""
+    from .report.compare import compare as compare_folders
+
+    return compare_folders(a, b)
+
+
 @dataclass
 class ValidationReport:
     """Errors against observed camp counts, averaged over an ensemble of seeded runs, and the runs' values
@@ -265,7 +277,7 @@ class ValidationReport:
     def from_runs(
         cls, runs: list[RunResult], seed: int, observations: Sequence[Observation] | None = None
     ) -> ValidationReport:
-        rows = compare(runs, list(observations)) if observations is not None else None
+        rows = compare_observations(runs, list(observations)) if observations is not None else None
         return cls(runs[0].scenario.name, seed, [r.seed for r in runs], [r.validation() for r in runs], rows)
 
     @property

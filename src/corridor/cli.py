@@ -214,7 +214,7 @@ def run(
     calibration's posterior (ensemble/draws.parquet); the first is the run folder's own run."""
 
     from .api import Simulation
-    from .output.runfolder import overridden_values
+    from .output.runfolder import DRAWS, ENSEMBLE, overridden_values
     from .scenario.parameters import apply_overrides
 
     try:
@@ -238,7 +238,7 @@ def run(
         target = out_dir or Path("runs") / f"{sim.scenario.name}-seed{seed}"
         save = {"command": " ".join(["corridor", *sys.argv[1:]]), "overrides": set_ or [], "overridden": overridden}
         if posterior is not None:
-            save["posterior"] = {"folder": str(posterior), "draws": "ensemble/draws.parquet"}
+            save["posterior"] = {"folder": str(posterior), "draws": f"{ENSEMBLE}/{DRAWS}"}
         if runs == 1:  # with --posterior, the one run is the first draw's (its values are the overrides)
             res.save(target, **save)
         else:
@@ -429,15 +429,25 @@ def compare(
     run_b: Annotated[Path, typer.Argument(help="Run folder B (e.g. the alternative).", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
 ) -> None:
-    """Print what differs between two runs: totals, each port's queue and waits, the places that changed most."""
-    from .report.compare import compare_runs
+    """Print what differs between two runs: totals, each port's queue and waits, the places that changed most.
+
+    Two ensembles (`corridor run --runs K`, each policy run with the same --seed, --runs, --days and, for
+    posterior draws, --posterior) are compared run by run on common random numbers: for each figure (each
+    port's list, claims and waits, the people in each state at the end, each shelter against its capacity)
+    A's and B's medians, the median of the paired differences B - A with its 90% interval (5th-95th
+    percentile) and P(B better), the share of pairs in which B is better (ties half) in the direction the
+    table states. Ensembles whose seeds or draws differ are refused."""
+    from .report.compare import compare as compare_folders
 
     try:
-        c = compare_runs(run_a, run_b)
+        c = compare_folders(run_a, run_b)
     except CorridorError as exc:
         _fail(exc)
     if as_json:
         print(json.dumps(c))
+        return
+    if "sections" in c:
+        _print_ensemble_comparison(c)
         return
 
     def table(title: str, rows: dict[str, tuple[float, float]]) -> Table:
@@ -449,6 +459,15 @@ def compare(
             t.add_row(key, fmt.format(va), fmt.format(vb), fmt.format(vb - va))
         return t
 
+    _print_parameters(c)
+    out.print(table("totals", c["totals"]))
+    for port, rows in c["ports"].items():
+        out.print(table(f"port {port}", rows))
+    for place, rows in c["places"].items():
+        out.print(table(f"place {place}", rows))
+
+
+def _print_parameters(c: dict[str, Any]) -> None:
     if c["parameters"]:  # the levers the two runs used differently (their scenarios as run)
         t = Table(title="parameters that differ", title_justify="left")
         for col in ("", c["a"], c["b"]):
@@ -456,11 +475,32 @@ def compare(
         for key, (va, vb) in c["parameters"].items():
             t.add_row(key, "" if va is None else str(va), "" if vb is None else str(vb))
         out.print(t)
-    out.print(table("totals", c["totals"]))
-    for port, rows in c["ports"].items():
-        out.print(table(f"port {port}", rows))
-    for place, rows in c["places"].items():
-        out.print(table(f"place {place}", rows))
+
+
+def _print_ensemble_comparison(c: dict[str, Any]) -> None:
+    def num(v: float | None) -> str:
+        if v is None:
+            return "n/a"
+        return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+
+    _print_parameters(c)
+    seeds = c["seeds"]
+    drawn = f" and the same {len(c['posterior_levers'])} levers drawn from a posterior" if c["posterior_levers"] else ""
+    out.print(
+        f"{c['runs']} pairs of runs (seeds {seeds[0]}..{seeds[-1]}{drawn}), to {c['last_date']}. A, B: medians "
+        "over the runs; B - A: the median of the paired differences, with their 90% interval (5th-95th "
+        "percentile); P(B better): the share of pairs in which B is better in the direction stated, ties half.",
+        soft_wrap=True,
+    )
+    for title, rows in c["sections"].items():
+        t = Table(title=title, title_justify="left")
+        for col in ("", "better", f"A: {c['a']}", f"B: {c['b']}", "B - A", "90% interval", "P(B better)"):
+            t.add_column(col, justify="left" if col in ("", "better") else "right")
+        for key, r in rows.items():
+            interval = "n/a" if r["p05"] is None else f"[{num(r['p05'])}, {num(r['p95'])}]"
+            p = "" if r["p_b_better"] is None else f"{r['p_b_better']:.2f}"
+            t.add_row(key, r["better"] or "", num(r["a"]), num(r["b"]), num(r["difference"]), interval, p)
+        out.print(t)
 
 
 def _date_option(value: str | None, option: str) -> Any:

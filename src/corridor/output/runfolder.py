@@ -212,7 +212,8 @@ def ensemble_table(bands: Bands, start: dt.date) -> pd.DataFrame:
     return out
 
 
-DRAWS = "draws.parquet"
+ENSEMBLE = "ensemble"  # the run folder's folder of run summaries (run-000000.npz ...), with --runs K
+DRAWS = "draws.parquet"  # in ENSEMBLE, with --posterior: each run's index, seed and drawn value of each lever
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
@@ -283,7 +284,7 @@ def write_run(
             ).to_csv(tmp / "validation.csv", index=False, float_format="%.6g")
         ens = None
         if ensemble is not None and (ensemble.runs if isinstance(ensemble, Ensemble) else len(ensemble)) > 1:
-            ens = _ensemble_folder(res, ensemble, tmp / "ensemble")
+            ens = _ensemble_folder(res, ensemble, tmp / ENSEMBLE)
             bands = ens.bands(ENSEMBLE_VARIABLES)
             write_parquet(ensemble_table(bands, res.scenario.start_date), tmp / "ensemble.parquet")
             extra = {**(extra or {}), "ensemble_seeds": bands.seeds}
@@ -359,6 +360,23 @@ class Run:
         """Every lever with the value the run used (`corridor params` with the run's overrides); empty when
         the scenario could not be read."""
         return list_params(self.scenario) if self.scenario is not None else {}
+
+    def runs(self) -> Ensemble | None:
+        """The summaries of the folder's ensemble (`corridor run --runs K`, K > 1), None for a single run;
+        CorridorError if the ensemble is incomplete."""
+        folder = self.path / ENSEMBLE
+        return Ensemble.open(folder) if folder.is_dir() else None
+
+    def draws(self) -> pd.DataFrame | None:
+        """The parameter set of each run of a posterior ensemble (`--posterior`): run, seed and one column
+        per lever drawn; None if the runs drew none."""
+        path = self.path / ENSEMBLE / DRAWS
+        if not path.is_file():
+            return None
+        try:
+            return pd.read_parquet(path)
+        except Exception as exc:  # truncated or not Parquet
+            raise CorridorError(f"{path}: cannot read the posterior draws ({type(exc).__name__}: {exc})") from None
 
     def capacities(self) -> dict[str, float]:
         """The capacity the model used at each place that has one (Scenario.effective_capacity)."""

@@ -58,6 +58,7 @@ def series_names(res: RunResult) -> dict[str, list[str]]:
         "waitlist": list(res.ports),
         "processed": list(res.ports),
         "wait_days": list(res.ports),
+        "waited": list(res.ports),
         "states": [s.name for s in states.counted()],
         "set_out": directed_roads(res),
     }
@@ -92,10 +93,35 @@ def weekly_median_wait(res: RunResult) -> np.ndarray:
     return out
 
 
+def waited_histogram(res: RunResult) -> np.ndarray:
+    """days x ports: `[d, k]` is how many people port k processed after d days on its list (over the whole
+    run; a wait is shorter than the run). Their median wait is this histogram's (`histogram_quantile`)."""
+    K = len(res.ports)
+    _, port, waited = res.record.wait_table()
+    return np.bincount(waited * K + port, minlength=res.days * K).reshape(res.days, K).astype(np.int64)
+
+
+def histogram_quantile(counts: np.ndarray, q: float) -> np.ndarray:
+    """The q-th percentile (0-100, numpy's linear interpolation, as np.percentile of the values themselves)
+    of the values 0, 1, 2, ... counted along axis 1 of `counts` (runs x values x names): runs x names,
+    NaN where nothing was counted."""
+    counts = np.asarray(counts, dtype=np.int64)
+    n = counts.sum(axis=1)  # runs x names
+    cum = np.cumsum(counts, axis=1)
+    pos = np.maximum(n - 1, 0) * (q / 100.0)
+    lo, hi = np.floor(pos), np.ceil(pos)
+    # the value at sorted index i: the first value whose cumulative count passes i
+    v_lo = (cum <= lo[:, None, :]).sum(axis=1)
+    v_hi = (cum <= hi[:, None, :]).sum(axis=1)
+    out = v_lo + (v_hi - v_lo) * (pos - lo)
+    return np.where(n > 0, out, np.nan)
+
+
 def summarise(res: RunResult, observations: Sequence[Observation] = ()) -> Summary:
     """The summary of one run: people per place, each port's list, claims processed and weekly median wait,
     people in each state, and people setting out along each directed road, per day; with `observations`,
-    the run's value of each (evaluate.observations.simulate)."""
+    the run's value of each (evaluate.observations.simulate). `waited` counts those processed by days
+    waited (waited_histogram), from which an ensemble's median waits are taken."""
     rec = res.record
     counted = [s.code for s in states.counted()]
     K = len(res.ports)
@@ -104,6 +130,7 @@ def summarise(res: RunResult, observations: Sequence[Observation] = ()) -> Summa
         "waitlist": rec.waitlist if K else np.zeros((res.days, 0), np.int64),
         "processed": rec.processed if K else np.zeros((res.days, 0), np.int64),
         "wait_days": weekly_median_wait(res),
+        "waited": waited_histogram(res) if K else np.zeros((res.days, 0), np.int64),
         "states": rec.census[:, counted],
         "set_out": rec.link_entries,
     }
