@@ -38,13 +38,19 @@ def ensemble(scn, out, *args, runs=4):
     return out
 
 
-def posterior(folder, values):
-    """A hand-made calibration folder: one prior on the spawn rate, its particles at `values`, equal weights."""
+def posterior(folder, values, capacities=None):
+    """A hand-made calibration folder: a prior on the spawn rate (and on the shelter's capacity), its
+    particles at `values` (and `capacities`), equal weights."""
     folder.mkdir()
-    prior = {"name": "spawn.rate", "levers": ["spawn.rate"], "distribution": "uniform", "low": 50, "high": 150,
-             "source": "a test"}  # fmt: skip
-    (folder / "manifest.json").write_text(json.dumps({"kind": "corridor-calibration", "priors": [prior]}))
-    pd.DataFrame({"spawn.rate": values, "weight": 1.0}).to_parquet(folder / "posterior.parquet")
+    priors = [{"name": "spawn.rate", "levers": ["spawn.rate"], "distribution": "uniform", "low": 50, "high": 150,
+               "source": "a test"}]  # fmt: skip
+    table = {"spawn.rate": values}
+    if capacities is not None:
+        priors.append({"name": "places.shelter.capacity", "levers": ["places.shelter.capacity"],
+                       "distribution": "intuniform", "low": 10, "high": 1000, "source": "a test"})  # fmt: skip
+        table["places.shelter.capacity"] = capacities
+    (folder / "manifest.json").write_text(json.dumps({"kind": "corridor-calibration", "priors": priors}))
+    pd.DataFrame({**table, "weight": 1.0}).to_parquet(folder / "posterior.parquet")
     return folder
 
 
@@ -158,6 +164,22 @@ def test_posterior_runs_are_paired_on_the_same_draws(border, tmp_path):
     plain = ensemble(scn, tmp_path / "plain", runs=3)
     with pytest.raises(CorridorError, match="no posterior draws"):
         corridor.compare(plain, b)
+
+
+def test_a_shelter_is_measured_against_each_run_s_own_capacity(border, tmp_path):
+    scn = border[0]
+    post = posterior(tmp_path / "post", [100.0, 100.0, 100.0, 100.0], [100, 300, 700, 900])
+    a = ensemble(scn, tmp_path / "ca", "--posterior", post)
+    b = ensemble(scn, tmp_path / "cb", "--posterior", post, "--set", FASTER)
+    shelter = corridor.compare(a, b)["sections"]["place Shelter"]
+    drawn = pd.read_parquet(a / "ensemble" / "draws.parquet")["places.shelter.capacity"].to_numpy(float)
+    assert shelter["capacity"]["a"] == shelter["capacity"]["b"] == np.median(drawn)
+    assert shelter["capacity"]["difference"] == 0
+    summaries = corridor.output.summary.Ensemble.open(a / "ensemble")
+    runs = [summaries.summary(i) for i in range(4)]
+    peaks = np.array([s.series["population"][:, s.names["population"].index("Shelter")].max() for s in runs], float)
+    assert (peaks > drawn).any() and (peaks < drawn).any()  # over capacity in some runs, not in others
+    assert shelter["people over capacity at the peak"]["a"] == np.median(np.maximum(peaks - drawn, 0))
 
 
 def test_paired_figures_on_a_hand_made_case():

@@ -481,7 +481,8 @@ def _print_ensemble_comparison(c: dict[str, Any]) -> None:
     def num(v: float | None) -> str:
         if v is None:
             return "n/a"
-        return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+        v = round(float(v), 1)  # a whole number when it rounds to one
+        return f"{v:,.0f}" if v.is_integer() else f"{v:,.1f}"
 
     _print_parameters(c)
     seeds = c["seeds"]

@@ -45,6 +45,9 @@ class Summary:
     names: dict[str, list[str]]
     # the run's value of each point observation it was asked for, in their order (NaN: not modelled)
     points: np.ndarray | None = None
+    # the capacity the model used at each place of names["population"] (NaN: none), which a lever drawn
+    # for the run (a posterior's) may have set
+    capacity: np.ndarray | None = None
 
     @property
     def days(self) -> int:
@@ -121,7 +124,8 @@ def summarise(res: RunResult, observations: Sequence[Observation] = ()) -> Summa
     """The summary of one run: people per place, each port's list, claims processed and weekly median wait,
     people in each state, and people setting out along each directed road, per day; with `observations`,
     the run's value of each (evaluate.observations.simulate). `waited` counts those processed by days
-    waited (waited_histogram), from which an ensemble's median waits are taken."""
+    waited (waited_histogram), from which an ensemble's median waits are taken; `capacity` is the capacity
+    the run used at each place."""
     rec = res.record
     counted = [s.code for s in states.counted()]
     K = len(res.ports)
@@ -137,7 +141,9 @@ def summarise(res: RunResult, observations: Sequence[Observation] = ()) -> Summa
     points = None
     if observations:
         points = np.array([np.nan if (v := simulate(res, ob)) is None else v for ob in observations])
-    return Summary(seed=res.seed, series=series, names=series_names(res), points=points)
+    caps = {p.name: res.scenario.effective_capacity(p) for p in res.scenario.places}
+    capacity = np.array([np.nan if caps.get(n) is None else caps[n] for n in res.places], dtype=np.float64)
+    return Summary(seed=res.seed, series=series, names=series_names(res), points=points, capacity=capacity)
 
 
 def percentiles(stack: np.ndarray) -> np.ndarray:
@@ -184,6 +190,8 @@ def write_summary(path: str | Path, summary: Summary) -> Path:
         arrays[f"names.{var}"] = np.array(summary.names[var], dtype=str)
     if summary.points is not None:
         arrays["points"] = np.asarray(summary.points, dtype=np.float64)
+    if summary.capacity is not None:
+        arrays["capacity"] = np.asarray(summary.capacity, dtype=np.float64)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")  # hidden: no reader takes it for a run
     try:
         with open(tmp, "xb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -208,10 +216,11 @@ def read_summary(path: str | Path) -> Summary:
             series = {k[len("series.") :]: z[k] for k in z.files if k.startswith("series.")}
             names = {var: z[f"names.{var}"].tolist() for var in series}
             points = z["points"] if "points" in z.files else None
+            capacity = z["capacity"] if "capacity" in z.files else None  # written since 12/2026
             seed = int(z["seed"])
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise CorridorError(f"{path}: not a run summary written by corridor ({type(exc).__name__}: {exc})") from None
-    return Summary(seed=seed, series=series, names=names, points=points)
+    return Summary(seed=seed, series=series, names=names, points=points, capacity=capacity)
 
 
 @dataclass(frozen=True)

@@ -182,10 +182,14 @@ def _per_run(summaries: list, caps: dict[str, float]) -> dict[str, tuple[list[st
         "at the end": stack(lambda x: x[-1], "states"),
         "peak people": stack(lambda x: x.max(axis=0, initial=0), "population"),
     }
-    cap = np.array([caps.get(n, np.nan) for n in first.names["population"]])
-    with np.errstate(invalid="ignore"):  # NaN: no capacity
-        out["peak over capacity"] = stack(lambda x: np.maximum(x - cap, 0).max(axis=0, initial=0), "population")
-        out["days over capacity"] = stack(lambda x: (x > cap).sum(axis=0), "population")
+    # each run's own capacities (a posterior may draw one; NaN: none), the run folder's for older summaries
+    places, peak = out["peak people"]
+    own = np.array([caps.get(n, np.nan) for n in places])
+    cap = np.stack([own if s.capacity is None else s.capacity for s in summaries])  # runs x places
+    over = np.stack([(s.series["population"] > c).sum(axis=0) for s, c in zip(summaries, cap, strict=True)])
+    out["capacity"] = places, cap
+    out["peak over capacity"] = places, np.where(np.isnan(cap), 0.0, np.maximum(peak - cap, 0))
+    out["days over capacity"] = places, over.astype(np.float64)
     if all("waited" in s.series for s in summaries):  # summaries written before 12/2026 have no histogram
         hist = np.stack([s.series["waited"] for s in summaries])
         out["median wait"] = first.names["waited"], histogram_quantile(hist, 50)
@@ -222,7 +226,8 @@ def paired(a: np.ndarray, b: np.ndarray, better: str | None) -> dict[str, Any]:
 def compare_ensembles(a: str | Path, b: str | Path) -> dict[str, Any]:
     """Two ensembles run with common random numbers, compared run by run (module docstring): for each
     port its list at the end, longest list, claims processed and waits; the people in each state at the
-    end; each place with a capacity, its peak, peak over capacity and days over capacity. CorridorError
+    end; each place with a capacity, its capacity (each run's own: a posterior may draw it), its peak, the
+    people over capacity at the peak and the days over capacity. CorridorError
     (one line) unless both are ensembles of the same seeds, days and posterior draws."""
     ra, rb = load_run(a), load_run(b)
     ea, eb = ra.runs(), rb.runs()
@@ -259,12 +264,16 @@ def compare_ensembles(a: str | Path, b: str | Path) -> dict[str, Any]:
         rows = {label: r for key, label, better in port_figures if (r := figure(key, port, better)) is not None}
         if rows:
             sections[f"port {port}"] = rows
-    caps_a, caps_b = ra.capacities(), rb.capacities()
     for place in fa["peak people"][0]:
-        if place not in caps_a and place not in caps_b:
+        if place not in fb["peak people"][0]:
+            continue
+        cap_a = fa["capacity"][1][:, fa["capacity"][0].index(place)]
+        cap_b = fb["capacity"][1][:, fb["capacity"][0].index(place)]
+        if np.isnan(cap_a).all() and np.isnan(cap_b).all():
             continue
         rows = {}
         for key, label, better in (
+            ("capacity", "capacity", None),
             ("peak people", "peak people", None),
             ("peak over capacity", "people over capacity at the peak", LOWER),
             ("days over capacity", "days over capacity", LOWER),
@@ -272,7 +281,7 @@ def compare_ensembles(a: str | Path, b: str | Path) -> dict[str, Any]:
             if (r := figure(key, place, better)) is not None:
                 rows[label] = r
         if rows and (rows["peak people"]["a"] or rows["peak people"]["b"]):
-            sections[f"place {place} (capacity {_capacity(caps_a.get(place), caps_b.get(place))})"] = rows
+            sections[f"place {place}"] = rows
     start = pd.Timestamp(ra.manifest["scenario"]["start_date"])
     return {
         "a": ra.label,
@@ -287,11 +296,6 @@ def compare_ensembles(a: str | Path, b: str | Path) -> dict[str, Any]:
         "interval": "5th to 95th percentile of the paired differences B - A",
         "sections": sections,
     }
-
-
-def _capacity(a: float | None, b: float | None) -> str:
-    text = [f"{x:,.0f}" if x is not None else "none" for x in (a, b)]
-    return text[0] if text[0] == text[1] else f"{text[0]} in A, {text[1]} in B"
 
 
 def compare(a: str | Path, b: str | Path) -> dict[str, Any]:
