@@ -79,6 +79,9 @@ def test_the_faster_port_is_better_in_every_pair(border):
     wait = port["median wait (days)"]
     assert wait["better"] == "lower" and wait["p95"] < 0 and wait["p_b_better"] == 1.0
     assert c["sections"]["people in each state at the end"]["on list"]["difference"] == -600.0
+    # a place without a capacity is shown when its people at the end changed: where the list waits
+    assert list(c["sections"]) == ["people in each state at the end", "port San Ysidro", "place Shelter"]
+    assert c["sections"]["place Shelter"]["people at the end"]["difference"] == -600.0
 
 
 def test_the_table_states_the_direction_and_the_interval(border):

@@ -181,6 +181,7 @@ def _per_run(summaries: list, caps: dict[str, float]) -> dict[str, tuple[list[st
         "claims processed": stack(lambda x: x.sum(axis=0), "processed"),
         "at the end": stack(lambda x: x[-1], "states"),
         "peak people": stack(lambda x: x.max(axis=0, initial=0), "population"),
+        "people at the end": stack(lambda x: x[-1], "population"),
     }
     # each run's own capacities (a posterior may draw one; NaN: none), the run folder's for older summaries
     places, peak = out["peak people"]
@@ -223,11 +224,12 @@ def paired(a: np.ndarray, b: np.ndarray, better: str | None) -> dict[str, Any]:
     }
 
 
-def compare_ensembles(a: str | Path, b: str | Path) -> dict[str, Any]:
+def compare_ensembles(a: str | Path, b: str | Path, top: int = 5) -> dict[str, Any]:
     """Two ensembles run with common random numbers, compared run by run (module docstring): for each
     port its list at the end, longest list, claims processed and waits; the people in each state at the
     end; each place with a capacity, its capacity (each run's own: a posterior may draw it), its peak, the
-    people over capacity at the peak and the days over capacity. CorridorError
+    people over capacity at the peak and the days over capacity; and the `top` other places whose people at
+    the end changed most (by the median paired difference). CorridorError
     (one line) unless both are ensembles of the same seeds, days and posterior draws."""
     ra, rb = load_run(a), load_run(b)
     ea, eb = ra.runs(), rb.runs()
@@ -264,17 +266,20 @@ def compare_ensembles(a: str | Path, b: str | Path) -> dict[str, Any]:
         rows = {label: r for key, label, better in port_figures if (r := figure(key, port, better)) is not None}
         if rows:
             sections[f"port {port}"] = rows
+    others: list[str] = []
     for place in fa["peak people"][0]:
         if place not in fb["peak people"][0]:
             continue
         cap_a = fa["capacity"][1][:, fa["capacity"][0].index(place)]
         cap_b = fb["capacity"][1][:, fb["capacity"][0].index(place)]
         if np.isnan(cap_a).all() and np.isnan(cap_b).all():
+            others.append(place)
             continue
         rows = {}
         for key, label, better in (
             ("capacity", "capacity", None),
             ("peak people", "peak people", None),
+            ("people at the end", "people at the end", None),
             ("peak over capacity", "people over capacity at the peak", LOWER),
             ("days over capacity", "days over capacity", LOWER),
         ):
@@ -282,6 +287,12 @@ def compare_ensembles(a: str | Path, b: str | Path) -> dict[str, Any]:
                 rows[label] = r
         if rows and (rows["peak people"]["a"] or rows["peak people"]["b"]):
             sections[f"place {place}"] = rows
+    moved = {p: r for p in others if (r := figure("people at the end", p, None)) and r["difference"]}
+    for place in sorted(moved, key=lambda p: (-abs(moved[p]["difference"]), p))[:top]:
+        sections[f"place {place}"] = {
+            "people at the end": moved[place],
+            "peak people": figure("peak people", place, None),
+        }
     start = pd.Timestamp(ra.manifest["scenario"]["start_date"])
     return {
         "a": ra.label,
