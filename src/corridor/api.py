@@ -29,7 +29,7 @@ from .scenario.model import Scenario
 from .scenario.parameters import apply_overrides
 from .scenario.series import observed_daily
 from .sim.engine import Engine, Phase, plan
-from .sim.network import compile_network
+from .sim.network import Network, compile_network
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -42,6 +42,16 @@ class Simulation:
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
+        self._net: tuple[Scenario, Network] | None = None
+
+    @property
+    def network(self) -> Network:
+        """The scenario compiled to arrays (sim.network), once for all the runs of this Simulation, with the
+        candidate routes its runs have enumerated. It is compiled on first use: a scenario changed in place
+        after that needs a new Simulation (apply_overrides makes a new scenario, and so does a new one)."""
+        if self._net is None or self._net[0] is not self.scenario:
+            self._net = (self.scenario, compile_network(self.scenario))
+        return self._net[1]
 
     @property
     def plan(self) -> list[Phase]:
@@ -61,7 +71,7 @@ class Simulation:
         `threads`: the most threads a kernel may use (default: numba's count for the calling thread);
         the results are the same whatever it is."""
         t0 = time.perf_counter()
-        eng = Engine(self.scenario, seed=seed, days=days, net=compile_network(self.scenario), threads=threads)
+        eng = Engine(self.scenario, seed=seed, days=days, net=self.network, threads=threads)
         agent_days = 0
         for day in range(eng.days):
             eng.step(day)

@@ -8,9 +8,6 @@ sets it for the calls inside and puts it back, so a run changes nothing outside 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import numba as nb
 
 MIN_BLOCK = 1 << 13  # fewer agents than this per thread: not worth waking a second thread
@@ -37,17 +34,23 @@ def kernel_args(*args: object) -> tuple[object, ...]:
     return tuple(tuple(a) if isinstance(a, tuple) else a for a in args)
 
 
-@contextmanager
-def team(n_blocks: int) -> Iterator[None]:
+class team:  # noqa: N801 (used as a function: `with team(n):`)
     """Run the kernel calls inside on n_blocks threads. A parallel call wakes every thread of numba's team,
     about 75 us here when they sleep between calls, against 8 us for a team of one; a small day (one
-    block) gains nothing from the others."""
-    before = nb.get_num_threads()
-    if n_blocks == before:
-        yield
-        return
-    nb.set_num_threads(n_blocks)
-    try:
-        yield
-    finally:
-        nb.set_num_threads(before)
+    block) gains nothing from the others. A class rather than a generator context manager: it is entered
+    three times a day, and a small run has more days than work."""
+
+    __slots__ = ("n_blocks", "before")
+
+    def __init__(self, n_blocks: int) -> None:
+        self.n_blocks = n_blocks
+        self.before = 0
+
+    def __enter__(self) -> None:
+        self.before = nb.get_num_threads()
+        if self.n_blocks != self.before:
+            nb.set_num_threads(self.n_blocks)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.n_blocks != self.before:
+            nb.set_num_threads(self.before)

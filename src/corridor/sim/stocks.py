@@ -104,11 +104,7 @@ class Stocks:
 
     def census(self) -> np.ndarray:
         """People in each state now: the tallies, with the defaults as what remains of each where."""
-        c = self.tally.copy()
-        c[S.INACTIVE] = 0
-        c[S.AT_PLACE] = self.pop.sum() - c[_OTHERS_AT_PLACE].sum()
-        c[S.ON_ROAD] = self.transit.sum() - c[_OTHERS_ON_ROAD].sum()
-        return c
+        return census(self.tally, self.pop, self.transit, _OTHERS_AT_PLACE, _OTHERS_ON_ROAD)
 
     def check(self, agents: Agents, link_dst: np.ndarray, day: int) -> None:
         """Recount every person's state and place and compare with the running stocks."""
@@ -123,6 +119,22 @@ class Stocks:
             raise ConservationError(f"day {day}: states counted {recount.tolist()} but tallied {census.tolist()}")
         if int(census.sum()) != n:
             raise ConservationError(f"day {day}: {n} people but {int(census.sum())} counted")
+
+
+@nb.njit(cache=True)
+def census(tally, pop, transit, others_at_place, others_on_road):
+    """Stocks.census in one compiled call (as numpy, five small operations were 6 us of every day)."""
+    c = tally.copy()
+    c[S.INACTIVE] = 0
+    at_place = pop.sum()
+    for s in others_at_place:
+        at_place -= c[s]
+    on_road = transit.sum()
+    for s in others_on_road:
+        on_road -= c[s]
+    c[S.AT_PLACE] = at_place
+    c[S.ON_ROAD] = on_road
+    return c
 
 
 @nb.njit(cache=True)

@@ -90,6 +90,7 @@ class Attract(Component):
         self._routes = None  # the routes cand_cum was sized for
         self._candidates: Candidates | None = None
         self._places: PlaceInputs | None = None
+        self._args: tuple[object, ...] = ()
 
     def step(self, day: int) -> None:
         w = self.world
@@ -97,15 +98,20 @@ class Attract(Component):
         closures, conflicts = w.get(Closures), w.get(Conflicts)
         r = closures.routes
         assert r is not None
+        changed = False
         if r is not self._routes:
             self.today = self.today._replace(cand_cum=np.empty(len(r.cand_route)))
             self._candidates = Candidates(r.cand_route, r.dest, r.dist, r.cand_start)
             self._routes = r
+            changed = True
         if self._places is None or self._places.camp_off is not closures.camp_off:  # rebuilt when closures change
             self._places = PlaceInputs(net.kind, closures.camp_off, conflicts.intensity, conflicts.decay,
                                        net.movechance_override, net.capacity, w.stocks.pop, net.soft, net.attraction,
                                        net.foreign)  # fmt: skip
-        attract_day(*kernel_args(self._places, self._candidates, self.rules, self.today))
+            changed = True
+        if changed:  # the arguments as plain tuples, made again only when a bundle was
+            self._args = kernel_args(self._places, self._candidates, self.rules, self.today)
+        attract_day(*self._args)
 
 
 @nb.njit(cache=True)

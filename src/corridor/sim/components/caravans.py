@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import numba as nb
 import numpy as np
 
 from ...scenario.model import Scenario
@@ -89,8 +90,8 @@ class Caravans(Component):
         # everyone who left a caravan since yesterday (a closing shelter relocated them...) leaves every
         # list before any caravan gathers: one who joined another today must not be counted in both
         for grp in self.groups:
-            st = a.state[grp.members]
-            grp.members = grp.members[(st == CARAVAN_AT) | (st == CARAVAN_ROAD)]
+            if len(grp.members):
+                grp.members = still_in(grp.members, a.state)
         for g, (plan, grp) in enumerate(zip(self.world.net.caravans, self.groups, strict=True)):
             rec.caravan_from[day, g] = grp.stop
             if grp.done or grp.stop < 0:
@@ -117,8 +118,7 @@ class Caravans(Component):
         at = road = 0
         for g, grp in enumerate(self.groups):
             if len(grp.members):
-                st = a.state[grp.members]
-                grp.members = grp.members[(st == CARAVAN_AT) | (st == CARAVAN_ROAD)]
+                grp.members = still_in(grp.members, a.state)
             size = len(grp.members)
             if grp.progress > 0:
                 road += size
@@ -178,3 +178,17 @@ class Caravans(Component):
                 return
             if plan.hold_until[s] > day or budget <= 0:
                 return
+
+
+@nb.njit(cache=True)
+def still_in(members, state):
+    """The members still in the caravan (in town or on the road with it), in order: one pass instead of
+    numpy's gather, two comparisons and a mask, twice a day for each caravan."""
+    out = np.empty(len(members), members.dtype)
+    k = 0
+    for i in members:
+        s = state[i]
+        if s == CARAVAN_AT or s == CARAVAN_ROAD:
+            out[k] = i
+            k += 1
+    return out[:k]

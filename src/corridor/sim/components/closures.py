@@ -9,7 +9,7 @@ from ... import states as S
 from ...states import AT_PLACE, CARAVAN_AT
 from ..agents import CAME_FROM, ROUTE
 from ..component import Component, World
-from ..network import Routes
+from ..network import RouteBook, Routes
 from .ports import Ports
 
 _AT_PLACE = S.mask("place")
@@ -32,6 +32,7 @@ class Closures(Component):
         self.open = np.ones(net.n_links, bool)
         self.camp_off = np.zeros(net.n_places, bool)
         self.routes: Routes | None = None
+        self.book = RouteBook()  # this run's route ids
         self.in_force: tuple[int, ...] | None = None  # the closures in force, when last checked
 
     def step(self, day: int) -> None:
@@ -47,7 +48,7 @@ class Closures(Component):
         self.camp_off = net.camp_closed(day)
         if self.routes is None or not np.array_equal(open_now, self.open):
             self.open = open_now
-            self.routes = net.routes(open_now)
+            self.routes = net.routes(open_now, self.book)
 
     def _relocate(self, src: int, dst: int) -> None:
         """A place closes: everyone there is taken to `dst`, keeping their place on any waiting list; a caravan

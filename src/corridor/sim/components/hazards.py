@@ -123,6 +123,8 @@ class Hazards(Component):
         self.tallies = Tallies.zeros(1, P, len(net.port_names))
         self._args: tuple[object, ...] = ()
         self._made_from: tuple[object, ...] | None = None
+        self._tables_args: tuple[object, ...] = ()  # hazard_tables's, made again when attract's arrays are replaced
+        self._tables_from: tuple[object, ...] | None = None
 
     def step(self, day: int) -> None:
         w = self.world
@@ -148,7 +150,11 @@ class Hazards(Component):
         """Today's hazard tables (filled in place), or None when no hazard is in force."""
         today = self.world.get(Attract).today
         hz = self.chances
-        if not hazard_tables(day, *kernel_args(self.rules, today.crowding, today.dest_full, hz, self.caught_w)):
+        made = self._tables_from
+        if made is None or made[0] is not today.crowding or made[1] is not today.dest_full:
+            self._tables_args = kernel_args(self.rules, today.crowding, today.dest_full, hz, self.caught_w)
+            self._tables_from = (today.crowding, today.dest_full)
+        if not hazard_tables(day, *self._tables_args):
             return None
         return hz
 

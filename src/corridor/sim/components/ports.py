@@ -110,19 +110,40 @@ class Ports(Component):
 
 @nb.njit(parallel=True, cache=True, nogil=True)
 def sign_day(n, n_blocks, day, key, state, loc, sign_rate):
-    """People at a sign-up place not yet on its list sign it today with chance sign_rate[place]."""
+    """People at a sign-up place not yet on its list sign it today with chance sign_rate[place].
+
+    Most people are elsewhere (on a list, in custody, gone), so the states are read eight at a time and
+    a word is looked inside only where one of its bytes is AT_PLACE (as in collect_signups): a small
+    scenario's day spent most of this kernel stepping over them one by one. Each person's draw is their
+    own (agent_stream), so who signs does not depend on the order they are looked at."""
     n_sub = (n + SUB - 1) // SUB
+    words = state[: n - n % 8].view(np.uint64)
+    at = np.uint64(AT_PLACE) * np.uint64(0x0101010101010101)
+    low7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+    full = np.uint64(0xFFFFFFFFFFFFFFFF)
     for c in nb.prange(n_blocks):
         for sub in range(c, n_sub, n_blocks):
-            for i in range(sub * SUB, min(n, (sub + 1) * SUB)):
-                if state[i] != AT_PLACE:
-                    continue
-                r = sign_rate[np.uint32(loc[i])]
-                if r <= 0.0:
-                    continue
-                _, u = uniform(agent_stream(key, day, i))
-                if u < r:
-                    state[i] = SIGNING
+            lo = sub * SUB  # a multiple of 8
+            hi = min(n, lo + SUB)
+            for j in range(lo // 8, hi // 8):
+                y = words[j] ^ at
+                if (((y & low7) + low7) | y | low7) != full:  # a byte of y is zero: someone here is at a place
+                    for i in range(8 * j, 8 * j + 8):
+                        _sign(i, day, key, state, loc, sign_rate)
+            for i in range(hi - hi % 8, hi):
+                _sign(i, day, key, state, loc, sign_rate)
+
+
+@nb.njit(inline="always", cache=True)
+def _sign(i, day, key, state, loc, sign_rate):
+    if state[i] != AT_PLACE:
+        return
+    r = sign_rate[np.uint32(loc[i])]
+    if r <= 0.0:
+        return
+    _, u = uniform(agent_stream(key, day, i))
+    if u < r:
+        state[i] = SIGNING
 
 
 @nb.njit(cache=True)

@@ -70,6 +70,8 @@ class Spawn(Component):
         self.signs_nowhere = np.zeros(P, bool)
         self.has_children = len(world.record.children) > 0
         self._rows: Rows | None = None
+        # each departure group's people a day, summed once rather than every day
+        self.group_totals = [table[: world.days].sum(axis=1).tolist() for _, _, _, table in net.departure_groups]
 
     @staticmethod
     def planned_rows(sc: Scenario, net: Network, days: int, observed: dict[str, np.ndarray]) -> int:
@@ -79,7 +81,8 @@ class Spawn(Component):
             planned = int(new_per_day[:days].sum()) + sum(day0.values())
         else:
             planned = 0 if sc.spawn.mode == "departures" else 1024
-        return planned + int(net.departures[:days].sum()) + sum(p.initial_waitlist for p in sc.ports)
+        caravans = sum(row[2] for day, rows in net.caravan_departures.items() if day < days for row in rows)
+        return planned + int(net.departures[:days].sum()) + caravans + sum(p.initial_waitlist for p in sc.ports)
 
     def rows(self) -> Rows:
         a = self.world.agents
@@ -119,9 +122,13 @@ class Spawn(Component):
                 self.pending = due
         if day == 0:
             self._initial_waitlists()
-        for k, nation, children, table in net.departure_groups:
-            by_place = table[day] + counts if (k, nation, children) == (0, -1, 0.0) else table[day]
-            total = int(by_place.sum())
+        extra = bool(counts.any())  # people spawned today beyond the departures (the first group's)
+        for g, (k, nation, children, table) in enumerate(net.departure_groups):
+            if extra and (k, nation, children) == (0, -1, 0.0):
+                by_place = table[day] + counts
+                total = int(by_place.sum())
+            else:
+                by_place, total = table[day], int(self.group_totals[g][day])
             if not total:
                 continue
             start, stop = self.add(by_place, k, nation, self.signs_on_spawn, day, total)
