@@ -27,6 +27,10 @@ FLEE = {  # ANCHORS.md: mean ARD over days, ARD on the last day, rescaled ARD, w
     "ssudan": (0.492, 0.270, 0.572, "1,132"),
 }
 
+# where validation/flee_forecast.py's calibrated forecast is reported
+FORECAST = (
+    "validation.md#on-a-flee-scenario-mali2012s-movement-settings-calibrated-on-the-first-half-scored-on-the-second"
+)
 
 HEADER = (
     "| scenario | Flee ARD | corridor ARD | verdict | Flee ARD last day | corridor ARD last day "
@@ -81,6 +85,8 @@ ARD = averaged relative difference, Flee's measure (ANCHORS.md): each day, the s
 is the mean over seeds 0..{args.runs - 1} (± the standard deviation between seeds). Flee's values and
 wall times are from `../shared/scenarios/flee/ANCHORS.md` (Flee sets no seed; ±0.005 between runs).
 "Parity" means at most 5% above Flee's error. corridor's wall time is per run, after compilation.
+These are Flee's settings; mali2012's movement settings calibrated to its first half and scored on its
+second: [validation.md]({FORECAST}) (validation/flee_forecast.py).
 
 """
         + HEADER
