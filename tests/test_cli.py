@@ -119,14 +119,19 @@ def test_validate_with_point_observations(tmp_path):
         "date,place,metric,value,low,high,source,note\n"
         "2012-06-01,Mentao,present,3000,2000,4000,test,\n"
         "2012-06-01,Burkina_Faso,present,3000,2000,4000,test,a country sums its places\n"
-        "2012-06-01,Mentao,waitlist_length,10,5,20,test,\n"
+        "2012-06,Mentao,present,10,5,20,test,a stock over a month: its mean\n"
     )
     r = corridor("validate", flee_path("mali2012"), "--observations", obs, "--json")
     assert r.returncode == 0, r.stderr
     rows = json.loads(r.stdout)["observations"]
-    assert [o["metric"] for o in rows] == ["present", "present", "waitlist_length"]
-    assert rows[0]["simulated"] > 0 and rows[1]["simulated"] >= rows[0]["simulated"]
-    assert rows[2]["simulated"] is None and "not produced" in rows[2]["why_no_value"]
+    assert [o["metric"] for o in rows] == ["present", "present", "present"] and rows[2]["date"] == "2012-06"
+    assert rows[0]["simulated"] > 0 and rows[1]["simulated"] >= rows[0]["simulated"] and rows[2]["simulated"] > 0
+    # a metric the scenario cannot produce (mali2012 has no ports) is a one-line error naming the valid ones
+    obs.write_text(obs.read_text().replace("2012-06,Mentao,present", "2012-06,Mentao,waitlist_length"))
+    r = corridor("validate", flee_path("mali2012"), "--observations", obs, "--json")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert f"{obs}:4: field 'metric': metric 'waitlist_length' is not produced by this scenario: no ports" in r.stderr
+    assert "expected one of present, in_transit" in r.stderr
 
 
 def test_check_reports_the_scenario():

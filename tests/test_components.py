@@ -45,7 +45,8 @@ def test_the_census_default_of_each_where_is_the_one_state_left_untallied():
 def test_components_that_share_a_column_or_table_declare_it_alike():
     sc = corridor.load(TIJUANA).scenario
     Agents([*CORE, *(col for c in COMPONENTS for col in c.columns)], 4, sc)  # raises on a clash
-    sizes = {"place": 3, "port": 1, "link": 2, "state": S.N_STATES, "outcome": S.N_OUTCOMES, "caravan": 1}
+    sizes = {"place": 3, "port": 1, "link": 2, "state": S.N_STATES, "outcome": S.N_OUTCOMES, "caravan": 1,
+             "nation": 2}
     Record((t for c in COMPONENTS for t in c.tables), 2, sizes, sc)
     with pytest.raises(ValueError, match="declared twice"):
         Agents([*CORE, Column("state", np.int16, 0, "a clash")], 4, sc)

@@ -351,8 +351,8 @@ def validate(
     from .evaluate.observations import read_observations
 
     try:
-        obs_rows = read_observations(observations) if observations else None
         sim = _load(path, set_, strict)
+        obs_rows = read_observations(observations, sim.scenario) if observations else None
         jobs, _ = _posterior_jobs(posterior, runs, seed)
         bar = _LazyProgress(f"{sim.scenario.name}: {runs} runs", enabled=not as_json)
         try:
@@ -610,9 +610,12 @@ def calibrate(
 
     printer = _GenerationPrinter(budget, enabled=not quiet)
     try:
-        obs_rows = read_observations(observations)
         sim = _load(path, None, strict)
         from .calibrate.smc import calibrate as run_calibration
+        from .calibrate.smc import chosen_priors
+
+        chosen_priors(sim.scenario, prior)  # no priors: say so before reading the observations
+        obs_rows = read_observations(observations, sim.scenario)
 
         m = run_calibration(
             sim.scenario, obs_rows, out_dir, until=_date_option(until, "--until"), budget=budget,

@@ -255,13 +255,15 @@ class OrderedSampler(Sampler):
 
 def observations_hash(observations: Sequence[Observation]) -> str:
     """SHA-256 of the observations' content (every row, every column), not of the file's bytes."""
-    rows = [{**asdict(o), "date": o.date.isoformat()} for o in observations]
+    # the columns as read (a month's date as written): the same file hashes alike whatever it resolves to
+    rows = [{**{k: v for k, v in asdict(o).items() if k not in ("period", "target", "spec")}, "date": o.when}
+            for o in observations]  # fmt: skip
     return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
 
 
 def run_days(scenario: Scenario, observations: Sequence[Observation]) -> int:
     """Days a calibration run needs: up to the last observation used (the rest cannot change the distance)."""
-    last = max((o.date - scenario.start_date).days for o in observations)
+    last = max((o.last - scenario.start_date).days for o in observations)
     return max(1, min(scenario.days, last + 1))
 
 
@@ -308,7 +310,7 @@ def calibrate(
     where the inputs came from (paths, the command)."""
     t_start = time.perf_counter()
     out = Path(out)
-    chosen = _priors(scenario, priors)
+    chosen = chosen_priors(scenario, priors)
     drawn = [p for p in scenario.priors if p not in chosen]
     if budget < 1 or population < 2:
         raise CorridorError(f"budget={budget}, population={population}: expected a budget >= 1 and a population >= 2")
@@ -396,7 +398,7 @@ def calibrate(
     return manifest
 
 
-def _priors(scenario: Scenario, names: Sequence[str] | None) -> list[Prior]:
+def chosen_priors(scenario: Scenario, names: Sequence[str] | None) -> list[Prior]:
     if not scenario.priors:
         where = f" in {scenario.source}" if scenario.source else ""
         raise CorridorError(
@@ -501,7 +503,7 @@ def _results(
     for k, q in enumerate(particles):
         ys = np.asarray(q.sum_stat["y"], dtype=np.float64)
         for o, y in zip(sel.used, ys, strict=True):
-            rows.append((k, w[k], o.row, o.date.isoformat(), o.place, o.metric, o.value, o.low, o.high, float(y)))
+            rows.append((k, w[k], o.row, o.when, o.place, o.metric, o.value, o.low, o.high, float(y)))
     cols = ["particle", "weight", "row", "date", "place", "metric", "value", "low", "high", "simulated"]
     write_table(pd.DataFrame(rows, columns=cols), out / PREDICTIVE)
     seconds = {g["t"]: g.get("seconds") for g in earlier}

@@ -83,7 +83,7 @@ class Selection:
 
 
 def _record(o: Observation) -> dict[str, Any]:
-    return {"row": o.row, "date": o.date.isoformat(), "place": o.place, "metric": o.metric, "value": o.value,
+    return {"row": o.row, "date": o.when, "place": o.place, "metric": o.metric, "value": o.value,
             "low": o.low, "high": o.high}  # fmt: skip
 
 
@@ -93,10 +93,10 @@ def select(
     """The observations dated up to `until` (all if None) whose source and note name no date after
     `known_by` (default: `until`, else the last observation's date); the others with why."""
     if known_by is None:
-        known_by = until or max((o.date for o in observations), default=None)
+        known_by = until or max((o.last for o in observations), default=None)
     sel = Selection(used=[], until=until, known_by=known_by)
     for o in observations:
-        if until is not None and o.date > until:
+        if until is not None and o.last > until:  # a month's figure is known at its end
             sel.excluded.append((o, f"dated after --until {until.isoformat()}"))
             continue
         later = [d for d in dates_named(f"{o.source} {o.note}", o.date) if known_by and d > known_by]

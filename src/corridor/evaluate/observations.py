@@ -1,17 +1,20 @@
 """Point observations (date, place, metric, value, low, high) and what a run says about each.
 
-A place in an observation may be a place name, the city a place lies `within`, a region or a country:
-'present' in a city, region or country is the sum over its places. Every `simulated` value is
-computed from the run's tables.
+A row's `metric` is read by the grammar of evaluate.metrics (docs/model.md, "Observation metrics"); its
+`place` may be a place name, the city a place lies `within`, a region, a country, 'total', or a name the
+scenario's place_names.csv maps to one of those; its `date` a day (YYYY-MM-DD), a month (YYYY-MM) or two
+(YYYY-MM/MM). Every `simulated` value is computed from the run's tables.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,18 +23,36 @@ import numpy as np
 from .. import states
 from ..errors import ScenarioError
 from ..scenario.text import csv_rows, read_text
+from . import metrics
+from .metrics import FATE_ALIASES, MetricError
 
 if TYPE_CHECKING:  # evaluate/ sits below output/: it reads a run's record, never imports the output layer
     from ..output.results import RunResult
     from ..scenario.model import Scenario
 
+__all__ = [
+    "COLUMNS",
+    "FATE_ALIASES",
+    "FATE_METRICS",
+    "PLACE_NAMES",
+    "Observation",
+    "compare",
+    "compare_values",
+    "read_observations",
+    "read_place_names",
+    "simulate",
+    "since",
+]
+
 COLUMNS = ("date", "place", "metric", "value", "low", "high", "source", "note")
+PLACE_NAMES = "place_names.csv"  # in a scenario folder: names the observation files use -> the scenario's
+DATE_FORMS = "YYYY-MM-DD, YYYY-MM (a month) or YYYY-MM/MM (two months of one year)"
 
 
 @dataclass
 class Observation:
     row: int
-    date: dt.date
+    date: dt.date  # the day, or the first day of the month(s) `period` names
     place: str
     metric: str
     value: float
@@ -39,10 +60,48 @@ class Observation:
     high: float
     source: str = ""
     note: str = ""
+    period: str = ""  # the date cell when it names a month ('2021-08') or two ('2021-05/06'); '' for a day
+    target: str = ""  # the scenario's name for `place` when it is not `place` itself (place_names.csv)
+    spec: str = ""  # the metric in the grammar's own words when the row's resolves to another
+
+    @property
+    def first(self) -> dt.date:
+        return self.date
+
+    @property
+    def last(self) -> dt.date:
+        """The last day the observation covers: the date, or the last day of its month(s)."""
+        if not self.period:
+            return self.date
+        month = int(self.period.rpartition("/")[2][-2:]) if "/" in self.period else self.date.month
+        return dt.date(self.date.year, month, calendar.monthrange(self.date.year, month)[1])
+
+    @property
+    def when(self) -> str:
+        return self.period or self.date.isoformat()
 
 
-def read_observations(path: str | Path) -> list[Observation]:
-    """The rows of an observations CSV; every bad cell is a one-line ScenarioError (file, line, column)."""
+_MONTHS = re.compile(r"^(\d{4})-(\d{2})(?:/(\d{2}))?$")
+
+
+def parse_date(text: str) -> tuple[dt.date, str]:
+    """(first day, period) of a date cell: a day, a month or two months; ValueError when it is neither."""
+    m = _MONTHS.match(text)
+    if not m:
+        return dt.date.fromisoformat(text), ""
+    year, first, last = int(m.group(1)), int(m.group(2)), int(m.group(3) or m.group(2))
+    if not (1 <= first <= last <= 12):
+        raise ValueError(text)
+    return dt.date(year, first, 1), text
+
+
+def read_observations(path: str | Path, scenario: Scenario | None = None, strict: bool = True) -> list[Observation]:
+    """The rows of an observations CSV; every bad cell is a one-line ScenarioError (file, line, column).
+
+    Each metric must be in the grammar (evaluate.metrics). With `scenario`, each row's place and metric are
+    also checked against it (the place through its place_names.csv): a place it does not have, or a metric
+    it cannot produce, is the one-line error, with the valid ones. `strict=False` leaves such rows
+    unresolved instead (no simulated value, and the reason, in the comparison)."""
     path = Path(path)
     file = str(path)
     text = read_text(path, "a CSV with columns " + ",".join(COLUMNS))
@@ -66,6 +125,7 @@ def read_observations(path: str | Path) -> list[Observation]:
         raise ScenarioError(
             "missing column", file=file, row=line, field=missing[0], expected="columns " + ",".join(COLUMNS)
         )
+    names = read_place_names(scenario) if scenario is not None else {}
     out = []
     for lineno, cells in rows[1:]:
         if len(cells) > len(header) and any(cells[len(header) :]):
@@ -78,10 +138,10 @@ def read_observations(path: str | Path) -> list[Observation]:
             )
         rec = dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=False))
         try:
-            date = dt.date.fromisoformat(rec["date"])
+            date, period = parse_date(rec["date"])
         except ValueError:
             raise ScenarioError(
-                "malformed date", file=file, row=lineno, field="date", value=rec["date"], expected="YYYY-MM-DD"
+                "malformed date", file=file, row=lineno, field="date", value=rec["date"], expected=DATE_FORMS
             ) from None
         nums = {}
         for f in ("value", "low", "high"):
@@ -96,39 +156,64 @@ def read_observations(path: str | Path) -> list[Observation]:
         for f in ("place", "metric"):
             if not rec[f]:
                 raise ScenarioError("missing value", file=file, row=lineno, field=f, expected=f"a {f} name")
-        out.append(
-            Observation(
-                row=lineno,
-                date=date,
-                place=rec["place"],
-                metric=rec["metric"],
-                source=rec.get("source", ""),
-                note=rec.get("note", ""),
-                **nums,
-            )
+        ob = Observation(
+            row=lineno,
+            date=date,
+            place=rec["place"],
+            metric=rec["metric"],
+            source=rec.get("source", ""),
+            note=rec.get("note", ""),
+            period=period,
+            **nums,
         )
+        try:
+            metrics.parse(ob.metric)
+            if scenario is not None:
+                r = metrics.resolve(scenario, ob.metric, ob.place, names)
+                ob.target = r.target if r.target != ob.place else ""
+                canonical = r.metric.canonical()
+                ob.spec = canonical if canonical != ob.metric else ""
+        except MetricError as exc:
+            if strict:
+                raise ScenarioError(
+                    exc.problem, file=file, row=lineno, field=exc.field, value=rec[exc.field], expected=exc.expected
+                ) from None
+        out.append(ob)
     return out
 
 
-def _members(sc: Scenario, where: str) -> np.ndarray:
-    """The places an observation's `place` covers. For a port that is where its people are: the port,
-    the places where its list is signed and every place in the same cities."""
-    port = next((p for p in sc.ports if p.place == where), None)
-    if port is None:
-        return np.array(sc.places_matching(where), dtype=np.int64)
-    names = {port.place, *port.signup_places}
-    cities = {p.within for p in sc.places if p.name in names and p.within}
-    return np.array([i for i, p in enumerate(sc.places) if p.name in names or p.name in cities or p.within in cities])
+def read_place_names(sc: Scenario) -> dict[str, str]:
+    """The scenario folder's place_names.csv (columns name,place): a name the observation files use ->
+    a place, city (within), region or country of the scenario, or 'total'. {} where there is none."""
+    if not sc.source:
+        return {}
+    path = Path(sc.source)
+    path = (path if path.is_dir() else path.parent) / PLACE_NAMES
+    if not path.is_file():
+        return {}
+    return dict(_place_names(str(path), path.stat().st_mtime_ns, frozenset(metrics.scenario_names(sc))))
 
 
-def _waypoints(res: RunResult, cols: np.ndarray) -> np.ndarray:
-    """Route waypoints (markers) among `cols`, leaving out those in a region where a port's list is
-    signed: people there have reached the border."""
-    sc = res.scenario
-    names = {n for port in sc.ports for n in (port.place, *port.signup_places)}
-    border = {p.region for p in sc.places if p.name in names and p.region}
-    keep = [j for j in cols if sc.places[j].kind == "marker" and sc.places[j].region not in border]
-    return np.array(keep, dtype=np.int64)
+@lru_cache(maxsize=16)
+def _place_names(file: str, _mtime: int, known: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    import difflib
+
+    from ..scenario.native import read_table
+
+    out: dict[str, tuple[str, int]] = {}
+    for r in read_table(Path(file), {"name": True, "place": True}):
+        name = r.required("name", "the name an observation file gives a place")
+        place = r.required("place", "a place, city, region or country of the scenario, or 'total'")
+        if place != metrics.TOTAL and place not in known:
+            close = difflib.get_close_matches(place, sorted(known), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise r.error(
+                "unknown place", "place", place, "a place, city (within), region or country of the scenario" + hint
+            )
+        if name in out:
+            raise r.error("name given twice", "name", name, f"one row per name (first at line {out[name][1]})")
+        out[name] = (place, r.line)
+    return tuple((k, v) for k, (v, _) in out.items())
 
 
 _SINCE = re.compile(r"since (\d{1,2} [A-Za-z]{3,9} \d{4}|\d{4}-\d{2}-\d{2})")
@@ -148,19 +233,6 @@ def since(note: str) -> dt.date | None:
     return None
 
 
-# The names the reported figures of the 2018 caravans were first written under (observations.csv of
-# tijuana-2018 and the shared observation files): metric -> (outcomes summed, cumulative?). Kept as aliases
-# of the registry's metrics so those files read as they always did.
-FATE_ALIASES: dict[str, tuple[tuple[str, ...], bool]] = {
-    "deported_by_mexico": (("deported",), False),
-    "deported_by_mexico_cumulative": (("deported",), True),
-    "returned_to_origin_cumulative": (("deported", "returned_home"), True),
-    "returned_voluntarily_cumulative": (("returned_home",), True),
-    "asylum_requests_mexico_cumulative": (("refuge",), True),
-    "apprehended_us": (("crossed_caught",), False),
-}
-
-
 def _fate_metrics() -> dict[str, tuple[tuple[str, ...], bool]]:
     """Every outcome of the registry (states.OUTCOMES) as two metrics, `<name>` (that day) and
     `<name>_cumulative`, then the aliases."""
@@ -171,65 +243,33 @@ def _fate_metrics() -> dict[str, tuple[tuple[str, ...], bool]]:
     for alias, rule in FATE_ALIASES.items():
         assert alias not in out, f"alias {alias} hides an outcome's metric"
         assert all(n in states.OUTCOME_NAMES for n in rule[0]), f"alias {alias}: unknown outcome"
+        parsed = metrics.parse(alias)
+        assert (parsed.quantities, parsed.window == "cumulative") == rule, f"alias {alias}: the grammar differs"
         out[alias] = rule
     return out
 
 
-# metric -> (outcomes summed, cumulative?); a cumulative count starts on the day its note names
-# ('since 19 Oct 2018'), else on the first day of the run
+# the outcomes' metrics: metric -> (outcomes summed, cumulative?); a cumulative count starts on the day its
+# note names ('since 19 Oct 2018'), else on the first day of the run (the grammar reads them all)
 FATE_METRICS = _fate_metrics()
 
 
-def _caravan_size(res: RunResult, day: int, places: set[int]) -> float:
-    """Members of the caravans at or around one of `places` that day (in town, passing through, leaving
-    or on the road out of it); where no caravan is there, members of the caravans that set out from
-    there and are still together."""
-    idx = res.scenario.place_index()
-    rec = res.record
-    at, origin = 0, 0
-    for g, cv in enumerate(res.scenario.caravans):
-        stops = [idx[s.place] for s in cv.stops]
-        last = rec.caravan_stop[day, g]
-        first = max(0, rec.caravan_from[day, g])
-        if last >= 0 and any(stops[k] in places for k in range(first, last + 1)):
-            at += rec.caravan_size[day, g]
-        if stops[0] in places:
-            origin += rec.caravan_size[day, g]
-    return float(at if at else origin)
+def resolved(sc: Scenario, ob: Observation, names: Mapping[str, str] | None = None) -> metrics.Resolved:
+    """An observation's metric and place checked against scenario `sc` (MetricError when it cannot)."""
+    if names is None and not ob.target:
+        names = read_place_names(sc)
+    return metrics.resolve(sc, ob.spec or ob.metric, ob.target or ob.place, names)
 
 
 def simulate(res: RunResult, ob: Observation) -> float | None:
-    """The run's value for one observation, or None when the engine does not model the metric."""
-    day = (ob.date - res.scenario.start_date).days
-    if not 0 <= day < res.days:
+    """The run's value for one observation, or None when the scenario does not produce the metric, the
+    period is not wholly simulated, or the metric is an input (not scored)."""
+    try:
+        r = resolved(res.scenario, ob)
+    except (MetricError, ScenarioError):
         return None
-    rec = res.record
-    if ob.metric == "waitlist_length" and ob.place in res.ports:
-        return float(rec.waitlist[day, res.ports.index(ob.place)])
-    cols = _members(res.scenario, ob.place)
-    if len(cols) == 0:
-        return None
-    if ob.metric == "present":
-        return float(rec.population[day, cols].sum())
-    if ob.metric == "children_present" and len(rec.children):
-        return float(rec.children[day, cols].sum())
-    if ob.metric == "in_transit":
-        return float(rec.in_transit[day, cols].sum() + rec.population[day, _waypoints(res, cols)].sum())
-    if ob.metric == "departed":
-        return float(rec.departures[: day + 1, cols].sum())
-    if ob.metric == "passed_through":
-        return float(rec.arrivals[: day + 1, cols].sum())
-    if ob.metric == "caravan_size" and res.scenario.caravans:
-        return _caravan_size(res, day, set(cols.tolist()))
-    if ob.metric in FATE_METRICS and len(rec.fates):
-        names, cumulative = FATE_METRICS[ob.metric]
-        js = [states.OUTCOME_NAMES.index(n) for n in names]  # Record.fates' last axis is the outcome code
-        first = 0
-        if cumulative and since(ob.note):
-            first = max(0, (since(ob.note) - res.scenario.start_date).days)
-        rows = rec.fates[first : day + 1] if cumulative else rec.fates[day : day + 1]
-        return float(rows[:, cols][:, :, js].sum())
-    return None
+    start = since(ob.note) if r.metric.window == "cumulative" else None
+    return metrics.value(res, r, ob.first, ob.last, start)
 
 
 def compare(runs: list[RunResult], observations: list[Observation]) -> list[dict[str, Any]]:
@@ -248,7 +288,7 @@ def compare_values(
         known = [float(v) for v in vals if v is not None and not math.isnan(v)]
         sim = float(np.mean(known)) if known else None
         entry: dict[str, Any] = {
-            "date": ob.date.isoformat(),
+            "date": ob.when,
             "place": ob.place,
             "metric": ob.metric,
             "value": ob.value,
@@ -268,9 +308,19 @@ def compare_values(
 
 
 def _why(scenario: Scenario, days: int, ob: Observation) -> str:
-    day = (ob.date - scenario.start_date).days
-    if not 0 <= day < days:
-        return "date outside the simulated period"
-    if len(_members(scenario, ob.place)) == 0:
-        return "no place, region or country of that name in the scenario"
-    return f"metric '{ob.metric}' is not produced by this scenario"
+    try:
+        r = resolved(scenario, ob)
+    except MetricError as exc:
+        if exc.field == "place":
+            return "no place, region or country of that name in the scenario"
+        return exc.problem
+    except ScenarioError as exc:
+        return str(exc)
+    if not r.scored:
+        return r.why_not
+    first, last = ob.first, ob.last
+    if r.metric.window == "month":
+        first, last = metrics.month_span(first, last)
+    if (first - scenario.start_date).days < 0 or (last - scenario.start_date).days >= days:
+        return "date outside the simulated period" if first == last else "period not wholly simulated"
+    return f"metric '{ob.metric}' has no value on that date (nothing counted)"

@@ -587,6 +587,11 @@ class Scenario(Strict):
     start_date: dt.date
     days: int = Field(gt=0, le=MAX_DAYS)
     hasten: int = Field(1, ge=1, le=MAX_PEOPLE, description="Divide all counts, populations and capacities by this.")
+    # what is recorded, not what happens: out of the content hash, like the priors
+    counts_by_nationality: bool = Field(
+        False, exclude=True, description="Keep each place's people by nationality every day (the record's `nations` "
+        "table, for observations filtered by nationality); it costs a pass over everyone each day."
+    )
     places: list[Place] = Field(min_length=1)
     links: list[Link] = []
     closures: list[Closure] = []

@@ -48,7 +48,8 @@ from .text import csv_rows, read_text
 from .text import read_yaml as parse_yaml
 
 SCENARIO_YAML = "scenario.yaml"
-YAML_KEYS = ("name", "description", "start_date", "end_date", "days", "hasten", "spawn", "move", "asylum", "reentry")
+YAML_KEYS = ("name", "description", "start_date", "end_date", "days", "hasten", "counts_by_nationality", "spawn", "move",
+             "asylum", "reentry")
 YAML_SECTIONS: dict[str, type[BaseModel]] = {
     "spawn": SpawnRules,
     "move": MoveRules,
@@ -809,6 +810,10 @@ def load_native(folder: Path) -> Scenario:
     doc, lines = read_yaml(ypath)
     start, days = read_period(doc, lines, ypath)
     hasten = _whole(doc, lines, ypath, "hasten", 1, MAX_PEOPLE, "a larger hasten leaves nobody", default=1)
+    by_nation = doc.get("counts_by_nationality", False)
+    if not isinstance(by_nation, bool):
+        raise ScenarioError("not true or false", file=str(ypath), row=lines.get(("counts_by_nationality",)),
+                            field="counts_by_nationality", value=by_nation, expected="true or false")  # fmt: skip
     spawn, move = _section(doc, lines, ypath, "spawn"), _section(doc, lines, ypath, "move")
     spawn.at = f"{ypath}:{lines.get(('spawn',), 1)}"
     move.at = f"{ypath}:{lines.get(('move',), 1)}"
@@ -834,6 +839,7 @@ def load_native(folder: Path) -> Scenario:
         "start_date": start,
         "days": days,
         "hasten": hasten,
+        "counts_by_nationality": by_nation,
         "places": places,
         "links": links,
         "closures": [],

@@ -120,6 +120,7 @@ class Engine:
             "state": S.N_STATES,
             "outcome": S.N_OUTCOMES,
             "caravan": len(net.caravans),
+            "nation": len(net.nations),
         }
         # every component's tables, used or not, so that a result always has every table (empty ones too)
         tables = [t for c in components for t in c.tables]

@@ -19,7 +19,7 @@ from ..scenario.model import Scenario
 @dataclass(frozen=True)
 class Table:
     name: str
-    axes: tuple[str, ...]  # after the day: 'place', 'port', 'link', 'state', 'outcome', 'caravan'
+    axes: tuple[str, ...]  # after the day: 'place', 'port', 'link', 'state', 'outcome', 'caravan', 'nation'
     doc: str
     fill: int = 0
     needed: Callable[[Scenario], bool] | None = None  # False: the table has no days
