@@ -76,6 +76,7 @@ def assert_books_balance(sc: Scenario, res) -> None:
     assert np.array_equal(census[:, S["returned_home"]], cum[:, F["returned_home"]])
     assert np.array_equal(census[:, S["refuge_in_mexico"]], cum[:, F["refuge"]])
     assert np.array_equal(census[:, S["crossed_undetected"]], cum[:, F["crossed_undetected"]])
+    assert np.array_equal(census[:, S["died"]], cum[:, F["died"]])
     if sc.reentry.share > 0:  # some of the deported set out again
         assert (census[:, S["deported"]] <= cum[:, F["deported"]]).all()
     else:
@@ -302,7 +303,8 @@ def border_scenarios(draw):
     pairs = connected_pairs(draw, n)
     speeds = st.one_of(st.none(), st.floats(10, 400))
     links = [
-        Link(a=names[a], b=names[b], distance=draw(st.floats(0, 400)), speed=draw(speeds)) for a, b in sorted(pairs)
+        Link(a=names[a], b=names[b], distance=draw(st.floats(0, 400)), speed=draw(speeds),
+             death_rate=small_rate(draw)) for a, b in sorted(pairs)  # fmt: skip
     ]
     closures = draw_closures(draw, places, pairs, days)
 

@@ -34,6 +34,9 @@ class State:
     owner: str  # the component that declares it (sim/components/<owner>.py)
     label: str  # in plain words
     counted: bool = True  # a column of states.parquet (False: a row not in use, or a state that ends the same day)
+    # a Scenario method that says whether the scenario can put anyone in this state; "" always. Its column of
+    # states.parquet is written only then, so results of scenarios without the feature do not change.
+    when: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Outcome:
     owner: str
     label: str
     leaves_place: bool  # the person leaves the place's population (or the road) that day
+    when: str = ""  # as State.when: its column of the places table is written only when this Scenario method says so
 
 
 STATES: tuple[State, ...] = (
@@ -64,6 +68,7 @@ STATES: tuple[State, ...] = (
     State(14, "crossed_undetected", "off", True, "hazards", "crossed between ports and got through"),
     State(15, "in_caravan_at_place", "place", False, "caravans", "travelling with a caravan that is in a town"),
     State(16, "in_caravan_on_road", "road", False, "caravans", "travelling with a caravan that is on a road"),
+    State(17, "died", "off", True, "roads", "died on the road", when="has_road_deaths"),
 )
 
 OUTCOMES: tuple[Outcome, ...] = (
@@ -74,6 +79,7 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome(4, "crossed_undetected", "crossed_undetected", "hazards", "crossed between ports undetected", True),
     Outcome(5, "marched", None, "marches", "marched to the border (most came back)", False),
     Outcome(6, "moved_away", "at_place", "hazards", "moved on to another border city", True),
+    Outcome(7, "died", "died", "roads", "died on a road leading to the place", True, when="has_road_deaths"),
 )
 
 # The outcomes a hazard row of hazards.csv may name, in the order of the hazard kernel's tables. 'crossed'
@@ -82,8 +88,8 @@ HAZARD_OUTCOMES: tuple[str, ...] = ("deported", "returned", "refuge", "crossed",
 
 # Codes as constants for the kernels (numba reads a module's globals as compile-time constants).
 (INACTIVE, AT_PLACE, ON_ROAD, SIGNING, ON_LIST, PROCESSED, APPREHENDED, WAITING_US, REMAIN_MX, GRANTED, REMOVED,
- DEPORTED, RETURNED, REFUGE, UNDETECTED, CARAVAN_AT, CARAVAN_ROAD) = (s.code for s in STATES)  # fmt: skip
-(F_DEPORTED, F_RETURNED, F_REFUGE, F_CAUGHT, F_THROUGH, F_MARCHED, F_MOVED) = (o.code for o in OUTCOMES)
+ DEPORTED, RETURNED, REFUGE, UNDETECTED, CARAVAN_AT, CARAVAN_ROAD, DIED) = (s.code for s in STATES)  # fmt: skip
+(F_DEPORTED, F_RETURNED, F_REFUGE, F_CAUGHT, F_THROUGH, F_MARCHED, F_MOVED, F_DIED) = (o.code for o in OUTCOMES)
 H_DEPORTED, H_RETURNED, H_REFUGE, H_CROSSED, H_MOVED = range(len(HAZARD_OUTCOMES))
 
 N_STATES = len(STATES)
@@ -109,9 +115,20 @@ def mask(where: Where) -> np.ndarray:
     return out
 
 
-def counted() -> tuple[State, ...]:
-    """The states that are columns of states.parquet, in code order."""
-    return tuple(s for s in STATES if s.counted)
+def counted(sc: object | None = None) -> tuple[State, ...]:
+    """The states that are columns of states.parquet, in code order; with a scenario, only those it can
+    reach (State.when)."""
+    return tuple(s for s in STATES if s.counted and _applies(s.when, sc))
+
+
+def outcomes(sc: object | None = None) -> tuple[Outcome, ...]:
+    """The outcomes that are columns of the places table, in code order; with a scenario, only those it
+    can produce (Outcome.when)."""
+    return tuple(o for o in OUTCOMES if _applies(o.when, sc))
+
+
+def _applies(when: str, sc: object | None) -> bool:
+    return not when or sc is None or bool(getattr(sc, when)())
 
 
 def _check() -> None:

@@ -66,8 +66,8 @@ class RunResult:
             frame[col] = getattr(self.record, col).reshape(-1)
         fates = self.record.fates
         if len(fates):
-            for j, col in enumerate(FATE_COLUMNS):
-                frame[col] = fates[:, :, j].reshape(-1)
+            for o in states.outcomes(self.scenario):  # those the scenario can produce (Outcome.when)
+                frame[o.name] = fates[:, :, o.code].reshape(-1)
         if len(self.record.children):
             frame["children"] = self.record.children.reshape(-1)
         # crowding: people over the capacity the model used (after hasten and move.capacity_scaling), the one
@@ -105,7 +105,7 @@ class RunResult:
             "day": np.arange(self.days, dtype=np.int32),
             "date": np.array(self.dates, dtype="datetime64[D]"),
         }
-        for s in states.counted():  # the census has a column per state code
+        for s in states.counted(self.scenario):  # the census has a column per state code
             frame[s.name] = self.record.census[:, s.code]
         return pd.DataFrame(frame)
 

@@ -62,7 +62,7 @@ def series_names(res: RunResult) -> dict[str, list[str]]:
         "processed": list(res.ports),
         "wait_days": list(res.ports),
         "waited": list(res.ports),
-        "states": [s.name for s in states.counted()],
+        "states": [s.name for s in states.counted(res.scenario)],
         "set_out": directed_roads(res),
     }
 
@@ -127,7 +127,7 @@ def summarise(res: RunResult, observations: Sequence[Observation] = ()) -> Summa
     waited (waited_histogram), from which an ensemble's median waits are taken; `capacity` is the capacity
     the run used at each place."""
     rec = res.record
-    counted = [s.code for s in states.counted()]
+    counted = [s.code for s in states.counted(res.scenario)]
     K = len(res.ports)
     series = {
         "population": rec.population.astype(np.int64, copy=False),

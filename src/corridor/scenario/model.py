@@ -103,6 +103,14 @@ class Link(Strict):
     distance: float = Field(ge=0, description="Road distance in km.")
     speed: float | None = Field(None, gt=0, description="km/day on this link; default: move.max_move_speed.")
     forced_redirection: int = Field(0, ge=0, le=2, description="Flee's column; kept, has no effect.")
+    death_rate: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        # left out of scenario.json when 0, so the scenarios without deaths are written as they were
+        exclude_if=lambda v: v == 0,
+        description="Daily chance that a person who ends a day on this road (either way) dies there; 0: none.",
+    )
     at: str | None = Field(None, exclude=True)
 
 
@@ -985,6 +993,10 @@ class Scenario(Strict):
     def places_matching(self, where: str) -> list[int]:
         """Indices of the place named `where`, or of every place within that city, region or country."""
         return [i for i, p in enumerate(self.places) if where in (p.name, p.within, p.region, p.country)]
+
+    def has_road_deaths(self) -> bool:
+        """Whether any road has a chance of dying on it (the `died` state and outcome, States.when)."""
+        return any(lk.death_rate > 0 for lk in self.links)
 
     def cohorts(self) -> list[str]:
         """Cohort labels of the departures, '' (no cohort) first."""

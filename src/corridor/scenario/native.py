@@ -107,7 +107,7 @@ HAZARD_COLUMNS = {
     "to": False,
 }
 MARCH_COLUMNS = {"date": True, "where": True, "share": True, "cross": False, "apprehended": False, "deported": False}
-LINK_COLUMNS = {"a": True, "b": True, "distance": True, "speed": False}
+LINK_COLUMNS = {"a": True, "b": True, "distance": True, "speed": False, "death_rate": False}
 CLOSURE_COLUMNS = {"kind": True, "a": True, "b": False, "start": True, "end": False}
 CONFLICT_COLUMNS = {"place": True, "start": True, "end": False, "intensity": False}
 OBSERVED_COLUMNS = {"date": True, "place": True, "count": True}
@@ -332,6 +332,7 @@ def read_links(path: Path) -> list[Link]:
             "b": r.required("b", "a place name"),
             "distance": r.number("distance", ge=0, unit="km"),
             "speed": r.number("speed", gt=0, blank=None, unit="km/day; blank: move.max_move_speed"),
+            "death_rate": r.number("death_rate", ge=0, le=1, blank=0.0, unit="chance a day on the road; blank: 0"),
             "at": r.at,
         }
         links.append(_build(Link, data, r))

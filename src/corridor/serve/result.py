@@ -96,7 +96,7 @@ def series_specs(sc: Scenario, names: dict[str, list[str]], what_if: Sequence[Su
                 )
             )
     census = _stack(what_if, "states")
-    for j, st in enumerate(states.counted()):
+    for j, st in enumerate(states.counted(sc)):
         if census[:, :, j].any():
             specs.append(
                 dict(

@@ -17,6 +17,7 @@ from .movement import Movement
 from .ports import Ports
 from .recording import Recording
 from .reentry import Reentry
+from .roads import RoadDeaths
 from .spawn import Spawn
 
 COMPONENTS = (
@@ -27,6 +28,7 @@ COMPONENTS = (
     Attract,
     Caravans,
     Movement,
+    RoadDeaths,
     Ports,
     Hazards,
     Marches,

@@ -22,7 +22,7 @@ OUTCOME_TABLE = Table(
     "fates",
     ("place", "outcome"),
     "people each outcome took at each place (states.OUTCOMES order)",
-    needed=lambda sc: bool(sc.hazards or sc.marches),
+    needed=lambda sc: bool(sc.hazards or sc.marches or sc.has_road_deaths()),
 )
 
 # outcomes that take people off the network, with the state each puts them in

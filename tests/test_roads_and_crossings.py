@@ -1,0 +1,78 @@
+"""Deaths on a road (links.csv death_rate) and onward movement after a crossing (ports.csv onward_to),
+against counts known in advance: a binomial count of deaths, a list served at its capacity, the books kept."""
+
+import math
+
+import numpy as np
+import pytest
+
+from corridor import Simulation, load, states
+from corridor.errors import ScenarioError
+from corridor.scenario.model import Departure, Link, MoveRules, Place, Scenario, SpawnRules
+
+S = {s.name: s.code for s in states.STATES}
+F = {o.name: o.code for o in states.OUTCOMES}
+
+
+def road(n=10_000, rate=0.01, distance=100.0, speed=10.0, days=15):
+    """n people set out from A on day 0 along one road of `distance` km at `speed` km a day to the camp B."""
+    return Scenario(
+        name="road",
+        start_date="2021-01-01",
+        days=days,
+        places=[Place(name="A", kind="town", country="CO"), Place(name="B", kind="camp", country="PA")],
+        links=[Link(a="A", b="B", distance=distance, speed=speed, death_rate=rate)],
+        departures=[Departure(place="A", start=0, count=n)],
+        spawn=SpawnRules(mode="departures"),
+        move=MoveRules(default_movechance=1.0, camp_movechance=0.0),
+    )
+
+
+def test_deaths_on_a_road_are_binomial_in_the_nights_spent_on_it():
+    # 100 km at 10 km a day: on the road at the end of days 0..8 (9 nights), at B on day 9
+    n, p = 10_000, 0.01
+    res = Simulation(road(n, p)).run(seed=4, check=True)
+    rec = res.record
+    dead = int(rec.fates[:, 1, F["died"]].sum())
+    q = 1 - (1 - p) ** 9
+    mean, sd = n * q, math.sqrt(n * q * (1 - q))
+    assert abs(dead - mean) < 5 * sd, (dead, mean, sd)
+    assert rec.fates[:, 0, F["died"]].sum() == 0  # counted where the road leads
+    assert rec.fates[10:, 1, F["died"]].sum() == 0  # nobody dies once arrived
+    assert rec.census[-1, S["died"]] == dead
+    assert rec.population[-1, 1] == n - dead  # everyone else reached B
+    assert rec.census[-1].sum() == n
+
+
+def test_deaths_are_the_same_on_any_number_of_threads_and_differ_by_seed():
+    sim = Simulation(road(2_000, 0.05))
+    a, b = sim.run(seed=1, threads=1), sim.run(seed=1, threads=2)
+    assert np.array_equal(a.record.fates, b.record.fates)
+    assert not np.array_equal(a.record.fates, sim.run(seed=2).record.fates)
+
+
+def test_a_road_without_deaths_kills_nobody_and_adds_no_column():
+    res = Simulation(road(1_000, 0.0)).run(seed=1, check=True)
+    assert "died" not in res.state_table().columns
+    assert res.record.census[:, S["died"]].sum() == 0
+    res = Simulation(road(1_000, 0.2)).run(seed=1, check=True)
+    assert "died" in res.state_table().columns and "died" in res.table().columns
+    assert res.table()["died"].sum() == res.state_table()["died"].iloc[-1] > 0
+
+
+def test_death_rate_in_links_csv_and_its_errors(tmp_path):
+    folder = tmp_path / "sc"
+    folder.mkdir()
+    (folder / "scenario.yaml").write_text("name: r\nstart_date: 2021-01-01\nend_date: 2021-01-20\n"
+                                          "spawn:\n  mode: departures\n")  # fmt: skip
+    (folder / "places.csv").write_text("name,kind,country\nA,town,CO\nB,camp,PA\n")
+    (folder / "departures.csv").write_text("place,start,count\nA,2021-01-01,500\n")
+    (folder / "links.csv").write_text("a,b,distance,speed,death_rate\nA,B,100,10,0.02\n")
+    sc = load(folder).scenario
+    assert sc.links[0].death_rate == 0.02 and sc.has_road_deaths()
+    for bad in ("1.5", "-0.1", "x"):
+        (folder / "links.csv").write_text(f"a,b,distance,speed,death_rate\nA,B,100,10,{bad}\n")
+        with pytest.raises(ScenarioError) as e:
+            load(folder)
+        msg = str(e.value)
+        assert "links.csv" in msg and "death_rate" in msg and bad in msg and "\n" not in msg
