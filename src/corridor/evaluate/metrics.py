@@ -193,19 +193,28 @@ _FILTERS = re.compile(r"^(?P<body>[^\[\]]+?)\s*(?:\[(?P<filters>[^\[\]]*)\])?$")
 def parse(text: str) -> Metric:
     """The metric `text` in the grammar (MetricError when it is not): knows no scenario."""
     raw = text
-    text = text.strip()
-    text = METRIC_ALIASES.get(text, text)
-    m = _FILTERS.match(text)
+    m = _FILTERS.match(text.strip())
     if not m:
         raise MetricError("not an observation metric", grammar_summary())
     filters = _parse_filters(m.group("filters")) if m.group("filters") is not None else ()
+    alias = m.group("body")
+    if alias in METRIC_ALIASES:  # a whole metric by another name; filters may follow (passed_through[children])
+        m = _FILTERS.match(METRIC_ALIASES[alias])
+        assert m, f"metric alias {alias} outside the grammar"
+        own = _parse_filters(m.group("filters")) if m.group("filters") is not None else ()
+        if {k for k, _ in own} & {k for k, _ in filters}:
+            raise MetricError(f"a filter given twice ({alias} is {METRIC_ALIASES[alias]})",
+                              f"each of {FILTER_SYNTAX} at most once")  # fmt: skip
+        filters = own + filters
     terms = [_parse_term(t.strip()) for t in m.group("body").split("+")]
     quantities: list[str] = []
     for qs, _, _, _ in terms:
         quantities += qs
     windows, shares, quals = {t[1] for t in terms}, {t[2] for t in terms}, {t[3] for t in terms}
     if len(windows) > 1 or len(shares) > 1 or len(quals) > 1:
-        raise MetricError("the terms of a sum differ in window, share or qualifier", "terms alike: a_cumulative+b_cumulative")
+        raise MetricError(
+            "the terms of a sum differ in window, share or qualifier", "terms alike: a_cumulative+b_cumulative"
+        )
     share = shares.pop()
     if share and len(quantities) > 1:
         raise MetricError("a share of a sum", "a share of one quantity (arrivals_cumulative_share[children])")
@@ -261,7 +270,7 @@ def _check_shape(m: Metric) -> None:
             "_cumulative or _month only on a flow; a YYYY-MM date compares a stock's mean over the month",
         )
     if m.share and not (m.filters or m.qualifier):
-        raise MetricError("a share names no group", f"a filter: {FILTER_SYNTAX}")
+        raise MetricError("a share names no group", f"a filter or a nationality: {FILTER_SYNTAX}, _haitian")
 
 
 # --- resolving against a scenario ---------------------------------------------------------------------
@@ -353,6 +362,11 @@ def resolve(sc: Scenario, text: str, place: str, names: Mapping[str, str] | None
     if target is None:
         target = resolve_place(sc, place, names)
     m = replace(m, qualifier="", filters=tuple(filters))
+    if m.share and not filters:  # the qualifier named a place: a share of everyone there would always be 100
+        raise MetricError(
+            f"metric '{text}': a share names no group ('{target}' is a place)",
+            f"a filter or a nationality: {FILTER_SYNTAX}, _haitian",
+        )
     for q in m.quantities:
         quantity = QUANTITIES[q]
         if quantity.kind == "input":
@@ -368,14 +382,22 @@ def resolve(sc: Scenario, text: str, place: str, names: Mapping[str, str] | None
                 )
     for k, v in filters:
         if k == "nationality" and not v:
-            raise MetricError(f"metric '{text}' names no nationality", "[nationality=<country>], e.g. [nationality=Haiti]")
+            raise MetricError(
+                f"metric '{text}' names no nationality", "[nationality=<country>], e.g. [nationality=Haiti]"
+            )
         table = "nations" if k == "nationality" else "children"
         if not _recorded(sc, table):
-            why = ("it keeps no counts by nationality (scenario.yaml: counts_by_nationality: true, with nationalities "
-                   "in departures.csv)" if k == "nationality" else "no departure has children")
+            why = (
+                "it keeps no counts by nationality (scenario.yaml: counts_by_nationality: true, with nationalities "
+                "in departures.csv)"
+                if k == "nationality"
+                else "no departure has children"
+            )
             raise MetricError(f"metric '{text}' is not produced by this scenario: {why}", valid_metrics(sc))
     if len(filters) > 1:
-        raise MetricError(f"metric '{text}': counts by nationality and age together are not kept", FILTER_SYNTAX + ", one")
+        raise MetricError(
+            f"metric '{text}': counts by nationality and age together are not kept", FILTER_SYNTAX + ", one"
+        )
     _check_target(sc, m, target)
     return Resolved(m, target)
 
@@ -422,10 +444,16 @@ def _check_target(sc: Scenario, m: Metric, target: str) -> None:
         on = QUANTITIES[q].on
         if on == "port" and not port_indices(sc, target):
             where = ", ".join(p.place for p in sc.ports)
-            raise MetricError(f"{q} is counted at ports: no port at '{target}'", f"a port ({where}) or a place where its list is signed", field="place")
+            raise MetricError(
+                f"{q} is counted at ports: no port at '{target}'",
+                f"a port ({where}) or a place where its list is signed",
+                field="place",
+            )
         if on == "total" and target != TOTAL and len(place_indices(sc, target)) != len(sc.places):
             raise MetricError(
-                f"{q} is counted for the whole run, not per place", "place 'total' (or an area holding every place)", field="place"
+                f"{q} is counted for the whole run, not per place",
+                "place 'total' (or an area holding every place)",
+                field="place",
             )
 
 

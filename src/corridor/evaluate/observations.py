@@ -81,6 +81,7 @@ class Observation:
         return self.period or self.date.isoformat()
 
 
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTHS = re.compile(r"^(\d{4})-(\d{2})(?:/(\d{2}))?$")
 
 
@@ -88,6 +89,8 @@ def parse_date(text: str) -> tuple[dt.date, str]:
     """(first day, period) of a date cell: a day, a month or two months; ValueError when it is neither."""
     m = _MONTHS.match(text)
     if not m:
+        if not _DAY.match(text):  # fromisoformat alone would take 20181025 and 2018-W43-4 too
+            raise ValueError(text)
         return dt.date.fromisoformat(text), ""
     year, first, last = int(m.group(1)), int(m.group(2)), int(m.group(3) or m.group(2))
     if not (1 <= first <= last <= 12):
@@ -216,7 +219,7 @@ def _place_names(file: str, _mtime: int, known: frozenset[str]) -> tuple[tuple[s
     return tuple((k, v) for k, (v, _) in out.items())
 
 
-_SINCE = re.compile(r"since (\d{1,2} [A-Za-z]{3,9} \d{4}|\d{4}-\d{2}-\d{2})")
+_SINCE = re.compile(r"since (\d{1,2} [A-Za-z]{3,9} \d{4}|\d{4}-\d{2}-\d{2})", re.IGNORECASE)
 
 
 def since(note: str) -> dt.date | None:
