@@ -231,7 +231,7 @@ def test_a_waiting_list_on_a_scenario_without_ports_is_an_error_listing_what_it_
 def test_every_quantity_no_mechanism_produces_is_refused_with_the_reason():
     sc = two_ports()
     missing = [n for n, q in QUANTITIES.items() if q.kind == "missing"]
-    assert {"deaths", "returns", "ticket_refund_requests"} <= set(missing)
+    assert {"returns", "ticket_refund_requests"} <= set(missing)
     for name in missing:
         with pytest.raises(MetricError) as exc:
             resolve(sc, f"{name}_cumulative", "PortA")
@@ -266,6 +266,22 @@ def test_a_share_whose_qualifier_names_a_place_names_no_group():
     with pytest.raises(MetricError) as exc:
         resolve(nationalities(), "present_share_camp", "total")
     assert "a share names no group" in one_line(exc.value)
+
+
+def test_deaths_are_the_died_outcome_counted_where_the_road_leads_and_only_where_a_road_kills():
+    # 400 km at 200 km a day: everyone spends a night on the road, and a death rate of 1 kills them all
+    sc = line_scenario([400], days=5, arrivals={0: 10, 2: 4})
+    sc = sc.model_copy(update={"links": [Link(a="Origin", b="Camp", distance=400, death_rate=1.0)]})
+    res = Simulation(sc).run(seed=0, check=True)
+    assert [simulate(res, ob(f"2020-01-0{d}", "deaths", "Camp")) for d in range(1, 6)] == [10, 0, 4, 0, 0]
+    assert simulate(res, ob("2020-01-04", "deaths_cumulative", "Camp")) == 14
+    assert simulate(res, ob("2020-01-04", "deaths_cumulative", "Origin")) == 0
+    assert simulate(res, ob("2020-01-04", "state_died", "total")) == 14
+    for metric, place in (("deaths_cumulative", "Camp"), ("state_died", "total")):
+        with pytest.raises(MetricError) as exc:
+            resolve(line_scenario([400]), metric, place)
+        assert "no road has a death_rate" in one_line(exc.value)
+        assert "died" not in exc.value.expected
 
 
 # --- (b) a cumulative flow from the date the note names ---------------------------------------------------
@@ -537,7 +553,8 @@ def test_the_necocli_metrics_mean_what_their_notes_say():
     assert kinds["present"] == kinds["waitlist_length"] == {"stock"}
     assert kinds["ticket_wait_days"] == {"statistic"}
     assert kinds["capacity_per_day"] == kinds["quota_excess_cumulative"] == {"input"}
-    assert kinds["deaths_cumulative"] == kinds["returns_per_day"] == kinds["ticket_refund_requests"] == {"missing"}
+    assert kinds["returns_per_day"] == kinds["ticket_refund_requests"] == {"missing"}
+    assert parse("deaths_cumulative").canonical() == "died_cumulative"
     assert parse("arrivals_month_cuban").qualifier == "cuban"
     assert parse("present_bajo_chiquito").qualifier == "bajo chiquito"
 

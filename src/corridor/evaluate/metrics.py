@@ -87,7 +87,6 @@ def _quantities() -> dict[str, Quantity]:
                  f"the {WAIT_WINDOW} days ending that day"),
         *(Quantity(f"state_{s.name}", "stock", "total", f"people {s.label} (state {s.name}) at the end of the day")
           for s in states.counted()),
-        Quantity("deaths", "missing", "none", "no mechanism counts deaths yet"),
         Quantity("returns", "missing", "none", "no mechanism counts people turning back along the route yet"),
         Quantity("ticket_refund_requests", "missing", "none", "no mechanism counts people leaving a list yet"),
         Quantity("capacity", "input", "none", "an input of the scenario (a capacity), not a result: not scored"),
@@ -121,6 +120,7 @@ QUANTITY_ALIASES: dict[str, str] = {
     "tickets_sold": "signups",
     "ticket_wait_days": "wait_days",
     "spawned": "set_out",
+    "deaths": "died",
     # a state by its own name, where no outcome or quantity has it
     **{s.name: f"state_{s.name}" for s in states.counted() if s.name not in QUANTITIES},
 }
@@ -413,6 +413,10 @@ def _recorded(sc: Scenario, table: str) -> bool:
     return False
 
 
+# why a scenario cannot reach a state or outcome whose registry entry has a `when` (a Scenario method)
+_WHEN_NOT = {"has_road_deaths": "no road has a death_rate (links.csv), so nobody dies"}
+
+
 def _not_produced(sc: Scenario, q: Quantity) -> str:
     """Why scenario `sc` cannot produce quantity `q` ('' when it can)."""
     if q.kind == "missing":
@@ -422,7 +426,14 @@ def _not_produced(sc: Scenario, q: Quantity) -> str:
     if q.on == "caravan":
         return "" if sc.caravans else "no caravans"
     if q.name in states.OUTCOME_NAMES:
+        outcome = states.OUTCOMES[states.OUTCOME_NAMES.index(q.name)]
+        if outcome not in states.outcomes(sc):
+            return _WHEN_NOT.get(outcome.when, f"{q.name} does not happen in it ({outcome.when} is false)")
         return "" if _recorded(sc, "fates") else "no hazards or marches, so no outcomes"
+    if q.name.startswith("state_"):
+        state = states.BY_NAME[q.name.removeprefix("state_")]
+        if state not in states.counted(sc):
+            return _WHEN_NOT.get(state.when, f"nobody is ever {state.label} in it ({state.when} is false)")
     return ""
 
 
