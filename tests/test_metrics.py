@@ -527,6 +527,40 @@ def test_wait_days_is_the_median_wait_of_those_called_in_the_seven_days_ending_t
     assert at("wait_days", "MX") == np.median(np.concatenate([a, b]))  # an area pools its ports' people
 
 
+def test_a_crossing_takes_people_across_an_areas_edge_only_when_its_far_side_lies_outside():
+    if "onward_to" not in Port.model_fields:
+        pytest.skip("ports have no onward_to (crossings) in this version")
+    # 1,000 wait at Necocli (Antioquia) for boats of 100 a day to Capurgana (Choco), who walk on to Bajo (PA)
+    sc = Scenario(
+        name="crossing",
+        start_date="2021-01-01",
+        days=14,
+        places=[
+            Place(name="Necocli", kind="town", country="CO", region="Antioquia"),
+            Place(name="Dock", kind="port_of_entry", country="CO", region="Antioquia"),
+            Place(name="Capurgana", kind="town", country="CO", region="Choco"),
+            Place(name="Bajo", kind="camp", country="PA"),
+        ],
+        links=[Link(a="Necocli", b="Dock", distance=1), Link(a="Capurgana", b="Bajo", distance=50)],
+        ports=[Port(place="Dock", capacity_per_day=100, signup_places=["Necocli"], onward_to="Capurgana")],
+        departures=[Departure(place="Necocli", start=0, count=1_000)],
+        spawn=SpawnRules(mode="departures"),
+        move=MoveRules(max_move_speed=200, default_movechance=1.0, camp_movechance=0.0),
+    )
+    res = Simulation(sc).run(seed=3, check=True)
+
+    def at(metric, place, date="2021-01-03"):
+        return simulate(res, ob(date, metric, place))
+
+    assert at("processed", "Necocli") == at("crossed_per_day", "Necocli") == at("crossed", "Antioquia") == 100
+    assert at("waitlist_length", "Necocli") == 700 and at("wait_days", "Dock") == 1  # waits 0, 1 and 2 days
+    assert at("arrivals_per_day", "Capurgana") == 100  # by boat
+    # in Colombia the boats move people within it: only the walk on to Panama crosses its edge
+    assert at("crossed", "CO") == at("arrivals", "Bajo") == 100
+    assert at("crossed", "total") == 0
+    assert at("crossed_cumulative", "CO", "2021-01-14") == 1_000
+
+
 # --- (g) the shared observation files ---------------------------------------------------------------------
 
 
@@ -557,6 +591,15 @@ def test_the_necocli_metrics_mean_what_their_notes_say():
     assert parse("deaths_cumulative").canonical() == "died_cumulative"
     assert parse("arrivals_month_cuban").qualifier == "cuban"
     assert parse("present_bajo_chiquito").qualifier == "bajo chiquito"
+
+
+def test_the_counts_by_nationality_of_tijuana_add_up_to_its_people_at_each_place():
+    # caravans in town, people on a list and people sent back to wait in Mexico are all at a place
+    sim = corridor.load(TIJUANA)
+    res = Simulation(sim.scenario.model_copy(update={"counts_by_nationality": True})).run(seed=0)
+    assert (res.record.nations.sum(axis=2) == res.record.population).all()
+    honduras = simulate(res, ob("2018-11-28", "present_honduran", "Tijuana"))
+    assert 0 < honduras < simulate(res, ob("2018-11-28", "present", "Tijuana"))
 
 
 def test_every_row_of_the_shared_tijuana_file_resolves_and_gets_a_value():

@@ -77,11 +77,12 @@ def _quantities() -> dict[str, Quantity]:
         Quantity("set_out", "flow", "place", "people who set out on their journey from the places that day "
                  "(new people entering the run: the places table's `spawned`)"),
         Quantity("crossed", "flow", "edge", "people who left the area across its edge that day: set out on a road "
-                 "from one of its places to a place outside it, were taken by one of its ports, or crossed "
-                 "between ports from it (crossed_caught, crossed_undetected)"),
+                 "from one of its places to a place outside it, were taken by one of its ports (by a crossing "
+                 "to a place outside it), or crossed between ports from it (crossed_caught, crossed_undetected)"),
         *(Quantity(o.name, "flow", "place", o.label) for o in states.OUTCOMES),
         Quantity("waitlist", "stock", "port", "names on the lists of the ports there at the end of the day"),
-        Quantity("processed", "flow", "port", "claims the ports there took that day"),
+        Quantity("processed", "flow", "port", "people the ports there called that day: claims a port of entry "
+                 "took, people a crossing (onward_to) took across"),
         Quantity("signups", "flow", "port", "names added to the ports' lists that day"),
         Quantity("wait_days", "statistic", "port", f"median days on the list of those the ports there called in "
                  f"the {WAIT_WINDOW} days ending that day"),
@@ -504,6 +505,19 @@ def _waypoints(sc: Scenario, cols: np.ndarray) -> np.ndarray:
     return np.array(keep, dtype=np.int64)
 
 
+def _leaving(sc: Scenario, where: str, inside: np.ndarray) -> list[int]:
+    """The ports of `where` whose people called leave it: a port of entry's (into custody), or a crossing's
+    whose far side (`onward_to`) lies outside it (a crossing within the area moves people inside it)."""
+    idx = sc.place_index()
+    within = set(inside.tolist())
+    out = []
+    for k in port_indices(sc, where):
+        onward = getattr(sc.ports[k], "onward_to", None)
+        if onward is None or idx[onward] not in within:
+            out.append(k)
+    return out
+
+
 def _edge_roads(sc: Scenario, inside: np.ndarray) -> np.ndarray:
     """The directed roads (record order: road i is 2i a->b, 2i+1 b->a) from a place in `inside` to one
     outside it."""
@@ -569,7 +583,7 @@ def daily(res: RunResult, q: str, target: str, filters: tuple[tuple[str, str], .
     if quantity.on == "edge":
         inside = place_indices(sc, target)
         out = rec.link_entries[:, _edge_roads(sc, inside)].sum(axis=1)
-        out = out + rec.processed[:, port_indices(sc, target)].sum(axis=1) if sc.ports else out
+        out = out + rec.processed[:, _leaving(sc, target, inside)].sum(axis=1) if sc.ports else out
         if len(rec.fates):
             out = out + rec.fates[:, inside][:, :, [states.F_CAUGHT, states.F_THROUGH]].sum(axis=(1, 2))
         return out.astype(np.float64)
