@@ -85,7 +85,8 @@ def assert_books_balance(sc: Scenario, res) -> None:
     # only people sent back under remain-in-Mexico can leave that path (by a hazard where they wait).
     after_claim = census[:, [S[n] for n in ("in_custody_processed", "in_custody_apprehended", "waiting_in_us",
                                             "remain_in_mexico", "granted", "removed")]].sum(axis=1)  # fmt: skip
-    entered = np.cumsum(rec.processed.sum(axis=1)) + cum[:, F["crossed_caught"]]
+    claims = [k for k, p in enumerate(sc.ports) if p.onward_to is None]  # a crossing's people go on instead
+    entered = np.cumsum(rec.processed[:, claims].sum(axis=1)) + cum[:, F["crossed_caught"]]
     if sc.asylum.remain_in_mexico_from is None:
         assert np.array_equal(after_claim, entered)
     else:
@@ -164,6 +165,12 @@ def assert_road_starts_are_departures(sc, rec) -> None:
     for h in sc.hazards:
         if h.outcome == "moved":
             other_ways[h.start : h.end, sc.places_matching(h.where)] = True
+    for port in sc.ports:  # a crossing takes the people it calls to its far side (where a list is held)
+        if port.onward_to is not None:
+            held = {port.place, *port.signup_places}
+            for _ in range(P):
+                held |= {sc.places[idx[q]].move_to for q in held if sc.places[idx[q]].move_to}
+            other_ways[:, sorted(idx[q] for q in held)] = True
     ret = sc.asylum.return_place
     for _ in range(P):  # people sent back wait there, or where its people went when it closed
         if ret is None:
@@ -331,6 +338,11 @@ def border_scenarios(draw):
                 events=events,
             )
         )
+    # Some ports are crossings: the people called go on from a place where no list is signed
+    free = [q.name for q in places if q.name not in taken]
+    for port in ports:
+        if free and draw(st.booleans()):
+            port.onward_to = draw(st.sampled_from(free))
     # Departures (cohorts, nationality, children) and caravans along roads, with their joiners
     cohorts = ["", "c1", "c2"]
     departures = []

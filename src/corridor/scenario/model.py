@@ -196,7 +196,8 @@ class Port(Strict):
     """A port of entry: asylum claims processed per day from a waiting list served in sign-up order.
 
     People who arrive at the port's place, or at one of `signup_places` (the shelters of the border
-    city where the list is kept), put their name on the list and wait where they are.
+    city where the list is kept), put their name on the list and wait where they are. With `onward_to` it is
+    a crossing of any kind: the people called go on to that place instead of into custody.
     """
 
     place: str
@@ -219,6 +220,13 @@ class Port(Strict):
         "(closures still apply). None: follow capacity_per_day and the events.",
     )
     events: list[PortEvent] = []
+    onward_to: str | None = Field(
+        None,
+        # left out of scenario.json when not set, so the scenarios without it are written as they were
+        exclude_if=lambda v: v is None,
+        description="A crossing: the place the people called go on to (the far side of a gulf, a border), "
+        "where they travel on by the ordinary rules, instead of custody and an asylum claim. None: a port of entry.",
+    )
     at: str | None = Field(None, exclude=True)
 
 
@@ -701,6 +709,19 @@ class Scenario(Strict):
                         expected=f"each place on one port's list (already {signs[sp]})",
                     )
                 signs[sp] = port.place
+        for port in self.ports:
+            if port.onward_to is None:
+                continue
+            known(port.onward_to, port.at, "onward_to")
+            if port.onward_to in signs:
+                # a list number is kept by id: arriving where a list is signed would hold two
+                raise error_at(
+                    port.at,
+                    "people called go on to a port's sign-up place",
+                    field="onward_to",
+                    value=port.onward_to,
+                    expected="a place where no port's waiting list is signed (put a road between)",
+                )
         # Observed series may name places outside the network (Flee sums them all for spawning).
         for corr in self.corrections:
             if corr.place not in self.observed:

@@ -118,6 +118,7 @@ PORT_COLUMNS = {
     "initial_waitlist": False,
     "fixed_capacity": False,
     "sign_rate": False,
+    "onward_to": False,
 }
 PORT_EVENT_COLUMNS = {"date": True, "port": True, "kind": True, "value": True}
 
@@ -484,6 +485,7 @@ def read_ports(path: Path, events_path: Path, start: dt.date) -> list[Port]:
             "initial_waitlist": r.number("initial_waitlist", whole=True, ge=0, blank=0, unit="people"),
             "fixed_capacity": r.number("fixed_capacity", ge=0, blank=None, unit="claims a day, every day"),
             "sign_rate": r.number("sign_rate", gt=0, le=1, blank=1.0, unit="chance a day; blank: 1, on arrival"),
+            "onward_to": r.text("onward_to") or None,
             "events": [],
             "at": r.at,
             "_row": r,

@@ -115,6 +115,8 @@ class Network:
     sign_rate: np.ndarray  # (P,) float64 daily chance of signing the list here (1: on arrival; 0: no list)
     port_capacity: np.ndarray  # (days, ports) float64 claims processed per full day
     port_closed_hours: np.ndarray  # (days, ports) float64
+    port_onward: np.ndarray  # (ports,) int32 where the people a crossing calls go on to, -1: custody (a port of entry)
+    port_place: np.ndarray  # (ports,) int32 each port's own place
     # the rebuilds made so far, by RouteBook.key after them: (Routes, ids, rows), none of them changed again
     _route_memo: dict[bytes, tuple[Routes, dict[tuple[int, ...], int], list[tuple[tuple[int, ...], int, float]]]] = (
         field(default_factory=dict)
@@ -488,6 +490,8 @@ def compile_network(sc: Scenario) -> Network:
         sign_rate=sign_rate,
         port_capacity=capacity,
         port_closed_hours=closed_hours,
+        port_onward=np.array([-1 if p.onward_to is None else idx[p.onward_to] for p in sc.ports], np.int32),
+        port_place=np.array([idx[p.place] for p in sc.ports], np.int32),
         names=[p.name for p in sc.places],
         countries=[p.country for p in sc.places],
         kind=kind,

@@ -1,5 +1,6 @@
 """Ports of entry: people at a port's sign-up places put their name on its waiting list, and each port
-takes its day's capacity of claims in list order (docs/model.md, Ports of entry)."""
+takes its day's capacity of claims in list order (docs/model.md, Ports of entry); a crossing (a port with
+`onward_to`) takes its day's capacity to its far side instead, where they travel on (docs/model.md, Crossings)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from ...scenario.model import Scenario
 from ...states import AT_PLACE, ON_LIST, PROCESSED, SIGNING
-from ..agents import JOINED, PORT
+from ..agents import CAME_FROM, JOINED, PORT, ROUTE
 from ..component import Component, World
 from ..parallel import SUB, kernel_args, n_blocks_for, team
 from ..queue import Queue
@@ -36,6 +37,8 @@ class Ports(Component):
     columns = (
         JOINED,
         PORT,
+        ROUTE,  # a crossing's people go on with no route planned
+        CAME_FROM,
     )
     tables = (
         Table("signups", ("port",), "names added to each port's list"),
@@ -80,15 +83,34 @@ class Ports(Component):
             n_call = min(n_serve, q.waiting)
             waits = np.empty(n_call, np.int16)  # days on the list (a run is shorter than 32,767 days)
             ids = np.empty(n_call, np.int32)
-            q.head, served = serve(*kernel_args(q.ids, q.days, q.head, q.tail, n_call, called, day, left, waits, ids))
-            if served:
-                w.get(Asylum).admit(ids[:served])
+            onward = int(net.port_onward[k])
+            took = left if onward < 0 else np.zeros(net.n_places, np.int64)
+            q.head, served = serve(*kernel_args(q.ids, q.days, q.head, q.tail, n_call, called, day, took, waits, ids))
             q.waiting -= served
-            w.stocks.enter(PROCESSED, served)
             rec.processed[day, k] = served
             if served:
                 rec.waits.append((day, k, waits[:served]))
+            if onward >= 0:  # a crossing: they go on from its far side
+                if served:
+                    self._go_on(ids[:served], onward, int(net.port_place[k]), took)
+            else:
+                if served:
+                    w.get(Asylum).admit(ids[:served])
+                w.stocks.enter(PROCESSED, served)
         w.stocks.leave(left)
+
+    def _go_on(self, ids: np.ndarray, onward: int, port_place: int, took: np.ndarray) -> None:
+        """The people a crossing called today (`took`: how many from each place) are at its `onward_to`,
+        arrived there other than by road, with no route planned; under no_backtrack they count as having
+        come from the crossing's own place. They travel on from tomorrow by the ordinary rules."""
+        a = self.world.agents
+        a.state[ids] = AT_PLACE
+        a.loc[ids] = onward
+        a.route[ids] = -1
+        if self.world.sc.move.no_backtrack:
+            a.came_from[ids] = port_place
+        took[onward] -= len(ids)
+        self.world.stocks.jump(-took)
 
     def came(self, ids: np.ndarray) -> None:
         """People brought today other than by road (a caravan's end, a closing shelter, re-entry) who are at
