@@ -144,3 +144,17 @@ def test_onward_to_in_ports_csv_and_its_errors(tmp_path):
             load(folder)
         msg = str(e.value)
         assert "ports.csv" in msg and "onward_to" in msg and bad in msg and words in msg and "\n" not in msg
+
+
+def test_the_necocli_scenario_runs_and_keeps_its_books():
+    """scenarios/necocli-2021 needs nothing but the general features: two crossings and a deadly road."""
+    from pathlib import Path
+
+    sim = load(Path(__file__).resolve().parents[1] / "scenarios" / "necocli-2021")
+    sc = sim.scenario
+    assert [p.onward_to for p in sc.ports] == ["Capurgana", "Costa Rica"] and sc.has_road_deaths()
+    res = sim.run(seed=0, days=250, check=True)
+    rec = res.record
+    assert rec.fates[:, :, F["died"]].sum() == rec.census[-1, S["died"]] > 0
+    assert (rec.processed[:, 0] <= np.ceil(rec.waitlist[:, 0] + rec.processed[:, 0])).all()
+    assert rec.processed[:, 0].max() <= 1_400  # the boats never take more than the largest capacity
