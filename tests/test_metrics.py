@@ -4,6 +4,7 @@ metric or place a scenario cannot produce; then the shared observation files, re
 
 import csv
 import datetime as dt
+import re
 from pathlib import Path
 
 import numpy as np
@@ -615,3 +616,27 @@ def test_every_row_of_the_shared_tijuana_file_resolves_and_gets_a_value():
     mexico = metrics.place_indices(sim.scenario, "Mexico")
     deported = res.record.fates[:, mexico, metrics.states.OUTCOME_NAMES.index("deported")].sum(axis=1)
     assert values[("2018-11-25", "Mexico", "deported_by_mexico_cumulative")] == deported[18:56].sum()
+
+
+# --- the definitions ------------------------------------------------------------------------------------------
+
+
+def test_docs_model_md_defines_every_quantity_and_alias_of_the_grammar():
+    text = (ROOT / "docs" / "model.md").read_text(encoding="utf-8")
+    section = text[text.index("## Observation metrics") :]
+    section = section[: section.index("\n## ", 4)]
+    named = [n for n in QUANTITIES if not n.startswith("state_")]
+    named += [a for a, q in metrics.QUANTITY_ALIASES.items() if not q.startswith("state_")]
+    named += list(metrics.METRIC_ALIASES)
+    assert [n for n in named if f"`{n}`" not in section] == []
+
+
+def test_every_metric_the_shared_readme_names_is_in_the_grammar():
+    path = SHARED / "README.md"
+    if not path.is_file():
+        pytest.skip(f"{path} not found (the shared observations folder is absent here)")
+    rows = re.finditer(r"^\| ([a-z_]+) \|", path.read_text(encoding="utf-8"), re.M)
+    names = [m.group(1) for m in rows if m.group(1) != "metric"]  # the table's header left out
+    assert len(names) >= 13
+    for name in names:
+        parse(name)
