@@ -537,19 +537,23 @@ def _edge_roads(sc: Scenario, inside: np.ndarray) -> np.ndarray:
 # --- values -------------------------------------------------------------------------------------------
 
 
-def _caravan_size(res: RunResult, day: int, places: set[int]) -> float:
+def _caravan_sizes(res: RunResult, places: np.ndarray) -> np.ndarray:
+    """days: the members of the caravans whose stops from the one they last left (`caravan_from`) to the one
+    they last reached (`caravan_stop`) include one of `places`; on a day none does, the members of the
+    caravans that set out from one of them."""
     idx = res.scenario.place_index()
     rec = res.record
-    at, origin = 0, 0
+    at, origin = np.zeros(res.days), np.zeros(res.days)
     for g, cv in enumerate(res.scenario.caravans):
-        stops = [idx[s.place] for s in cv.stops]
-        last = rec.caravan_stop[day, g]
-        first = max(0, rec.caravan_from[day, g])
-        if last >= 0 and any(stops[k] in places for k in range(first, last + 1)):
-            at += rec.caravan_size[day, g]
-        if stops[0] in places:
-            origin += rec.caravan_size[day, g]
-    return float(at if at else origin)
+        inside = np.isin([idx[s.place] for s in cv.stops], places)
+        seen = np.concatenate([[0], np.cumsum(inside)])  # seen[k]: stops among the first k that are inside
+        last, first = rec.caravan_stop[:, g], np.maximum(0, rec.caravan_from[:, g])
+        there = (last >= 0) & (seen[last + 1] > seen[np.minimum(first, last + 1)])
+        size = rec.caravan_size[:, g].astype(np.float64)
+        at += np.where(there, size, 0.0)
+        if inside[0]:
+            origin += size
+    return np.where(at != 0, at, origin)
 
 
 def _wait_medians(res: RunResult, ports: list[int]) -> np.ndarray:
@@ -604,8 +608,7 @@ def daily(res: RunResult, q: str, target: str, filters: tuple[tuple[str, str], .
             np.float64
         )
     if q == "caravan_size":
-        places = set(cols.tolist())
-        return np.array([_caravan_size(res, d, places) for d in range(res.days)])
+        return _caravan_sizes(res, cols)
     if q in states.OUTCOME_NAMES:
         return rec.fates[:, cols, states.OUTCOME_NAMES.index(q)].sum(axis=1).astype(np.float64)
     table = {"arrivals": rec.arrivals, "departures": rec.departures, "set_out": rec.spawned}[q]
