@@ -302,8 +302,9 @@ def _summary(res: Any, target: Path) -> None:
             rows = pt[pt["port"] == port]
             mine = waited[port_of == k]
             median = f"{np.median(mine):.0f} days" if len(mine) else "n/a"
+            took = "taken across" if res.scenario.ports[k].onward_to else "claims processed"  # a crossing
             out.print(
-                f"{port}: {int(rows['processed'].sum()):,} claims processed, {int(rows['waitlist'].iloc[-1]):,} "
+                f"{port}: {int(rows['processed'].sum()):,} {took}, {int(rows['waitlist'].iloc[-1]):,} "
                 f"on the list at the end (longest {int(rows['waitlist'].max()):,}); median wait {median}"
             )
     val = res.validation()
