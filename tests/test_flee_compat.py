@@ -124,6 +124,12 @@ def test_implemented_settings_reach_their_rule(tmp_path: Path) -> None:
         "weight_softening": 0.1,
         "weight_power": 1.5,
         "distance_power": 0.5,
+        "stay_close_to_home": True,
+        "home_distance_power": 0.7,
+        "use_pop_for_loc_weight": True,
+        "pop_power_for_loc_weight": 0.2,
+        "movechance_pop_scale_factor": 0.3,
+        "movechance_pop_base": 5000.0,
     }
     text = "spawn_rules:\n  insert_day0: False\n  sum_from_camps: False\n  conflict_spawn_decay: [1.0, 0.5]\n"
     text += "  conflict_driven_spawning:\n    spawn_mode: poisson\n    displaced_per_conflict_day: 7\n"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from corridor import Simulation
-from corridor.scenario.model import Closure, Link, MoveRules, Place, Scenario, SeriesPoint, SpawnRules
+from corridor.scenario.model import Closure, Departure, Link, MoveRules, Place, Scenario, SeriesPoint, SpawnRules
 
 from conftest import line_scenario
 
@@ -208,3 +208,69 @@ def test_route_weights_follow_the_distance_and_weight_powers(distance_power, wei
     km = MoveRules().softening + 100.0 * np.arange(1, 5)
     weights = (1.0 / km**distance_power) ** weight_power
     assert_shares(settled, weights)
+
+
+# --- Flee's population and distance rules (docs/flee-compat.md) ---------------------------------------------
+
+
+def towns(populations, **move):
+    """20,000 people set out on day 0 from a conflict zone with one 100 km road to each town; at 100 km a
+    day they arrive on day 0 with nothing left to go on with, so day 0's arrivals are their first choice."""
+    places = [Place(name="Origin", kind="conflict_zone", country="A", conflict_date=0)]
+    places += [Place(name=f"Town{k}", kind="town", country="A", population=pop) for k, pop in enumerate(populations)]
+    links = [Link(a="Origin", b=f"Town{k}", distance=100.0) for k in range(len(populations))]
+    return Scenario(name="towns", start_date="2020-01-01", days=2, places=places, links=links,
+                    spawn=SpawnRules(mode="departures"), departures=[Departure(place="Origin", start=0, count=20000)],
+                    move=MoveRules(max_move_speed=100, **move))  # fmt: skip
+
+
+def test_use_pop_for_loc_weight_weights_towns_by_population():
+    populations = [1, 100, 10_000]
+    res = Simulation(towns(populations, use_pop_for_loc_weight=True, pop_power_for_loc_weight=0.5)).run(seed=2)
+    first = res.record.arrivals[0, 1:]
+    assert first.sum() == 20000
+    assert_shares(first, np.array([1.0, 10.0, 100.0]))  # max(1, population) ** 0.5
+    off = Simulation(towns(populations)).run(seed=2).record.arrivals[0, 1:]
+    assert_shares(off, np.ones(3))
+
+
+def test_use_pop_for_loc_weight_leaves_camps_alone():
+    sc = towns([10_000, 10_000], use_pop_for_loc_weight=True, pop_power_for_loc_weight=0.5)
+    sc.places[1] = sc.places[1].model_copy(update={"kind": "camp"})  # 100 times the town's score without the rule
+    first = Simulation(sc).run(seed=3).record.arrivals[0, 1:]
+    assert_shares(first, np.array([1.0, 100.0]))
+
+
+@pytest.mark.parametrize("population,factor", [(2_500, 1.0), (40_000, 0.5), (0, 1.0)])
+def test_movechance_pop_scale_factor_scales_a_towns_move_chance(population, factor):
+    # Flee: move chance x (max(population, capacity) / movechance_pop_base) ** factor
+    places = [Place(name="Start", kind="town", country="A", population=population),
+              Place(name="Camp", kind="camp", country="A")]  # fmt: skip
+    sc = Scenario(name="pop", start_date="2020-01-01", days=1, places=places,
+                  links=[Link(a="Start", b="Camp", distance=10.0)], spawn=SpawnRules(mode="departures"),
+                  departures=[Departure(place="Start", start=0, count=40000)],
+                  move=MoveRules(default_movechance=0.3, movechance_pop_scale_factor=factor))  # fmt: skip
+    left = int(Simulation(sc).run(seed=5).record.departures[0, 0])
+    chance = min(1.0, 0.3 * (population / 10_000) ** factor)
+    sd = math.sqrt(40000 * chance * (1 - chance))
+    assert abs(left - 40000 * chance) <= 4 * sd + 1, (left, 40000 * chance)
+
+
+def flee_km(a, b):
+    """Flee's Location.calculateDistance: the haversine with a place's lon as latitude and lat as longitude."""
+    phi1, phi2, dlam = math.radians(a.lon), math.radians(b.lon), math.radians(b.lat - a.lat)
+    h = math.sin((phi2 - phi1) / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlam / 2) ** 2
+    return 6371.0 * 2 * math.atan2(math.sqrt(h), math.sqrt(1 - h))
+
+
+def test_stay_close_to_home_weights_destinations_down_by_distance_as_the_crow_flies():
+    # the roads are alike (100 km); the camps lie 1, 4 and 9 degrees away (read as Flee reads coordinates)
+    sc = star(3, stay_close_to_home=True, home_distance_power=1.0)
+    sc.links = [lk.model_copy(update={"distance": 100.0}) for lk in sc.links]
+    sc.places[0] = sc.places[0].model_copy(update={"lat": 0.0, "lon": 50.0})
+    for k, deg in enumerate((1.0, 4.0, 9.0)):
+        sc.places[k + 1] = sc.places[k + 1].model_copy(update={"lat": deg, "lon": 50.0})
+    km = np.array([flee_km(sc.places[0], sc.places[k + 1]) for k in range(3)])
+    assert 60 < km[0] < 75  # a degree of longitude at latitude 50 (Flee's reading), not 111 km of latitude
+    settled = Simulation(sc).run(seed=6).record.population[-1, 1:]
+    assert_shares(settled, 1.0 / np.maximum(1.0, km))

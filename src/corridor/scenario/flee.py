@@ -576,12 +576,12 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
     "move_rules.weight_softening": _key(IMPLEMENTED, "move.weight_softening"),
     "move_rules.weight_power": _key(IMPLEMENTED, "move.weight_power"),
     "move_rules.distance_power": _key(IMPLEMENTED, "move.distance_power"),
-    "move_rules.stay_close_to_home": _key(REFUSED, inert=_off),
-    "move_rules.home_distance_power": _key(NO_EFFECT, why="read only by stay_close_to_home (refused)"),
-    "move_rules.use_pop_for_loc_weight": _key(REFUSED, inert=_off),
-    "move_rules.pop_power_for_loc_weight": _key(NO_EFFECT, why="read only by use_pop_for_loc_weight (refused)"),
-    "move_rules.movechance_pop_base": _key(NO_EFFECT, why="read only with movechance_pop_scale_factor (refused)"),
-    "move_rules.movechance_pop_scale_factor": _key(REFUSED, inert=lambda v: v == 0),
+    "move_rules.stay_close_to_home": _key(IMPLEMENTED, "move.stay_close_to_home"),
+    "move_rules.home_distance_power": _key(IMPLEMENTED, "move.home_distance_power"),
+    "move_rules.use_pop_for_loc_weight": _key(IMPLEMENTED, "move.use_pop_for_loc_weight"),
+    "move_rules.pop_power_for_loc_weight": _key(IMPLEMENTED, "move.pop_power_for_loc_weight"),
+    "move_rules.movechance_pop_base": _key(IMPLEMENTED, "move.movechance_pop_base"),
+    "move_rules.movechance_pop_scale_factor": _key(IMPLEMENTED, "move.movechance_pop_scale_factor"),
     # Flee prunes only above 1.001 (its comment says the opposite; the code is what runs)
     "move_rules.pruning_threshold": _key(REFUSED, inert=lambda v: float(v) < 1.001),
     **{

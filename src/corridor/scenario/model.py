@@ -412,6 +412,21 @@ class MoveRules(Strict):
         description="Never take a road straight back to the place just left (unless it is the only one); "
         "a caravan heads on. Not a Flee rule.",
     )
+    stay_close_to_home: bool = Field(
+        False, description="A route's destination score divided by max(1, km as the crow flies from where "
+        "people are) ** home_distance_power (Flee's stay_close_to_home, with Flee's reading of lat and lon)."
+    )
+    home_distance_power: float = Field(0.5, ge=0)
+    use_pop_for_loc_weight: bool = Field(
+        False, description="A destination that is not a camp scores max(1, population) ** pop_power_for_loc_weight "
+        "times more (Flee's use_pop_for_loc_weight)."
+    )
+    pop_power_for_loc_weight: float = Field(0.1, ge=0)
+    movechance_pop_scale_factor: float = Field(
+        0.0, ge=0, description="A place's move chance times (max(population, capacity) / movechance_pop_base) ** "
+        "this (Flee's rule of the same name; 0: off)."
+    )
+    movechance_pop_base: float = Field(10000.0, gt=0)
     at: str | None = Field(None, exclude=True)
 
 

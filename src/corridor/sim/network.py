@@ -42,6 +42,7 @@ class Routes:
     length: np.ndarray  # (R,) int8 hops
     dest: np.ndarray  # (R,) int32 final place
     dist: np.ndarray  # (R,) float64 total km
+    near: np.ndarray  # (R,) float64 destination score factor of stay_close_to_home (1 when off)
     cand_start: np.ndarray  # (P+1,) int64 CSR into cand_route
     cand_route: np.ndarray  # (K,) int32 route ids open from each place
 
@@ -86,6 +87,9 @@ class Network:
     foreign: np.ndarray  # (P,) bool
     soft: np.ndarray  # (P,) bool shelters that crowd past capacity instead of turning people away
     attraction: np.ndarray  # (P,) float64 score multiplier as a destination
+    pop_weight: np.ndarray  # (P,) float64 use_pop_for_loc_weight's factor for a destination not a camp (1 when off)
+    movechance_scale: np.ndarray  # (P,) float64 movechance_pop_scale_factor's factor (1 when off)
+    home_power: float  # stay_close_to_home's power of the distance; None: off
     lat: np.ndarray
     lon: np.ndarray
     link_src: np.ndarray  # (L,) int32
@@ -202,6 +206,19 @@ class Network:
         book.ids, book.rows, book.key = ids, rows, key
         return routes
 
+    def _near(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+        """stay_close_to_home's factor for routes from `src` to `dst`: 1 / max(1, km as the crow flies) ** power.
+
+        Flee's Location.calculateDistance takes a place's y (its `lon` column) as the latitude and its x (`lat`)
+        as the longitude; the same here, so that the weights are Flee's."""
+        if self.home_power is None:
+            return np.ones(len(src))
+        phi1, phi2 = np.radians(self.lon[src]), np.radians(self.lon[dst])
+        dlam = np.radians(self.lat[dst]) - np.radians(self.lat[src])
+        a = np.sin((phi2 - phi1) / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlam / 2) ** 2
+        km = 6371.0 * 2 * np.arctan2(np.sqrt(a), np.sqrt(1 - a))
+        return 1.0 / np.maximum(1.0, km) ** self.home_power
+
     def _enumerate(
         self, open_mask: np.ndarray, ids: dict[tuple[int, ...], int], rows: list[tuple[tuple[int, ...], int, float]]
     ) -> Routes:
@@ -240,11 +257,13 @@ class Network:
         links = np.full((len(rows), hops), -1, dtype=np.int32)
         for i, (seq, _, _) in enumerate(rows):
             links[i, : len(seq)] = seq
+        dest = np.array([r[1] for r in rows], dtype=np.int32)
         return Routes(
             links=links,
             length=np.array([len(r[0]) for r in rows], dtype=np.int8),
-            dest=np.array([r[1] for r in rows], dtype=np.int32),
+            dest=dest,
             dist=np.array([r[2] for r in rows], dtype=np.float64),
+            near=self._near(self.link_src[links[:, 0]], dest) if len(rows) else np.ones(0),
             cand_start=cand_start,
             cand_route=flat,
         )
@@ -350,6 +369,12 @@ def compile_network(sc: Scenario) -> Network:
     cap = np.array([-1.0 if c is None else c for c in sc.effective_capacities()], dtype=np.float64)
     home = sc.places[0].country
     foreign = np.array([p.country != home for p in sc.places], dtype=bool)
+    mv = sc.move
+    # Flee's population rules, on the place's own population (hastened, as Flee's): off, a factor of 1
+    pop_weight = np.maximum(1.0, pop) ** mv.pop_power_for_loc_weight if mv.use_pop_for_loc_weight else np.ones(P)
+    mc_scale = np.ones(P)
+    if mv.movechance_pop_scale_factor != 0:
+        mc_scale = (np.maximum(pop, cap) / mv.movechance_pop_base) ** mv.movechance_pop_scale_factor
 
     # Each undirected route is two directed links: 2i is a->b, 2i+1 is b->a.
     L = 2 * len(sc.links)
@@ -499,6 +524,9 @@ def compile_network(sc: Scenario) -> Network:
         capacity=cap,
         foreign=foreign,
         attraction=np.array([p.attraction for p in sc.places], dtype=np.float64),
+        pop_weight=pop_weight,
+        movechance_scale=mc_scale,
+        home_power=mv.home_distance_power if mv.stay_close_to_home else None,
         soft=np.array([p.kind == "shelter" and not p.turns_away for p in sc.places], dtype=bool),
         lat=np.array([p.lat for p in sc.places]),
         lon=np.array([p.lon for p in sc.places]),

@@ -32,12 +32,15 @@ class PlaceInputs(NamedTuple):
     soft: np.ndarray  # shelters that crowd past capacity instead of turning people away
     attraction: np.ndarray
     foreign: np.ndarray
+    pop_weight: np.ndarray  # use_pop_for_loc_weight's factor for a destination not a camp (1 when off)
+    mc_scale: np.ndarray  # movechance_pop_scale_factor's factor (1 when off)
 
 
 class Candidates(NamedTuple):
     cand_route: np.ndarray  # route ids open from each place (CSR by cand_start)
     dest: np.ndarray  # each route's last place
     dist: np.ndarray  # each route's km
+    near: np.ndarray  # each route's stay_close_to_home factor (1 when off)
     cand_start: np.ndarray
 
 
@@ -101,13 +104,13 @@ class Attract(Component):
         changed = False
         if r is not self._routes:
             self.today = self.today._replace(cand_cum=np.empty(len(r.cand_route)))
-            self._candidates = Candidates(r.cand_route, r.dest, r.dist, r.cand_start)
+            self._candidates = Candidates(r.cand_route, r.dest, r.dist, r.near, r.cand_start)
             self._routes = r
             changed = True
         if self._places is None or self._places.camp_off is not closures.camp_off:  # rebuilt when closures change
             self._places = PlaceInputs(net.kind, closures.camp_off, conflicts.intensity, conflicts.decay,
                                        net.movechance_override, net.capacity, w.stocks.pop, net.soft, net.attraction,
-                                       net.foreign)  # fmt: skip
+                                       net.foreign, net.pop_weight, net.movechance_scale)  # fmt: skip
             changed = True
         if changed:  # the arguments as plain tuples, made again only when a bundle was
             self._args = kernel_args(self._places, self._candidates, self.rules, self.today)
@@ -122,8 +125,8 @@ def attract_day(places, cands, rules, out):
 
     The arithmetic is in the order of the numpy code it replaced, so the results are bit for bit the same.
     Each bundle comes as a plain tuple in the order of its NamedTuple (see `kernel_args`)."""
-    kind, camp_off, intensity, decay, override, capacity, pop, soft, attraction, foreign = places
-    cand_route, dest, dist, cand_start = cands
+    kind, camp_off, intensity, decay, override, capacity, pop, soft, attraction, foreign, pop_weight, mc_scale = places
+    cand_route, dest, dist, near, cand_start = cands
     (aware, camp_mc, idpcamp_mc, default_mc, conflict_mc, crowded_mc, foreign_weight, camp_weight, conflict_weight,
      capacity_buffer, weight_softening, softening, distance_power, weight_power) = rules  # fmt: skip
     movechance, leave_below, crowding, dest_full, cand_cum, cum_w = out
@@ -150,6 +153,10 @@ def attract_day(places, cands, rules, out):
             mc = min(1.0, mc + crowded_mc * max(0.0, crowd - 1.0))
         # Flee treats any place too sticky to leave (< 0.005 a day) as a camp.
         camp = camp or mc < 0.005
+        # movechance_pop_scale_factor, after the camp test as in Flee (whose test reads the kind's chance);
+        # x * 1.0 is x, so with the rule off no bit changes
+        if k != HUB and k != MARKER and k != PORT:
+            mc = mc * mc_scale[p]
         movechance[p] = mc
         # u < chance  <=>  53-bit integer < ceil(chance * 2**53): same draws, no float conversion
         leave_below[p] = np.uint64(np.ceil(mc * 2.0**53))
@@ -161,6 +168,8 @@ def attract_day(places, cands, rules, out):
             s = s * camp_weight
         if in_conflict:
             s = s * conflict_weight ** (decay[p] * intensity[p])
+        if not camp:
+            s = s * pop_weight[p]
         score[p] = s
 
         # Flee's capacity factor: 1 below buffer x capacity, 0 at capacity, linear between
@@ -194,7 +203,7 @@ def attract_day(places, cands, rules, out):
                 # most of the phase's time (pow is most of it on a 10,000-place network)
                 km = softening + dist[cand_route[j]]
                 pw = km if distance_power == 1.0 else km**distance_power
-                wt = (weight_softening + score[d]) / pw
+                wt = (weight_softening + score[d] * near[cand_route[j]]) / pw
                 wt = wt * capf[d]
                 if weight_power != 1.0:
                     wt = wt**weight_power
