@@ -132,6 +132,7 @@ def test_implemented_settings_reach_their_rule(tmp_path: Path) -> None:
         "movechance_pop_base": 5000.0,
     }
     text = "spawn_rules:\n  insert_day0: False\n  sum_from_camps: False\n  conflict_spawn_decay: [1.0, 0.5]\n"
+    text += "  conflict_spawn_decay_interval: 14\n"
     text += "  conflict_driven_spawning:\n    spawn_mode: poisson\n    displaced_per_conflict_day: 7\n"
     text += "move_rules:\n" + "".join(f"  {k}: {v}\n" for k, v in values.items())
     text += "optimisations:\n  hasten: 2\n"
@@ -139,6 +140,7 @@ def test_implemented_settings_reach_their_rule(tmp_path: Path) -> None:
     assert warned == []
     assert {k: getattr(sc.move, k) for k in values} == values
     assert (sc.spawn.insert_day0, sc.spawn.sum_from_camps, sc.spawn.conflict_spawn_decay) == (False, False, [1.0, 0.5])
+    assert sc.spawn.conflict_spawn_decay_interval == 14
     assert (sc.spawn.mode, sc.spawn.rate_mode, sc.spawn.rate, sc.hasten) == ("conflict", "poisson", 7, 2)
     for key, setting in FLEE_SETTINGS.items():
         if setting.status == IMPLEMENTED and key.startswith("move_rules.") and key != "move_rules.use_v1_rules":
@@ -160,7 +162,6 @@ def test_use_v1_rules_overrides_as_flee_does(tmp_path: Path) -> None:
         "spawn_rules:\n  take_from_population: True\n",
         "move_rules:\n  pruning_threshold: 2.0\n",
         "move_rules:\n  flood_rules:\n    max_flood_level: 4\n",
-        "spawn_rules:\n  conflict_spawn_decay_interval: 10\n",
     ],
 )
 def test_a_rule_not_built_yet_is_refused_in_one_line_naming_it(tmp_path: Path, rule: str) -> None:

@@ -105,3 +105,16 @@ def test_conflict_mode_poisson_grows_the_agent_table_as_needed():
     )
     res = Simulation(sc).run(seed=9, check=True)
     assert abs(res.agents - 2 * 500 * 60) < 5 * np.sqrt(2 * 500 * 60)
+
+
+def test_conflict_spawn_decay_steps_every_interval_days():
+    from corridor.sim.components.conflicts import conflict_decay
+
+    began = np.array([0, 5, -1], np.int32)  # the third place has no conflict: its own age is day + 1
+    steps = np.array([1.0, 0.5, 0.1])
+    out = np.empty(3)
+    for day, interval, want in [(9, 10.0, [1.0, 1.0, 0.5]), (10, 10.0, [0.5, 1.0, 0.5]), (24, 10.0, [0.1, 0.5, 0.1]),
+                                (25, 30.0, [1.0, 1.0, 1.0]), (60, 30.0, [0.1, 0.5, 0.1])]:  # fmt: skip
+        conflict_decay(day, began, steps, interval, out)
+        assert out.tolist() == want, (day, interval)
+    assert SpawnRules().conflict_spawn_decay_interval == 30  # Flee's default

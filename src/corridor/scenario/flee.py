@@ -555,7 +555,7 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
         NO_EFFECT, why="Flee reads it only when a flag it has just set to False is True: never"
     ),
     "spawn_rules.conflict_spawn_decay": _key(IMPLEMENTED, "spawn.conflict_spawn_decay"),
-    "spawn_rules.conflict_spawn_decay_interval": _key(REFUSED, inert=lambda v: v == 30),
+    "spawn_rules.conflict_spawn_decay_interval": _key(IMPLEMENTED, "spawn.conflict_spawn_decay_interval"),
     "move_rules.max_move_speed": _key(IMPLEMENTED, "move.max_move_speed"),
     "move_rules.max_walk_speed": _key(IMPLEMENTED, "move.max_walk_speed"),
     "move_rules.max_crossing_speed": _key(NO_EFFECT, why="read only by Flee's micro model, not by run.py"),

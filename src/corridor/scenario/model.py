@@ -362,8 +362,10 @@ class SpawnRules(Strict):
     )
     insert_day0: bool = Field(True, description="Fill camps with their day-0 observed counts.")
     conflict_spawn_decay: list[float] | None = Field(
-        None, description="Factor per 30-day period since a conflict began; last value holds."
+        None, description="Factor per period of conflict_spawn_decay_interval days since a conflict began; the "
+        "last value holds."
     )
+    conflict_spawn_decay_interval: int = Field(30, ge=1, le=MAX_DAYS, description="Days per conflict_spawn_decay step.")
     rate: float = Field(
         500.0,
         ge=0,

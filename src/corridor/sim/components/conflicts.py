@@ -21,6 +21,7 @@ class Conflicts(Component):
         self.intensity = np.zeros(P)
         self.began = np.full(P, -1, np.int32)
         self.decay_steps = np.asarray(world.sc.spawn.conflict_spawn_decay or [], np.float64)
+        self.interval = float(world.sc.spawn.conflict_spawn_decay_interval)
         self.decay = np.ones(P)
 
     def step(self, day: int) -> None:
@@ -29,14 +30,14 @@ class Conflicts(Component):
         self.intensity[:] = net.conflict_intensity[day]
         self.began[:] = net.conflict_start[day]
         if len(self.decay_steps):
-            conflict_decay(day, self.began, self.decay_steps, self.decay)
+            conflict_decay(day, self.began, self.decay_steps, self.interval, self.decay)
 
 
 @nb.njit(cache=True)
-def conflict_decay(day, began, steps, out):
+def conflict_decay(day, began, steps, interval, out):
     """Flee's conflict_spawn_decay: the factor for each place from how long its conflict has lasted
-    (one step per 30 days, the last one from then on)."""
+    (one step per `interval` days, Flee's conflict_spawn_decay_interval, the last one from then on)."""
     last = len(steps) - 1
     for p in range(len(began)):
-        i = min(int((day - began[p]) / 30.0), last)
+        i = min(int((day - began[p]) / interval), last)
         out[p] = steps[max(i, 0)]
