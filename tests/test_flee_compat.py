@@ -130,6 +130,7 @@ def test_implemented_settings_reach_their_rule(tmp_path: Path) -> None:
         "pop_power_for_loc_weight": 0.2,
         "movechance_pop_scale_factor": 0.3,
         "movechance_pop_base": 5000.0,
+        "pruning_threshold": 2.0,
     }
     text = "spawn_rules:\n  insert_day0: False\n  sum_from_camps: False\n  conflict_spawn_decay: [1.0, 0.5]\n"
     text += "  conflict_spawn_decay_interval: 14\n"
@@ -160,7 +161,6 @@ def test_use_v1_rules_overrides_as_flee_does(tmp_path: Path) -> None:
     [
         "move_rules:\n  avoid_short_stints: True\n",
         "spawn_rules:\n  take_from_population: True\n",
-        "move_rules:\n  pruning_threshold: 2.0\n",
         "move_rules:\n  flood_rules:\n    max_flood_level: 4\n",
     ],
 )

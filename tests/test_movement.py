@@ -274,3 +274,17 @@ def test_stay_close_to_home_weights_destinations_down_by_distance_as_the_crow_fl
     assert 60 < km[0] < 75  # a degree of longitude at latitude 50 (Flee's reading), not 111 km of latitude
     settled = Simulation(sc).run(seed=6).record.population[-1, 1:]
     assert_shares(settled, 1.0 / np.maximum(1.0, km))
+
+
+@pytest.mark.parametrize("threshold,kept", [(1.0, 4), (1.0009, 4), (1.001, 1), (2.5, 2), (100.0, 4)])
+def test_pruning_threshold_drops_routes_far_below_the_best(threshold, kept):
+    # camps at 100, 200, 300, 400 km weigh 1/110, 1/210, 1/310, 1/410: with threshold t Flee keeps those
+    # at least the best's / t (2.5: 1/275 -> the first two); below 1.001 nothing is pruned
+    res = Simulation(star(4, pruning_threshold=threshold)).run(seed=6)
+    settled = res.record.population[-1, 1:]
+    km = MoveRules().softening + 100.0 * np.arange(1, 5)
+    weights = 1.0 / km
+    if threshold >= 1.001:
+        weights[weights < weights.max() / threshold] = 0.0
+    assert (settled > 0).sum() == kept
+    assert_shares(settled, weights)

@@ -583,7 +583,7 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
     "move_rules.movechance_pop_base": _key(IMPLEMENTED, "move.movechance_pop_base"),
     "move_rules.movechance_pop_scale_factor": _key(IMPLEMENTED, "move.movechance_pop_scale_factor"),
     # Flee prunes only above 1.001 (its comment says the opposite; the code is what runs)
-    "move_rules.pruning_threshold": _key(REFUSED, inert=lambda v: float(v) < 1.001),
+    "move_rules.pruning_threshold": _key(IMPLEMENTED, "move.pruning_threshold"),
     **{
         f"move_rules.{k}": _key(REFUSED, inert=_off)
         for k in (

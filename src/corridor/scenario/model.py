@@ -429,6 +429,10 @@ class MoveRules(Strict):
         "this (Flee's rule of the same name; 0: off)."
     )
     movechance_pop_base: float = Field(10000.0, gt=0)
+    pruning_threshold: float = Field(
+        1.0, description="Routes weighing less than the best one's weight / this are left out of the draw; below "
+        "1.001 none is (Flee's pruning_threshold, which prunes only above 1.001)."
+    )
     at: str | None = Field(None, exclude=True)
 
 

@@ -61,6 +61,7 @@ class Rules(NamedTuple):
     softening: float
     distance_power: float
     weight_power: float
+    prune: float  # Flee's pruning_threshold: routes under the best / this weigh nothing (0: no pruning)
 
 
 class Today(NamedTuple):
@@ -89,7 +90,8 @@ class Attract(Component):
         self.rules = Rules(net.awareness != 0, mv.camp_movechance, mv.idpcamp_movechance,
                            mv.default_movechance, mv.conflict_movechance, mv.crowded_movechance, mv.foreign_weight,
                            mv.camp_weight, mv.conflict_weight, mv.capacity_buffer, mv.weight_softening, mv.softening,
-                           mv.distance_power, mv.weight_power)  # fmt: skip
+                           mv.distance_power, mv.weight_power,
+                           mv.pruning_threshold if mv.pruning_threshold >= 1.001 else 0.0)  # fmt: skip
         self._routes = None  # the routes cand_cum was sized for
         self._candidates: Candidates | None = None
         self._places: PlaceInputs | None = None
@@ -128,7 +130,7 @@ def attract_day(places, cands, rules, out):
     kind, camp_off, intensity, decay, override, capacity, pop, soft, attraction, foreign, pop_weight, mc_scale = places
     cand_route, dest, dist, near, cand_start = cands
     (aware, camp_mc, idpcamp_mc, default_mc, conflict_mc, crowded_mc, foreign_weight, camp_weight, conflict_weight,
-     capacity_buffer, weight_softening, softening, distance_power, weight_power) = rules  # fmt: skip
+     capacity_buffer, weight_softening, softening, distance_power, weight_power, prune) = rules  # fmt: skip
     movechance, leave_below, crowding, dest_full, cand_cum, cum_w = out
     P = len(kind)
     capf = np.empty(P)
@@ -196,17 +198,22 @@ def attract_day(places, cands, rules, out):
     total = 0.0
     for p in range(P):
         before = total
-        for j in range(cand_start[p], cand_start[p + 1]):
-            d = dest[cand_route[j]]
+        lo, hi = cand_start[p], cand_start[p + 1]
+        if prune > 0.0 and aware and hi > lo:
+            # Flee's pruneRoutes: routes weighing less than the best / pruning_threshold are dropped
+            top = 0.0
+            for j in range(lo, hi):
+                cand_cum[j] = _weight(cand_route[j], dest, dist, near, score, capf, weight_softening, softening,
+                                      distance_power, weight_power)  # fmt: skip
+                top = max(top, cand_cum[j])
+            for j in range(lo, hi):
+                wt = cand_cum[j] if cand_cum[j] >= top / prune else 0.0
+                total += wt
+                cand_cum[j] = total - before
+        for j in range(lo, hi if prune == 0.0 or not aware else lo):
             if aware:
-                # x ** 1.0 is x exactly; skipping pow for Flee's default powers keeps the results and
-                # most of the phase's time (pow is most of it on a 10,000-place network)
-                km = softening + dist[cand_route[j]]
-                pw = km if distance_power == 1.0 else km**distance_power
-                wt = (weight_softening + score[d] * near[cand_route[j]]) / pw
-                wt = wt * capf[d]
-                if weight_power != 1.0:
-                    wt = wt**weight_power
+                wt = _weight(cand_route[j], dest, dist, near, score, capf, weight_softening, softening, distance_power,
+                             weight_power)  # fmt: skip
             else:
                 wt = 1.0
             total += wt
@@ -215,3 +222,19 @@ def attract_day(places, cands, rules, out):
         for j in range(Wd - 1):
             cum_w[p, j] = cand_cum[lo + j] if lo + j < cand_start[p + 1] - 1 else np.inf
         cum_w[p, Wd - 1] = np.inf
+
+
+@nb.njit(inline="always", cache=True)
+def _weight(r, dest, dist, near, score, capf, weight_softening, softening, distance_power, weight_power):
+    """Route r's weight: ((weight_softening + score x near) / (softening + km) ** distance_power x capacity
+    factor) ** weight_power, all of the destination's."""
+    d = dest[r]
+    # x ** 1.0 is x exactly; skipping pow for Flee's default powers keeps the results and most of the
+    # phase's time (pow is most of it on a 10,000-place network)
+    km = softening + dist[r]
+    pw = km if distance_power == 1.0 else km**distance_power
+    wt = (weight_softening + score[d] * near[r]) / pw
+    wt = wt * capf[d]
+    if weight_power != 1.0:
+        wt = wt**weight_power
+    return wt
