@@ -131,6 +131,7 @@ def test_implemented_settings_reach_their_rule(tmp_path: Path) -> None:
         "movechance_pop_scale_factor": 0.3,
         "movechance_pop_base": 5000.0,
         "pruning_threshold": 2.0,
+        "avoid_short_stints": True,
     }
     text = "spawn_rules:\n  insert_day0: False\n  sum_from_camps: False\n  conflict_spawn_decay: [1.0, 0.5]\n"
     text += "  conflict_spawn_decay_interval: 14\n"
@@ -154,12 +155,12 @@ def test_use_v1_rules_overrides_as_flee_does(tmp_path: Path) -> None:
     sc, _ = lenient(flee_folder(tmp_path, **{"simsetting.yml": text}))
     mv = sc.move
     assert (mv.max_move_speed, mv.start_on_foot, mv.camp_weight, mv.conflict_weight) == (200.0, False, 2.0, 0.25)
+    assert not mv.avoid_short_stints
 
 
 @pytest.mark.parametrize(
     "rule",
     [
-        "move_rules:\n  avoid_short_stints: True\n",
         "spawn_rules:\n  take_from_population: True\n",
         "move_rules:\n  flood_rules:\n    max_flood_level: 4\n",
     ],
@@ -342,7 +343,6 @@ def test_a_road_to_a_place_that_does_not_exist_stops_as_in_flee(tmp_path: Path) 
 SHARED = sorted(p.parent.parent.name for p in FLEE_ROOT.glob("*/input_csv/locations.csv"))
 # what each shared scenario needs that corridor does not do yet (docs/flee-compat.md); the others load
 NOT_YET = {
-    "mali2017_adm1": "spawn_rules.empty_camps_on_day0",
     "nigeria2024": "spawn_rules.take_from_population",
     "dflee_weather_example": "spawn_rules.flood_zone_spawning_only",
 }

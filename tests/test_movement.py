@@ -288,3 +288,36 @@ def test_pruning_threshold_drops_routes_far_below_the_best(threshold, kept):
         weights[weights < weights.max() / threshold] = 0.0
     assert (settled > 0).sum() == kept
     assert_shares(settled, weights)
+
+
+def towns_in_a_row(avoid_short_stints):
+    """1,000 people leave a conflict zone on day 0 along a row of towns 50 km apart (200 km a day; a town's
+    move chance 1%; no turning back), towards a camp 400 km away."""
+    names = ["Origin", *(f"Town{k}" for k in range(1, 8)), "Camp"]
+    places = [Place(name="Origin", kind="conflict_zone", country="A", population=1000, conflict_date=0)]
+    places += [Place(name=n, kind="town", country="A") for n in names[1:-1]] + [Place(name="Camp", kind="camp", country="A")]
+    links = [Link(a=a, b=b, distance=50.0) for a, b in zip(names, names[1:])]
+    return Scenario(name="row", start_date="2020-01-01", days=3, places=places, links=links,
+                    spawn=SpawnRules(mode="departures"), departures=[Departure(place="Origin", start=0, count=1000)],
+                    move=MoveRules(max_move_speed=200, default_movechance=0.01, no_backtrack=True,
+                                   avoid_short_stints=avoid_short_stints))  # fmt: skip
+
+
+def test_avoid_short_stints_carries_people_through_towns_to_a_days_travel():
+    # day 0: 50, 100 and 150 km average under half a day's travel ((0 + km/200) / 2 < 0.5), so each town is
+    # passed; at 200 km the day's allowance is spent
+    on = Simulation(towns_in_a_row(True)).run(seed=1).record.population
+    assert on[0, 4] == 1000, on[0].tolist()
+    # without the rule each town keeps 99% of those who reach it
+    off = Simulation(towns_in_a_row(False)).run(seed=1).record.population
+    assert 970 <= off[0, 1] <= 1000 and off[0, 4] < 5, off[0].tolist()
+
+
+def test_avoid_short_stints_remembers_yesterdays_travel():
+    # day 1 from Town4 (yesterday's record: (0 + 200/200) / 2 = 0.5): a 50 km hop averages (0.5 + 0.25) / 2 =
+    # 0.375 and is passed; 100 km, (0.5 + 0.5) / 2 = 0.5, is not: those who leave Town4 stop at Town6
+    # unless they roll to go on there (1%)
+    res = Simulation(towns_in_a_row(True)).run(seed=1).record.population
+    left = 1000 - res[1, 4]
+    assert 0 < left < 40  # Town4's 1% chance
+    assert res[1, 6] >= left - 3 and res[1, 5] == 0 and res[1, 7] + res[1, 8] <= 3, res[1].tolist()

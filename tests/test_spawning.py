@@ -118,3 +118,22 @@ def test_conflict_spawn_decay_steps_every_interval_days():
         conflict_decay(day, began, steps, interval, out)
         assert out.tolist() == want, (day, interval)
     assert SpawnRules().conflict_spawn_decay_interval == 30  # Flee's default
+
+
+def test_empty_camps_on_day0_counts_from_day_0():
+    # the camp holds 500 on day 0 and the count rises by 100, 0, 50: Flee's start_empty data table counts every
+    # series from its day-0 value, so the camp starts empty, nobody is spawned on day 0, the rises are spawned
+    # and the camp is compared with 0, 100, 100, 150
+    places, links = network()
+    series = [SeriesPoint(day=d, value=v) for d, v in enumerate([500, 600, 600, 650])]
+    for insert in (True, False):
+        sc = Scenario(name="empty", start_date="2020-01-01", days=4, places=places, links=links,
+                      observed={"Camp": series},
+                      spawn=SpawnRules(insert_day0=insert, empty_camps_on_day0=True))  # fmt: skip
+        sim = Simulation(sc)
+        res = sim.run(seed=1)
+        assert res.record.spawned.sum(axis=1).tolist() == [0, 100, 0, 50]
+        assert res.record.population[0, 2] == 0
+        assert sim.validate([({}, 1)]).validations[0].observed[:, 0].tolist() == [0, 100, 100, 150]
+    without = Simulation(sc.model_copy(update={"spawn": SpawnRules(insert_day0=True)})).run(seed=1)
+    assert without.record.population[0, 2] == 500

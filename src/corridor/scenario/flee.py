@@ -527,7 +527,7 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
     },
     "spawn_rules.take_from_population": _key(REFUSED, inert=_off),
     "spawn_rules.insert_day0": _key(IMPLEMENTED, "spawn.insert_day0"),
-    "spawn_rules.empty_camps_on_day0": _key(REFUSED, inert=_off),
+    "spawn_rules.empty_camps_on_day0": _key(IMPLEMENTED, "spawn.empty_camps_on_day0"),
     "spawn_rules.conflict_zone_spawning_only": _key(
         NO_EFFECT, why="Flee gives spawn weight only to conflict zones either way, unless starvation spawning"
     ),
@@ -569,7 +569,7 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
     "move_rules.awareness_level": _key(IMPLEMENTED, "move.awareness_level"),
     "move_rules.capacity_buffer": _key(IMPLEMENTED, "move.capacity_buffer"),
     "move_rules.capacity_scaling": _key(IMPLEMENTED, "move.capacity_scaling"),
-    "move_rules.avoid_short_stints": _key(REFUSED, inert=_off),
+    "move_rules.avoid_short_stints": _key(IMPLEMENTED, "move.avoid_short_stints"),
     "move_rules.start_on_foot": _key(IMPLEMENTED, "move.start_on_foot"),
     "move_rules.use_v1_rules": _key(IMPLEMENTED, "move.max_move_speed"),
     "move_rules.softening": _key(IMPLEMENTED, "move.softening"),
@@ -631,7 +631,8 @@ _MAPPINGS = {
     *_SECTIONS,
 }
 # Flee's use_v1_rules overwrites these after reading everything else (SimulationSettings.ReadFromYML's end)
-_V1_RULES = {"max_move_speed": 200.0, "start_on_foot": False, "camp_weight": 2.0, "conflict_weight": 0.25}
+_V1_RULES = {"max_move_speed": 200.0, "start_on_foot": False, "avoid_short_stints": False, "camp_weight": 2.0,
+             "conflict_weight": 0.25}
 
 
 def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, MoveRules, int]:

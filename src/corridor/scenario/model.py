@@ -361,6 +361,10 @@ class SpawnRules(Strict):
         True, description="observed mode: the series is the sum of the camp series (else 'total')."
     )
     insert_day0: bool = Field(True, description="Fill camps with their day-0 observed counts.")
+    empty_camps_on_day0: bool = Field(
+        False, description="Every observed series counted from its day-0 value: camps start empty, nobody is spawned "
+        "on day 0, and camps are compared with the rise since day 0 (Flee's empty_camps_on_day0)."
+    )
     conflict_spawn_decay: list[float] | None = Field(
         None, description="Factor per period of conflict_spawn_decay_interval days since a conflict began; the "
         "last value holds."
@@ -429,6 +433,11 @@ class MoveRules(Strict):
         "this (Flee's rule of the same name; 0: off)."
     )
     movechance_pop_base: float = Field(10000.0, gt=0)
+    avoid_short_stints: bool = Field(
+        False, description="In a town, someone whose travel over the last days averages under half a day's "
+        "(Flee's recent_travel_distance) goes on the same day instead of rolling the town's move chance "
+        "(Flee's avoid_short_stints)."
+    )
     pruning_threshold: float = Field(
         1.0, description="Routes weighing less than the best one's weight / this are left out of the draw; below "
         "1.001 none is (Flee's pruning_threshold, which prunes only above 1.001)."

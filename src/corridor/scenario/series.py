@@ -38,7 +38,13 @@ def daily(days: np.ndarray, vals: np.ndarray, n_days: int) -> np.ndarray:
 
 
 def observed_daily(sc: Scenario) -> dict[str, np.ndarray]:
-    return {name: daily(d, v, sc.days) for name, (d, v) in corrected_points(sc).items()}
+    """Each series, a whole number a day. With `spawn.empty_camps_on_day0` each is counted from its day-0 value
+    (Flee's start_empty data table): the camps start empty, nobody is spawned on day 0 and the counts compared
+    with the camps' are the rises since then."""
+    out = {name: daily(d, v, sc.days) for name, (d, v) in corrected_points(sc).items()}
+    if sc.spawn.empty_camps_on_day0:
+        out = {name: v - v[0] for name, v in out.items()}
+    return out
 
 
 def spawn_total(sc: Scenario, obs: dict[str, np.ndarray]) -> np.ndarray:

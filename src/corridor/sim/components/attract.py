@@ -73,6 +73,7 @@ class Today(NamedTuple):
     dest_full: np.ndarray  # (P,) a camp too full to head for: people give up a plan that ends there
     cand_cum: np.ndarray  # per candidate route: cumulative weight within its place's list
     cum_w: np.ndarray  # (P, W) the first W - 1 cumulative weights of each place, padded with infinity
+    town: np.ndarray  # (P,) Flee's town flag today: not a camp, not in conflict, not a hub, marker or port
 
 
 class Attract(Component):
@@ -86,7 +87,7 @@ class Attract(Component):
         net, mv = world.net, world.sc.move
         P = net.n_places
         self.today = Today(np.empty(P), np.empty(P, np.uint64), np.empty(P), np.empty(P, np.bool_), np.empty(0),
-                           np.empty((P, W)))  # fmt: skip
+                           np.empty((P, W)), np.empty(P, np.bool_))  # fmt: skip
         self.rules = Rules(net.awareness != 0, mv.camp_movechance, mv.idpcamp_movechance,
                            mv.default_movechance, mv.conflict_movechance, mv.crowded_movechance, mv.foreign_weight,
                            mv.camp_weight, mv.conflict_weight, mv.capacity_buffer, mv.weight_softening, mv.softening,
@@ -131,7 +132,7 @@ def attract_day(places, cands, rules, out):
     cand_route, dest, dist, near, cand_start = cands
     (aware, camp_mc, idpcamp_mc, default_mc, conflict_mc, crowded_mc, foreign_weight, camp_weight, conflict_weight,
      capacity_buffer, weight_softening, softening, distance_power, weight_power, prune) = rules  # fmt: skip
-    movechance, leave_below, crowding, dest_full, cand_cum, cum_w = out
+    movechance, leave_below, crowding, dest_full, cand_cum, cum_w, town = out
     P = len(kind)
     capf = np.empty(P)
     score = np.empty(P)
@@ -160,6 +161,7 @@ def attract_day(places, cands, rules, out):
         if k != HUB and k != MARKER and k != PORT:
             mc = mc * mc_scale[p]
         movechance[p] = mc
+        town[p] = not camp and not in_conflict and k != HUB and k != MARKER and k != PORT
         # u < chance  <=>  53-bit integer < ceil(chance * 2**53): same draws, no float conversion
         leave_below[p] = np.uint64(np.ceil(mc * 2.0**53))
 

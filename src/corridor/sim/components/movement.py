@@ -37,6 +37,8 @@ class People(NamedTuple):
     rpos: np.ndarray  # next hop on the route
     hops: np.ndarray  # roads completed (capped)
     came_from: np.ndarray  # the place last left (one unused row without no_backtrack)
+    stint: np.ndarray  # avoid_short_stints: Flee's recent_travel_distance at the end of day stint_day
+    stint_day: np.ndarray
 
 
 class Choice(NamedTuple):
@@ -51,6 +53,7 @@ class Choice(NamedTuple):
     rt_links: np.ndarray  # (R, H) each route's directed roads
     rt_len: np.ndarray  # (R,) hops
     rt_dest: np.ndarray  # (R,) last place
+    town: np.ndarray  # (P,) Flee's town flag today (avoid_short_stints)
 
 
 class Roads(NamedTuple):
@@ -66,6 +69,8 @@ class Rules(NamedTuple):
     walk_speed: float
     start_on_foot: bool
     no_backtrack: bool
+    short_stints: bool  # Flee's avoid_short_stints
+    max_speed: float  # move.max_move_speed, the unit of Flee's recent travel distance
 
 
 class Counters(NamedTuple):
@@ -99,6 +104,11 @@ class Movement(Component):
         Column("rpos", np.int8, 0, "next hop on the route"),
         Column("hops", np.int8, 0, "roads completed (capped at 127)"),
         CAME_FROM,
+        Column("stint", np.float32, 0, "Flee's recent travel distance (avoid_short_stints): in days' travel, halved "
+               "each day and topped up by the day's km / max_move_speed; as it was at the end of day stint_day",
+               needed=lambda sc: sc.move.avoid_short_stints),
+        Column("stint_day", np.int16, 0, "the day stint was last brought up to date",
+               needed=lambda sc: sc.move.avoid_short_stints),
     )
     tables = (
         Table("population", ("place",), "people at each place at the end of the day"),
@@ -113,7 +123,8 @@ class Movement(Component):
         net, mv = world.net, world.sc.move
         self.key = world.key("move")
         self.roads = Roads(net.link_src, net.link_dst, net.link_dist, net.link_speed, np.ones(net.n_links, bool))
-        self.rules = Rules(net.sign_rate >= 1.0, mv.max_walk_speed, mv.start_on_foot, mv.no_backtrack)
+        self.rules = Rules(net.sign_rate >= 1.0, mv.max_walk_speed, mv.start_on_foot, mv.no_backtrack,
+                           mv.avoid_short_stints, mv.max_move_speed)  # fmt: skip
         self.counters = self._counters(1)
         self.n_blocks = 1  # the counters' rows in use today, summed in record
         self.no_caravans = Flows(*(np.zeros(net.n_places, np.int64) for _ in range(4)), np.zeros(net.n_links, np.int64))
@@ -123,7 +134,7 @@ class Movement(Component):
 
     def people(self) -> People:
         a = self.world.agents
-        return People(a.state, a.loc, a.progress, a.route, a.rpos, a.hops, a.came_from)
+        return People(a.state, a.loc, a.progress, a.route, a.rpos, a.hops, a.came_from, a.stint, a.stint_day)
 
     def step(self, day: int) -> None:
         w = self.world
@@ -140,7 +151,7 @@ class Movement(Component):
         if self._made_from is None or any(x is not y for x, y in zip(made_from, self._made_from, strict=True)):
             self.roads = self.roads._replace(open=open_links)
             choice = Choice(today.leave_below, today.dest_full, r.cand_start, r.cand_route, today.cand_cum,
-                            today.cum_w, r.links, r.length, r.dest)  # fmt: skip
+                            today.cum_w, r.links, r.length, r.dest, today.town)  # fmt: skip
             self._bundles = kernel_args(self.people(), choice, self.roads, self.rules, counters)
             self._made_from = made_from
         with team(n_blocks):
@@ -231,10 +242,10 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
     # Every bundle comes as a plain tuple (parallel.kernel_args) and is taken apart here, before the parallel
     # loop, in the order of its NamedTuple: numba also loses writes made through a namedtuple's field inside
     # a prange body (numba issues 7135 and 10338).
-    state, loc, progress, route, rpos, hops, came_from = people
-    leave_below, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_links, rt_len, rt_dest = choice
+    state, loc, progress, route, rpos, hops, came_from, stint, stint_day = people
+    leave_below, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_links, rt_len, rt_dest, town = choice
     link_src, link_dst, link_dist, link_speed, link_open = roads
-    sign_now, walk_speed, start_on_foot, no_backtrack = rules
+    sign_now, walk_speed, start_on_foot, no_backtrack, short_stints, max_speed = rules
     arrivals, departures, enter_link, leave_link, link_entries, rolls, movers = counters
     n_sub = (n + SUB - 1) // SUB
     base = agent_stream(key, day, 0)
@@ -268,6 +279,9 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                 if setting_out:
                     rng = rng + GOLDEN  # the draw of that roll
                 moved = 0.0
+                # Flee's recent_travel_distance as of yesterday: it halves every day (stint holds it as of
+                # stint_day, so that only those who move are written)
+                recent = stint[i] * 0.5 ** (day - 1 - stint_day[i]) if short_stints else 0.0
                 # Each pass: set out if the last roll said go, then a full day's allowance on the current
                 # road; on arrival with allowance left, roll again (Flee's evolve and finish_travel). The
                 # last pass only sets out.
@@ -338,8 +352,14 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                     # the move chance as a threshold on the 53 random bits `uniform` would make a float of
                     rng = rng + GOLDEN
                     if (mix(rng) >> np.uint64(11)) >= leave_below[q]:
-                        break
+                        # avoid_short_stints: in a town, someone who has come less than half a day's travel
+                        # on average over yesterday's record and today goes on (Flee's ForceTownMove)
+                        if not (short_stints and town[q] and (recent + moved / max_speed) / 2.0 < 0.5):
+                            break
                     setting_out = True
+                if short_stints:
+                    stint[i] = (recent + moved / max_speed) / 2.0
+                    stint_day[i] = day
 
 
 @nb.njit(cache=True)
