@@ -134,7 +134,7 @@ def test_implemented_settings_reach_their_rule(tmp_path: Path) -> None:
         "avoid_short_stints": True,
     }
     text = "spawn_rules:\n  insert_day0: False\n  sum_from_camps: False\n  conflict_spawn_decay: [1.0, 0.5]\n"
-    text += "  conflict_spawn_decay_interval: 14\n"
+    text += "  conflict_spawn_decay_interval: 14\n  take_from_population: True\n"
     text += "  conflict_driven_spawning:\n    spawn_mode: poisson\n    displaced_per_conflict_day: 7\n"
     text += "move_rules:\n" + "".join(f"  {k}: {v}\n" for k, v in values.items())
     text += "optimisations:\n  hasten: 2\n"
@@ -142,7 +142,7 @@ def test_implemented_settings_reach_their_rule(tmp_path: Path) -> None:
     assert warned == []
     assert {k: getattr(sc.move, k) for k in values} == values
     assert (sc.spawn.insert_day0, sc.spawn.sum_from_camps, sc.spawn.conflict_spawn_decay) == (False, False, [1.0, 0.5])
-    assert sc.spawn.conflict_spawn_decay_interval == 14
+    assert sc.spawn.conflict_spawn_decay_interval == 14 and sc.spawn.take_from_population
     assert (sc.spawn.mode, sc.spawn.rate_mode, sc.spawn.rate, sc.hasten) == ("conflict", "poisson", 7, 2)
     for key, setting in FLEE_SETTINGS.items():
         if setting.status == IMPLEMENTED and key.startswith("move_rules.") and key != "move_rules.use_v1_rules":
@@ -161,7 +161,6 @@ def test_use_v1_rules_overrides_as_flee_does(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "rule",
     [
-        "spawn_rules:\n  take_from_population: True\n",
         "move_rules:\n  flood_rules:\n    max_flood_level: 4\n",
     ],
 )
@@ -343,7 +342,6 @@ def test_a_road_to_a_place_that_does_not_exist_stops_as_in_flee(tmp_path: Path) 
 SHARED = sorted(p.parent.parent.name for p in FLEE_ROOT.glob("*/input_csv/locations.csv"))
 # what each shared scenario needs that corridor does not do yet (docs/flee-compat.md); the others load
 NOT_YET = {
-    "nigeria2024": "spawn_rules.take_from_population",
     "dflee_weather_example": "spawn_rules.flood_zone_spawning_only",
 }
 

@@ -137,3 +137,37 @@ def test_empty_camps_on_day0_counts_from_day_0():
         assert sim.validate([({}, 1)]).validations[0].observed[:, 0].tolist() == [0, 100, 100, 150]
     without = Simulation(sc.model_copy(update={"spawn": SpawnRules(insert_day0=True)})).run(seed=1)
     assert without.record.population[0, 2] == 500
+
+
+def test_take_from_population_empties_the_place_people_leave():
+    # pop_ratio: each day int(0.1 x population x intensity) are displaced from North (3,000) and South (1,000).
+    # Taken from the population, North loses 300, 270, 243, ... (a tenth of what is left); without, 300 a day.
+    places, links = network()
+    rules = dict(mode="conflict", rate_mode="pop_ratio", rate=0.1)
+    sc = Scenario(name="take", start_date="2020-01-01", days=5, places=places, links=links, spawn=SpawnRules(**rules))
+    kept = Simulation(sc).run(seed=1).record.spawned[:, 0].tolist()
+    assert kept == [300] * 5
+    sc.spawn = SpawnRules(take_from_population=True, **rules)
+    taken = Simulation(sc).run(seed=1).record.spawned
+    north, left = [], 3000
+    for _ in range(5):
+        north.append(int(0.1 * left))
+        left -= north[-1]
+    assert taken[:, 0].tolist() == north == [300, 270, 243, 218, 196]
+    assert taken[:, 1].tolist() == [100, 90, 81, 72, 65]
+
+
+def test_take_from_population_moves_observed_spawning_to_where_people_remain():
+    # observed mode: 2,000 to place on day 1; North (3,000) and South (1,000) share them by population. Taken
+    # from the population, North's weight falls faster (it gives more), so day 2's 2,000 lean towards South.
+    places, links = network()
+    series = [SeriesPoint(day=0, value=0), SeriesPoint(day=1, value=2000), SeriesPoint(day=2, value=3900)]
+    sc = Scenario(name="obs", start_date="2020-01-01", days=3, places=places, links=links,
+                  observed={"Camp": series}, spawn=SpawnRules(insert_day0=True, take_from_population=True))  # fmt: skip
+    spawned = Simulation(sc).run(seed=2).record.spawned
+    assert spawned[1].sum() == 2000 and spawned[2].sum() == 1900
+    day1_north = spawned[1, 0]
+    assert 1400 < day1_north < 1600  # 3/4 of 2,000
+    share = (3000 - day1_north) / (4000 - 2000)  # what is left of North's population over everyone's left
+    sd = np.sqrt(1900 * share * (1 - share))
+    assert abs(spawned[2, 0] - 1900 * share) < 4 * sd

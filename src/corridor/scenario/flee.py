@@ -525,7 +525,7 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
         f"log_levels.{k}": _key(NO_EFFECT, why="what Flee prints; corridor's outputs are always complete")
         for k in ("agent", "link", "camp", "init", "conflict", "idp_totals", "granularity")
     },
-    "spawn_rules.take_from_population": _key(REFUSED, inert=_off),
+    "spawn_rules.take_from_population": _key(IMPLEMENTED, "spawn.take_from_population"),
     "spawn_rules.insert_day0": _key(IMPLEMENTED, "spawn.insert_day0"),
     "spawn_rules.empty_camps_on_day0": _key(IMPLEMENTED, "spawn.empty_camps_on_day0"),
     "spawn_rules.conflict_zone_spawning_only": _key(

@@ -361,6 +361,10 @@ class SpawnRules(Strict):
         True, description="observed mode: the series is the sum of the camp series (else 'total')."
     )
     insert_day0: bool = Field(True, description="Fill camps with their day-0 observed counts.")
+    take_from_population: bool = Field(
+        False, description="Each person displaced from a place leaves its population (down to 0), which weighs "
+        "where the next are displaced from (Flee's take_from_population)."
+    )
     empty_camps_on_day0: bool = Field(
         False, description="Every observed series counted from its day-0 value: camps start empty, nobody is spawned "
         "on day 0, and camps are compared with the rise since day 0 (Flee's empty_camps_on_day0)."

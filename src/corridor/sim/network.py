@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numba as nb
 import numpy as np
 
-from ..scenario.model import Scenario
+from ..scenario.model import MoveRules, Scenario
 
 # Place kind codes, shared with the kernels.
 CONFLICT, TOWN, CAMP, IDP_CAMP, HUB, MARKER, SHELTER, PORT = range(8)
@@ -360,6 +360,16 @@ def _active(start: int, end: int, day: int) -> bool:
     return end < start <= day
 
 
+def pop_factors(mv: MoveRules, pop: np.ndarray, cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flee's population rules on the places' own populations (hastened, as Flee's): the score factor of
+    use_pop_for_loc_weight and the move chance factor of movechance_pop_scale_factor, 1 where a rule is off."""
+    pop_weight = np.maximum(1.0, pop) ** mv.pop_power_for_loc_weight if mv.use_pop_for_loc_weight else np.ones(len(pop))
+    mc_scale = np.ones(len(pop))
+    if mv.movechance_pop_scale_factor != 0:
+        mc_scale = (np.maximum(pop, cap) / mv.movechance_pop_base) ** mv.movechance_pop_scale_factor
+    return pop_weight, mc_scale
+
+
 def compile_network(sc: Scenario) -> Network:
     idx = sc.place_index()
     P = len(sc.places)
@@ -369,12 +379,7 @@ def compile_network(sc: Scenario) -> Network:
     cap = np.array([-1.0 if c is None else c for c in sc.effective_capacities()], dtype=np.float64)
     home = sc.places[0].country
     foreign = np.array([p.country != home for p in sc.places], dtype=bool)
-    mv = sc.move
-    # Flee's population rules, on the place's own population (hastened, as Flee's): off, a factor of 1
-    pop_weight = np.maximum(1.0, pop) ** mv.pop_power_for_loc_weight if mv.use_pop_for_loc_weight else np.ones(P)
-    mc_scale = np.ones(P)
-    if mv.movechance_pop_scale_factor != 0:
-        mc_scale = (np.maximum(pop, cap) / mv.movechance_pop_base) ** mv.movechance_pop_scale_factor
+    pop_weight, mc_scale = pop_factors(sc.move, pop, cap)
 
     # Each undirected route is two directed links: 2i is a->b, 2i+1 is b->a.
     L = 2 * len(sc.links)
@@ -526,7 +531,7 @@ def compile_network(sc: Scenario) -> Network:
         attraction=np.array([p.attraction for p in sc.places], dtype=np.float64),
         pop_weight=pop_weight,
         movechance_scale=mc_scale,
-        home_power=mv.home_distance_power if mv.stay_close_to_home else None,
+        home_power=sc.move.home_distance_power if sc.move.stay_close_to_home else None,
         soft=np.array([p.kind == "shelter" and not p.turns_away for p in sc.places], dtype=bool),
         lat=np.array([p.lat for p in sc.places]),
         lon=np.array([p.lon for p in sc.places]),

@@ -13,10 +13,11 @@ import numba as nb
 import numpy as np
 
 from ..component import Component, World
-from ..network import CAMP, HUB, IDP_CAMP, MARKER, PORT, SHELTER
+from ..network import CAMP, HUB, IDP_CAMP, MARKER, PORT, SHELTER, pop_factors
 from ..parallel import kernel_args
 from .closures import Closures
 from .conflicts import Conflicts
+from .spawn import Spawn
 
 W = 8  # candidate routes per place in the padded weight table `cum_w` (places with more use the list)
 
@@ -97,11 +98,19 @@ class Attract(Component):
         self._candidates: Candidates | None = None
         self._places: PlaceInputs | None = None
         self._args: tuple[object, ...] = ()
+        # Flee's population rules read the places' population; with take_from_population it falls as people
+        # are displaced (spawn's `resident`), so the factors are this run's own, made again every day
+        sp = world.sc.spawn
+        self.live_pop = sp.take_from_population and (mv.use_pop_for_loc_weight or mv.movechance_pop_scale_factor != 0)
+        self.pop_weight, self.mc_scale = net.pop_weight.copy(), net.movechance_scale.copy()
 
     def step(self, day: int) -> None:
         w = self.world
         net = w.net
         closures, conflicts = w.get(Closures), w.get(Conflicts)
+        if self.live_pop:
+            pop_weight, mc_scale = pop_factors(w.sc.move, w.get(Spawn).resident, net.capacity)
+            self.pop_weight[:], self.mc_scale[:] = pop_weight, mc_scale
         r = closures.routes
         assert r is not None
         changed = False
@@ -113,7 +122,7 @@ class Attract(Component):
         if self._places is None or self._places.camp_off is not closures.camp_off:  # rebuilt when closures change
             self._places = PlaceInputs(net.kind, closures.camp_off, conflicts.intensity, conflicts.decay,
                                        net.movechance_override, net.capacity, w.stocks.pop, net.soft, net.attraction,
-                                       net.foreign, net.pop_weight, net.movechance_scale)  # fmt: skip
+                                       net.foreign, self.pop_weight, self.mc_scale)  # fmt: skip
             changed = True
         if changed:  # the arguments as plain tuples, made again only when a bundle was
             self._args = kernel_args(self._places, self._candidates, self.rules, self.today)

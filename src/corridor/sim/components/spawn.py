@@ -110,16 +110,21 @@ class Spawn(Component):
             for name, c in self.day0.items():
                 counts[idx[name]] += c
         due = int(self.new_per_day[day]) + self.pending if self.new_per_day is not None else 0
+        displaced = None
         if sc.spawn.mode == "conflict":
-            counts += self._conflict_spawns()
+            displaced = self._conflict_spawns()
         elif due > 0:
             weights = self._weights()
             tw = weights.sum()
             if tw > 0:
-                counts += self.rng.multinomial(due, weights / tw)
+                displaced = self.rng.multinomial(due, weights / tw)
                 self.pending = 0
             else:
                 self.pending = due
+        if displaced is not None:
+            counts += displaced
+            if sc.spawn.take_from_population:  # Flee: each one spawned leaves the place's population, down to 0
+                np.maximum(self.resident - displaced, 0, out=self.resident)
         if day == 0:
             self._initial_waitlists()
         extra = bool(counts.any())  # people spawned today beyond the departures (the first group's)
