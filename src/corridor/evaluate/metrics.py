@@ -15,8 +15,9 @@ the observation files use (`waitlist_length`, `passed_through`, `deported_by_mex
 
 `parse(text)` knows nothing of a scenario; `resolve(sc, text, place)` checks a parsed metric against a
 scenario (its tables, ports, caravans, nationalities, places) and folds the qualifier into the filters or
-the target; `value(res, resolved, ...)` computes it. A metric a scenario cannot produce is a MetricError:
-one line, with the valid ones.
+the target; `value(res, resolved, ...)` computes it. A metric the scenario cannot produce though another
+could (a port's list without ports) is a MetricError: one line, with the valid ones. What no run produces (an
+input, a quantity no mechanism counts yet, a flow by nationality or age) resolves unscored, with the reason.
 """
 
 from __future__ import annotations
@@ -337,7 +338,7 @@ class Resolved:
     metric: Metric
     target: str
     scored: bool = True
-    why_not: str = ""  # for an input: why it has no simulated value
+    why_not: str = ""  # where not scored: why it has no simulated value
 
 
 def resolve(sc: Scenario, text: str, place: str, names: Mapping[str, str] | None = None) -> Resolved:
@@ -368,19 +369,23 @@ def resolve(sc: Scenario, text: str, place: str, names: Mapping[str, str] | None
             f"metric '{text}': a share names no group ('{target}' is a place)",
             f"a filter or a nationality: {FILTER_SYNTAX}, _haitian",
         )
-    for q in m.quantities:
-        quantity = QUANTITIES[q]
-        if quantity.kind == "input":
-            return Resolved(m, target, scored=False, why_not=f"{q}: {quantity.label}")
+    quantities = [QUANTITIES[q] for q in m.quantities]
+    # What no run of any scenario has (an input, a quantity no mechanism produces yet, a flow by nationality or
+    # age) is read and shown without a value, with the reason, and not scored: the observation files keep such
+    # rows. What this scenario lacks and another could have is an error, with what it can produce.
+    for quantity in quantities:
+        if quantity.kind in ("input", "missing"):
+            return Resolved(m, target, scored=False, why_not=f"{quantity.name}: {quantity.label}")
+    for quantity in quantities:
         why = _not_produced(sc, quantity)
         if why:
             raise MetricError(f"metric '{text}' is not produced by this scenario: {why}", valid_metrics(sc))
+    for quantity in quantities:
         for k, v in filters:
             if k not in quantity.filters and not (k == "age" and v in quantity.filters):
-                raise MetricError(
-                    f"metric '{text}': {q} is not counted by {'age' if k == 'age' else k} in the run's tables",
-                    "filters on present only: " + FILTER_SYNTAX,
-                )
+                by = "age" if k == "age" else k
+                why = f"{quantity.name} is not counted by {by} in a run's tables (people present are: present[...])"
+                return Resolved(m, target, scored=False, why_not=why)
     for k, v in filters:
         if k == "nationality" and not v:
             raise MetricError(
