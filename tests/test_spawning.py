@@ -171,3 +171,16 @@ def test_take_from_population_moves_observed_spawning_to_where_people_remain():
     share = (3000 - day1_north) / (4000 - 2000)  # what is left of North's population over everyone's left
     sd = np.sqrt(1900 * share * (1 - share))
     assert abs(spawned[2, 0] - 1900 * share) < 4 * sd
+
+
+def test_empty_camps_on_day0_leaves_room_for_newcomers_only():
+    # Flee takes a camp's day-0 count off its capacity: with 500 there on day 0 (counted from, not put in),
+    # a camp of 2,000 places has room for 1,500 newcomers, x capacity_scaling
+    places, links = network()
+    places[2] = places[2].model_copy(update={"capacity": 2000})
+    series = [SeriesPoint(day=0, value=500), SeriesPoint(day=3, value=650)]
+    sc = Scenario(name="room", start_date="2020-01-01", days=4, places=places, links=links, observed={"Camp": series},
+                  spawn=SpawnRules(empty_camps_on_day0=True), move=MoveRules(capacity_scaling=1.25))  # fmt: skip
+    assert sc.effective_capacities()[2] == 1500 * 1.25
+    sc.spawn = SpawnRules()  # the day-0 count is in the camp and counted once against its 2,000
+    assert sc.effective_capacities()[2] == 2000 * 1.25

@@ -1067,12 +1067,24 @@ class Scenario(Strict):
         limit, including a capacity under one person once scaled (the engine treats that as none)."""
         if not place.capacity:
             return None
-        cap = (place.capacity // self.hasten) * self.move.capacity_scaling
+        cap = (place.capacity // self.hasten - self._day0_counts().get(place.name, 0)) * self.move.capacity_scaling
         return cap if cap >= 1 else None
 
     def effective_capacities(self) -> list[float | None]:
         """effective_capacity of every place, in place order."""
         return [self.effective_capacity(p) for p in self.places]
+
+    def _day0_counts(self) -> dict[str, int]:
+        """With empty_camps_on_day0 (and insert_day0, in observed spawning) Flee takes each series' day-0 count
+        off the place's capacity: the camp starts empty and what is compared is the rise, so its room is for the
+        newcomers. (Without empty_camps_on_day0 Flee does the same while also putting the day-0 count in the camp,
+        counting those people twice; corridor counts them once: docs/model.md.)"""
+        sp = self.spawn
+        if not (sp.empty_camps_on_day0 and sp.insert_day0 and sp.mode == "observed"):
+            return {}
+        from .series import corrected_points, daily
+
+        return {name: int(daily(d, v, 1)[0]) for name, (d, v) in corrected_points(self).items()}
 
     def end_date(self) -> dt.date:
         return self.start_date + dt.timedelta(days=self.days - 1)
