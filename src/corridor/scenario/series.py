@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .model import Scenario
+if TYPE_CHECKING:  # model reads the day-0 counts from here (Scenario.effective_capacity): no import at run time
+    from .model import Scenario
 
 
 def corrected_points(sc: Scenario) -> dict[str, tuple[np.ndarray, np.ndarray]]:
