@@ -211,6 +211,9 @@ def read_locations(path: Path, notes: Notes | None = None) -> list[Place]:
             population=0 if camp else pop,
             capacity=(pop or None) if camp else None,
             conflict_date=conflict_date if kind == "conflict_zone" else None,
+            deactivation_probability=_num(_cell(r, extra["deactivation_probability"]).strip('"'), path, lineno,
+                                          "deactivation_probability", blank=0.0)
+            if "deactivation_probability" in extra else 0.0,
             at=at(str(path), lineno),
         )
         places.append(
@@ -229,7 +232,8 @@ def _check_place_columns(extra: dict[str, int], r: list[str], path: Path, lineno
     """Refuse the place columns Flee acts on that corridor does not read yet, unless at Flee's default.
 
     Columns read only by rules refused in simsetting.yml (ethnicity, religion, hdi, trade_volume,
-    deactivation_probability, farmer_fraction) and any other column change nothing and are left alone."""
+    farmer_fraction) and any other column change nothing and are left alone; deactivation_probability is read
+    into the place (it counts with camps_are_sicks)."""
 
     def value(column: str) -> str:
         return _cell(r, extra[column]).strip('"') if column in extra else ""
@@ -532,7 +536,7 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
         NO_EFFECT, why="Flee gives spawn weight only to conflict zones either way, unless starvation spawning"
     ),
     "spawn_rules.flood_zone_spawning_only": _key(REFUSED, inert=_off),
-    "spawn_rules.camps_are_sicks": _key(REFUSED, inert=_off),
+    "spawn_rules.camps_are_sicks": _key(IMPLEMENTED, "places.deactivation_probability"),
     "spawn_rules.camps_are_sinks": _key(
         NO_EFFECT, warn_if=bool, why="Flee reads the misspelt camps_are_sicks instead, so this key does nothing"
     ),
@@ -635,7 +639,9 @@ _V1_RULES = {"max_move_speed": 200.0, "start_on_foot": False, "avoid_short_stint
              "conflict_weight": 0.25}
 
 
-def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, MoveRules, int]:
+def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, MoveRules, int, bool]:
+    """The settings of simsetting.yml: spawn and move rules, hasten, and whether camps are sinks (Flee's
+    misspelt camps_are_sicks, which makes the places' deactivation_probability column count)."""
     notes = notes or Notes(strict=True)  # alone, nothing would flush its warnings: refuse instead
     if not path.is_file():
         return SpawnRules(), MoveRules(), 1
@@ -739,7 +745,7 @@ def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, M
     move_rules = _rules(MoveRules, move, path, lines, where_of)
     spawn_rules.at = f"{path}:{lines.get(('spawn_rules',), 1)}"
     move_rules.at = f"{path}:{lines.get(('move_rules',), 1)}"
-    return spawn_rules, move_rules, hasten
+    return spawn_rules, move_rules, hasten, bool(found.get("spawn_rules.camps_are_sicks"))
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -831,8 +837,11 @@ def load_flee(folder: Path, strict: bool = False, warn: Warn | None = None) -> S
     folder = Path(folder)
     inp = folder / "input_csv"
     start, days = read_period(inp / "sim_period.csv")
-    spawn, move, hasten = read_settings(folder / "simsetting.yml", notes)
+    spawn, move, hasten, sinks = read_settings(folder / "simsetting.yml", notes)
     places = keep_last_of_each_name(read_locations(inp / "locations.csv", notes), notes)
+    if not sinks:  # the column counts only with camps_are_sicks
+        places = [p.model_copy(update={"deactivation_probability": 0.0}) if p.deactivation_probability else p
+                  for p in places]  # fmt: skip
     links = read_routes(inp / "routes.csv")
     data = dict(
         name=folder.resolve().name,

@@ -76,6 +76,14 @@ class Place(Strict):
     opens: int | None = Field(None, ge=0, description="Day the place opens (a shelter); closed to arrivals before.")
     closes: int | None = Field(None, ge=0, description="Day the place closes; everyone there moves to `move_to`.")
     move_to: str | None = Field(None, description="Where the people of a closing place are taken.")
+    deactivation_probability: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        exclude_if=lambda v: v == 0,  # left out of scenario.json when 0: the scenarios without sinks as they were
+        description="A camp as a sink: each day's chance that a person there settles for good, still counted there "
+        "but never moving or changing again (Flee's camps_are_sinks); 0: none.",
+    )
     at: str | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
@@ -1048,6 +1056,10 @@ class Scenario(Strict):
     def places_matching(self, where: str) -> list[int]:
         """Indices of the place named `where`, or of every place within that city, region or country."""
         return [i for i, p in enumerate(self.places) if where in (p.name, p.within, p.region, p.country)]
+
+    def has_camp_sinks(self) -> bool:
+        """Whether any place lets people settle for good (the `settled` state, States.when)."""
+        return any(p.deactivation_probability > 0 for p in self.places)
 
     def has_road_deaths(self) -> bool:
         """Whether any road has a chance of dying on it (the `died` state and outcome, States.when)."""

@@ -75,6 +75,7 @@ PLACE_COLUMNS = {
     "opens": False,
     "closes": False,
     "move_to": False,
+    "deactivation_probability": False,
 }
 DEPARTURE_COLUMNS = {
     "place": True,
@@ -319,6 +320,8 @@ def read_places(path: Path, start: dt.date) -> list[Place]:
             "opens": _day_or_none(r, "opens", start),
             "closes": _day_or_none(r, "closes", start),
             "move_to": r.text("move_to") or None,
+            "deactivation_probability": r.number("deactivation_probability", ge=0, le=1, blank=0.0,
+                                                 unit="a day, a camp's chance of keeping people for good; blank: 0"),
             "at": r.at,
         }
         places.append(_build(Place, data, r))

@@ -18,6 +18,7 @@ from .ports import Ports
 from .recording import Recording
 from .reentry import Reentry
 from .roads import RoadDeaths
+from .sinks import Sinks
 from .spawn import Spawn
 
 COMPONENTS = (
@@ -29,6 +30,7 @@ COMPONENTS = (
     Caravans,
     Movement,
     RoadDeaths,
+    Sinks,
     Ports,
     Hazards,
     Marches,
