@@ -145,7 +145,9 @@ def test_implemented_settings_reach_their_rule(tmp_path: Path) -> None:
     assert sc.spawn.conflict_spawn_decay_interval == 14 and sc.spawn.take_from_population
     assert (sc.spawn.mode, sc.spawn.rate_mode, sc.spawn.rate, sc.hasten) == ("conflict", "poisson", 7, 2)
     for key, setting in FLEE_SETTINGS.items():
-        if setting.status == IMPLEMENTED and key.startswith("move_rules.") and key != "move_rules.use_v1_rules":
+        kept_in_places = (setting.field or "").startswith("places.")  # tested with their columns, below
+        if setting.status == IMPLEMENTED and key.startswith("move_rules.") and key != "move_rules.use_v1_rules" \
+                and not kept_in_places:
             assert key.rsplit(".", 1)[1] in values, f"{key} is not exercised here"
 
 
@@ -371,3 +373,19 @@ def test_a_folder_that_fails_says_only_its_error(tmp_path: Path) -> None:
     )
     with pytest.raises(ScenarioError, match="unknown place"):
         load_scenario(folder, warn=lambda line: pytest.fail(f"warned before failing: {line}"))
+
+
+def test_use_economic_pull_scores_foreign_places_by_trade_and_hdi(tmp_path: Path) -> None:
+    # Flee's location score for a foreign place: 1 + trade_volume + hdi ** 2 (then x foreign_weight); the home
+    # country is the first location's
+    places = ("#name,region,country,latitude,longitude,location_type,conflict_date,population,trade_volume,hdi\n"
+              "A,R,X,0,0,conflict_zone,0,10000,5,0.9\nB,R,X,0,1,town,,5000,5,0.9\nC,R,Y,0,2,camp,,8000,2.5,0.5\n")
+    on = SETTINGS + "  use_economic_pull: True\n"
+    sc, _ = lenient(flee_folder(tmp_path / "on", **{"input_csv/locations.csv": places, "simsetting.yml": on}))
+    assert [p.attraction for p in sc.places] == [1.0, 1.0, 1.0 + 2.5 + 0.25]
+    sc, _ = lenient(flee_folder(tmp_path / "off", **{"input_csv/locations.csv": places}))
+    assert [p.attraction for p in sc.places] == [1.0, 1.0, 1.0]
+    bare = flee_folder(tmp_path / "bare", **{"simsetting.yml": on})  # no trade_volume, hdi columns
+    with pytest.raises(ScenarioError) as exc:
+        lenient(bare)
+    assert "locations.csv:1: field 'trade_volume': missing column" in str(exc.value)

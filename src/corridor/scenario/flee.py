@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
@@ -185,7 +185,9 @@ def _refuse_column(path: Path, lineno: int, column: str, value: str, rule: str) 
     )
 
 
-def read_locations(path: Path, notes: Notes | None = None) -> list[Place]:
+def read_locations(path: Path, notes: Notes | None = None, economic_pull: bool = False) -> list[Place]:
+    """The places of locations.csv. With `economic_pull` (Flee's use_economic_pull) a place in another country
+    than the first place's scores 1 + trade_volume + hdi ** 2 (its attraction), as Flee's location score."""
     notes = notes or Notes(strict=True)  # alone, nothing would flush its warnings: refuse instead
     places = []
     every = _rows(path, comments=True)
@@ -201,10 +203,22 @@ def read_locations(path: Path, notes: Notes | None = None) -> list[Place]:
         conflict_date = _num(date_text, path, lineno, "conflict_date", int) if date_text else None
         camp = kind in ("camp", "idp_camp")
         _check_place_columns(extra, r, path, lineno, kind)
+        country = _cell(r, 2) or "unknown"
+        home = home if places else country  # Flee's home country: the first location's
+        pull = 1.0
+        if economic_pull and country != home:
+            for column in ("trade_volume", "hdi"):
+                if column not in extra:  # Flee stops with a KeyError
+                    raise ScenarioError("missing column", file=str(path), row=1, field=column,
+                                        expected=f"a {column} column for each foreign place (use_economic_pull)")  # fmt: skip
+            tv = _num(_cell(r, extra["trade_volume"]).strip('"'), path, lineno, "trade_volume")
+            hdi = _num(_cell(r, extra["hdi"]).strip('"'), path, lineno, "hdi")
+            pull = 1.0 + (tv + hdi**2)
         data = dict(
             name=_cell(r, 0),
             region=_cell(r, 1),
-            country=_cell(r, 2) or "unknown",
+            country=country,
+            attraction=pull,
             lat=_num(_cell(r, 3), path, lineno, "latitude", blank=0.0),
             lon=_num(_cell(r, 4), path, lineno, "longitude", blank=0.0),
             kind=kind,
@@ -601,12 +615,12 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
             "MatchConflictEthnicity",
             "fixed_routes",
             "two_system_decision_making",
-            "use_economic_pull",
             "flee_when_starving",
             "avoid_food_deprived_locations",
         )
     },
     "move_rules.avg_religion_fraction": _key(NO_EFFECT, why="read only by MatchCampReligion (refused)"),
+    "move_rules.use_economic_pull": _key(IMPLEMENTED, "places.attraction"),
     "move_rules.harvest_months": _key(REFUSED, inert=_off),
     # `flood_rules:` with nothing under it leaves Flee's flood rules off
     "move_rules.flood_rules": _key(REFUSED, inert=lambda v: v is None),
@@ -639,12 +653,19 @@ _V1_RULES = {"max_move_speed": 200.0, "start_on_foot": False, "avoid_short_stint
              "conflict_weight": 0.25}
 
 
-def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, MoveRules, int, bool]:
-    """The settings of simsetting.yml: spawn and move rules, hasten, and whether camps are sinks (Flee's
-    misspelt camps_are_sicks, which makes the places' deactivation_probability column count)."""
+class PlaceRules(NamedTuple):
+    """Flee's switches whose rule corridor keeps in the places themselves (read with locations.csv)."""
+
+    sinks: bool  # camps_are_sicks (Flee's spelling): the deactivation_probability column counts
+    economic_pull: bool  # use_economic_pull: a foreign place's score is 1 + trade_volume + hdi ** 2 (attraction)
+
+
+def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, MoveRules, int, PlaceRules]:
+    """The settings of simsetting.yml: spawn and move rules, hasten, and the switches of rules kept in the
+    places (PlaceRules)."""
     notes = notes or Notes(strict=True)  # alone, nothing would flush its warnings: refuse instead
     if not path.is_file():
-        return SpawnRules(), MoveRules(), 1
+        return SpawnRules(), MoveRules(), 1, PlaceRules(False, False)
     doc, lines = read_yaml(path, read_text(path, "Flee's simsetting.yml"))
     if doc is None:
         doc = {}
@@ -745,7 +766,8 @@ def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, M
     move_rules = _rules(MoveRules, move, path, lines, where_of)
     spawn_rules.at = f"{path}:{lines.get(('spawn_rules',), 1)}"
     move_rules.at = f"{path}:{lines.get(('move_rules',), 1)}"
-    return spawn_rules, move_rules, hasten, bool(found.get("spawn_rules.camps_are_sicks"))
+    return spawn_rules, move_rules, hasten, PlaceRules(bool(found.get("spawn_rules.camps_are_sicks")),
+                                                       bool(found.get("move_rules.use_economic_pull")))
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -837,9 +859,9 @@ def load_flee(folder: Path, strict: bool = False, warn: Warn | None = None) -> S
     folder = Path(folder)
     inp = folder / "input_csv"
     start, days = read_period(inp / "sim_period.csv")
-    spawn, move, hasten, sinks = read_settings(folder / "simsetting.yml", notes)
-    places = keep_last_of_each_name(read_locations(inp / "locations.csv", notes), notes)
-    if not sinks:  # the column counts only with camps_are_sicks
+    spawn, move, hasten, rules = read_settings(folder / "simsetting.yml", notes)
+    places = keep_last_of_each_name(read_locations(inp / "locations.csv", notes, rules.economic_pull), notes)
+    if not rules.sinks:  # the column counts only with camps_are_sicks
         places = [p.model_copy(update={"deactivation_probability": 0.0}) if p.deactivation_probability else p
                   for p in places]  # fmt: skip
     links = read_routes(inp / "routes.csv")
