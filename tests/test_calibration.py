@@ -25,7 +25,8 @@ from corridor.scenario.priors import overrides
 ROOT = Path(__file__).resolve().parents[1]
 TIJUANA = ROOT / "scenarios" / "tijuana-2018"
 EXAMPLE = ROOT / "scenarios" / "example"
-OBSERVATIONS = ROOT.parent / "shared" / "observations" / "tijuana-2018.csv"
+# the bundled copy of ../shared/observations/tijuana-2018.csv (tests/test_tijuana.py checks they are the same)
+OBSERVATIONS = ROOT / "scenarios" / "tijuana-2018" / "observations.csv"
 # the two rates of the Suchiate standoff and Chiapas, and the values the synthetic observations are made with
 RETURNED, REFUGE = "hazards.returned_ciudad_hidalgo_caravan.rate", "hazards.refuge_chiapas_caravan.rate"
 TRUTH = {RETURNED: 0.2, REFUGE: 0.12}
