@@ -145,9 +145,11 @@ def test_implemented_settings_reach_their_rule(tmp_path: Path) -> None:
     assert sc.spawn.conflict_spawn_decay_interval == 14 and sc.spawn.take_from_population
     assert (sc.spawn.mode, sc.spawn.rate_mode, sc.spawn.rate, sc.hasten) == ("conflict", "poisson", 7, 2)
     for key, setting in FLEE_SETTINGS.items():
-        kept_in_places = (setting.field or "").startswith("places.")  # tested with their columns, below
-        if setting.status == IMPLEMENTED and key.startswith("move_rules.") and key != "move_rules.use_v1_rules" \
-                and not kept_in_places:
+        # the flood rules' keys (move_rules.flood_rules.*) are read and checked in tests/test_flood.py; the rules
+        # kept in the places (use_economic_pull) with their columns, below
+        kept_in_places = (setting.field or "").startswith("places.")
+        if (setting.status == IMPLEMENTED and key.startswith("move_rules.") and key != "move_rules.use_v1_rules"
+                and not key.startswith("move_rules.flood_rules") and not kept_in_places):
             assert key.rsplit(".", 1)[1] in values, f"{key} is not exercised here"
 
 
@@ -163,7 +165,7 @@ def test_use_v1_rules_overrides_as_flee_does(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "rule",
     [
-        "move_rules:\n  flood_rules:\n    max_flood_level: 4\n",
+        "move_rules:\n  two_system_decision_making: True\n",
     ],
 )
 def test_a_rule_not_built_yet_is_refused_in_one_line_naming_it(tmp_path: Path, rule: str) -> None:
@@ -343,9 +345,7 @@ def test_a_road_to_a_place_that_does_not_exist_stops_as_in_flee(tmp_path: Path) 
 
 SHARED = sorted(p.parent.parent.name for p in FLEE_ROOT.glob("*/input_csv/locations.csv"))
 # what each shared scenario needs that corridor does not do yet (docs/flee-compat.md); the others load
-NOT_YET = {
-    "dflee_weather_example": "spawn_rules.flood_zone_spawning_only",
-}
+NOT_YET: dict[str, str] = {}
 
 
 @pytest.mark.skipif(

@@ -26,6 +26,8 @@ from .model import (
     Closure,
     ConflictPeriod,
     Correction,
+    FloodAwareness,
+    FloodRules,
     Link,
     MoveRules,
     Place,
@@ -381,6 +383,53 @@ def read_conflicts(
     return periods
 
 
+def read_flood_levels(path: Path, places: set[str], notes: Notes | None = None) -> dict[str, list[float]]:
+    """DFlee's flood_level.csv: a '#Day' column and one column of levels per place, a row a day.
+
+    As Flee, rows are read in order (the Day column is not looked at) and a place's level on a day is
+    the row's value; a column naming no place is left out with a note (Flee never looks it up)."""
+    notes = notes or Notes(strict=True)
+    if not path.is_file():
+        raise ScenarioError("missing file", file=str(path), expected="flood levels per place and day (Flee stops "
+                            "without it when its flood rules are on)")
+    lines = _rows(path, comments=True)
+    if not lines:
+        raise ScenarioError("empty file", file=str(path), expected="a header row '#Day,<place>,...' and a row a day")
+    head_line, header = lines[0]
+    cols = [(j, n.strip()) for j, n in enumerate(header) if j > 0 and n.strip()]
+    out: dict[str, list[float]] = {}
+    for j, name in cols:
+        if name not in places:
+            notes.note("unknown place", file=path, row=head_line, field="place", value=name,
+                       then="Flee never looks it up; column ignored",
+                       expected="a name from locations.csv" + _suggest(name, dict.fromkeys(places)))
+            continue
+        out[name] = [_num(_cell(r, j), path, lineno, name) for lineno, r in lines[1:]]
+    return out
+
+
+def read_demographics(path: Path, attribute: str) -> FloodAwareness | None:
+    """Flee's demographics_<attribute>.csv: a column of values, then a weight column 'Default' and one per
+    place named (a person setting out from a place draws a value with that place's weights, else Default's)."""
+    if not path.is_file():
+        return None
+    lines = _rows(path, comments=True)
+    if not lines:
+        raise ScenarioError("empty file", file=str(path), expected=f"a header row '{attribute},Default,...'")
+    _, header = lines[0]
+    if not header or header[0].strip() != attribute:
+        raise ScenarioError("unexpected header", file=str(path), row=lines[0][0], value=",".join(header),
+                            expected=f"'{attribute}' as the first column, then Default and place names")
+    body = [(n, r) for n, r in lines[1:] if any(c.strip() for c in r)]
+    values = [_num(_cell(r, 0), path, n, attribute) for n, r in body]
+    shares = {
+        name.strip(): [_num(_cell(r, j), path, n, name.strip()) for n, r in body]
+        for j, name in enumerate(header)
+        if j > 0 and name.strip()
+    }
+    return build(FloodAwareness, {"values": values, "shares": shares, "at": at(str(path), 1)}, str(path), 1)
+
+
 def read_period(path: Path) -> tuple[dt.date, int]:
     start, length = None, None
     for lineno, r in _rows(path):
@@ -530,7 +579,16 @@ def _key(status: str, field: str | None = None, inert: Callable[[Any], bool] | N
 
 
 _FOOD = "read only by the food rules (refused)"
-_FLOOD = "part of DFlee's flood rules (refused)"
+# move_rules.flood_rules keys Flee uses -> FloodRules fields
+_FLOOD_KEYS = {
+    "flood_movechances": "movechances",
+    "flood_loc_weights": "loc_weights",
+    "flood_forecaster": "forecaster",
+    "flood_forecaster_timescale": "forecaster_timescale",
+    "flood_forecaster_weights": "forecaster_weights",
+    "flood_forecaster_end_time": "forecaster_end_time",
+    "flood_awareness_weights": "awareness_weights",
+}
 # Every key Flee's SimulationSettings.ReadFromYML reads (djgroen/flee 02cd2cb), by its path in the file,
 # plus the keys FabFlee's scenarios write that Flee never reads. Keys absent from this table are unknown:
 # Flee ignores them without a word, corridor warns (strict: refuses).
@@ -549,7 +607,7 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
     "spawn_rules.conflict_zone_spawning_only": _key(
         NO_EFFECT, why="Flee gives spawn weight only to conflict zones either way, unless starvation spawning"
     ),
-    "spawn_rules.flood_zone_spawning_only": _key(REFUSED, inert=_off),
+    "spawn_rules.flood_zone_spawning_only": _key(IMPLEMENTED, "spawn.mode"),
     "spawn_rules.camps_are_sicks": _key(IMPLEMENTED, "places.deactivation_probability"),
     "spawn_rules.camps_are_sinks": _key(
         NO_EFFECT, warn_if=bool, why="Flee reads the misspelt camps_are_sicks instead, so this key does nothing"
@@ -564,11 +622,9 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
     "spawn_rules.conflict_driven_spawning.spawn_mode": _key(IMPLEMENTED, "spawn.rate_mode"),
     "spawn_rules.conflict_driven_spawning.displaced_per_conflict_day": _key(IMPLEMENTED, "spawn.rate"),
     "spawn_rules.average_social_connectivity": _key(NO_EFFECT, why="read only by two_system_decision_making (refused)"),
-    "spawn_rules.flood_driven_spawn_mode": _key(
-        NO_EFFECT, why="Flee reads it only with flood_zone_spawning_only: True (refused)"
-    ),
-    "spawn_rules.flood_driven_spawn_mode.spawn_mode": _key(NO_EFFECT, why="as flood_driven_spawn_mode"),
-    "spawn_rules.flood_driven_spawn_mode.displaced_per_flood_day": _key(NO_EFFECT, why="as flood_driven_spawn_mode"),
+    "spawn_rules.flood_driven_spawn_mode": _key(IMPLEMENTED, "spawn.mode"),
+    "spawn_rules.flood_driven_spawn_mode.spawn_mode": _key(IMPLEMENTED, "spawn.rate_mode"),
+    "spawn_rules.flood_driven_spawn_mode.displaced_per_flood_day": _key(IMPLEMENTED, "spawn.flood_rates"),
     "spawn_rules.flood_driven_spawn_mode.flood_forecaster_timescale": _key(
         NO_EFFECT, why="Flee reads it only when a flag it has just set to False is True: never"
     ),
@@ -623,24 +679,17 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
     "move_rules.use_economic_pull": _key(IMPLEMENTED, "places.attraction"),
     "move_rules.harvest_months": _key(REFUSED, inert=_off),
     # `flood_rules:` with nothing under it leaves Flee's flood rules off
-    "move_rules.flood_rules": _key(REFUSED, inert=lambda v: v is None),
-    **{
-        f"move_rules.flood_rules.{k}": _key(REFUSED, inert=lambda v: True, why=_FLOOD)
-        for k in (
-            "max_flood_level",
-            "flood_movechances",
-            "flood_loc_weights",
-            "flood_link_weights",
-            "flood_forecaster",
-            "flood_forecaster_timescale",
-            "flood_forecaster_weights",
-            "flood_forecaster_end_time",
-            "flood_awareness_weights",
-        )
-    },
+    "move_rules.flood_rules": _key(IMPLEMENTED, "move.flood"),
+    "move_rules.flood_rules.max_flood_level": _key(NO_EFFECT, why="Flee stores it and never reads it"),
+    "move_rules.flood_rules.flood_link_weights": _key(
+        NO_EFFECT, why="Flee reads it but does not use it (it prints that flood link weights are not supported yet)"
+    ),
+    **{f"move_rules.flood_rules.{k}": _key(IMPLEMENTED, f"move.flood.{v}") for k, v in _FLOOD_KEYS.items()},
     "optimisations.hasten": _key(IMPLEMENTED, "hasten"),
 }
 _SECTIONS = ("log_levels", "spawn_rules", "move_rules", "optimisations")
+# implemented keys read into the rules by hand in read_settings, not by the generic loop
+_BY_HAND = ("spawn_rules.conflict_driven_spawning", "spawn_rules.flood_", "move_rules.flood_rules")
 # mappings whose keys the table lists one by one
 _MAPPINGS = {
     "spawn_rules.conflict_driven_spawning",
@@ -733,14 +782,33 @@ def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, M
     where_of: dict[str, tuple[str, ...]] = {}  # model field -> the key it was read from
     for where, value in found.items():
         key = FLEE_SETTINGS.get(where)
-        if key is None or key.status != IMPLEMENTED or where.startswith("spawn_rules.conflict_driven_spawning"):
+        if key is None or key.status != IMPLEMENTED or where.startswith(_BY_HAND):
             continue
         section, _, name = key.field.partition(".") if key.field else ("", "", "")
         if where == "move_rules.use_v1_rules" or section not in ("move", "spawn"):
             continue
         (move if section == "move" else spawn)[name] = value
         where_of[name] = tuple(where.split("."))
-    if "spawn_rules.conflict_driven_spawning" in found:
+    flood_spawn = bool(found.get("spawn_rules.flood_zone_spawning_only"))
+    if flood_spawn and found.get("spawn_rules.conflict_zone_spawning_only", True):
+        raise refuse("spawn_rules.flood_zone_spawning_only", True, "Flee stops when both flood_zone_spawning_only and "
+                     "conflict_zone_spawning_only (True by default) are on",
+                     "conflict_zone_spawning_only: False with flood_zone_spawning_only: True")
+    if flood_spawn and found.get("spawn_rules.flood_driven_spawn_mode") is not None:
+        rule = found["spawn_rules.flood_driven_spawn_mode"]
+        if not found.get("spawn_rules.take_from_population"):
+            raise refuse("spawn_rules.take_from_population", found.get("spawn_rules.take_from_population", False),
+                         "Flee stops when flood spawning is on without take_from_population",
+                         "take_from_population: True")
+        mode = str(rule.get("spawn_mode", "pop_ratio"))
+        mode = "poisson" if mode.lower() == "poisson" else mode
+        spawn.update(mode="flood", rate_mode=mode)
+        spawn["flood_rates"] = rule.get(
+            "displaced_per_flood_day", [0.0, 0.1, 0.2, 0.5, 0.9] if mode == "pop_ratio" else [0, 100, 200, 300, 500]
+        )
+        where_of["rate_mode"] = ("spawn_rules", "flood_driven_spawn_mode", "spawn_mode")
+        where_of["flood_rates"] = ("spawn_rules", "flood_driven_spawn_mode", "displaced_per_flood_day")
+    elif "spawn_rules.conflict_driven_spawning" in found and not flood_spawn:
         rule = found["spawn_rules.conflict_driven_spawning"] or {}
         mode = str(rule.get("spawn_mode", "constant")).lower()
         spawn.update(mode="conflict", rate_mode=mode)
@@ -762,6 +830,23 @@ def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, M
                 f"a whole number from 1 to {MAX_PEOPLE:,} (it divides every count; a larger one leaves nobody)",
             )
         hasten = value
+    if found.get("move_rules.flood_rules") is not None:
+        rule = found["move_rules.flood_rules"]
+        flood = {field: rule[k] for k, field in _FLOOD_KEYS.items() if k in rule}
+        fwhere = {field: ("move_rules", "flood_rules", k) for k, field in _FLOOD_KEYS.items()}
+        if "forecaster" in flood:
+            flood["forecaster"] = bool(flood["forecaster"])  # Flee's bool(...)
+        for k in ("forecaster_timescale", "forecaster_end_time"):
+            if isinstance(flood.get(k), float):
+                flood[k] = int(flood[k])  # Flee's int(...)
+        move["flood"] = _rules(FloodRules, flood, path, lines, fwhere)
+        move["flood"].at = f"{path}:{lines.get(('move_rules', 'flood_rules'), 1)}"
+    if (spawn.get("mode") == "flood") != ("flood" in move):
+        # Flee reads flood_level.csv only with flood spawning, and its move chances need flood_rules' lists
+        where = "move_rules.flood_rules" if "flood" in move else "spawn_rules.flood_zone_spawning_only"
+        raise refuse(where, found.get(where), "Flee stops when its flood rules are on without flood spawning, or "
+                     "flood spawning without move_rules.flood_rules",
+                     "both flood_rules and flood_zone_spawning_only with flood_driven_spawn_mode, or neither")
     spawn_rules = _rules(SpawnRules, spawn, path, lines, where_of)
     move_rules = _rules(MoveRules, move, path, lines, where_of)
     spawn_rules.at = f"{path}:{lines.get(('spawn_rules',), 1)}"
@@ -865,6 +950,7 @@ def load_flee(folder: Path, strict: bool = False, warn: Warn | None = None) -> S
         places = [p.model_copy(update={"deactivation_probability": 0.0}) if p.deactivation_probability else p
                   for p in places]  # fmt: skip
     links = read_routes(inp / "routes.csv")
+    floods = spawn.mode == "flood"
     data = dict(
         name=folder.resolve().name,
         format="flee",
@@ -874,7 +960,12 @@ def load_flee(folder: Path, strict: bool = False, warn: Warn | None = None) -> S
         places=places,
         links=links,
         closures=closures_flee_applies(read_closures(inp / "closures.csv"), places, links, notes),
-        conflicts=read_conflicts(inp / "conflicts.csv", days, {p.name for p in places}, notes),
+        # with its flood rules on, Flee reads flood_level.csv instead of conflicts.csv: no place is in conflict
+        conflicts=[] if floods else read_conflicts(inp / "conflicts.csv", days, {p.name for p in places}, notes),
+        flood_levels=read_flood_levels(inp / "flood_level.csv", {p.name for p in places}, notes) if floods else {},
+        flood_awareness=read_demographics(inp / "demographics_floodawareness.csv", "floodawareness")
+        if floods
+        else None,
         observed=read_observed(folder, start),
         corrections=read_corrections(inp / "registration_corrections.csv", start),
         spawn=spawn,

@@ -359,10 +359,11 @@ class Asylum(Strict):
 class SpawnRules(Strict):
     """How many displaced people enter the simulation and where."""
 
-    mode: Literal["observed", "conflict", "departures"] = Field(
+    mode: Literal["observed", "conflict", "departures", "flood"] = Field(
         "observed",
         description="observed: daily increase of the observed series (Flee's default); "
-        "conflict: a rate per conflict zone per day; departures: only the scenario's departures table. "
+        "conflict: a rate per conflict zone per day; flood: a rate per flooded place per day by its flood level "
+        "(DFlee's flood_driven_spawn_mode); departures: only the scenario's departures table. "
         "Departures are added in every mode.",
     )
     sum_from_camps: bool = Field(
@@ -388,6 +389,12 @@ class SpawnRules(Strict):
         description="conflict mode: people per conflict day (constant/poisson), or share of population (pop_ratio).",
     )
     rate_mode: Literal["constant", "pop_ratio", "poisson"] = "constant"
+    flood_rates: list[float] | None = Field(
+        None,
+        exclude_if=lambda v: v is None,  # scenario.json without flood rules stays as it was
+        description="flood mode: the rate by flood level (index = level; Flee's displaced_per_flood_day): "
+        "people a day (constant, poisson) or share of the place's population (pop_ratio), truncated to whole people."
+    )
     at: str | None = Field(None, exclude=True)
 
     @field_validator("conflict_spawn_decay")
@@ -396,6 +403,42 @@ class SpawnRules(Strict):
         if v is not None and any(x < 0 for x in v):
             raise ValueError("decay factors must be >= 0")
         return v or None
+
+
+class FloodRules(Strict):
+    """DFlee's flood rules (Flee's move_rules.flood_rules); lists are indexed by flood level."""
+
+    movechances: list[float] | None = Field(
+        None, description="Move chance at a place by its flood level today, replacing its kind's (level > 0 only)."
+    )
+    loc_weights: list[float] | None = Field(
+        None, description="Destination score factor by the destination's flood level today (level > 0 only)."
+    )
+    forecaster: bool = Field(False, description="People weigh the flood levels forecast for the coming days.")
+    forecaster_timescale: int = Field(0, ge=0, le=MAX_DAYS, description="Days of forecast (on above 1).")
+    forecaster_end_time: int = Field(0, ge=0, le=MAX_DAYS, description="Last day with forecasts.")
+    forecaster_weights: list[float] | None = Field(
+        None, description="Weight of each forecast day, indexed by the day of the run forecast (as Flee reads it)."
+    )
+    awareness_weights: list[float] | None = Field(
+        None, description="Factor of the forecast by a person's flood awareness (index = awareness value)."
+    )
+    at: str | None = Field(None, exclude=True)
+
+    @property
+    def forecasting(self) -> bool:
+        """Whether the forecaster acts on some day (Flee's test: on, and a timescale above 1)."""
+        return self.forecaster and self.forecaster_timescale > 1
+
+
+class FloodAwareness(Strict):
+    """Shares of people of each flood awareness value at setting out (Flee's demographics_floodawareness.csv)."""
+
+    values: list[float] = Field(min_length=1, description="The awareness values; int(value) indexes awareness_weights.")
+    shares: dict[str, list[float]] = Field(
+        description="Weights of the values by place name, and 'Default' for places not named."
+    )
+    at: str | None = Field(None, exclude=True)
 
 
 class MoveRules(Strict):
@@ -453,6 +496,9 @@ class MoveRules(Strict):
     pruning_threshold: float = Field(
         1.0, description="Routes weighing less than the best one's weight / this are left out of the draw; below "
         "1.001 none is (Flee's pruning_threshold, which prunes only above 1.001)."
+    )
+    flood: FloodRules | None = Field(
+        None, exclude_if=lambda v: v is None, description="DFlee's flood rules (None: off)."
     )
     at: str | None = Field(None, exclude=True)
 
@@ -656,6 +702,17 @@ class Scenario(Strict):
     conflicts: list[ConflictPeriod] | None = Field(
         None, description="None: conflict zones start on their conflict_date and never end."
     )
+    flood_levels: dict[str, list[float]] = Field(
+        {},
+        exclude_if=lambda v: not v,  # scenario.json without flood rules stays as it was
+        description="Flood level per place and day from day 0 (DFlee's flood_level.csv); a place not named is "
+        "at level 0. The level of a day is the value truncated to a whole number, as Flee reads it."
+    )
+    flood_awareness: FloodAwareness | None = Field(
+        None,
+        exclude_if=lambda v: v is None,
+        description="Shares of flood awareness values at setting out (demographics_floodawareness.csv)."
+    )
     observed: dict[str, list[SeriesPoint]] = Field(
         {}, description="Observed counts per camp ('total' for the total series), for spawning and validation."
     )
@@ -852,6 +909,77 @@ class Scenario(Strict):
                 file=self.source,
                 expected="observed camp counts, or spawn.mode: conflict",
             )
+        return self
+
+    def has_floods(self) -> bool:
+        """Whether DFlee's flood rules are on (flood levels move people, weigh places or spawn them)."""
+        return self.move.flood is not None or self.spawn.mode == "flood"
+
+    def forecast_last_day(self) -> int:
+        """The last day of the run whose forecast is read (forecast days stop at forecaster_end_time)."""
+        fr = self.move.flood
+        assert fr is not None
+        return min(fr.forecaster_end_time, self.days - 1 + fr.forecaster_timescale)
+
+    @model_validator(mode="after")
+    def _floods(self) -> Scenario:
+        """Flood levels and the lists they index: what Flee can read without stopping."""
+        fr, sp = self.move.flood, self.spawn
+        if not self.has_floods():
+            return self
+        names = {p.name for p in self.places}
+        for name, levels in self.flood_levels.items():
+            if name not in names:
+                raise ScenarioError("flood levels of an unknown place", file=self.source, field="flood_levels",
+                                    value=name, expected="a name from the places table" + _suggest(name, names))
+            if len(levels) < self.days:
+                raise ScenarioError("fewer flood levels than days", file=self.source, field=f"flood_levels.{name}",
+                                    value=len(levels), expected=f"a level for each of the {self.days} days")
+        lists: list[tuple[str, str | None, list[float] | None]] = []
+        if sp.mode == "flood":
+            lists.append(("spawn.flood_rates", sp.at, sp.flood_rates))
+        if fr is not None:
+            lists += [("move.flood.movechances", fr.at, fr.movechances), ("move.flood.loc_weights", fr.at,
+                                                                           fr.loc_weights)]
+        top = max((int(v) for levels in self.flood_levels.values() for v in levels[: self.days]), default=0)
+        if fr is not None and fr.forecasting:  # the forecast reads levels up to its last day too
+            last = self.forecast_last_day()
+            top = max([top] + [int(v) for levels in self.flood_levels.values() for v in levels[: last + 1]])
+        for field, at, values in lists:
+            # Flee reads a list at a flood level with lib_math.interp, which stops unless level < len - 1
+            if top > 0 and (values is None or len(values) < top + 2):
+                raise error_at(at or self.source, "a flood list too short for the flood levels", field=field,
+                               value=values, expected=f"at least {top + 2} values (the highest flood level is "
+                               f"{top}; Flee's interpolation needs one value beyond it)")
+        if fr is not None and fr.forecasting:
+            last = self.forecast_last_day()
+            for field, values in (("forecaster_weights", fr.forecaster_weights),):
+                if values is None or len(values) <= last:
+                    raise error_at(fr.at or self.source, "too few flood forecaster weights",
+                                   field=f"move.flood.{field}", value=values,
+                                   expected=f"a weight for each day up to day {last} (Flee indexes them by day)")
+            short = [n for n, lv in self.flood_levels.items() if len(lv) <= last]
+            if short:
+                raise ScenarioError("flood levels end before the forecast", file=self.source,
+                                    field=f"flood_levels.{short[0]}", value=len(self.flood_levels[short[0]]),
+                                    expected=f"levels up to day {last} (forecaster_end_time)")
+            aware = self.flood_awareness
+            if aware is None or fr.awareness_weights is None:
+                raise error_at(fr.at or self.source, "the flood forecaster needs each person's flood awareness",
+                               field="move.flood.awareness_weights", value=fr.awareness_weights,
+                               expected="awareness_weights and demographics_floodawareness.csv (Flee stops without)")
+            bad = [v for v in aware.values if not 0 <= int(v) < len(fr.awareness_weights)]
+            if bad:
+                raise error_at(aware.at or self.source, "a flood awareness value with no awareness weight",
+                               field="floodawareness", value=bad[0],
+                               expected=f"whole values from 0 to {len(fr.awareness_weights) - 1}")
+            for col, shares in aware.shares.items():
+                if len(shares) != len(aware.values) or any(x < 0 for x in shares) or sum(shares) <= 0:
+                    raise error_at(aware.at or self.source, "flood awareness shares", field=col, value=shares,
+                                   expected=f"{len(aware.values)} weights >= 0, not all 0")
+            if "Default" not in aware.shares and not names <= set(aware.shares):
+                raise error_at(aware.at or self.source, "no Default column of flood awareness shares",
+                               field="Default", expected="a Default column (for the places not named)")
         return self
 
     @model_validator(mode="after")

@@ -11,6 +11,7 @@ from .attract import Attract
 from .caravans import Caravans
 from .closures import Closures
 from .conflicts import Conflicts
+from .floods import Floods
 from .hazards import Hazards
 from .marches import Marches
 from .movement import Movement
@@ -23,6 +24,7 @@ from .spawn import Spawn
 
 COMPONENTS = (
     Conflicts,
+    Floods,
     Spawn,
     Reentry,
     Closures,

@@ -17,6 +17,7 @@ from ..network import CAMP, HUB, IDP_CAMP, MARKER, PORT, SHELTER, pop_factors
 from ..parallel import kernel_args
 from .closures import Closures
 from .conflicts import Conflicts
+from .floods import Floods
 from .spawn import Spawn
 
 W = 8  # candidate routes per place in the padded weight table `cum_w` (places with more use the list)
@@ -35,6 +36,9 @@ class PlaceInputs(NamedTuple):
     foreign: np.ndarray
     pop_weight: np.ndarray  # use_pop_for_loc_weight's factor for a destination not a camp (1 when off)
     mc_scale: np.ndarray  # movechance_pop_scale_factor's factor (1 when off)
+    flood_mc: np.ndarray  # the move chance a flooded place gives (NaN: its own rules decide)
+    mc_factor: np.ndarray  # the flood forecast's factor of the move chance (1 when off)
+    score_factor: np.ndarray  # the flood rules' factor of the place's score as a destination (1 when off)
 
 
 class Candidates(NamedTuple):
@@ -66,14 +70,15 @@ class Rules(NamedTuple):
 
 
 class Today(NamedTuple):
-    """What the day's movement reads (attract's output)."""
+    """What the day's movement reads (attract's output). C: classes of people whose move chances and route
+    weights differ (DFlee's flood awareness with the forecaster on; else 1)."""
 
-    movechance: np.ndarray  # (P,) chance of setting out today
-    leave_below: np.ndarray  # (P,) the same as a threshold on a 53-bit draw
+    movechance: np.ndarray  # (P,) chance of setting out today (of the last class)
+    leave_below: np.ndarray  # (C, P) the same as a threshold on a 53-bit draw
     crowding: np.ndarray  # (P,) people / capacity at the start of the day (0 where no capacity)
     dest_full: np.ndarray  # (P,) a camp too full to head for: people give up a plan that ends there
-    cand_cum: np.ndarray  # per candidate route: cumulative weight within its place's list
-    cum_w: np.ndarray  # (P, W) the first W - 1 cumulative weights of each place, padded with infinity
+    cand_cum: np.ndarray  # (C, candidates) per candidate route: cumulative weight within its place's list
+    cum_w: np.ndarray  # (C, P, W) the first W - 1 cumulative weights of each place, padded with infinity
     town: np.ndarray  # (P,) Flee's town flag today: not a camp, not in conflict, not a hub, marker or port
 
 
@@ -87,8 +92,12 @@ class Attract(Component):
         super().__init__(world)
         net, mv = world.net, world.sc.move
         P = net.n_places
-        self.today = Today(np.empty(P), np.empty(P, np.uint64), np.empty(P), np.empty(P, np.bool_), np.empty(0),
-                           np.empty((P, W)), np.empty(P, np.bool_))  # fmt: skip
+        self.floods = world.find(Floods)
+        self.classes = self.floods.classes if self.floods is not None else 1
+        C = self.classes
+        self.today = Today(np.empty(P), np.empty((C, P), np.uint64), np.empty(P), np.empty(P, np.bool_),
+                           np.empty((C, 0)), np.empty((C, P, W)), np.empty(P, np.bool_))  # fmt: skip
+        self.no_flood = (np.full(P, np.nan), np.ones((1, P)), np.ones((1, P)))
         self.rules = Rules(net.awareness != 0, mv.camp_movechance, mv.idpcamp_movechance,
                            mv.default_movechance, mv.conflict_movechance, mv.crowded_movechance, mv.foreign_weight,
                            mv.camp_weight, mv.conflict_weight, mv.capacity_buffer, mv.weight_softening, mv.softening,
@@ -97,7 +106,7 @@ class Attract(Component):
         self._routes = None  # the routes cand_cum was sized for
         self._candidates: Candidates | None = None
         self._places: PlaceInputs | None = None
-        self._args: tuple[object, ...] = ()
+        self._args: list[tuple[object, ...]] = []
         # Flee's population rules read the places' population; with take_from_population it falls as people
         # are displaced (spawn's `resident`), so the factors are this run's own, made again every day
         sp = world.sc.spawn
@@ -115,18 +124,31 @@ class Attract(Component):
         assert r is not None
         changed = False
         if r is not self._routes:
-            self.today = self.today._replace(cand_cum=np.empty(len(r.cand_route)))
+            self.today = self.today._replace(cand_cum=np.empty((self.classes, len(r.cand_route))))
             self._candidates = Candidates(r.cand_route, r.dest, r.dist, r.near, r.cand_start)
             self._routes = r
             changed = True
         if self._places is None or self._places.camp_off is not closures.camp_off:  # rebuilt when closures change
+            flood_mc, mc_factor, score_factor = self.no_flood
+            if self.floods is not None:
+                fl = self.floods
+                flood_mc, mc_factor, score_factor = fl.movechance, fl.mc_factor, fl.score_factor
             self._places = PlaceInputs(net.kind, closures.camp_off, conflicts.intensity, conflicts.decay,
                                        net.movechance_override, net.capacity, w.stocks.pop, net.soft, net.attraction,
-                                       net.foreign, self.pop_weight, self.mc_scale)  # fmt: skip
+                                       net.foreign, self.pop_weight, self.mc_scale, flood_mc, mc_factor[0],
+                                       score_factor[0])  # fmt: skip
+            self._factors = (mc_factor, score_factor)
             changed = True
         if changed:  # the arguments as plain tuples, made again only when a bundle was
-            self._args = kernel_args(self._places, self._candidates, self.rules, self.today)
-        attract_day(*self._args)
+            t, (mc_factor, score_factor) = self.today, self._factors
+            self._args = [
+                kernel_args(self._places._replace(mc_factor=mc_factor[c], score_factor=score_factor[c]),
+                            self._candidates, self.rules,
+                            t._replace(leave_below=t.leave_below[c], cand_cum=t.cand_cum[c], cum_w=t.cum_w[c]))
+                for c in range(self.classes)
+            ]  # fmt: skip
+        for args in self._args:  # one pass per class of people (one without the flood forecaster)
+            attract_day(*args)
 
 
 @nb.njit(cache=True)
@@ -137,7 +159,8 @@ def attract_day(places, cands, rules, out):
 
     The arithmetic is in the order of the numpy code it replaced, so the results are bit for bit the same.
     Each bundle comes as a plain tuple in the order of its NamedTuple (see `kernel_args`)."""
-    kind, camp_off, intensity, decay, override, capacity, pop, soft, attraction, foreign, pop_weight, mc_scale = places
+    (kind, camp_off, intensity, decay, override, capacity, pop, soft, attraction, foreign, pop_weight, mc_scale,
+     flood_mc, mc_factor, score_factor) = places  # fmt: skip
     cand_route, dest, dist, near, cand_start = cands
     (aware, camp_mc, idpcamp_mc, default_mc, conflict_mc, crowded_mc, foreign_weight, camp_weight, conflict_weight,
      capacity_buffer, weight_softening, softening, distance_power, weight_power, prune) = rules  # fmt: skip
@@ -169,6 +192,10 @@ def attract_day(places, cands, rules, out):
         # x * 1.0 is x, so with the rule off no bit changes
         if k != HUB and k != MARKER and k != PORT:
             mc = mc * mc_scale[p]
+        # DFlee: a flooded place's chance replaces the rest; the flood forecast multiplies it (x * 1.0 is x)
+        if not np.isnan(flood_mc[p]):
+            mc = flood_mc[p]
+        mc = mc * mc_factor[p]
         movechance[p] = mc
         town[p] = not camp and not in_conflict and k != HUB and k != MARKER and k != PORT
         # u < chance  <=>  53-bit integer < ceil(chance * 2**53): same draws, no float conversion
@@ -183,7 +210,7 @@ def attract_day(places, cands, rules, out):
             s = s * conflict_weight ** (decay[p] * intensity[p])
         if not camp:
             s = s * pop_weight[p]
-        score[p] = s
+        score[p] = s * score_factor[p]
 
         # Flee's capacity factor: 1 below buffer x capacity, 0 at capacity, linear between
         f = 1.0

@@ -23,6 +23,7 @@ from ..rng import GOLDEN, agent_stream, mix, uniform
 from .attract import Attract, W
 from .caravans import Caravans, Flows
 from .closures import Closures
+from .floods import FLOOD_AWARENESS
 
 MAX_HOPS_PER_DAY = 64  # guards against endless chains over zero-length links
 
@@ -39,17 +40,18 @@ class People(NamedTuple):
     came_from: np.ndarray  # the place last left (one unused row without no_backtrack)
     stint: np.ndarray  # avoid_short_stints: Flee's recent_travel_distance at the end of day stint_day
     stint_day: np.ndarray
+    aware: np.ndarray  # the class of people whose move chances and route weights a person reads (flood awareness)
 
 
 class Choice(NamedTuple):
     """Today's choices: move chances (attract), candidate routes and their weights, the route table."""
 
-    leave_below: np.ndarray  # (P,) move chance as a threshold on a 53-bit draw
+    leave_below: np.ndarray  # (C, P) move chance as a threshold on a 53-bit draw, by class of people
     dest_full: np.ndarray  # (P,) a camp too full to head for
     cand_start: np.ndarray  # (P+1,) CSR into cand_route
     cand_route: np.ndarray  # route ids open from each place
-    cand_cum: np.ndarray  # cumulative weight within the place's list
-    cum_w: np.ndarray  # (P, W) padded cumulative weights (branch-free pick)
+    cand_cum: np.ndarray  # (C, candidates) cumulative weight within the place's list
+    cum_w: np.ndarray  # (C, P, W) padded cumulative weights (branch-free pick)
     rt_links: np.ndarray  # (R, H) each route's directed roads
     rt_len: np.ndarray  # (R,) hops
     rt_dest: np.ndarray  # (R,) last place
@@ -109,6 +111,7 @@ class Movement(Component):
                needed=lambda sc: sc.move.avoid_short_stints),
         Column("stint_day", np.int16, 0, "the day stint was last brought up to date",
                needed=lambda sc: sc.move.avoid_short_stints),
+        FLOOD_AWARENESS,
     )
     tables = (
         Table("population", ("place",), "people at each place at the end of the day"),
@@ -134,7 +137,8 @@ class Movement(Component):
 
     def people(self) -> People:
         a = self.world.agents
-        return People(a.state, a.loc, a.progress, a.route, a.rpos, a.hops, a.came_from, a.stint, a.stint_day)
+        return People(a.state, a.loc, a.progress, a.route, a.rpos, a.hops, a.came_from, a.stint, a.stint_day,
+                      a.floodawareness)  # fmt: skip
 
     def step(self, day: int) -> None:
         w = self.world
@@ -242,13 +246,16 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
     # Every bundle comes as a plain tuple (parallel.kernel_args) and is taken apart here, before the parallel
     # loop, in the order of its NamedTuple: numba also loses writes made through a namedtuple's field inside
     # a prange body (numba issues 7135 and 10338).
-    state, loc, progress, route, rpos, hops, came_from, stint, stint_day = people
+    state, loc, progress, route, rpos, hops, came_from, stint, stint_day, aware = people
     leave_below, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_links, rt_len, rt_dest, town = choice
     link_src, link_dst, link_dist, link_speed, link_open = roads
     sign_now, walk_speed, start_on_foot, no_backtrack, short_stints, max_speed = rules
     arrivals, departures, enter_link, leave_link, link_entries, rolls, movers = counters
     n_sub = (n + SUB - 1) // SUB
     base = agent_stream(key, day, 0)
+    # one class of people (no flood forecaster): the class's rows once, and the loops as they were
+    by_class = leave_below.shape[0] > 1
+    lb0, cc0, cw0 = leave_below[0], cand_cum[0], cum_w[0]
     for c in nb.prange(n_blocks):
         arr = arrivals[c]
         dep = departures[c]
@@ -266,14 +273,26 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                 roll[j] = mix((base ^ np.uint64(lo + j)) + GOLDEN) >> np.uint64(11)
             k = np.uint64(0)
             ulo = np.uint64(lo)
-            for j in range(np.uint64(m)):
-                s = state[ulo + j]
-                at = s == AT_PLACE
-                p = np.uint32(loc[ulo + j]) if at else np.uint32(0)  # on a road, loc is a link
-                ids[k] = ulo + j
-                k += np.uint64((at & (roll[j] < leave_below[p])) | (s == ON_ROAD))
+            if by_class:
+                for j in range(np.uint64(m)):
+                    s = state[ulo + j]
+                    at = s == AT_PLACE
+                    p = np.uint32(loc[ulo + j]) if at else np.uint32(0)  # on a road, loc is a link
+                    ids[k] = ulo + j
+                    k += np.uint64((at & (roll[j] < leave_below[np.uint32(aware[ulo + j]), p])) | (s == ON_ROAD))
+            else:
+                for j in range(np.uint64(m)):
+                    s = state[ulo + j]
+                    at = s == AT_PLACE
+                    p = np.uint32(loc[ulo + j]) if at else np.uint32(0)  # on a road, loc is a link
+                    ids[k] = ulo + j
+                    k += np.uint64((at & (roll[j] < lb0[p])) | (s == ON_ROAD))
             for t in range(k):
                 i = np.uint32(ids[t])
+                cl = np.uint32(aware[i]) if by_class else np.uint32(0)
+                lb = leave_below[cl] if by_class else lb0
+                ccum = cand_cum[cl] if by_class else cc0
+                cw = cum_w[cl] if by_class else cw0
                 rng = agent_stream(key, day, i)
                 setting_out = state[i] == AT_PLACE  # their roll said go (else they are on a road)
                 if setting_out:
@@ -294,7 +313,7 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                         if r < 0:
                             rng, u = uniform(rng)
                             avoid = came_from[i] if no_backtrack else -1
-                            r = _choose(p, u, cand_start, cand_route, cand_cum, cum_w, rt_links, link_dst, avoid)
+                            r = _choose(p, u, cand_start, cand_route, ccum, cw, rt_links, link_dst, avoid)
                             if r < 0:
                                 break
                             route[i] = r
@@ -351,7 +370,7 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                         break
                     # the move chance as a threshold on the 53 random bits `uniform` would make a float of
                     rng = rng + GOLDEN
-                    if (mix(rng) >> np.uint64(11)) >= leave_below[q]:
+                    if (mix(rng) >> np.uint64(11)) >= lb[q]:
                         # avoid_short_stints: in a town, someone who has come less than half a day's travel
                         # on average over yesterday's record and today goes on (Flee's ForceTownMove)
                         if not (short_stints and town[q] and (recent + moved / max_speed) / 2.0 < 0.5):

@@ -23,6 +23,7 @@ from ..parallel import kernel_args
 from ..record import Table
 from .caravans import Caravans
 from .conflicts import Conflicts
+from .floods import FLOOD_AWARENESS, Floods
 
 _AT_PLACE = S.mask("place")
 
@@ -44,6 +45,7 @@ class Spawn(Component):
     columns = (
         COHORT,
         ORIGIN,
+        FLOOD_AWARENESS,
     )
     tables = (
         Table("spawned", ("place",), "people who set out from each place that day"),
@@ -70,6 +72,7 @@ class Spawn(Component):
         self.signs_nowhere = np.zeros(P, bool)
         self.has_children = len(world.record.children) > 0
         self._rows: Rows | None = None
+        self.floods = world.find(Floods)
         # each departure group's people a day, summed once rather than every day
         self.group_totals = [table[: world.days].sum(axis=1).tolist() for _, _, _, table in net.departure_groups]
 
@@ -99,6 +102,8 @@ class Spawn(Component):
         start = a.n
         a.n = spawn_rows(*kernel_args(self.rows(), a.n, by_place, cohort, nation, w.net.nation_of_place, signs_here,
                                       w.stocks.pop, w.record.spawned[day]))  # fmt: skip
+        if self.floods is not None:
+            self.floods.draw_awareness(start, a.n)
         return start, a.n
 
     def step(self, day: int) -> None:
@@ -113,6 +118,8 @@ class Spawn(Component):
         displaced = None
         if sc.spawn.mode == "conflict":
             displaced = self._conflict_spawns()
+        elif sc.spawn.mode == "flood":
+            displaced = self._flood_spawns()
         elif due > 0:
             weights = self._weights()
             tw = weights.sum()
@@ -173,6 +180,22 @@ class Spawn(Component):
         c = self.world.get(Conflicts)
         return self.resident * c.intensity * c.decay
 
+    def _flood_spawns(self) -> np.ndarray:
+        """DFlee's flood_driven_spawn_mode: at each flooded place, the rate of its flood level today."""
+        sp = self.world.sc.spawn
+        level = self.world.get(Floods).level
+        flooded = level > 0
+        if not flooded.any():
+            return np.zeros(len(level), np.int64)
+        rate = np.asarray(sp.flood_rates, np.float64)[np.where(flooded, level, 0)]
+        if sp.rate_mode == "constant":
+            c = np.where(flooded, np.trunc(rate), 0)
+        elif sp.rate_mode == "pop_ratio":
+            c = np.where(flooded, np.trunc(rate * self.resident), 0)
+        else:  # Flee draws Poisson(int(rate))
+            c = np.where(flooded, self.rng.poisson(np.trunc(rate)), 0)
+        return c.astype(np.int64)
+
     def _conflict_spawns(self) -> np.ndarray:
         sp = self.world.sc.spawn
         intensity = self.world.get(Conflicts).intensity
@@ -190,6 +213,9 @@ def schedule(sc: Scenario, observed: dict[str, np.ndarray]) -> tuple[np.ndarray 
     """New people per day and day-0 camp counts in observed mode; (None, {}) in the other modes."""
     if sc.spawn.mode == "observed":
         return spawn_schedule(sc, observed)
+    if sc.spawn.mode == "flood" and sc.spawn.insert_day0:  # Flee fills camps with their day-0 counts here too
+        return None, {p.name: int(observed[p.name][0]) for p in sc.places
+                      if p.kind in ("camp", "idp_camp") and p.name in observed}  # fmt: skip
     return None, {}
 
 
