@@ -173,3 +173,83 @@ def test_lists_too_short_for_the_levels_are_refused_as_flee_stops():
         flood_scenario({"A": [1, 0]})
     with pytest.raises(ScenarioError, match="awareness"):
         flood_scenario({"A": [1, 2, 1, 3, 0.5, 0]}, days=6, flood=FORECAST)
+
+
+def test_the_dflee_example_is_the_same_on_one_or_two_threads():
+    if not DFLEE.is_dir():
+        pytest.skip(f"{DFLEE} not found (set CORRIDOR_FLEE_SCENARIOS)")
+    sc = load_scenario(DFLEE, warn=lambda line: None)
+    one = Simulation(sc).run(seed=3, threads=1).record
+    two = Simulation(sc).run(seed=3, threads=2).record
+    assert (one.population == two.population).all() and (one.link_entries == two.link_entries).all()
+
+
+# --- reading a Flee folder ---------------------------------------------------------------------------------
+
+LOCATIONS = """\
+#name,region,country,lat,lon,location_type,conflict_date,population
+F1,A,X,0,0,flood_zone,,1000
+T1,A,X,0,1,town,,
+C1,A,X,0,2,camp,,500
+"""
+SETTINGS = """\
+spawn_rules:
+  conflict_zone_spawning_only: False
+  flood_zone_spawning_only: True
+  take_from_population: True
+  flood_driven_spawn_mode:
+    spawn_mode: constant
+    displaced_per_flood_day: [0, 10, 20, 30]
+move_rules:
+  flood_rules:
+    max_flood_level: 2
+    flood_movechances: [0.3, 0.5, 1.0, 1.0]
+    flood_loc_weights: [1.0, 0.5, 0.1, 0.0]
+    flood_link_weights: [1.0, 1.0, 1.0, 1.0]
+"""
+
+
+def flee_flood_folder(tmp_path: Path, settings: str = SETTINGS, levels: str = "#Day,F1,Nowhere\n0,1,0\n1,2.9,0\n"
+                      ) -> Path:  # fmt: skip
+    folder = tmp_path / "dflee"
+    files = {
+        "input_csv/locations.csv": LOCATIONS,
+        "input_csv/routes.csv": "#name1,name2,distance\nF1,T1,10\nT1,C1,10\n",
+        "input_csv/sim_period.csv": "StartDate,2023-08-01\nLength,2\n",
+        "input_csv/flood_level.csv": levels,
+        "input_csv/conflicts.csv": "#Day,F1\n0,1\n1,1\n",  # not read with flood rules, as in Flee
+        "simsetting.yml": settings,
+    }
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_a_flee_folder_with_flood_rules_reads_as_flee_does(tmp_path: Path):
+    warned: list[str] = []
+    sc = load_scenario(flee_flood_folder(tmp_path), warn=warned.append)
+    assert (sc.spawn.mode, sc.spawn.rate_mode, sc.spawn.flood_rates) == ("flood", "constant", [0, 10, 20, 30])
+    assert sc.move.flood is not None and sc.move.flood.movechances == [0.3, 0.5, 1.0, 1.0]
+    assert not sc.move.flood.forecasting and sc.conflicts == []
+    assert sc.flood_levels == {"F1": [1.0, 2.9]}
+    assert len(warned) == 1 and "Nowhere" in warned[0] and "flood_level.csv" in warned[0]
+    # level int(2.9) = 2 on day 1: 20 people
+    assert Simulation(sc).run(seed=0).record.spawned[:, 0].tolist() == [10, 20]
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (("  conflict_zone_spawning_only: False\n", ""), "conflict_zone_spawning_only"),
+        (("  take_from_population: True\n", ""), "take_from_population"),
+        (("  flood_rules:\n", "  x_flood_rules:\n"), "without move_rules.flood_rules"),
+        (("  flood_zone_spawning_only: True\n", ""), "without flood spawning"),
+        (("[0.3, 0.5, 1.0, 1.0]", "[0.3, 0.5, 1.0]"), "too short"),
+    ],
+)
+def test_where_flee_stops_with_flood_rules_corridor_refuses_in_one_line(tmp_path: Path, change, words: str):
+    folder = flee_flood_folder(tmp_path, SETTINGS.replace(*change))
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(folder, warn=lambda line: None)
+    assert "\n" not in str(exc.value) and words in str(exc.value), str(exc.value)
