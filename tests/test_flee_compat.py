@@ -389,3 +389,17 @@ def test_use_economic_pull_scores_foreign_places_by_trade_and_hdi(tmp_path: Path
     with pytest.raises(ScenarioError) as exc:
         lenient(bare)
     assert "locations.csv:1: field 'trade_volume': missing column" in str(exc.value)
+
+
+def test_agents_csv_people_set_out_on_day_0(tmp_path: Path) -> None:
+    # read_from_agents_csv_file: after the header, one person a row at the location named first; a location
+    # Flee cannot map is left out with a printed line (here a warning naming the row)
+    agents = "#people already displaced\nlocation,age,gender\nA,30,f\nB,7,m\nA,41,m\nNowhere,5,f\nB,12,f\nA,60,f\n"
+    on = SETTINGS.replace("spawn_rules:\n", "spawn_rules:\n  read_from_agents_csv_file: True\n")
+    sc, warned = lenient(flee_folder(tmp_path, **{"input_csv/agents.csv": agents, "simsetting.yml": on}))
+    assert [(d.place, d.start, d.count) for d in sc.departures] == [("A", 0, 3), ("B", 0, 2)]
+    assert len(warned) == 1 and "agents.csv:6: warning: field 'location': unknown place (got 'Nowhere')" in warned[0]
+    res = corridor.Simulation(sc).run(seed=0, days=1)
+    assert res.record.spawned[0, :2].tolist() == [3 + 100, 2]  # with the 100 a day the conflict zone spawns
+    sc, _ = lenient(flee_folder(tmp_path / "off", **{"input_csv/agents.csv": agents}))
+    assert sc.departures == []

@@ -26,6 +26,7 @@ from .model import (
     Closure,
     ConflictPeriod,
     Correction,
+    Departure,
     FloodAwareness,
     FloodRules,
     Link,
@@ -265,6 +266,27 @@ def _check_place_columns(extra: dict[str, int], r: list[str], path: Path, lineno
             raise _refuse_column(
                 path, lineno, "conflict_intensity", value("conflict_intensity"), "a conflict zone's intensity"
             )
+
+
+def read_agents(path: Path, names: set[str], notes: Notes) -> list[Departure]:
+    """Flee's agents.csv (read_from_agents_csv_file): after comments, a header row (location, then attributes),
+    then one person a row, at the location named first. They are the day-0 departures of their places, in the
+    order the places first appear. A location that is not in locations.csv: Flee prints a line and leaves the
+    person out; so does corridor (a warning naming the row; strict: an error). The attribute columns are read by
+    Flee's demographic rules only."""
+    rows = _rows(path)
+    counts: dict[str, int] = {}
+    for lineno, cells in rows[1:]:
+        name = cells[0].strip().strip('"')
+        if name not in names:
+            notes.note("unknown place", file=path, row=lineno, field="location", value=name,
+                       then="Flee leaves the person out; so does corridor", expected="a name from locations.csv")  # fmt: skip
+            continue
+        counts[name] = counts.get(name, 0) + 1
+    first = {}
+    for lineno, cells in rows[1:]:
+        first.setdefault(cells[0].strip().strip('"'), lineno)
+    return [Departure(place=name, start=0, count=n, at=at(str(path), first[name])) for name, n in counts.items()]
 
 
 def read_routes(path: Path) -> list[Link]:
@@ -615,7 +637,7 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
     "spawn_rules.flood_driven_spawning": _key(
         NO_EFFECT, warn_if=bool, why="Flee never reads it (flood_zone_spawning_only switches flood spawning on)"
     ),
-    "spawn_rules.read_from_agents_csv_file": _key(REFUSED, inert=_off),
+    "spawn_rules.read_from_agents_csv_file": _key(IMPLEMENTED, "departures"),
     "spawn_rules.sum_from_camps": _key(IMPLEMENTED, "spawn.sum_from_camps"),
     "spawn_rules.starvation_driven_spawning": _key(REFUSED, inert=_off),
     "spawn_rules.conflict_driven_spawning": _key(IMPLEMENTED, "spawn.mode"),
@@ -707,6 +729,7 @@ class PlaceRules(NamedTuple):
 
     sinks: bool  # camps_are_sicks (Flee's spelling): the deactivation_probability column counts
     economic_pull: bool  # use_economic_pull: a foreign place's score is 1 + trade_volume + hdi ** 2 (attraction)
+    agents_csv: bool = False  # read_from_agents_csv_file: the people of input_csv/agents.csv set out on day 0
 
 
 def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, MoveRules, int, PlaceRules]:
@@ -852,7 +875,8 @@ def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, M
     spawn_rules.at = f"{path}:{lines.get(('spawn_rules',), 1)}"
     move_rules.at = f"{path}:{lines.get(('move_rules',), 1)}"
     return spawn_rules, move_rules, hasten, PlaceRules(bool(found.get("spawn_rules.camps_are_sicks")),
-                                                       bool(found.get("move_rules.use_economic_pull")))
+                                                       bool(found.get("move_rules.use_economic_pull")),
+                                                       bool(found.get("spawn_rules.read_from_agents_csv_file")))
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -968,6 +992,7 @@ def load_flee(folder: Path, strict: bool = False, warn: Warn | None = None) -> S
         else None,
         observed=read_observed(folder, start),
         corrections=read_corrections(inp / "registration_corrections.csv", start),
+        departures=read_agents(inp / "agents.csv", {p.name for p in places}, notes) if rules.agents_csv else [],
         spawn=spawn,
         move=move,
         source=str(folder),
