@@ -121,7 +121,8 @@ class RunResult:
 
     def port_table(self) -> pd.DataFrame:
         """One row per day and port: names added, claims processed, names waiting, and the median and
-        90th-percentile wait (days) of those processed that day."""
+        90th-percentile wait (days) of those processed that day; with remain-in-Mexico rules
+        (remain_in_mexico.csv), the people sent back through the port and the hearings held that day."""
         K = len(self.ports)
         rec = self.record
         day, port, waited = rec.wait_table()
@@ -136,7 +137,7 @@ class RunResult:
                 w = waited[s0:s1]
                 med[day[s0], port[s0]] = np.median(w)
                 p90[day[s0], port[s0]] = np.percentile(w, 90)
-        return pd.DataFrame(
+        df = pd.DataFrame(
             {
                 "day": np.repeat(np.arange(self.days, dtype=np.int32), K),
                 "date": np.repeat(np.array(self.dates, dtype="datetime64[D]"), K),
@@ -148,6 +149,10 @@ class RunResult:
                 "wait_p90_days": p90.reshape(-1),
             }
         )
+        if len(rec.sent_back):  # only scenarios with remain-in-Mexico rules: the others' tables are as they were
+            df["sent_back"] = rec.sent_back[: self.days].reshape(-1)
+            df["hearings"] = rec.hearings[: self.days].reshape(-1)
+        return df
 
     def link_table(self) -> pd.DataFrame:
         """One row per day and road direction that anyone set out along: from, to, road length and the

@@ -329,6 +329,30 @@ class Reentry(Strict):
     at: str | None = Field(None, exclude=True)
 
 
+class ReturnRule(Strict):
+    """Remain-in-Mexico at one port from `day` on (until the port's next rule): of the people leaving custody
+    whose claim the port took or who were caught crossing near it, the eligible ones, in order, up to
+    `per_day` a day, are sent back to `return_to` to wait for a hearing `hearing_days` later."""
+
+    day: int = Field(ge=0)
+    port: str
+    per_day: int | None = Field(
+        None, ge=0, le=MAX_PEOPLE, description="Most people sent back a day through this port; None: no limit."
+    )
+    return_to: str = Field(min_length=1, description="Where they wait (a place of the border city).")
+    hearing_days: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_DAYS,
+        description="Days from being sent back to the hearing that decides the case; None: no date, "
+        "decided after asylum.decision_days like everyone else.",
+    )
+    nationalities: list[str] = Field([], description="The nationalities it applies to; empty: every one.")
+    exempt: list[str] = Field([], description="Nationalities it does not apply to (Mexicans).")
+    children: bool = Field(False, description="Whether children (departures' children share) are sent back too.")
+    at: str | None = Field(None, exclude=True)
+
+
 class Asylum(Strict):
     """What happens after a claim is taken at a port (or a person is caught crossing)."""
 
@@ -339,7 +363,10 @@ class Asylum(Strict):
         0.5, ge=0, le=1, description="Share of those caught crossing who claim asylum (the rest are removed)."
     )
     remain_in_mexico_from: int | None = Field(
-        None, ge=0, description="Day from which people leaving custody are sent back to wait in `return_place`."
+        None,
+        ge=0,
+        description="Day from which people leaving custody are sent back to wait in `return_place`; with "
+        "remain_in_mexico rules (remain_in_mexico.csv), the day the rules start (None: never).",
     )
     return_place: str | None = Field(None, description="Where people under remain-in-Mexico wait for their hearing.")
     decision_days: float = Field(1030.0, gt=0, description="Mean days from leaving custody to a decision.")
@@ -722,6 +749,12 @@ class Scenario(Strict):
     caravans: list[Caravan] = []
     hazards: list[Hazard] = []
     marches: list[March] = []
+    remain_in_mexico: list[ReturnRule] = Field(
+        [],
+        # left out of scenario.json when empty, so the scenarios without it are written (and hashed) as they were
+        exclude_if=lambda v: not v,
+        description="Remain-in-Mexico by port and date (remain_in_mexico.csv), from asylum.remain_in_mexico_from.",
+    )
     asylum: Asylum = Asylum()
     reentry: Reentry = Reentry()
     spawn: SpawnRules = SpawnRules()
@@ -896,7 +929,8 @@ class Scenario(Strict):
         rp = self.asylum.return_place
         if rp is not None:
             known(rp, self.asylum.at, "asylum.return_place")
-        if self.asylum.remain_in_mexico_from is not None and rp is None:
+        self._check_return_rules(known, rp)
+        if self.asylum.remain_in_mexico_from is not None and rp is None and not self.remain_in_mexico:
             raise error_at(
                 self.asylum.at,
                 "remain_in_mexico_from is set but return_place is not",
@@ -1177,6 +1211,81 @@ class Scenario(Strict):
                         value=hz.to,
                         expected="one destination for each place and cohort",
                     )
+
+    def _check_return_rules(self, known: Callable[[str, str | None, str], None], return_place: str | None) -> None:
+        """remain_in_mexico.csv: ports of entry, places and nationalities of the scenario; one rule per port and day."""
+        if not self.remain_in_mexico:
+            return
+        if return_place is not None:
+            raise error_at(
+                self.remain_in_mexico[0].at,
+                "remain_in_mexico.csv and asylum.return_place both say where people are sent back",
+                field="return_to",
+                value=return_place,
+                expected="return_to in remain_in_mexico.csv only (remove asylum.return_place)",
+            )
+        ports = {p.place: p for p in self.ports}
+        nations = {p.country for p in self.places} | {d.nationality for d in self.departures if d.nationality}
+        seen: set[tuple[str, int]] = set()
+        for rule in self.remain_in_mexico:
+            if rule.port not in ports:
+                raise error_at(
+                    rule.at,
+                    "unknown port",
+                    field="port",
+                    value=rule.port,
+                    expected="a port of ports.csv: " + (", ".join(ports) or "none") + _suggest(rule.port, ports),
+                )
+            if ports[rule.port].onward_to is not None:
+                raise error_at(
+                    rule.at,
+                    "remain-in-Mexico at a crossing",
+                    field="port",
+                    value=rule.port,
+                    expected="a port of entry (a port without onward_to): a crossing takes no claims",
+                )
+            known(rule.return_to, rule.at, "return_to")
+            for fld, names in (("nationalities", rule.nationalities), ("exempt", rule.exempt)):
+                for n in names:
+                    if n not in nations:
+                        raise error_at(
+                            rule.at,
+                            "unknown nationality",
+                            field=fld,
+                            value=n,
+                            expected="countries of places.csv or nationalities of departures.csv, separated by ';': "
+                            + ", ".join(sorted(nations))
+                            + _suggest(n, dict.fromkeys(nations)),
+                        )
+            if (rule.port, rule.day) in seen:
+                raise error_at(
+                    rule.at,
+                    "two remain-in-Mexico rules for one port on one date",
+                    field="date",
+                    value=(self.start_date + dt.timedelta(days=rule.day)).isoformat(),
+                    expected="one row per port and date",
+                )
+            seen.add((rule.port, rule.day))
+
+    def return_rule_days(self) -> list[list[int]]:
+        """For each day and port (in ports order), the index in `remain_in_mexico` of the rule in force: the
+        port's latest rule dated on or before the day, none before `asylum.remain_in_mexico_from` (nor ever
+        where it is None); from that day, a port whose first rule is dated later follows that first rule."""
+        start = self.asylum.remain_in_mexico_from
+        out = [[-1] * len(self.ports) for _ in range(self.days)]
+        if start is None or not self.remain_in_mexico:
+            return out
+        for k, port in enumerate(self.ports):
+            rules = sorted((r.day, j) for j, r in enumerate(self.remain_in_mexico) if r.port == port.place)
+            if not rules:
+                continue
+            now = rules[0][1]
+            for day in range(start, self.days):
+                for d, j in rules:
+                    if d <= day:
+                        now = j
+                out[day][k] = now
+        return out
 
     def place_index(self) -> dict[str, int]:
         return {p.name: i for i, p in enumerate(self.places)}

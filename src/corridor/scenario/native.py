@@ -38,6 +38,7 @@ from .model import (
     Port,
     PortEvent,
     Reentry,
+    ReturnRule,
     Scenario,
     SeriesPoint,
     SpawnRules,
@@ -122,6 +123,16 @@ PORT_COLUMNS = {
     "onward_to": False,
 }
 PORT_EVENT_COLUMNS = {"date": True, "port": True, "kind": True, "value": True}
+RETURN_COLUMNS = {
+    "date": True,
+    "port": True,
+    "per_day": False,
+    "return_to": True,
+    "hearing_days": False,
+    "nationalities": False,
+    "exempt": False,
+    "children": False,
+}
 
 NATIVE_CLOSURE_KINDS = ("country", "location", "link", "camp", "idp_camp")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -510,6 +521,34 @@ def read_ports(path: Path, events_path: Path, start: dt.date) -> list[Port]:
     return [_build(Port, {k: v for k, v in d.items() if k != "_row"}, d["_row"]) for d in ports.values()]
 
 
+def read_return_rules(path: Path, start: dt.date, days: int) -> list[ReturnRule]:
+    """remain_in_mexico.csv: from each date, how a port applies remain-in-Mexico (one row per port and date)."""
+    if not path.is_file():
+        return []
+    out = []
+    for r in read_table(path, RETURN_COLUMNS):
+        day = _day(r.date("date"), start)
+        if day < 0:
+            raise r.error(
+                "date before the scenario's start_date", "date", r.text("date"), f"{start.isoformat()} or later"
+            )
+        data = {
+            "day": day,
+            "port": r.required("port", "a port of ports.csv"),
+            "per_day": r.number("per_day", whole=True, ge=0, le=MAX_PEOPLE, blank=None, unit="people; blank: no limit"),
+            "return_to": r.required("return_to", "the place where people sent back wait"),
+            "hearing_days": r.number("hearing_days", whole=True, ge=1, le=MAX_DAYS, blank=None,
+                                     unit="days to the hearing; blank: none, decided after asylum.decision_days"),
+            "nationalities": [x.strip() for x in r.text("nationalities").split(";") if x.strip()],
+            "exempt": [x.strip() for x in r.text("exempt").split(";") if x.strip()],
+            "children": _yes_no(r, "children"),
+            "at": r.at,
+        }
+        if day < days:
+            out.append(_build(ReturnRule, data, r))
+    return out
+
+
 def _day(d: dt.date, start: dt.date) -> int:
     return (d - start).days
 
@@ -721,9 +760,17 @@ def _section(doc: dict[str, Any], lines: dict[tuple[str, ...], int], path: Path,
         )
 
 
-def _asylum(doc: dict[str, Any], lines: dict[tuple[str, ...], int], path: Path, start: dt.date) -> Asylum:
-    """The asylum section; remain_in_mexico_from is a date here (a day number in the model)."""
+def _asylum(
+    doc: dict[str, Any], lines: dict[tuple[str, ...], int], path: Path, start: dt.date, first_rule: int | None = None
+) -> Asylum:
+    """The asylum section; remain_in_mexico_from is a date here (a day number in the model). With
+    remain_in_mexico.csv (its first date: `first_rule`) and no remain_in_mexico_from key, the rules start
+    on their first date; `remain_in_mexico_from:` left empty switches them off."""
     raw = doc.get("asylum")
+    if first_rule is not None and not (isinstance(raw, dict) and "remain_in_mexico_from" in raw):
+        asylum = _asylum(doc, lines, path, start)
+        asylum.remain_in_mexico_from = first_rule
+        return asylum
     if isinstance(raw, dict) and raw.get("remain_in_mexico_from") is not None:
         key = ("asylum", "remain_in_mexico_from")
         when = parse_date(raw["remain_in_mexico_from"], str(path), lines.get(key), "asylum.remain_in_mexico_from")
@@ -823,7 +870,8 @@ def load_native(folder: Path) -> Scenario:
     spawn, move = _section(doc, lines, ypath, "spawn"), _section(doc, lines, ypath, "move")
     spawn.at = f"{ypath}:{lines.get(('spawn',), 1)}"
     move.at = f"{ypath}:{lines.get(('move',), 1)}"
-    asylum = _asylum(doc, lines, ypath, start)
+    returns = read_return_rules(folder / "remain_in_mexico.csv", start, days)
+    asylum = _asylum(doc, lines, ypath, start, min((r.day for r in returns), default=None))
     reentry = _section(doc, lines, ypath, "reentry")
     reentry.at = f"{ypath}:{lines.get(('reentry',), 1)}"
 
@@ -856,6 +904,7 @@ def load_native(folder: Path) -> Scenario:
         "caravans": caravans,
         "hazards": hazards,
         "marches": marches,
+        "remain_in_mexico": returns,
         "asylum": asylum,
         "reentry": reentry,
         "spawn": spawn,

@@ -2,9 +2,10 @@
 
 Every lever is a scenario value with a dotted name: `move.max_move_speed`, `spawn.rate`, `hasten`,
 `ports.san_ysidro.capacity_per_day`, `ports.san_ysidro.initial_waitlist`, `places.el_barretal.capacity`,
-`places.tijuana.movechance`, `cohorts.others.size`. Places, ports, caravans and cohorts are named by a slug
-of their name (lower case, runs of other characters as `_`). Overrides are applied to the scenario's data
-and validated again by the model, so a bad value gets the same one-line error as a bad file.
+`places.tijuana.movechance`, `cohorts.others.size`, `remain_in_mexico.san_ysidro_2019_01_29.per_day`. Places,
+ports, caravans and cohorts are named by a slug of their name (lower case, runs of other characters as `_`);
+a remain-in-Mexico rule by its port and date. Overrides are applied to the scenario's data and validated
+again by the model, so a bad value gets the same one-line error as a bad file.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ ASYLUM_LEVERS = (
     "default_grant_rate",
 )
 HAZARD_LEVERS = ("rate", "per_week_waited", "per_crowding", "apprehended")
+RETURN_LEVERS = ("per_day", "hearing_days")  # a remain_in_mexico.csv rule's, by port and date
 MARCH_LEVERS = ("share", "cross", "apprehended", "deported")
 
 
@@ -62,6 +64,12 @@ def _date(sc: Scenario, day: int | None) -> str | None:
     import datetime as dt
 
     return None if day is None else (sc.start_date + dt.timedelta(days=day)).isoformat()
+
+
+def return_key(sc: Scenario, r: Any) -> str:
+    """A remain-in-Mexico rule's name: its port and date (san_ysidro_2019_01_29)."""
+    r = r if isinstance(r, dict) else r.model_dump()
+    return slug(f"{r['port']}_{_date(sc, r['day'])}")
 
 
 def _march_key(m: Any) -> str:
@@ -94,6 +102,9 @@ def list_params(sc: Scenario) -> dict[str, Any]:
     if sc.ports or sc.hazards or sc.marches:
         for key in ASYLUM_LEVERS:
             out[f"asylum.{key}"] = getattr(sc.asylum, key)
+    for rule in sc.remain_in_mexico:
+        for key in RETURN_LEVERS:
+            out[f"remain_in_mexico.{return_key(sc, rule)}.{key}"] = getattr(rule, key)
     if sc.hazards or sc.marches:
         for key in ("share", "days", "place"):
             out[f"reentry.{key}"] = getattr(sc.reentry, key)
@@ -148,6 +159,12 @@ def apply_overrides(sc: Scenario, assignments: list[str]) -> Scenario:
             for ev in port["events"]:
                 if ev["kind"] == "closed_hours" and ev["day"] == when:
                     ev["value"] = value
+            continue
+        if parts[0] == "remain_in_mexico":  # none: no limit (per_day), no hearing date (hearing_days)
+            off = value is None or (isinstance(value, str) and value.lower() in ("none", "no"))
+            for rule in data["remain_in_mexico"]:
+                if return_key(sc, rule) == parts[1]:
+                    rule[parts[2]] = None if off else value
             continue
         if parts[0] == "asylum" and parts[1] == "remain_in_mexico_from":
             off = value is None or value is False or (isinstance(value, str) and value.lower() in ("none", "no"))

@@ -34,6 +34,7 @@ from .model import (
     Port,
     Prior,
     Reentry,
+    ReturnRule,
     Scenario,
     SpawnRules,
     build,
@@ -66,7 +67,7 @@ _ALIASES = {
     "lognorm": "lognormal",
 }
 _SECTIONS = {"spawn": SpawnRules, "move": MoveRules, "asylum": Asylum, "reentry": Reentry}
-_TABLES = {"ports": Port, "places": Place, "hazards": Hazard, "marches": March}
+_TABLES = {"ports": Port, "places": Place, "hazards": Hazard, "marches": March, "remain_in_mexico": ReturnRule}
 # levers shown and set as dates: a prior over a date is not a prior over a number
 _DATED = {("places", "opens"), ("places", "closes"), ("asylum", "remain_in_mexico_from")}
 # the file whose rows name each family of levers, for an unknown name (by format)
@@ -79,6 +80,7 @@ _NAMED_IN = {
         "caravans": "caravans.csv",
         "cohorts": "departures.csv",
         "closures": "closures.csv",
+        "remain_in_mexico": "remain_in_mexico.csv",
     },
     "flee": {"places": "input_csv/locations.csv", "closures": "input_csv/closures.csv"},
 }

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..scenario.model import Scenario
-from ..scenario.parameters import _hazard_key, _keyed, _march_key, list_params, slug
+from ..scenario.parameters import _hazard_key, _keyed, _march_key, list_params, return_key, slug
 
 # the order the page shows the groups in
 GROUPS = ("ports", "shelters", "policies", "hazards", "movement", "places")
@@ -58,6 +58,10 @@ ASYLUM_WORDS = {
     "return_place": ("Where remain-in-Mexico returns people to", ""),
     "decision_days": ("Days from custody to an asylum decision (mean)", "days"),
     "default_grant_rate": ("Share of asylum decisions that grant asylum", "share"),
+}
+RETURN_WORDS = {
+    "per_day": ("people sent back a day (blank: no limit)", "people a day"),
+    "hearing_days": ("days to the hearing (blank: the general backlog)", "days"),
 }
 REENTRY_WORDS = {
     "share": ("Share of those deported who set out again", "share"),
@@ -127,6 +131,7 @@ def describe(sc: Scenario) -> list[Lever]:
     hazards = {key: sc.hazards[i] for key, i in _keyed(sc.hazards, _hazard_key)}
     marches = {key: sc.marches[i] for key, i in _keyed(sc.marches, _march_key)}
     caravans = {slug(c.name): c.name for c in sc.caravans}
+    returns = {return_key(sc, r): r for r in sc.remain_in_mexico}
     out = []
     for name, value in params.items():
         parts = name.split(".")
@@ -146,6 +151,11 @@ def describe(sc: Scenario) -> list[Lever]:
             group = "shelters" if sheltering or last in ("opens", "closes") else "places"
         elif head == "asylum":
             group, (label, unit) = "policies", ASYLUM_WORDS.get(last, (last.replace("_", " "), ""))
+        elif head == "remain_in_mexico":
+            r = returns[parts[1]]
+            words, unit = RETURN_WORDS.get(last, (last.replace("_", " "), ""))
+            when = (sc.start_date + _days(r.day)).isoformat()
+            group, label = "policies", f"Remain in Mexico at {r.port} from {when}: {words}"
         elif head == "reentry":
             group, (label, unit) = "policies", REENTRY_WORDS.get(last, (last.replace("_", " "), ""))
         elif head == "closures":

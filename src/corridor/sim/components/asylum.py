@@ -9,9 +9,11 @@ import numpy as np
 from ... import states as S
 from ...scenario.model import Scenario
 from ...states import APPREHENDED, GRANTED, PROCESSED, REMAIN_MX, REMOVED, WAITING_US
-from ..agents import JOINED, ORIGIN
+from ..agents import JOINED, ORIGIN, PORT
 from ..component import Component, World
 from ..queue import Queue
+from ..record import Table
+from ..rng import agent_stream, uniform
 
 # the outcomes that take a person off the network: someone sent back to wait may have ended that way
 _GONE = np.array([S.OUTCOMES[o].state is not None and S.BY_NAME[S.OUTCOMES[o].state].where == "off"
@@ -27,7 +29,14 @@ class Asylum(Component):
     columns = (
         JOINED,
         ORIGIN,
+        PORT,  # the port whose rules (remain_in_mexico.csv) apply to someone leaving custody
     )
+    tables = (
+        Table("sent_back", ("port",), "people sent back under remain-in-Mexico through each port",
+              needed=lambda sc: bool(sc.remain_in_mexico)),
+        Table("hearings", ("port",), "hearings held (cases decided) of people sent back through each port",
+              needed=lambda sc: bool(sc.remain_in_mexico)),
+    )  # fmt: skip
 
     @classmethod
     def wanted(cls, sc: Scenario) -> bool:
@@ -45,6 +54,9 @@ class Asylum(Component):
         self.places = sc.place_index()
         self._admitted: list[np.ndarray] = []
         self._rescan = False
+        self.rules = bool(sc.remain_in_mexico)
+        if self.rules:
+            self._compile_rules()
 
     def admit(self, ids: np.ndarray) -> None:
         """People whose claim a port took today go into custody, in list order."""
@@ -70,13 +82,17 @@ class Asylum(Component):
         if stocks.tally[REMAIN_MX] and len(fates) and fates[day][:, _GONE].any():
             self._forget_the_gone()
         wq = self.waiting
+        if self.rules and len(self.heard_ids):
+            self._hearings(day)
         if not len(self.custody) and not wq.tail:
             return
         # The draws are numpy's, in the order they always were; what is done with them between draws is
         # compiled (two dozen small numpy operations were about 60 us of tijuana-2018's day).
         asy, rng = w.sc.asylum, self.rng
         out, self.custody = leave_custody(self.custody, rng.random(len(self.custody)), 1.0 / asy.custody_days)
-        if len(out):
+        if len(out) and self.rules:
+            self._claims_under_rules(out, rng.random(len(out)), day)
+        elif len(out):
             in_mx = asy.remain_in_mexico_from is not None and day >= asy.remain_in_mexico_from
             ret = self._return_place(day) if in_mx else -1
             claimants, n_caught = claim(out, rng.random(len(out)), asy.apprehended_claim, a.state, a.joined, a.loc,
@@ -121,7 +137,132 @@ class Asylum(Component):
         gone = wq.tail - len(keep)
         wq.ids[: len(keep)] = keep
         wq.tail = len(keep)
+        if self.rules and len(self.heard_ids):
+            still = a.state[self.heard_ids] == REMAIN_MX
+            gone += len(still) - int(still.sum())
+            self.heard_ids, self.heard_day, self.heard_port = (
+                self.heard_ids[still], self.heard_day[still], self.heard_port[still])  # fmt: skip
         self.world.stocks.exit(REMAIN_MX, gone)
+
+    # --- remain-in-Mexico by port and date (remain_in_mexico.csv) ----------------------------------
+
+    def _compile_rules(self) -> None:
+        """The rules as arrays: the rule in force per day and port, and per rule its limit, return place,
+        hearing delay and who it applies to (by nationality, and children or not); which port's rules apply
+        to someone caught crossing from each place (`area_port`)."""
+        w = self.world
+        sc, net = w.sc, w.net
+        idx = sc.place_index()
+        rules = sc.remain_in_mexico
+        self.rule_of = np.array(sc.return_rule_days(), np.int32).reshape(sc.days, len(sc.ports))
+        self.limit = np.array([-1 if r.per_day is None else r.per_day for r in rules], np.int64)
+        self.ret_to = np.array([idx[r.return_to] for r in rules], np.int32)
+        self.delay = np.array([-1 if r.hearing_days is None else r.hearing_days for r in rules], np.int64)
+        self.kids_too = np.array([r.children for r in rules], bool)
+        nations = net.nations
+        self.nation_ok = np.zeros((len(rules), len(nations)), bool)
+        for j, r in enumerate(rules):
+            for n, name in enumerate(nations):
+                self.nation_ok[j, n] = (not r.nationalities or name in r.nationalities) and name not in r.exempt
+        # a port covers its place, its sign-up places and every place in the same cities
+        self.area_port = np.full(net.n_places, -1, np.int32)
+        for k, port in enumerate(sc.ports):
+            if port.onward_to is not None:
+                continue
+            names = {port.place, *port.signup_places}
+            cities = {p.within for p in sc.places if p.name in names and p.within}
+            for i, p in enumerate(sc.places):
+                if self.area_port[i] < 0 and (p.name in names or p.name in cities or p.within in cities):
+                    self.area_port[i] = k
+        self.heard_ids = np.zeros(0, np.int32)  # sent back with a hearing date: who, when, through which port
+        self.heard_day = np.zeros(0, np.int64)
+        self.heard_port = np.zeros(0, np.int64)
+        self.hearing_key = w.key("hearings")
+
+    def _claims_under_rules(self, out: np.ndarray, u: np.ndarray, day: int) -> None:
+        """People leaving custody today (in order) under the remain-in-Mexico rules: claimants wait in the US,
+        except those the rule in force at their port sends back, the first `per_day` eligible ones a day."""
+        w = self.world
+        a, stocks, asy = w.agents, w.stocks, w.sc.asylum
+        caught = a.state[out] == APPREHENDED
+        # whose rules: a claim's port; for someone caught crossing, the port whose area they crossed from
+        # (else the port whose list they signed)
+        near = self.area_port[a.loc[out]]
+        port_of = np.where(caught & (near >= 0), near, a.port[out]).astype(np.int64)
+        claimants, n_caught = claim(out, u, asy.apprehended_claim, a.state, a.joined, a.loc, day, WAITING_US, -1)
+        stocks.exit(APPREHENDED, n_caught)
+        stocks.exit(PROCESSED, len(out) - n_caught)
+        stocks.enter(REMOVED, len(out) - len(claimants))
+        port_of = port_of[a.state[out] == WAITING_US]  # the claimants', in order
+        rule = np.where(port_of >= 0, self.rule_of[day][np.maximum(port_of, 0)], -1)
+        ok = rule >= 0
+        r = np.maximum(rule, 0)
+        ok &= self.nation_ok[r, a.origin[claimants]]
+        children = self._children()
+        if len(children):
+            pos = np.searchsorted(children, claimants)
+            child = (pos < len(children)) & (children[np.minimum(pos, len(children) - 1)] == claimants)
+            ok &= ~child | self.kids_too[r]
+        # the day's limit of each port, in custody order
+        sent = np.zeros(len(self.world.sc.ports), np.int64)
+        for k in np.unique(port_of[ok]):
+            mine = np.flatnonzero(ok & (port_of == k))
+            cap = self.limit[rule[mine[0]]]
+            if 0 <= cap < len(mine):
+                ok[mine[cap:]] = False
+            sent[k] = min(len(mine), cap) if cap >= 0 else len(mine)
+        back, r = claimants[ok], rule[ok]
+        if len(back):
+            a.state[back] = REMAIN_MX
+            a.loc[back] = self.ret_to[r]
+            stocks.jump(np.bincount(self.ret_to[r], minlength=w.net.n_places).astype(np.int64))
+            stocks.enter(REMAIN_MX, len(back))
+            w.record.sent_back[day] += sent
+            dated = self.delay[r] >= 0
+            self.heard_ids = np.concatenate([self.heard_ids, back[dated]])
+            self.heard_day = np.concatenate([self.heard_day, day + self.delay[r][dated]])
+            self.heard_port = np.concatenate([self.heard_port, port_of[ok][dated]])
+            self.waiting.append(back[~dated])
+        us = claimants[~ok]
+        stocks.enter(WAITING_US, len(us))
+        self.waiting.append(us)
+
+    def _children(self) -> np.ndarray:
+        """Spawn's `children` (ids, in increasing order), found by name: spawn imports caravans, which
+        imports ports, which imports this module."""
+        for c in self.world.components.values():
+            if c.name == "spawn":
+                return c.children  # type: ignore[attr-defined,no-any-return]
+        return np.zeros(0, np.int32)
+
+    def _hearings(self, day: int) -> None:
+        """People sent back whose hearing is today go to it and their case is decided there: granted with
+        their nationality's grant rate (a counter-based draw of their own), otherwise removed."""
+        w = self.world
+        a, stocks = w.agents, w.stocks
+        due = self.heard_day == day
+        if not due.any():
+            return
+        ids = self.heard_ids[due]
+        w.record.hearings[day] += np.bincount(self.heard_port[due], minlength=len(w.sc.ports))
+        self.heard_ids, self.heard_day, self.heard_port = (
+            self.heard_ids[~due], self.heard_day[~due], self.heard_port[~due])  # fmt: skip
+        left = np.zeros(w.net.n_places, np.int64)
+        n_granted, n_in_mx = decide(ids, hearing_draws(self.hearing_key, day, ids), self.grant, a.state, a.origin,
+                                    a.loc, left)  # fmt: skip
+        stocks.enter(GRANTED, n_granted)
+        stocks.enter(REMOVED, len(ids) - n_granted)
+        stocks.exit(REMAIN_MX, n_in_mx)
+        stocks.leave(left, jump=True)
+
+
+@nb.njit(cache=True)
+def hearing_draws(key, day, ids):
+    """One uniform draw per person from their own stream (key, day, person): the same whatever the order."""
+    u = np.empty(len(ids), np.float64)
+    for j in range(len(ids)):
+        _, u[j] = uniform(agent_stream(key, day, ids[j]))
+    return u
 
 
 @nb.njit(cache=True)

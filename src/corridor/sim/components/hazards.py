@@ -300,6 +300,7 @@ def fates_day(n, n_blocks, day, key, people, hz, no_backtrack, link_dst, t):
                     if u < caught[k, p]:
                         state[i] = APPREHENDED
                         joined[i] = day
+                        loc[i] = p  # where they crossed from (someone on a road: its end), for remain-in-Mexico
                         cnt[p, F_CAUGHT] += 1
                     else:
                         state[i] = UNDETECTED
