@@ -432,7 +432,7 @@ def tijuana_with(tmp_path: Path, name: str, old: str, new: str) -> Path:
         ("places.csv", "Mexicali,0.35,yes,", "Mexicali,0.35,maybe,", "turns_away", "'maybe'"),
         (
             "scenario.yaml",
-            "remain_in_mexico_from: 2019-01-25",
+            "remain_in_mexico_from: 2019-01-29",
             "remain_in_mexico_from: 25 Jan",
             "asylum.remain_in_mexico_from",
             "25 Jan",

@@ -65,7 +65,7 @@ def test_scenarios_are_listed_with_every_lever_and_its_default(client):
     sy = levers["ports.san_ysidro.capacity_per_day"]
     assert (sy["value"], sy["group"], sy["unit"]) == (40.0, "ports", "people a day")
     assert sy["label"] == "San Ysidro: claims processed a day"
-    assert levers["asylum.remain_in_mexico_from"]["value"] == "2019-01-25"  # a date, as the page's date input takes
+    assert levers["asylum.remain_in_mexico_from"]["value"] == "2019-01-29"  # a date, as the page's date input takes
     assert [g["id"] for g in tj["groups"]][:2] == ["ports", "shelters"]
     assert body["limits"]["max_runs"] == 50
 

@@ -101,7 +101,7 @@ def test_runs_draw_different_inputs_and_the_baseline_the_same_draws(two_values, 
     with serve(two_values) as c:
         got = submit(
             c, scenario="tijuana-2018", runs=20, seed=0, days=DAYS, posterior=True,
-            overrides=["asylum.remain_in_mexico_from=2019-01-25"],  # the scenario's own date: no change
+            overrides=["asylum.remain_in_mexico_from=2019-01-29"],  # the scenario's own date: no change
         )  # fmt: skip
     res = got["result"]
     sid = waitlist_id(res)

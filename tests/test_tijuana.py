@@ -96,8 +96,12 @@ def test_shelters_open_and_close_and_remain_in_mexico_sends_people_back(run):
     assert pop.loc["2018-11-28", "Benito Juarez shelter"] > 3000  # crowded past its 3,000 places
     assert pop.loc["2018-11-29", "El Barretal"] >= pop.loc["2018-11-28", "Benito Juarez shelter"] * 0.9
     states = run.state_table().set_index("date")
-    assert (states.loc[:"2019-01-24", "remain_in_mexico"] == 0).all()
-    assert states.loc["2019-01-31", "remain_in_mexico"] > 0
+    # remain_in_mexico.csv: from the first return on 29 Jan, 3 a day sent back to Tijuana
+    assert (states.loc[:"2019-01-28", "remain_in_mexico"] == 0).all()
+    assert states.loc["2019-01-29":, "remain_in_mexico"].tolist() == [3, 6, 9]
+    ports = run.port_table().set_index("date")
+    assert ports.loc["2019-01-29":, "sent_back"].tolist() == [3, 3, 3]
+    assert ports["hearings"].sum() == 0  # 45 days later: after the run
 
 
 def test_people_move_on_from_the_full_mexicali_shelters_to_tijuana(run):
