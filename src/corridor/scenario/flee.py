@@ -133,7 +133,9 @@ _KIND_WORDS = (
     ("conflict", "conflict_zone"),
     ("forward", "forwarding_hub"),
     ("marker", "marker"),
-    # without DFlee's flood rules (refused) a flood zone is a town in all but name
+    # a flood zone moves with the default chance, as a town; Flee does not flag it a town (which only
+    # avoid_short_stints reads) nor make it a camp below 0.005 (docs/flee-compat.md). Flood levels come from
+    # flood_level.csv by name, whatever the kind.
     ("flood_zone", "town"),
     ("default", "town"),
     ("town", "town"),
