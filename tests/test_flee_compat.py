@@ -146,10 +146,12 @@ def test_implemented_settings_reach_their_rule(tmp_path: Path) -> None:
     assert (sc.spawn.mode, sc.spawn.rate_mode, sc.spawn.rate, sc.hasten) == ("conflict", "poisson", 7, 2)
     for key, setting in FLEE_SETTINGS.items():
         # the flood rules' keys (move_rules.flood_rules.*) are read and checked in tests/test_flood.py; the rules
-        # kept in the places (use_economic_pull) with their columns, below
+        # kept in the places (use_economic_pull) with their columns, below; the food rules, which need an IPC file,
+        # in tests/test_food.py
         kept_in_places = (setting.field or "").startswith("places.")
         if (setting.status == IMPLEMENTED and key.startswith("move_rules.") and key != "move_rules.use_v1_rules"
-                and not key.startswith("move_rules.flood_rules") and not kept_in_places):
+                and not key.startswith("move_rules.flood_rules") and not kept_in_places
+                and key not in ("move_rules.flee_when_starving", "move_rules.avoid_food_deprived_locations")):
             assert key.rsplit(".", 1)[1] in values, f"{key} is not exercised here"
 
 

@@ -432,6 +432,51 @@ def read_flood_levels(path: Path, places: set[str], notes: Notes | None = None) 
     return out
 
 
+def read_food_insecurity(path: Path, places: list[Place], spawn: SpawnRules, move: MoveRules,
+                         days: int) -> dict[str, list[SeriesPoint]]:
+    """Flee's region_attributes_IPC.csv: a '#Day' column and one column of IPC levels (0-100) per region, a row
+    a point in time; Flee interpolates linearly between the rows (lib_math.dict_interp).
+
+    Where Flee stops, a one-line error instead: a day of the run outside the file's days (dict_interp raises),
+    and a place a food rule reads whose region has no column (Flee exits, or fails on the missing key):
+    every place with flee_when_starving, the places of the first place's country with
+    avoid_food_deprived_locations, the conflict zones (or, without conflict_zone_spawning_only, every place)
+    with starvation_driven_spawning."""
+    if not path.is_file():
+        raise ScenarioError("missing file", file=str(path),
+                            expected="IPC levels by region and day (Flee stops without it when a food rule is on)")  # fmt: skip
+    lines = _rows(path, comments=True)
+    if len(lines) < 2:
+        raise ScenarioError("no rows", file=str(path), row=1, expected="a header row '#Day,<region>,...' and rows")
+    head_line, header = lines[0]
+    if header[0].strip() != "#Day":
+        raise ScenarioError("first column is not #Day", file=str(path), row=head_line, field="#Day",
+                            value=header[0].strip(), expected="'#Day' (Flee looks the days up under that name)")  # fmt: skip
+    day_of = [_num(_cell(r, 0), path, lineno, "#Day", int) for lineno, r in lines[1:]]
+    if any(b <= a for a, b in zip(day_of, day_of[1:])) or not day_of[0] <= 0 < days <= day_of[-1] + 1:
+        raise ScenarioError("days out of order or not covering the run", file=str(path), row=lines[1][0],
+                            field="#Day", value=f"{day_of[0]}..{day_of[-1]}",
+                            expected=f"increasing days from 0 or before to {days - 1} or after (Flee stops on a day "
+                                     "outside them)")  # fmt: skip
+    out = {}
+    for j, name in enumerate(header):
+        name = name.strip()
+        if j == 0 or not name:
+            continue
+        out[name] = [SeriesPoint(day=d, value=_num(_cell(r, j), path, lineno, name))
+                     for d, (lineno, r) in zip(day_of, lines[1:], strict=True)]  # fmt: skip
+    home = places[0].country
+    for p in places:
+        reads = (move.flee_when_starving or (move.avoid_food_deprived_locations and p.country == home)
+                 or (spawn.starvation_driven_spawning and (p.kind == "conflict_zone"
+                                                           or not spawn.conflict_zone_spawning_only)))  # fmt: skip
+        if reads and p.region not in out:
+            raise ScenarioError("no IPC level for a place's region", file=str(path), row=head_line, field="region",
+                                value=f"{p.region} ({p.name})",
+                                expected="a column for every region a food rule reads (Flee stops without it)")  # fmt: skip
+    return out
+
+
 def read_demographics(path: Path, attribute: str) -> FloodAwareness | None:
     """Flee's demographics_<attribute>.csv: a column of values, then a weight column 'Default' and one per
     place named (a person setting out from a place draws a value with that place's weights, else Default's)."""
@@ -628,9 +673,7 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
     "spawn_rules.take_from_population": _key(IMPLEMENTED, "spawn.take_from_population"),
     "spawn_rules.insert_day0": _key(IMPLEMENTED, "spawn.insert_day0"),
     "spawn_rules.empty_camps_on_day0": _key(IMPLEMENTED, "spawn.empty_camps_on_day0"),
-    "spawn_rules.conflict_zone_spawning_only": _key(
-        NO_EFFECT, why="Flee gives spawn weight only to conflict zones either way, unless starvation spawning"
-    ),
+    "spawn_rules.conflict_zone_spawning_only": _key(IMPLEMENTED, "spawn.conflict_zone_spawning_only"),
     "spawn_rules.flood_zone_spawning_only": _key(IMPLEMENTED, "spawn.mode"),
     "spawn_rules.camps_are_sicks": _key(IMPLEMENTED, "places.deactivation_probability"),
     "spawn_rules.camps_are_sinks": _key(
@@ -641,7 +684,7 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
     ),
     "spawn_rules.read_from_agents_csv_file": _key(IMPLEMENTED, "departures"),
     "spawn_rules.sum_from_camps": _key(IMPLEMENTED, "spawn.sum_from_camps"),
-    "spawn_rules.starvation_driven_spawning": _key(REFUSED, inert=_off),
+    "spawn_rules.starvation_driven_spawning": _key(IMPLEMENTED, "spawn.starvation_driven_spawning"),
     "spawn_rules.conflict_driven_spawning": _key(IMPLEMENTED, "spawn.mode"),
     "spawn_rules.conflict_driven_spawning.spawn_mode": _key(IMPLEMENTED, "spawn.rate_mode"),
     "spawn_rules.conflict_driven_spawning.displaced_per_conflict_day": _key(IMPLEMENTED, "spawn.rate"),
@@ -695,12 +738,12 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
             "MatchConflictEthnicity",
             "fixed_routes",
             "two_system_decision_making",
-            "flee_when_starving",
-            "avoid_food_deprived_locations",
         )
     },
     "move_rules.avg_religion_fraction": _key(NO_EFFECT, why="read only by MatchCampReligion (refused)"),
     "move_rules.use_economic_pull": _key(IMPLEMENTED, "places.attraction"),
+    "move_rules.flee_when_starving": _key(IMPLEMENTED, "move.flee_when_starving"),
+    "move_rules.avoid_food_deprived_locations": _key(IMPLEMENTED, "move.avoid_food_deprived_locations"),
     "move_rules.harvest_months": _key(REFUSED, inert=_off),
     # `flood_rules:` with nothing under it leaves Flee's flood rules off
     "move_rules.flood_rules": _key(IMPLEMENTED, "move.flood"),
@@ -989,6 +1032,9 @@ def load_flee(folder: Path, strict: bool = False, warn: Warn | None = None) -> S
         # with its flood rules on, Flee reads flood_level.csv instead of conflicts.csv: no place is in conflict
         conflicts=[] if floods else read_conflicts(inp / "conflicts.csv", days, {p.name for p in places}, notes),
         flood_levels=read_flood_levels(inp / "flood_level.csv", {p.name for p in places}, notes) if floods else {},
+        food_insecurity=read_food_insecurity(inp / "region_attributes_IPC.csv", places, spawn, move, days)
+        if move.flee_when_starving or move.avoid_food_deprived_locations or spawn.starvation_driven_spawning
+        else {},
         flood_awareness=read_demographics(inp / "demographics_floodawareness.csv", "floodawareness")
         if floods
         else None,

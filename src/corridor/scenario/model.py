@@ -422,6 +422,16 @@ class SpawnRules(Strict):
         description="flood mode: the rate by flood level (index = level; Flee's displaced_per_flood_day): "
         "people a day (constant, poisson) or share of the place's population (pop_ratio), truncated to whole people."
     )
+    starvation_driven_spawning: bool = Field(
+        False, exclude_if=lambda v: not v,
+        description="Observed spawning also weighs each place by population x its food insecurity (IPC level / 100, "
+        "the scenario's food_insecurity), from day 1 (Flee's starvation_driven_spawning)."
+    )
+    conflict_zone_spawning_only: bool = Field(
+        True, exclude_if=lambda v: v,
+        description="With starvation_driven_spawning, only places in conflict get spawn weight (Flee's default); "
+        "without it only they do anyway."
+    )
     at: str | None = Field(None, exclude=True)
 
     @field_validator("conflict_spawn_decay")
@@ -526,6 +536,15 @@ class MoveRules(Strict):
     )
     flood: FloodRules | None = Field(
         None, exclude_if=lambda v: v is None, description="DFlee's flood rules (None: off)."
+    )
+    avoid_food_deprived_locations: bool = Field(
+        False, exclude_if=lambda v: not v,
+        description="From day 1 a place in the first place's country scores 1 - (IPC level / 100)^2 times less as a "
+        "destination (Flee's avoid_food_deprived_locations; the scenario's food_insecurity)."
+    )
+    flee_when_starving: bool = Field(
+        False, exclude_if=lambda v: not v,
+        description="A place's move chance m becomes f + (1 - f) m, f its IPC level / 100 (Flee's flee_when_starving)."
     )
     at: str | None = Field(None, exclude=True)
 
@@ -734,6 +753,12 @@ class Scenario(Strict):
         exclude_if=lambda v: not v,  # scenario.json without flood rules stays as it was
         description="Flood level per place and day from day 0 (DFlee's flood_level.csv); a place not named is "
         "at level 0. The level of a day is the value truncated to a whole number, as Flee reads it."
+    )
+    food_insecurity: dict[str, list[SeriesPoint]] = Field(
+        {},
+        exclude_if=lambda v: not v,  # scenario.json without food rules stays as it was
+        description="IPC food insecurity level (0-100) by region, from day points, linear between them (Flee's "
+        "region_attributes_IPC.csv); read by the food rules of move and spawn.",
     )
     flood_awareness: FloodAwareness | None = Field(
         None,
@@ -944,6 +969,11 @@ class Scenario(Strict):
                 expected="observed camp counts, or spawn.mode: conflict",
             )
         return self
+
+    def has_food_rules(self) -> bool:
+        """Whether a food insecurity rule is on (Flee's IPC rules: move chances, destinations, spawning)."""
+        mv = self.move
+        return mv.avoid_food_deprived_locations or mv.flee_when_starving or self.spawn.starvation_driven_spawning
 
     def has_floods(self) -> bool:
         """Whether DFlee's flood rules are on (flood levels move people, weigh places or spawn them)."""

@@ -102,6 +102,7 @@ class Network:
     closure_masks: list[tuple[int, int, int, np.ndarray | None, np.ndarray | None]]
     conflict_intensity: np.ndarray  # (days, P) float64
     conflict_start: np.ndarray  # (days, P) int32 day the current conflict began, -1 none
+    food_level: np.ndarray  # (days, P) float64 IPC level of the place's region (NaN: none; (0, P) without food rules)
     awareness: int
     port_names: list[str]
     movechance_override: np.ndarray  # (P,) float64, NaN where the place's kind decides
@@ -370,6 +371,20 @@ def pop_factors(mv: MoveRules, pop: np.ndarray, cap: np.ndarray) -> tuple[np.nda
     return pop_weight, mc_scale
 
 
+def food_levels(sc: Scenario) -> np.ndarray:
+    """Each place's IPC level each day: its region's series, linear between points (Flee's dict_interp); NaN
+    where the region has none. No rows without food rules (nothing reads them)."""
+    if not sc.has_food_rules():
+        return np.zeros((0, len(sc.places)))
+    out = np.full((sc.days, len(sc.places)), np.nan)
+    t = np.arange(sc.days, dtype=np.float64)
+    for p, place in enumerate(sc.places):
+        pts = sc.food_insecurity.get(place.region)
+        if pts:
+            out[:, p] = np.interp(t, [q.day for q in pts], [q.value for q in pts])
+    return out
+
+
 def compile_network(sc: Scenario) -> Network:
     idx = sc.place_index()
     P = len(sc.places)
@@ -545,5 +560,6 @@ def compile_network(sc: Scenario) -> Network:
         closure_masks=masks,
         conflict_intensity=intensity,
         conflict_start=began,
+        food_level=food_levels(sc),
         awareness=sc.move.awareness_level,
     )

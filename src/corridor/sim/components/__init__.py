@@ -12,6 +12,7 @@ from .caravans import Caravans
 from .closures import Closures
 from .conflicts import Conflicts
 from .floods import Floods
+from .food import Food
 from .hazards import Hazards
 from .marches import Marches
 from .movement import Movement
@@ -25,6 +26,7 @@ from .spawn import Spawn
 COMPONENTS = (
     Conflicts,
     Floods,
+    Food,
     Spawn,
     Reentry,
     Closures,

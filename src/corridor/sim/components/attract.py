@@ -18,6 +18,7 @@ from ..parallel import kernel_args
 from .closures import Closures
 from .conflicts import Conflicts
 from .floods import Floods
+from .food import Food
 from .spawn import Spawn
 
 W = 8  # candidate routes per place in the padded weight table `cum_w` (places with more use the list)
@@ -39,6 +40,8 @@ class PlaceInputs(NamedTuple):
     flood_mc: np.ndarray  # the move chance a flooded place gives (NaN: its own rules decide)
     mc_factor: np.ndarray  # the flood forecast's factor of the move chance (1 when off)
     score_factor: np.ndarray  # the flood rules' factor of the place's score as a destination (1 when off)
+    starve: np.ndarray  # flee_when_starving's pull f: the move chance m becomes f + (1 - f) m (0 when off)
+    fed: np.ndarray  # avoid_food_deprived_locations' factor of the place's score (1 when off)
 
 
 class Candidates(NamedTuple):
@@ -98,6 +101,8 @@ class Attract(Component):
         self.today = Today(np.empty(P), np.empty((C, P), np.uint64), np.empty(P), np.empty(P, np.bool_),
                            np.empty((C, 0)), np.empty((C, P, W)), np.empty(P, np.bool_))  # fmt: skip
         self.no_flood = (np.full(P, np.nan), np.ones((1, P)), np.ones((1, P)))
+        food = world.find(Food)
+        self.food = (food.starve, food.fed) if food is not None else (np.zeros(P), np.ones(P))
         self.rules = Rules(net.awareness != 0, mv.camp_movechance, mv.idpcamp_movechance,
                            mv.default_movechance, mv.conflict_movechance, mv.crowded_movechance, mv.foreign_weight,
                            mv.camp_weight, mv.conflict_weight, mv.capacity_buffer, mv.weight_softening, mv.softening,
@@ -136,7 +141,7 @@ class Attract(Component):
             self._places = PlaceInputs(net.kind, closures.camp_off, conflicts.intensity, conflicts.decay,
                                        net.movechance_override, net.capacity, w.stocks.pop, net.soft, net.attraction,
                                        net.foreign, self.pop_weight, self.mc_scale, flood_mc, mc_factor[0],
-                                       score_factor[0])  # fmt: skip
+                                       score_factor[0], *self.food)  # fmt: skip
             self._factors = (mc_factor, score_factor)
             changed = True
         if changed:  # the arguments as plain tuples, made again only when a bundle was
@@ -160,7 +165,7 @@ def attract_day(places, cands, rules, out):
     The arithmetic is in the order of the numpy code it replaced, so the results are bit for bit the same.
     Each bundle comes as a plain tuple in the order of its NamedTuple (see `kernel_args`)."""
     (kind, camp_off, intensity, decay, override, capacity, pop, soft, attraction, foreign, pop_weight, mc_scale,
-     flood_mc, mc_factor, score_factor) = places  # fmt: skip
+     flood_mc, mc_factor, score_factor, starve, fed) = places  # fmt: skip
     cand_route, dest, dist, near, cand_start = cands
     (aware, camp_mc, idpcamp_mc, default_mc, conflict_mc, crowded_mc, foreign_weight, camp_weight, conflict_weight,
      capacity_buffer, weight_softening, softening, distance_power, weight_power, prune) = rules  # fmt: skip
@@ -192,6 +197,8 @@ def attract_day(places, cands, rules, out):
         # x * 1.0 is x, so with the rule off no bit changes
         if k != HUB and k != MARKER and k != PORT:
             mc = mc * mc_scale[p]
+            # flee_when_starving: f + (1 - f) m, which is m exactly when f is 0 (the rule off)
+            mc = starve[p] + (1.0 - starve[p]) * mc
         # DFlee: a flooded place's chance replaces the rest; the flood forecast multiplies it (x * 1.0 is x)
         if not np.isnan(flood_mc[p]):
             mc = flood_mc[p]
@@ -210,7 +217,7 @@ def attract_day(places, cands, rules, out):
             s = s * conflict_weight ** (decay[p] * intensity[p])
         if not camp:
             s = s * pop_weight[p]
-        score[p] = s * score_factor[p]
+        score[p] = s * score_factor[p] * fed[p]
 
         # Flee's capacity factor: 1 below buffer x capacity, 0 at capacity, linear between
         f = 1.0

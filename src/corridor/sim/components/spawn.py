@@ -23,6 +23,7 @@ from ..parallel import kernel_args
 from ..record import Table
 from .caravans import Caravans
 from .conflicts import Conflicts
+from .food import Food
 from .floods import FLOOD_AWARENESS, Floods
 
 _AT_PLACE = S.mask("place")
@@ -121,7 +122,7 @@ class Spawn(Component):
         elif sc.spawn.mode == "flood":
             displaced = self._flood_spawns()
         elif due > 0:
-            weights = self._weights()
+            weights = self._weights(day)
             tw = weights.sum()
             if tw > 0:
                 displaced = self.rng.multinomial(due, weights / tw)
@@ -176,9 +177,17 @@ class Spawn(Component):
             kids = start + np.flatnonzero(self.rng.random(stop - start) < share).astype(np.int32)
             self.children = np.concatenate([self.children, kids])
 
-    def _weights(self) -> np.ndarray:
+    def _weights(self, day: int) -> np.ndarray:
         c = self.world.get(Conflicts)
-        return self.resident * c.intensity * c.decay
+        w = self.resident * c.intensity * c.decay
+        sp = self.world.sc.spawn
+        if sp.starvation_driven_spawning and day > 0:
+            # Flee's starvation-driven spawning: population x IPC level / 100 more, from day 1; with
+            # conflict_zone_spawning_only (Flee's default) only in conflict zones
+            food = self.world.get(Food).level
+            extra = self.resident * np.nan_to_num(food / 100.0)
+            w = w + (np.where(c.intensity > 0, extra, 0.0) if sp.conflict_zone_spawning_only else extra)
+        return w
 
     def _flood_spawns(self) -> np.ndarray:
         """DFlee's flood_driven_spawn_mode: at each flooded place, the rate of its flood level today."""
