@@ -57,8 +57,8 @@ def submit(client, **body) -> dict:
 def test_scenarios_are_listed_with_every_lever_and_its_default(client):
     body = client.get("/api/scenarios").json()
     names = [s["name"] for s in body["scenarios"]]
-    assert names == ["example", "tijuana-2018"]
-    tj = body["scenarios"][1]
+    assert names == ["example", "necocli-2021", "tijuana-2018"]
+    tj = next(s for s in body["scenarios"] if s["name"] == "tijuana-2018")
     levers = {lv["name"]: lv for lv in tj["levers"]}
     own = list_params(corridor.load(SCENARIOS / "tijuana-2018").scenario)
     assert set(levers) == set(own)  # the same list as `corridor params`
@@ -193,7 +193,7 @@ def test_nothing_outside_the_served_folders_is_reachable(client, path):
 
 def test_unknown_scenario_lists_the_served_ones(client):
     r = client.get("/api/scenarios/nowhere")
-    assert r.status_code == 404 and "example, tijuana-2018" in r.json()["detail"]
+    assert r.status_code == 404 and "example, necocli-2021, tijuana-2018" in r.json()["detail"]
 
 
 def test_the_run_folder_and_its_report_download(client):
