@@ -67,7 +67,7 @@ class Floods(Component):
             shares = np.array([aware.shares.get(p.name, aware.shares.get("Default")) or [] for p in sc.places])
             cum = np.cumsum(shares, axis=1)
             self.aware_cum = cum / cum[:, -1:]
-            self.aware_value = np.array([int(v) for v in aware.values], np.int8)
+            self.aware_value = np.array([int(float(v)) for v in aware.values], np.int8)  # Flee: int(value)
 
     def step(self, day: int) -> None:
         fr = self.world.sc.move.flood
