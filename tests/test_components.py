@@ -38,7 +38,8 @@ def test_the_census_default_of_each_where_is_the_one_state_left_untallied():
     # at_place and on_road are what remains of the places' and roads' people: one default per where
     assert S.STATES[S.DEFAULT_AT["place"]].where == "place"
     assert S.STATES[S.DEFAULT_AT["road"]].where == "road"
-    assert set(S.codes("place")) == {S.AT_PLACE, S.SIGNING, S.ON_LIST, S.REMAIN_MX, S.CARAVAN_AT, S.SETTLED}
+    assert set(S.codes("place")) == {S.AT_PLACE, S.SIGNING, S.ON_LIST, S.REMAIN_MX, S.CARAVAN_AT, S.SETTLED,
+                                     S.HARVESTING}
     assert set(S.codes("road")) == {S.ON_ROAD, S.CARAVAN_ROAD}
 
 
@@ -59,7 +60,7 @@ def test_a_scenario_gets_only_the_components_and_columns_it_needs():
     assert not flee.agents.has("joined"), "no port, hazard or asylum: no day a border state began"
     assert not flee.agents.has("came_from"), "no_backtrack is off: the column is one unused row"
     border = Engine(corridor.load(TIJUANA).scenario, seed=0)
-    left_out = ("floods", "food", "reentry", "roads", "sinks")
+    left_out = ("floods", "food", "harvest", "reentry", "roads", "sinks")
     assert [c.name for c in border.phases] == [c.name for c in COMPONENTS if c.name not in left_out]
     assert border.agents.has("joined") and border.agents.has("came_from")
 

@@ -171,7 +171,7 @@ def test_state_names_are_the_census_columns():
     res = Simulation(town(10, 2)).run(seed=0)
     cols = set(res.state_table().columns) - {"day", "date"}
     # `died` is a column only where a road has a death rate, `settled` where a camp is a sink (State.when)
-    assert cols == set(STATE_NAMES) - {"inactive", "signing", "died", "settled"}
+    assert cols == set(STATE_NAMES) - {"inactive", "signing", "died", "settled", "harvesting"}
 
 
 @pytest.mark.parametrize(

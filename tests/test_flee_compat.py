@@ -132,6 +132,7 @@ def test_implemented_settings_reach_their_rule(tmp_path: Path) -> None:
         "movechance_pop_base": 5000.0,
         "pruning_threshold": 2.0,
         "avoid_short_stints": True,
+        "harvest_months": [6, 7],
     }
     text = "spawn_rules:\n  insert_day0: False\n  sum_from_camps: False\n  conflict_spawn_decay: [1.0, 0.5]\n"
     text += "  conflict_spawn_decay_interval: 14\n  take_from_population: True\n"

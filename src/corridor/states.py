@@ -70,6 +70,7 @@ STATES: tuple[State, ...] = (
     State(16, "in_caravan_on_road", "road", False, "caravans", "travelling with a caravan that is on a road"),
     State(17, "died", "off", True, "roads", "died on the road", when="has_road_deaths"),
     State(18, "settled", "place", True, "sinks", "settled in a camp for good (camps as sinks)", when="has_camp_sinks"),
+    State(19, "harvesting", "place", False, "harvest", "at home for the harvest months (counted there)", when="has_harvest"),
 )
 
 OUTCOMES: tuple[Outcome, ...] = (
@@ -89,7 +90,8 @@ HAZARD_OUTCOMES: tuple[str, ...] = ("deported", "returned", "refuge", "crossed",
 
 # Codes as constants for the kernels (numba reads a module's globals as compile-time constants).
 (INACTIVE, AT_PLACE, ON_ROAD, SIGNING, ON_LIST, PROCESSED, APPREHENDED, WAITING_US, REMAIN_MX, GRANTED, REMOVED,
- DEPORTED, RETURNED, REFUGE, UNDETECTED, CARAVAN_AT, CARAVAN_ROAD, DIED, SETTLED) = (s.code for s in STATES)  # fmt: skip
+ DEPORTED, RETURNED, REFUGE, UNDETECTED, CARAVAN_AT, CARAVAN_ROAD, DIED, SETTLED,
+ HARVESTING) = (s.code for s in STATES)  # fmt: skip
 (F_DEPORTED, F_RETURNED, F_REFUGE, F_CAUGHT, F_THROUGH, F_MARCHED, F_MOVED, F_DIED) = (o.code for o in OUTCOMES)
 H_DEPORTED, H_RETURNED, H_REFUGE, H_CROSSED, H_MOVED = range(len(HAZARD_OUTCOMES))
 

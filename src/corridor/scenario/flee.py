@@ -744,7 +744,7 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
     "move_rules.use_economic_pull": _key(IMPLEMENTED, "places.attraction"),
     "move_rules.flee_when_starving": _key(IMPLEMENTED, "move.flee_when_starving"),
     "move_rules.avoid_food_deprived_locations": _key(IMPLEMENTED, "move.avoid_food_deprived_locations"),
-    "move_rules.harvest_months": _key(REFUSED, inert=_off),
+    "move_rules.harvest_months": _key(IMPLEMENTED, "move.harvest_months"),
     # `flood_rules:` with nothing under it leaves Flee's flood rules off
     "move_rules.flood_rules": _key(IMPLEMENTED, "move.flood"),
     "move_rules.flood_rules.max_flood_level": _key(NO_EFFECT, why="Flee stores it and never reads it"),

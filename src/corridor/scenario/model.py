@@ -546,7 +546,19 @@ class MoveRules(Strict):
         False, exclude_if=lambda v: not v,
         description="A place's move chance m becomes f + (1 - f) m, f its IPC level / 100 (Flee's flee_when_starving)."
     )
+    harvest_months: list[int] = Field(
+        [], exclude_if=lambda v: not v,
+        description="Calendar months (1-12) in which everyone at a place is counted at home, the place they set out "
+        "from, and stays put (Flee's harvest_months, applied by Flee to everyone, not only farmers).",
+    )
     at: str | None = Field(None, exclude=True)
+
+    @field_validator("harvest_months")
+    @classmethod
+    def _months(cls, v: list[int]) -> list[int]:
+        if any(not 1 <= m <= 12 for m in v):
+            raise ValueError("harvest months are calendar months, 1 to 12")
+        return v
 
 
 Distribution = Literal["uniform", "loguniform", "intuniform", "normal", "truncnormal", "lognormal", "beta"]
@@ -1323,6 +1335,10 @@ class Scenario(Strict):
     def places_matching(self, where: str) -> list[int]:
         """Indices of the place named `where`, or of every place within that city, region or country."""
         return [i for i, p in enumerate(self.places) if where in (p.name, p.within, p.region, p.country)]
+
+    def has_harvest(self) -> bool:
+        """Whether people go home for harvest months (the `harvesting` state, States.when)."""
+        return bool(self.move.harvest_months)
 
     def has_camp_sinks(self) -> bool:
         """Whether any place lets people settle for good (the `settled` state, States.when)."""

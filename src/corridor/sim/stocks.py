@@ -47,6 +47,10 @@ class Stocks:
         if state not in _DEFAULTS:
             self.tally[state] += n
 
+    def shift(self, delta: np.ndarray) -> None:
+        """delta[p] people more counted at p without travelling (at home for the harvest): not arrivals."""
+        self.pop += delta
+
     def exit(self, state: int, n: int) -> None:
         """n people left `state`."""
         if state not in _DEFAULTS:

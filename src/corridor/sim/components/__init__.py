@@ -13,6 +13,7 @@ from .closures import Closures
 from .conflicts import Conflicts
 from .floods import Floods
 from .food import Food
+from .harvest import Harvest
 from .hazards import Hazards
 from .marches import Marches
 from .movement import Movement
@@ -30,6 +31,7 @@ COMPONENTS = (
     Spawn,
     Reentry,
     Closures,
+    Harvest,
     Attract,
     Caravans,
     Movement,
