@@ -47,7 +47,7 @@ def test_components_that_share_a_column_or_table_declare_it_alike():
     sc = corridor.load(TIJUANA).scenario
     Agents([*CORE, *(col for c in COMPONENTS for col in c.columns)], 4, sc)  # raises on a clash
     sizes = {"place": 3, "port": 1, "link": 2, "state": S.N_STATES, "outcome": S.N_OUTCOMES, "caravan": 1,
-             "nation": 2}
+             "nation": 2, "demographic": 2}
     Record((t for c in COMPONENTS for t in c.tables), 2, sizes, sc)
     with pytest.raises(ValueError, match="declared twice"):
         Agents([*CORE, Column("state", np.int16, 0, "a clash")], 4, sc)
@@ -56,11 +56,12 @@ def test_components_that_share_a_column_or_table_declare_it_alike():
 def test_a_scenario_gets_only_the_components_and_columns_it_needs():
     flee = Engine(corridor.load(flee_path("mali2012")).scenario, seed=0)
     used = [c.name for c in flee.phases]
-    assert used == ["conflicts", "spawn", "closures", "attract", "movement", "record"]
+    assert used == ["conflicts", "demographics", "spawn", "closures", "attract", "movement", "record"]
+    assert flee.agents.has("demo_age") and flee.agents.has("demo_gender") and flee.agents.has("demo_ethnicity")
     assert not flee.agents.has("joined"), "no port, hazard or asylum: no day a border state began"
     assert not flee.agents.has("came_from"), "no_backtrack is off: the column is one unused row"
     border = Engine(corridor.load(TIJUANA).scenario, seed=0)
-    left_out = ("floods", "food", "harvest", "reentry", "roads", "sinks")
+    left_out = ("floods", "food", "demographics", "harvest", "reentry", "roads", "sinks")
     assert [c.name for c in border.phases] == [c.name for c in COMPONENTS if c.name not in left_out]
     assert border.agents.has("joined") and border.agents.has("came_from")
 

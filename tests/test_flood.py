@@ -12,7 +12,7 @@ import pytest
 from corridor import Simulation
 from corridor.errors import ScenarioError
 from corridor.scenario.load import load_scenario
-from corridor.scenario.model import FloodAwareness, FloodRules, Link, Place, Scenario, SpawnRules
+from corridor.scenario.model import Demographic, FloodRules, Link, Place, Scenario, SpawnRules
 from corridor.sim.components.floods import Floods
 from corridor.sim.engine import Engine
 
@@ -113,14 +113,14 @@ def test_flood_loc_weights_weigh_destinations_by_their_flood_level():
 FORECAST = FloodRules(movechances=[0.3, 0.4, 0.7, 1.0, 1.0], loc_weights=[1.0, 0.5, 0.2, 0.0, 0.0], forecaster=True,
                       forecaster_timescale=3, forecaster_end_time=4,
                       forecaster_weights=[1.0, 0.9, 0.8, 0.7, 0.6, 0.5], awareness_weights=[0.0, 0.5, 1.0])  # fmt: skip
-AWARE = FloodAwareness(values=[0.0, 1.0, 2.0], shares={"Default": [0.1, 0.2, 0.7], "B": [0.0, 1.0, 0.0]})
+AWARE = Demographic(values=[0.0, 1.0, 2.0], shares={"Default": [0.1, 0.2, 0.7], "B": [0.0, 1.0, 0.0]})
 
 
 def test_the_forecaster_as_flee_computes_it():
     # A's levels by day: 1, 2, 1, 3, 0.5, 0 (B and C: none). Forecast days d = min(t + x, 4), x = 1..3, stopping
     # at 4; w[d] by the day of the run. Move chance factor: sum of w[d] x lw[int(level on d)] / 3; score factor:
     # lw[today's level] x (S x S / 3), S = sum of w[d] x lw[today's level] over days with a forecast level > 0.
-    sc = flood_scenario({"A": [1, 2, 1, 3, 0.5, 0]}, days=6, flood=FORECAST, flood_awareness=AWARE)
+    sc = flood_scenario({"A": [1, 2, 1, 3, 0.5, 0]}, days=6, flood=FORECAST, demographics={"floodawareness": AWARE})
     fl = Engine(sc, seed=0).world.get(Floods)
     assert fl.classes == 3
     aw = np.array([0.0, 0.5, 1.0])
@@ -148,7 +148,7 @@ def test_the_forecaster_as_flee_computes_it():
 def test_flood_awareness_is_drawn_with_the_places_shares():
     # people setting out from A draw with Default's shares (0.1, 0.2, 0.7); from B all are of value 1
     sc = flood_scenario({"A": [1] * 6, "B": [1] * 6}, days=6, rates=[0, 1000, 0, 0, 0], flood=FORECAST,
-                        flood_awareness=AWARE)  # fmt: skip
+                        demographics={"floodawareness": AWARE})  # fmt: skip
     eng = Engine(sc, seed=0)
     eng.step(0)
     a = eng.world.agents

@@ -13,6 +13,7 @@ import pandas as pd
 from .. import states
 from ..evaluate.ard import Validation
 from ..scenario.model import Scenario
+from ..sim.components.demographics import value_labels
 
 if TYPE_CHECKING:  # only named in annotations: the tables are read by attribute
     from ..sim.record import Record
@@ -70,6 +71,9 @@ class RunResult:
                 frame[o.name] = fates[:, :, o.code].reshape(-1)
         if len(self.record.children):
             frame["children"] = self.record.children.reshape(-1)
+        if len(self.record.demographics):  # counts_by_demographics: a column per value, e.g. 'gender=female'
+            for k, label in enumerate(value_labels(self.scenario)):
+                frame[label] = self.record.demographics[:, :, k].reshape(-1)
         # crowding: people over the capacity the model used (after hasten and move.capacity_scaling), the one
         # that drives its crowding rules; NaN where the model has no limit
         cap = np.array([c or 0.0 for c in self.scenario.effective_capacities()], dtype=np.float64)

@@ -27,7 +27,7 @@ from .model import (
     ConflictPeriod,
     Correction,
     Departure,
-    FloodAwareness,
+    Demographic,
     FloodRules,
     Link,
     MoveRules,
@@ -477,11 +477,18 @@ def read_food_insecurity(path: Path, places: list[Place], spawn: SpawnRules, mov
     return out
 
 
-def read_demographics(path: Path, attribute: str) -> FloodAwareness | None:
+def read_demographics(folder: Path) -> dict[str, Demographic]:
+    """Every demographics_<attribute>.csv of input_csv, by attribute, in name order (Flee reads them all)."""
+    out: dict[str, Demographic] = {}
+    for path in sorted(folder.glob("demographics_*.csv")):
+        attribute = path.stem.split("_")[1]  # Flee's name: the part after the first _
+        out[attribute] = read_demographic(path, attribute)
+    return out
+
+
+def read_demographic(path: Path, attribute: str) -> Demographic:
     """Flee's demographics_<attribute>.csv: a column of values, then a weight column 'Default' and one per
     place named (a person setting out from a place draws a value with that place's weights, else Default's)."""
-    if not path.is_file():
-        return None
     lines = _rows(path, comments=True)
     if not lines:
         raise ScenarioError("empty file", file=str(path), expected=f"a header row '{attribute},Default,...'")
@@ -490,13 +497,19 @@ def read_demographics(path: Path, attribute: str) -> FloodAwareness | None:
         raise ScenarioError("unexpected header", file=str(path), row=lines[0][0], value=",".join(header),
                             expected=f"'{attribute}' as the first column, then Default and place names")
     body = [(n, r) for n, r in lines[1:] if any(c.strip() for c in r)]
-    values = [_num(_cell(r, 0), path, n, attribute) for n, r in body]
+    values = []
+    for n, r in body:
+        v = _cell(r, 0).strip()
+        if not v:
+            raise ScenarioError("an empty value", file=str(path), row=n, field=attribute,
+                                expected=f"a value of {attribute}")
+        values.append(v)
     shares = {
         name.strip(): [_num(_cell(r, j), path, n, name.strip()) for n, r in body]
         for j, name in enumerate(header)
         if j > 0 and name.strip()
     }
-    return build(FloodAwareness, {"values": values, "shares": shares, "at": at(str(path), 1)}, str(path), 1)
+    return build(Demographic, {"values": values, "shares": shares, "at": at(str(path), 1)}, str(path), 1)
 
 
 def read_period(path: Path) -> tuple[dt.date, int]:
@@ -1035,9 +1048,7 @@ def load_flee(folder: Path, strict: bool = False, warn: Warn | None = None) -> S
         food_insecurity=read_food_insecurity(inp / "region_attributes_IPC.csv", places, spawn, move, days)
         if move.flee_when_starving or move.avoid_food_deprived_locations or spawn.starvation_driven_spawning
         else {},
-        flood_awareness=read_demographics(inp / "demographics_floodawareness.csv", "floodawareness")
-        if floods
-        else None,
+        demographics=read_demographics(inp),
         observed=read_observed(folder, start),
         corrections=read_corrections(inp / "registration_corrections.csv", start),
         departures=read_agents(inp / "agents.csv", {p.name for p in places}, notes) if rules.agents_csv else [],

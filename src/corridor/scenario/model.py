@@ -28,6 +28,7 @@ MAX_PEOPLE = 2**31 - 1  # agents are rows numbered with int32 (waiting lists, cu
 MAX_COHORTS = 127  # Agents.cohort is int8, and cohort 0 is 'none'
 MAX_NATIONS = 32_767  # Agents.origin is int16
 MAX_PORTS = 127  # Agents.port (the list a person signed) is int8, and -1 is 'none'
+MAX_DEMOGRAPHIC_VALUES = 32_767  # a demographic agent column is int16
 MAX_ROUTE_ROADS = 127  # Routes.length and Agents.rpos (the next road of a route) are int8
 # Route and spawn weights are float64 sums over places and routes; one weight past this leaves no room.
 MAX_WEIGHT = 1e300
@@ -468,14 +469,24 @@ class FloodRules(Strict):
         return self.forecaster and self.forecaster_timescale > 1
 
 
-class FloodAwareness(Strict):
-    """Shares of people of each flood awareness value at setting out (Flee's demographics_floodawareness.csv)."""
+class Demographic(Strict):
+    """Shares of people of each value of one attribute at setting out (Flee's demographics_<attribute>.csv):
+    a person setting out from a place draws a value with that place's weights, else with Default's."""
 
-    values: list[float] = Field(min_length=1, description="The awareness values; int(value) indexes awareness_weights.")
+    values: list[str] = Field(
+        min_length=1,
+        max_length=MAX_DEMOGRAPHIC_VALUES,
+        description="The attribute's values, in the file's order (an agent column holds the index).",
+    )
     shares: dict[str, list[float]] = Field(
         description="Weights of the values by place name, and 'Default' for places not named."
     )
     at: str | None = Field(None, exclude=True)
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _as_text(cls, v: Any) -> Any:
+        return [x if isinstance(x, str) else str(x) for x in v] if isinstance(v, list) else v
 
 
 class MoveRules(Strict):
@@ -754,6 +765,10 @@ class Scenario(Strict):
         False, exclude=True, description="Keep each place's people by nationality every day (the record's `nations` "
         "table, for observations filtered by nationality); it costs a pass over everyone each day."
     )
+    counts_by_demographics: bool = Field(
+        False, exclude=True, description="Keep each place's people by demographic value every day (the record's "
+        "`demographics` table: a column per value of each attribute); it costs a pass over everyone each day."
+    )
     places: list[Place] = Field(min_length=1)
     links: list[Link] = []
     closures: list[Closure] = []
@@ -772,10 +787,11 @@ class Scenario(Strict):
         description="IPC food insecurity level (0-100) by region, from day points, linear between them (Flee's "
         "region_attributes_IPC.csv); read by the food rules of move and spawn.",
     )
-    flood_awareness: FloodAwareness | None = Field(
-        None,
-        exclude_if=lambda v: v is None,
-        description="Shares of flood awareness values at setting out (demographics_floodawareness.csv)."
+    demographics: dict[str, Demographic] = Field(
+        {},
+        exclude_if=lambda v: not v,  # scenario.json without demographics files stays as it was
+        description="By attribute (age, gender, ethnicity, floodawareness...): the shares of its values at setting "
+        "out (Flee's input_csv/demographics_<attribute>.csv); each becomes an agent column.",
     )
     observed: dict[str, list[SeriesPoint]] = Field(
         {}, description="Observed counts per camp ('total' for the total series), for spawning and validation."
@@ -987,6 +1003,29 @@ class Scenario(Strict):
         mv = self.move
         return mv.avoid_food_deprived_locations or mv.flee_when_starving or self.spawn.starvation_driven_spawning
 
+    @property
+    def flood_awareness(self) -> Demographic | None:
+        """DFlee's flood awareness shares (demographics_floodawareness.csv), if the scenario has them."""
+        return self.demographics.get("floodawareness")
+
+    @model_validator(mode="after")
+    def _demographics(self) -> Scenario:
+        """Each demographics file: as many weights as values in every column, none negative, not all 0, and a
+        Default column unless every place has its own (Flee's draw stops otherwise)."""
+        names = {p.name for p in self.places}
+        for attr, demo in self.demographics.items():
+            if not attr or not attr.replace("_", "").isalnum():
+                raise error_at(demo.at or self.source, "a demographic attribute name", field="demographics",
+                               value=attr, expected="letters, digits and _ (from demographics_<attribute>.csv)")
+            for col, shares in demo.shares.items():
+                if len(shares) != len(demo.values) or any(not x >= 0 for x in shares) or sum(shares) <= 0:
+                    raise error_at(demo.at or self.source, f"{attr} shares", field=col, value=shares,
+                                   expected=f"{len(demo.values)} weights >= 0, not all 0")
+            if "Default" not in demo.shares and not names <= set(demo.shares):
+                raise error_at(demo.at or self.source, f"no Default column of {attr} shares", field="Default",
+                               expected="a Default column (for the places not named)")
+        return self
+
     def has_floods(self) -> bool:
         """Whether DFlee's flood rules are on (flood levels move people, weigh places or spawn them)."""
         return self.move.flood is not None or self.spawn.mode == "flood"
@@ -1044,18 +1083,13 @@ class Scenario(Strict):
                 raise error_at(fr.at or self.source, "the flood forecaster needs each person's flood awareness",
                                field="move.flood.awareness_weights", value=fr.awareness_weights,
                                expected="awareness_weights and demographics_floodawareness.csv (Flee stops without)")
-            bad = [v for v in aware.values if not 0 <= int(v) < len(fr.awareness_weights)]
+            whole = [_whole(v) for v in aware.values]
+            n_aw = len(fr.awareness_weights)
+            bad = [v for v, k in zip(aware.values, whole, strict=True) if k is None or not 0 <= k < n_aw]
             if bad:
                 raise error_at(aware.at or self.source, "a flood awareness value with no awareness weight",
                                field="floodawareness", value=bad[0],
                                expected=f"whole values from 0 to {len(fr.awareness_weights) - 1}")
-            for col, shares in aware.shares.items():
-                if len(shares) != len(aware.values) or any(x < 0 for x in shares) or sum(shares) <= 0:
-                    raise error_at(aware.at or self.source, "flood awareness shares", field=col, value=shares,
-                                   expected=f"{len(aware.values)} weights >= 0, not all 0")
-            if "Default" not in aware.shares and not names <= set(aware.shares):
-                raise error_at(aware.at or self.source, "no Default column of flood awareness shares",
-                               field="Default", expected="a Default column (for the places not named)")
         return self
 
     @model_validator(mode="after")
@@ -1398,6 +1432,15 @@ def no_spawn_series(spawn: SpawnRules, observed: dict[str, list[SeriesPoint]]) -
 def _log(x: float) -> float:
     """log10 of a non-negative number; 0 for 0 (a factor of 0 or 1 adds nothing to an overflow)."""
     return math.log10(x) if x > 0 else 0.0
+
+
+def _whole(value: str) -> int | None:
+    """int(float(value)) as Flee reads a demographic value it indexes with; None where it is not a number."""
+    try:
+        x = float(value)
+    except ValueError:
+        return None
+    return int(x) if math.isfinite(x) else None
 
 
 def _suggest(name: str, names: dict[str, Any]) -> str:

@@ -80,6 +80,12 @@ class Component:
         return True
 
     @classmethod
+    def columns_for(cls, sc: Scenario) -> tuple[Column, ...]:
+        """The columns this component uses in scenario `sc`: its `columns`, or, for a component whose columns
+        depend on the scenario (one per demographic attribute), those."""
+        return cls.columns
+
+    @classmethod
     def states(cls) -> tuple[S.State, ...]:
         return tuple(s for s in S.STATES if s.owner == cls.name)
 

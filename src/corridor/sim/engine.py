@@ -46,7 +46,7 @@ def plan(sc: Scenario | None = None, components: tuple[type[Component], ...] = C
         Phase(
             c.name,
             c.doc,
-            tuple(col.name for col in c.columns),
+            tuple(col.name for col in (c.columns if sc is None else c.columns_for(sc))),
             tuple(s.name for s in c.states()),
             tuple(o.name for o in c.outcomes()),
             tuple(t.name for t in c.tables),
@@ -111,7 +111,7 @@ class Engine:
         self.threads = max(1, min(threads or available(), nb.config.NUMBA_NUM_THREADS))
         self.observed = observed_daily(scenario)
         used = [c for c in components if c.wanted(scenario)]
-        columns = [*CORE, *(col for c in used for col in c.columns)]
+        columns = [*CORE, *(col for c in used for col in c.columns_for(scenario))]
         net = self.net
         sizes = {
             "place": net.n_places,
@@ -121,6 +121,7 @@ class Engine:
             "outcome": S.N_OUTCOMES,
             "caravan": len(net.caravans),
             "nation": len(net.nations),
+            "demographic": sum(len(d.values) for d in scenario.demographics.values()),
         }
         # every component's tables, used or not, so that a result always has every table (empty ones too)
         tables = [t for c in components for t in c.tables]

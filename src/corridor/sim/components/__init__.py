@@ -11,6 +11,7 @@ from .attract import Attract
 from .caravans import Caravans
 from .closures import Closures
 from .conflicts import Conflicts
+from .demographics import Demographics
 from .floods import Floods
 from .food import Food
 from .harvest import Harvest
@@ -28,6 +29,7 @@ COMPONENTS = (
     Conflicts,
     Floods,
     Food,
+    Demographics,
     Spawn,
     Reentry,
     Closures,

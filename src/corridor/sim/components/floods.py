@@ -13,6 +13,7 @@ import numpy as np
 from ...scenario.model import Scenario
 from ..agents import Column
 from ..component import Component, World
+from .demographics import column_name
 
 
 def _forecasting(sc: Scenario) -> bool:
@@ -24,7 +25,7 @@ FLOOD_AWARENESS = Column(
     np.int8,
     0,
     "DFlee's flood awareness: the index into move.flood.awareness_weights, drawn at setting out with the shares "
-    "of the place (demographics_floodawareness.csv)",
+    "of the place (demographics_floodawareness.csv, drawn by the demographics component)",
     needed=_forecasting,
 )
 
@@ -113,11 +114,9 @@ class Floods(Component):
             self.score_factor[c] = loc * (scf * aw[c])
 
     def draw_awareness(self, start: int, stop: int) -> None:
-        """Flood awareness of the people in rows [start, stop), each with the shares of their place."""
+        """Flood awareness of the people in rows [start, stop): the awareness of the value the demographics
+        component drew for them (demographics_floodawareness.csv), as the forecaster's class."""
         a = self.world.agents
         if stop <= start or not len(self.aware_value):
             return
-        cum = self.aware_cum[a.loc[start:stop]]
-        u = self.rng.random(stop - start)
-        k = np.minimum((u[:, None] >= cum).sum(axis=1), cum.shape[1] - 1)
-        a.floodawareness[start:stop] = self.aware_value[k]
+        a.floodawareness[start:stop] = self.aware_value[getattr(a, column_name("floodawareness"))[start:stop]]

@@ -23,8 +23,9 @@ from ..parallel import kernel_args
 from ..record import Table
 from .caravans import Caravans
 from .conflicts import Conflicts
-from .food import Food
+from .demographics import Demographics
 from .floods import FLOOD_AWARENESS, Floods
+from .food import Food
 
 _AT_PLACE = S.mask("place")
 
@@ -74,6 +75,7 @@ class Spawn(Component):
         self.has_children = len(world.record.children) > 0
         self._rows: Rows | None = None
         self.floods = world.find(Floods)
+        self.demographics = world.find(Demographics)
         # each departure group's people a day, summed once rather than every day
         self.group_totals = [table[: world.days].sum(axis=1).tolist() for _, _, _, table in net.departure_groups]
 
@@ -103,6 +105,8 @@ class Spawn(Component):
         start = a.n
         a.n = spawn_rows(*kernel_args(self.rows(), a.n, by_place, cohort, nation, w.net.nation_of_place, signs_here,
                                       w.stocks.pop, w.record.spawned[day]))  # fmt: skip
+        if self.demographics is not None:  # every attribute first: the flood awareness is one of them
+            self.demographics.draw(start, a.n)
         if self.floods is not None:
             self.floods.draw_awareness(start, a.n)
         return start, a.n
