@@ -17,6 +17,7 @@ from corridor.evaluate import metrics
 from corridor.evaluate.metrics import QUANTITIES, MetricError, parse, resolve
 from corridor.evaluate.observations import (
     Observation,
+    compare,
     compare_values,
     parse_date,
     read_observations,
@@ -399,6 +400,21 @@ def test_place_names_map_a_sources_names_to_a_place_region_country_or_the_whole_
     assert [simulate(res, o) for o in rows] == [5, 31, 5, 5, 5]
     # read without the scenario, a row is resolved when it is simulated, through the same table
     assert [simulate(res, o) for o in read_observations(path)] == [5, 31, 5, 5, 5]
+
+
+def test_a_place_the_scenario_does_not_model_is_shown_without_a_value(named, tmp_path):
+    # place_names.csv maps a source's name to '-': its rows are read, shown with the reason, and not scored
+    (tmp_path / "place_names.csv").write_text("name,place\nA far station,-\nCamp X,Camp\n", encoding="utf-8")
+    path = tmp_path / "obs.csv"
+    path.write_text(HEADER + "2020-01-05,A far station,present,800,800,800,,\n2020-01-05,Camp X,present,1,1,1,,\n",
+                    encoding="utf-8")
+    rows = read_observations(path, named)
+    res = Simulation(named).run(seed=0)
+    assert [simulate(res, o) for o in rows] == [None, 5]
+    far, camp = compare([res], rows)
+    assert far["simulated"] is None and far["within_range"] is None
+    assert far["why_no_value"] == "a place the scenario does not model (place_names.csv: -)"
+    assert camp["simulated"] == 5
 
 
 def test_an_unknown_place_is_a_one_line_error_with_a_suggestion(named, tmp_path):

@@ -46,6 +46,7 @@ On = Literal["place", "port", "caravan", "total", "edge", "none"]
 WINDOWS = ("per_day", "cumulative", "month")
 WAIT_WINDOW = 7  # wait_days: those called in the 7 days ending on the date
 TOTAL = "total"  # the place column's name for the whole scenario
+OUTSIDE = "-"  # place_names.csv's place for a name the scenario does not model: its rows are shown, not scored
 
 
 class MetricError(ValueError):
@@ -346,6 +347,8 @@ def resolve(sc: Scenario, text: str, place: str, names: Mapping[str, str] | None
     'metric' or 'place') naming what is valid when the scenario cannot produce it."""
     m = parse(text)
     target: str | None = None
+    if place == OUTSIDE or (names or {}).get(place) == OUTSIDE:
+        return Resolved(m, OUTSIDE, scored=False, why_not="a place the scenario does not model (place_names.csv: -)")
     filters = list(m.filters)
     if m.qualifier:
         try:

@@ -187,7 +187,8 @@ def read_observations(path: str | Path, scenario: Scenario | None = None, strict
 
 def read_place_names(sc: Scenario) -> dict[str, str]:
     """The scenario folder's place_names.csv (columns name,place): a name the observation files use ->
-    a place, city (within), region or country of the scenario, or 'total'. {} where there is none."""
+    a place, city (within), region or country of the scenario, 'total', or '-' for a place the scenario
+    does not model (its rows are read and shown without a value, with the reason). {} where there is none."""
     if not sc.source:
         return {}
     path = Path(sc.source)
@@ -206,8 +207,8 @@ def _place_names(file: str, _mtime: int, known: frozenset[str]) -> tuple[tuple[s
     out: dict[str, tuple[str, int]] = {}
     for r in read_table(Path(file), {"name": True, "place": True}):
         name = r.required("name", "the name an observation file gives a place")
-        place = r.required("place", "a place, city, region or country of the scenario, or 'total'")
-        if place != metrics.TOTAL and place not in known:
+        place = r.required("place", "a place, city, region or country of the scenario, 'total', or '-' (not modelled)")
+        if place not in (metrics.TOTAL, metrics.OUTSIDE) and place not in known:
             close = difflib.get_close_matches(place, sorted(known), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise r.error(
