@@ -253,3 +253,21 @@ def test_where_flee_stops_with_flood_rules_corridor_refuses_in_one_line(tmp_path
     with pytest.raises(ScenarioError) as exc:
         load_scenario(folder, warn=lambda line: None)
     assert "\n" not in str(exc.value) and words in str(exc.value), str(exc.value)
+
+
+def test_a_flood_level_file_shorter_than_the_run_or_its_forecast_is_refused_naming_it(tmp_path: Path):
+    # two days need two rows; with the forecaster (timescale 3, end time 3) the forecast reads rows up to day 3
+    folder = flee_flood_folder(tmp_path, levels="#Day,F1\n0,1\n")
+    with pytest.raises(ScenarioError, match=r"flood_level.csv:2: .*too few rows"):
+        load_scenario(folder, warn=lambda line: None)
+    forecast = SETTINGS + "    flood_forecaster: True\n    flood_forecaster_timescale: 3\n    flood_forecaster_end_time: 3\n"
+    folder = flee_flood_folder(tmp_path, forecast, levels="#Day,F1\n0,1\n1,1\n2,1\n")
+    with pytest.raises(ScenarioError, match=r"flood_level.csv:4: .*too few rows.*4 days"):
+        load_scenario(folder, warn=lambda line: None)
+
+
+@pytest.mark.parametrize("bad", ["[0.3, -0.5, 1.0, 1.0]", "[0.3, .nan, 1.0, 1.0]"])
+def test_flood_lists_take_finite_values_not_below_0(tmp_path: Path, bad: str):
+    folder = flee_flood_folder(tmp_path, SETTINGS.replace("[0.3, 0.5, 1.0, 1.0]", bad))
+    with pytest.raises(ScenarioError, match="flood_movechances"):
+        load_scenario(folder, warn=lambda line: None)

@@ -407,11 +407,14 @@ def read_conflicts(
     return periods
 
 
-def read_flood_levels(path: Path, places: set[str], notes: Notes | None = None) -> dict[str, list[float]]:
+def read_flood_levels(
+    path: Path, places: set[str], notes: Notes | None = None, rows: int = 0
+) -> dict[str, list[float]]:
     """DFlee's flood_level.csv: a '#Day' column and one column of levels per place, a row a day.
 
     As Flee, rows are read in order (the Day column is not looked at) and a place's level on a day is
-    the row's value; a column naming no place is left out with a note (Flee never looks it up)."""
+    the row's value; a column naming no place is left out with a note (Flee never looks it up). Flee
+    stops where it reads a day past the last row: `rows` is how many the run reads."""
     notes = notes or Notes(strict=True)
     if not path.is_file():
         raise ScenarioError("missing file", file=str(path), expected="flood levels per place and day (Flee stops "
@@ -429,6 +432,10 @@ def read_flood_levels(path: Path, places: set[str], notes: Notes | None = None) 
                        expected="a name from locations.csv" + _suggest(name, dict.fromkeys(places)))
             continue
         out[name] = [_num(_cell(r, j), path, lineno, name) for lineno, r in lines[1:]]
+    if len(lines) - 1 < rows:
+        raise ScenarioError("too few rows", file=str(path), row=lines[-1][0], value=len(lines) - 1,
+                            expected=f"a row for each of the {rows} days the run reads (its days, and the flood "
+                            "forecast up to its end time)")
     return out
 
 
@@ -1019,6 +1026,14 @@ def closures_flee_applies(
     return kept
 
 
+def _flood_rows(move: MoveRules, days: int) -> int:
+    """The rows of flood_level.csv a run reads: one a day, and with the forecaster up to its last forecast day."""
+    fr = move.flood
+    if fr is None or not fr.forecasting:
+        return days
+    return max(days, min(fr.forecaster_end_time, days - 1 + fr.forecaster_timescale) + 1)
+
+
 def load_flee(folder: Path, strict: bool = False, warn: Warn | None = None) -> Scenario:
     """Read a Flee folder. Where Flee warns and goes on, corridor does what Flee does and calls `warn`
     with one line naming the file and row (stderr by default); `strict` refuses those inputs instead."""
@@ -1044,7 +1059,11 @@ def load_flee(folder: Path, strict: bool = False, warn: Warn | None = None) -> S
         closures=closures_flee_applies(read_closures(inp / "closures.csv"), places, links, notes),
         # with its flood rules on, Flee reads flood_level.csv instead of conflicts.csv: no place is in conflict
         conflicts=[] if floods else read_conflicts(inp / "conflicts.csv", days, {p.name for p in places}, notes),
-        flood_levels=read_flood_levels(inp / "flood_level.csv", {p.name for p in places}, notes) if floods else {},
+        flood_levels=read_flood_levels(
+            inp / "flood_level.csv", {p.name for p in places}, notes, _flood_rows(move, days)
+        )
+        if floods
+        else {},
         food_insecurity=read_food_insecurity(inp / "region_attributes_IPC.csv", places, spawn, move, days)
         if move.flee_when_starving or move.avoid_food_deprived_locations or spawn.starvation_driven_spawning
         else {},

@@ -435,6 +435,13 @@ class SpawnRules(Strict):
     )
     at: str | None = Field(None, exclude=True)
 
+    @field_validator("flood_rates")
+    @classmethod
+    def _rates(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and not all(math.isfinite(x) and 0 <= x <= MAX_PEOPLE for x in v):
+            raise ValueError(f"every rate a finite number from 0 to {MAX_PEOPLE:,}")
+        return v
+
     @field_validator("conflict_spawn_decay")
     @classmethod
     def _decay(cls, v: list[float] | None) -> list[float] | None:
@@ -459,9 +466,18 @@ class FloodRules(Strict):
         None, description="Weight of each forecast day, indexed by the day of the run forecast (as Flee reads it)."
     )
     awareness_weights: list[float] | None = Field(
-        None, description="Factor of the forecast by a person's flood awareness (index = awareness value)."
+        None,
+        max_length=127,  # the floodawareness column is 8 bits
+        description="Factor of the forecast by a person's flood awareness (index = awareness value).",
     )
     at: str | None = Field(None, exclude=True)
+
+    @field_validator("movechances", "loc_weights", "forecaster_weights", "awareness_weights")
+    @classmethod
+    def _factors(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and not all(math.isfinite(x) and x >= 0 for x in v):
+            raise ValueError("every value a finite number >= 0")
+        return v
 
     @property
     def forecasting(self) -> bool:
@@ -1044,6 +1060,9 @@ class Scenario(Strict):
             return self
         names = {p.name for p in self.places}
         for name, levels in self.flood_levels.items():
+            if not all(math.isfinite(v) and abs(v) < 2**31 for v in levels):
+                raise ScenarioError("a flood level that is not a finite number", file=self.source,
+                                    field=f"flood_levels.{name}", expected="flood levels as numbers")
             if name not in names:
                 raise ScenarioError("flood levels of an unknown place", file=self.source, field="flood_levels",
                                     value=name, expected="a name from the places table" + _suggest(name, names))
