@@ -124,3 +124,117 @@ def test_shares_that_cannot_be_drawn_from_are_refused():
         scenario(demographics={"gender": Demographic(values=["m", "f"], shares={"Default": [1]})})
     with pytest.raises(ScenarioError, match="no Default column"):
         scenario(demographics={"gender": Demographic(values=["m", "f"], shares={"A": [1, 1]})})
+
+
+# Flee's demographic hazard rules (flee/moving.py getEndPointScore): the place's score squared, or 1
+
+
+def test_hazard_class_follows_flees_branches():
+    from corridor.sim.components.demographics import AS_IS, ONE, SQUARED, hazard_class
+
+    def cls(age: str, gender: str, **rules: bool) -> int:
+        sc = hazard_scenario(rules)
+        return hazard_class(sc, age, gender)
+
+    assert cls("30", "female", women_avoid_hazards=True) == SQUARED
+    assert cls("30", "male", women_avoid_hazards=True) == AS_IS
+    assert cls("18", "male", children_avoid_hazards=True) == SQUARED
+    assert cls("19", "male", children_avoid_hazards=True) == AS_IS
+    assert cls("60", "male", elderly_avoid_hazards=True) == SQUARED
+    assert cls("59", "male", elderly_avoid_hazards=True) == AS_IS
+    # BoysTakeRisk sits inside ChildrenAvoidHazards: males over 14, men too, score 1; a boy of 14 is squared
+    assert cls("15", "male", children_avoid_hazards=True, boys_take_risk=True) == ONE
+    assert cls("40", "male", children_avoid_hazards=True, boys_take_risk=True) == ONE
+    assert cls("14", "male", children_avoid_hazards=True, boys_take_risk=True) == SQUARED
+    assert cls("40", "male", boys_take_risk=True, elderly_avoid_hazards=True) == AS_IS, "not without children's"
+    # 1 squared is 1; a girl squared once, not again for being female
+    assert cls("70", "male", children_avoid_hazards=True, boys_take_risk=True, elderly_avoid_hazards=True) == ONE
+    assert cls("10", "female", children_avoid_hazards=True, women_avoid_hazards=True) == SQUARED
+
+
+def hazard_scenario(rules: dict[str, bool], **kw: object) -> Scenario:
+    """A town A whose 6,000 people all leave on day 0 for a camp B (score 2: camp_weight) or a town C (score 1),
+    both 1,000 km away: by route weight 2 : 1 (2/3 to B), squared 4 : 1 (4/5), or 1 : 1 (1/2)."""
+    from corridor.scenario.model import Departure
+
+    places = [
+        Place(name="A", kind="town", country="X"),
+        Place(name="B", kind="camp", country="X"),
+        Place(name="C", kind="town", country="X"),
+    ]
+    links = [Link(a="A", b="B", distance=1000), Link(a="A", b="C", distance=1000)]
+    demo = {"gender": Demographic(values=["male", "female"], shares={"Default": [1, 1]}),
+            "age": Demographic(values=["10", "30", "70"], shares={"Default": [1, 1, 1]})}  # fmt: skip
+    return Scenario(name="hazards", start_date="2020-01-01", days=2, places=places, links=links,
+                    departures=[Departure(place="A", start=0, count=6000)], spawn=SpawnRules(mode="departures"),
+                    move={"camp_weight": 2.0, "weight_softening": 0.0, "default_movechance": 1.0, **rules},
+                    **{"demographics": demo, **kw})  # fmt: skip
+
+
+def heading_to_b(rules: dict[str, bool], seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    eng = Engine(hazard_scenario(rules), seed=seed)
+    eng.step(0)
+    a, net = eng.world.agents, eng.world.net
+    n = a.n
+    assert n == 6000
+    to_b = net.link_dst[a.loc[:n]] == 1  # everyone is on a road after day 0
+    return to_b, a.demo_gender[:n], a.demo_age[:n]
+
+
+def test_women_avoid_hazards_squares_their_scores():
+    to_b, gender, _ = heading_to_b({"women_avoid_hazards": True})
+    men, women = gender == 0, gender == 1
+    assert within(int(to_b[women].sum()), int(women.sum()), 4 / 5)
+    assert within(int(to_b[men].sum()), int(men.sum()), 2 / 3)
+    assert not within(int(to_b[women].sum()), int(women.sum()), 2 / 3)
+
+
+def test_children_boys_and_elderly():
+    rules = {"children_avoid_hazards": True, "boys_take_risk": True, "elderly_avoid_hazards": True}
+    to_b, gender, age = heading_to_b(rules)
+    for g, k, p in [(0, 0, 4 / 5), (0, 1, 1 / 2), (0, 2, 1 / 2), (1, 0, 4 / 5), (1, 1, 2 / 3), (1, 2, 4 / 5)]:
+        who = (gender == g) & (age == k)
+        assert within(int(to_b[who].sum()), int(who.sum()), p), (g, k)
+
+
+def test_with_the_rules_off_the_run_is_the_run_without_demographics():
+    to_b, _, _ = heading_to_b({})
+    eng = Engine(hazard_scenario({}).model_copy(update={"demographics": {}}), seed=0)
+    eng.step(0)
+    a = eng.world.agents
+    assert np.array_equal(eng.world.net.link_dst[a.loc[: a.n]] == 1, to_b)
+    assert not a.has("moveclass")
+
+
+def test_a_hazard_rule_without_its_demographics_is_refused():
+    with pytest.raises(ScenarioError, match="needs each person's age"):
+        hazard_scenario({"children_avoid_hazards": True}, demographics={})
+    with pytest.raises(ScenarioError, match="needs each person's gender"):
+        hazard_scenario({"women_avoid_hazards": True},
+                        demographics={"age": Demographic(values=["1"], shares={"Default": [1]})})  # fmt: skip
+    with pytest.raises(ScenarioError, match="age that is not a number"):
+        hazard_scenario({"elderly_avoid_hazards": True},
+                        demographics={"age": Demographic(values=["old"], shares={"Default": [1]})})  # fmt: skip
+
+
+def test_a_flee_folder_with_the_hazard_rules_reads_them_and_its_demographics(tmp_path: Path):
+    from test_flee_compat import flee_folder, lenient
+
+    rules = "".join(f"  {k}: True\n" for k in ("WomenAvoidHazards", "ChildrenAvoidHazards", "ElderlyAvoidHazards",
+                                                 "BoysTakeRisk"))  # fmt: skip
+    folder = flee_folder(tmp_path, **{
+        "simsetting.yml": "spawn_rules:\n  conflict_driven_spawning:\n    spawn_mode: constant\n"
+                          "    displaced_per_conflict_day: 100\nmove_rules:\n" + rules,
+        "input_csv/demographics_age.csv": "age,Default,A\n5,1,0\n40,1,1\n",
+        "input_csv/demographics_gender.csv": "gender,Default\nmale,1\nfemale,1\n",
+    })  # fmt: skip
+    sc, warned = lenient(folder)
+    assert warned == []
+    mv = sc.move
+    assert mv.women_avoid_hazards and mv.children_avoid_hazards and mv.elderly_avoid_hazards and mv.boys_take_risk
+    assert sc.demographics["age"].shares == {"Default": [1.0, 1.0], "A": [0.0, 1.0]}
+    res = Simulation(sc).run(seed=0, days=5)
+    assert res.record.spawned.sum() > 0
+    (folder / "input_csv/demographics_gender.csv").unlink()
+    with pytest.raises(ScenarioError, match="gender"):
+        lenient(folder)

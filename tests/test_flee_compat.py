@@ -148,11 +148,14 @@ def test_implemented_settings_reach_their_rule(tmp_path: Path) -> None:
     for key, setting in FLEE_SETTINGS.items():
         # the flood rules' keys (move_rules.flood_rules.*) are read and checked in tests/test_flood.py; the rules
         # kept in the places (use_economic_pull) with their columns, below; the food rules, which need an IPC file,
-        # in tests/test_food.py
+        # in tests/test_food.py; the demographic hazard rules, which need demographics files, in
+        # tests/test_demographics.py
         kept_in_places = (setting.field or "").startswith("places.")
+        hazard_rule = key.endswith(("AvoidHazards", "BoysTakeRisk"))
         if (setting.status == IMPLEMENTED and key.startswith("move_rules.") and key != "move_rules.use_v1_rules"
                 and not key.startswith("move_rules.flood_rules") and not kept_in_places
-                and key not in ("move_rules.flee_when_starving", "move_rules.avoid_food_deprived_locations")):
+                and key not in ("move_rules.flee_when_starving", "move_rules.avoid_food_deprived_locations")
+                and not hazard_rule):
             assert key.rsplit(".", 1)[1] in values, f"{key} is not exercised here"
 
 

@@ -432,6 +432,10 @@ def read_flood_levels(
                        expected="a name from locations.csv" + _suggest(name, dict.fromkeys(places)))
             continue
         out[name] = [_num(_cell(r, j), path, lineno, name) for lineno, r in lines[1:]]
+        for (lineno, _), level in zip(lines[1:], out[name], strict=True):
+            if abs(level) >= 2**31:  # the engine keeps whole levels in 64 bits; no list reaches this far
+                raise ScenarioError("out of range", file=str(path), row=lineno, field=name, value=level,
+                                    expected="a flood level below 2,147,483,648 in size")
     if len(lines) - 1 < rows:
         raise ScenarioError("too few rows", file=str(path), row=lines[-1][0], value=len(lines) - 1,
                             expected=f"a row for each of the {rows} days the run reads (its days, and the flood "
@@ -748,10 +752,6 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
     **{
         f"move_rules.{k}": _key(REFUSED, inert=_off)
         for k in (
-            "WomenAvoidHazards",
-            "ChildrenAvoidHazards",
-            "ElderlyAvoidHazards",
-            "BoysTakeRisk",
             "MatchCampReligion",
             "MatchCampEthnicity",
             "MatchTownEthnicity",
@@ -760,6 +760,10 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
             "two_system_decision_making",
         )
     },
+    "move_rules.WomenAvoidHazards": _key(IMPLEMENTED, "move.women_avoid_hazards"),
+    "move_rules.ChildrenAvoidHazards": _key(IMPLEMENTED, "move.children_avoid_hazards"),
+    "move_rules.ElderlyAvoidHazards": _key(IMPLEMENTED, "move.elderly_avoid_hazards"),
+    "move_rules.BoysTakeRisk": _key(IMPLEMENTED, "move.boys_take_risk"),
     "move_rules.avg_religion_fraction": _key(NO_EFFECT, why="read only by MatchCampReligion (refused)"),
     "move_rules.use_economic_pull": _key(IMPLEMENTED, "places.attraction"),
     "move_rules.flee_when_starving": _key(IMPLEMENTED, "move.flee_when_starving"),

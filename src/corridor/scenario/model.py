@@ -578,7 +578,32 @@ class MoveRules(Strict):
         description="Calendar months (1-12) in which everyone at a place is counted at home, the place they set out "
         "from, and stays put (Flee's harvest_months, applied by Flee to everyone, not only farmers).",
     )
+    children_avoid_hazards: bool = Field(
+        False, exclude_if=lambda v: not v,
+        description="People under 19 score destinations by the square of the place's score (Flee's "
+        "ChildrenAvoidHazards; needs demographics_age.csv)."
+    )
+    boys_take_risk: bool = Field(
+        False, exclude_if=lambda v: not v,
+        description="With children_avoid_hazards: males over 14 score every destination 1 before the flood, population "
+        "and home-distance factors (Flee's BoysTakeRisk; needs demographics_age.csv and demographics_gender.csv)."
+    )
+    elderly_avoid_hazards: bool = Field(
+        False, exclude_if=lambda v: not v,
+        description="People over 59 score destinations by the square of the place's score (Flee's ElderlyAvoidHazards; "
+        "needs demographics_age.csv)."
+    )
+    women_avoid_hazards: bool = Field(
+        False, exclude_if=lambda v: not v,
+        description="Females not already squared by an age rule score destinations by the square of the place's score "
+        "(Flee's WomenAvoidHazards; needs demographics_gender.csv)."
+    )
     at: str | None = Field(None, exclude=True)
+
+    @property
+    def hazard_rules(self) -> bool:
+        """Whether a demographic hazard rule acts (BoysTakeRisk acts only inside ChildrenAvoidHazards, as in Flee)."""
+        return self.children_avoid_hazards or self.elderly_avoid_hazards or self.women_avoid_hazards
 
     @field_validator("harvest_months")
     @classmethod
@@ -1040,6 +1065,23 @@ class Scenario(Strict):
             if "Default" not in demo.shares and not names <= set(demo.shares):
                 raise error_at(demo.at or self.source, f"no Default column of {attr} shares", field="Default",
                                expected="a Default column (for the places not named)")
+        mv = self.move
+        needs = {"age": mv.children_avoid_hazards or mv.elderly_avoid_hazards,
+                 "gender": mv.women_avoid_hazards or (mv.children_avoid_hazards and mv.boys_take_risk)}  # fmt: skip
+        for attr, needed in needs.items():
+            if needed and attr not in self.demographics:
+                raise error_at(mv.at or self.source, f"a demographic hazard rule needs each person's {attr}",
+                               field="move", value=attr,
+                               expected=f"input_csv/demographics_{attr}.csv (Flee stops without it)")
+        if needs["age"]:
+            bad = [v for v in self.demographics["age"].values if _whole(v) is None]
+            if bad:
+                raise error_at(self.demographics["age"].at or self.source, "an age that is not a number", field="age",
+                               value=bad[0], expected="ages as numbers (Flee compares them with 19, 14 and 59)")
+        if mv.hazard_rules and mv.flood is not None:
+            raise error_at(mv.at or self.source, "demographic hazard rules with DFlee's flood rules",
+                           field="move.flood", expected="one or the other (corridor has not built the flood factors "
+                           "inside the squared score)")
         return self
 
     def has_floods(self) -> bool:

@@ -17,6 +17,7 @@ from ..network import CAMP, HUB, IDP_CAMP, MARKER, PORT, SHELTER, pop_factors
 from ..parallel import kernel_args
 from .closures import Closures
 from .conflicts import Conflicts
+from .demographics import AS_IS, SQUARED, hazard_classes
 from .floods import Floods
 from .food import Food
 from .spawn import Spawn
@@ -70,11 +71,12 @@ class Rules(NamedTuple):
     distance_power: float
     weight_power: float
     prune: float  # Flee's pruning_threshold: routes under the best / this weigh nothing (0: no pruning)
+    hazard: int  # Flee's demographic hazard rules: the place's score as is, squared or 1 (demographics.AS_IS...)
 
 
 class Today(NamedTuple):
     """What the day's movement reads (attract's output). C: classes of people whose move chances and route
-    weights differ (DFlee's flood awareness with the forecaster on; else 1)."""
+    weights differ (DFlee's flood awareness with the forecaster on, times Flee's hazard classes; else 1)."""
 
     movechance: np.ndarray  # (P,) chance of setting out today (of the last class)
     leave_below: np.ndarray  # (C, P) the same as a threshold on a 53-bit draw
@@ -96,7 +98,8 @@ class Attract(Component):
         net, mv = world.net, world.sc.move
         P = net.n_places
         self.floods = world.find(Floods)
-        self.classes = self.floods.classes if self.floods is not None else 1
+        self.hazards = hazard_classes(world.sc)  # class c: flood awareness class c // hazards, hazard class c % hazards
+        self.classes = (self.floods.classes if self.floods is not None else 1) * self.hazards
         C = self.classes
         self.today = Today(np.empty(P), np.empty((C, P), np.uint64), np.empty(P), np.empty(P, np.bool_),
                            np.empty((C, 0)), np.empty((C, P, W)), np.empty(P, np.bool_))  # fmt: skip
@@ -107,7 +110,7 @@ class Attract(Component):
                            mv.default_movechance, mv.conflict_movechance, mv.crowded_movechance, mv.foreign_weight,
                            mv.camp_weight, mv.conflict_weight, mv.capacity_buffer, mv.weight_softening, mv.softening,
                            mv.distance_power, mv.weight_power,
-                           mv.pruning_threshold if mv.pruning_threshold >= 1.001 else 0.0)  # fmt: skip
+                           mv.pruning_threshold if mv.pruning_threshold >= 1.001 else 0.0, AS_IS)  # fmt: skip
         self._routes = None  # the routes cand_cum was sized for
         self._candidates: Candidates | None = None
         self._places: PlaceInputs | None = None
@@ -145,10 +148,10 @@ class Attract(Component):
             self._factors = (mc_factor, score_factor)
             changed = True
         if changed:  # the arguments as plain tuples, made again only when a bundle was
-            t, (mc_factor, score_factor) = self.today, self._factors
+            t, (mc_factor, score_factor), H = self.today, self._factors, self.hazards
             self._args = [
-                kernel_args(self._places._replace(mc_factor=mc_factor[c], score_factor=score_factor[c]),
-                            self._candidates, self.rules,
+                kernel_args(self._places._replace(mc_factor=mc_factor[c // H], score_factor=score_factor[c // H]),
+                            self._candidates, self.rules._replace(hazard=c % H),
                             t._replace(leave_below=t.leave_below[c], cand_cum=t.cand_cum[c], cum_w=t.cum_w[c]))
                 for c in range(self.classes)
             ]  # fmt: skip
@@ -168,7 +171,7 @@ def attract_day(places, cands, rules, out):
      flood_mc, mc_factor, score_factor, starve, fed) = places  # fmt: skip
     cand_route, dest, dist, near, cand_start = cands
     (aware, camp_mc, idpcamp_mc, default_mc, conflict_mc, crowded_mc, foreign_weight, camp_weight, conflict_weight,
-     capacity_buffer, weight_softening, softening, distance_power, weight_power, prune) = rules  # fmt: skip
+     capacity_buffer, weight_softening, softening, distance_power, weight_power, prune, hazard) = rules  # fmt: skip
     movechance, leave_below, crowding, dest_full, cand_cum, cum_w, town = out
     P = len(kind)
     capf = np.empty(P)
@@ -215,9 +218,18 @@ def attract_day(places, cands, rules, out):
             s = s * camp_weight
         if in_conflict:
             s = s * conflict_weight ** (decay[p] * intensity[p])
-        if not camp:
-            s = s * pop_weight[p]
-        score[p] = s * score_factor[p] * fed[p]
+        if hazard == AS_IS:
+            if not camp:
+                s = s * pop_weight[p]
+            score[p] = s * score_factor[p] * fed[p]
+        else:
+            # Flee's getEndPointScore: the place's score (food included) squared, or 1, before the flood and
+            # population factors (and stay_close_to_home's, per route)
+            b = s * fed[p]
+            b = b * b if hazard == SQUARED else 1.0
+            if not camp:
+                b = b * pop_weight[p]
+            score[p] = b * score_factor[p]
 
         # Flee's capacity factor: 1 below buffer x capacity, 0 at capacity, linear between
         f = 1.0

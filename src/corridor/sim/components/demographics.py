@@ -10,6 +10,8 @@ table counts each place's people by value every day, for results split by attrib
 
 from __future__ import annotations
 
+import math
+
 import numba as nb
 import numpy as np
 
@@ -29,6 +31,37 @@ def column_name(attribute: str) -> str:
 def stream_name(attribute: str) -> str:
     """The seed tree's name of an attribute's draws (floodawareness kept the name it had before the others)."""
     return "floodawareness" if attribute == "floodawareness" else f"demographic.{attribute}"
+
+
+# How a person's destination scores read the place's score under Flee's demographic hazard rules
+# (flee/moving.py getEndPointScore): as it is, squared, or 1 (BoysTakeRisk)
+AS_IS, SQUARED, ONE = 0, 1, 2
+
+
+def hazard_classes(sc: Scenario) -> int:
+    """How many hazard classes of people the route weights are made for (1: no hazard rule)."""
+    return 3 if sc.move.hazard_rules else 1
+
+
+def hazard_class(sc: Scenario, age: str | None, gender: str | None) -> int:
+    """Flee's getEndPointScore for a person of this age and gender: the base score squared for children
+    (under 19), the elderly (over 59) and women not already squared, 1 for males over 14 with BoysTakeRisk
+    (inside ChildrenAvoidHazards, as in Flee: its test sits in that rule's block, so it reaches adult men too,
+    and an elderly man's 1 squared stays 1)."""
+    mv = sc.move
+    years = float(age) if age is not None else math.nan
+    h, avoided = AS_IS, False
+    if mv.children_avoid_hazards:
+        if years < 19:
+            h, avoided = SQUARED, True
+        if mv.boys_take_risk and gender == "male" and years > 14:
+            h = ONE
+    if mv.elderly_avoid_hazards and years > 59:
+        h = ONE if h == ONE else SQUARED  # base x base: squared again only if it could be (no one is both)
+        avoided = True
+    if mv.women_avoid_hazards and gender == "female" and not avoided:
+        h = ONE if h == ONE else SQUARED
+    return h
 
 
 def value_labels(sc: Scenario) -> list[str]:
@@ -74,6 +107,21 @@ class Demographics(Component):
             self.cum.append(cum / cum[:, -1:])
         self.offsets = np.cumsum([0] + [len(d.values) for d in sc.demographics.values()])[:-1].astype(np.int64)
         self.counting = len(world.record.demographics) > 0
+        # the hazard class of each (age index, gender index): a lookup for the rows spawn adds
+        self.hazard = np.zeros((1, 1), np.int8)
+        if sc.move.hazard_rules:
+            ages = sc.demographics["age"].values if "age" in sc.demographics else [None]
+            genders = sc.demographics["gender"].values if "gender" in sc.demographics else [None]
+            self.hazard = np.array([[hazard_class(sc, a, g) for g in genders] for a in ages], np.int8)
+
+    def hazard_of(self, start: int, stop: int) -> np.ndarray:
+        """The hazard class (AS_IS, SQUARED, ONE) of the people in rows [start, stop), from their values."""
+        a, sc = self.world.agents, self.world.sc
+        if not sc.move.hazard_rules:
+            return np.zeros(stop - start, np.int8)
+        age = getattr(a, column_name("age"))[start:stop] if "age" in sc.demographics else 0
+        gender = getattr(a, column_name("gender"))[start:stop] if "gender" in sc.demographics else 0
+        return np.broadcast_to(self.hazard[age, gender], (stop - start,))
 
     def draw(self, start: int, stop: int) -> None:
         """Every attribute of the people in rows [start, stop), each with the shares of their place."""

@@ -15,7 +15,7 @@ import numba as nb
 import numpy as np
 
 from ...states import AT_PLACE, ON_ROAD, SIGNING
-from ..agents import CAME_FROM, ROUTE, Column
+from ..agents import CAME_FROM, MOVE_CLASS, ROUTE, Column
 from ..component import Component, World
 from ..parallel import SUB, kernel_args, n_blocks_for, team
 from ..record import Table
@@ -23,7 +23,6 @@ from ..rng import GOLDEN, agent_stream, mix, uniform
 from .attract import Attract, W
 from .caravans import Caravans, Flows
 from .closures import Closures
-from .floods import FLOOD_AWARENESS
 
 MAX_HOPS_PER_DAY = 64  # guards against endless chains over zero-length links
 
@@ -40,7 +39,7 @@ class People(NamedTuple):
     came_from: np.ndarray  # the place last left (one unused row without no_backtrack)
     stint: np.ndarray  # avoid_short_stints: Flee's recent_travel_distance at the end of day stint_day
     stint_day: np.ndarray
-    aware: np.ndarray  # the class of people whose move chances and route weights a person reads (flood awareness)
+    aware: np.ndarray  # the class of people whose move chances and route weights a person reads (moveclass)
 
 
 class Choice(NamedTuple):
@@ -111,7 +110,7 @@ class Movement(Component):
                needed=lambda sc: sc.move.avoid_short_stints),
         Column("stint_day", np.int16, 0, "the day stint was last brought up to date",
                needed=lambda sc: sc.move.avoid_short_stints),
-        FLOOD_AWARENESS,
+        MOVE_CLASS,
     )
     tables = (
         Table("population", ("place",), "people at each place at the end of the day"),
@@ -138,7 +137,7 @@ class Movement(Component):
     def people(self) -> People:
         a = self.world.agents
         return People(a.state, a.loc, a.progress, a.route, a.rpos, a.hops, a.came_from, a.stint, a.stint_day,
-                      a.floodawareness)  # fmt: skip
+                      a.moveclass)  # fmt: skip
 
     def step(self, day: int) -> None:
         w = self.world

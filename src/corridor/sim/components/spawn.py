@@ -16,14 +16,14 @@ from ... import states as S
 from ...scenario.model import Scenario
 from ...scenario.series import spawn_schedule
 from ...states import AT_PLACE, SIGNING
-from ..agents import COHORT, ORIGIN
+from ..agents import COHORT, MOVE_CLASS, ORIGIN
 from ..component import Component, World
 from ..network import Network
 from ..parallel import kernel_args
 from ..record import Table
 from .caravans import Caravans
 from .conflicts import Conflicts
-from .demographics import Demographics
+from .demographics import Demographics, hazard_classes
 from .floods import FLOOD_AWARENESS, Floods
 from .food import Food
 
@@ -48,6 +48,7 @@ class Spawn(Component):
         COHORT,
         ORIGIN,
         FLOOD_AWARENESS,
+        MOVE_CLASS,
     )
     tables = (
         Table("spawned", ("place",), "people who set out from each place that day"),
@@ -76,6 +77,8 @@ class Spawn(Component):
         self._rows: Rows | None = None
         self.floods = world.find(Floods)
         self.demographics = world.find(Demographics)
+        self.hazards = hazard_classes(world.sc)
+        self.by_class = world.agents.has(MOVE_CLASS.name)
         # each departure group's people a day, summed once rather than every day
         self.group_totals = [table[: world.days].sum(axis=1).tolist() for _, _, _, table in net.departure_groups]
 
@@ -109,7 +112,16 @@ class Spawn(Component):
             self.demographics.draw(start, a.n)
         if self.floods is not None:
             self.floods.draw_awareness(start, a.n)
+        if self.by_class:
+            self.set_class(start, a.n)
         return start, a.n
+
+    def set_class(self, start: int, stop: int) -> None:
+        """moveclass = flood awareness x hazard classes + hazard class (agents.MOVE_CLASS)."""
+        a = self.world.agents
+        aware = a.floodawareness[start:stop] if a.has(FLOOD_AWARENESS.name) else 0
+        hazard = self.demographics.hazard_of(start, stop) if self.demographics is not None else 0
+        a.moveclass[start:stop] = np.asarray(aware, np.int8) * np.int8(self.hazards) + hazard
 
     def step(self, day: int) -> None:
         w = self.world
