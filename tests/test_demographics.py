@@ -238,3 +238,95 @@ def test_a_flee_folder_with_the_hazard_rules_reads_them_and_its_demographics(tmp
     (folder / "input_csv/demographics_gender.csv").unlink()
     with pytest.raises(ScenarioError, match="gender"):
         lenient(folder)
+
+
+# Flee's Match* rules: a destination x (its people of the person's ethnicity / its population) x 10
+
+
+def match_scenario(move: dict[str, object]) -> Scenario:
+    """B and C (population 1,000 each, move chance 0, so Flee's camps) hold 400 and 200 people on day 0, of
+    ethnicities a : b drawn 3 : 1 at B and 1 : 3 at C; on day 1, 6,000 people of each ethnicity half and half
+    leave A for B or C (1,000 km away, scores equal but for the rule)."""
+    from corridor.scenario.model import Departure
+
+    places = [
+        Place(name="A", kind="town", country="X"),
+        Place(name="B", kind="town", country="X", population=1000, movechance=0.0),
+        Place(name="C", kind="town", country="X", population=1000, movechance=0.0),
+    ]
+    links = [Link(a="A", b="B", distance=1000), Link(a="A", b="C", distance=1000)]
+    eth = Demographic(values=["a", "b"], shares={"Default": [1, 1], "B": [3, 1], "C": [1, 3]})
+    rel = Demographic(values=["p", "q"], shares={"Default": [1, 1], "B": [1, 0], "C": [0, 1]})
+    deps = [Departure(place="B", start=0, count=400), Departure(place="C", start=0, count=200),
+            Departure(place="A", start=1, count=6000)]  # fmt: skip
+    return Scenario(name="match", start_date="2020-01-01", days=3, places=places, links=links, departures=deps,
+                    spawn=SpawnRules(mode="departures"), demographics={"ethnicity": eth, "religion": rel},
+                    move={"weight_softening": 0.0, "default_movechance": 1.0, **move})  # fmt: skip
+
+
+def test_match_camp_ethnicity_weighs_camps_by_the_share_of_ones_own():
+    eng = Engine(match_scenario({"match_camp_ethnicity": True}), seed=4)
+    eng.step(0)
+    a, net = eng.world.agents, eng.world.net
+    eth = a.demo_ethnicity
+    at_b = [int(((a.loc[:600] == 1) & (eth[:600] == k)).sum()) for k in (0, 1)]
+    at_c = [int(((a.loc[:600] == 2) & (eth[:600] == k)).sum()) for k in (0, 1)]
+    eng.step(1)
+    new = slice(600, a.n)
+    to_b = net.link_dst[a.loc[new]] == 1
+    for k in (0, 1):
+        who = eth[new] == k
+        # both are camps to Flee (move chance 0): x (people of k / 1,000) x 10 each; the 1,000s cancel
+        assert within(int(to_b[who].sum()), int(who.sum()), at_b[k] / (at_b[k] + at_c[k]))
+    assert not within(int(to_b[eth[new] == 0].sum()), int((eth[new] == 0).sum()), 0.5)
+
+
+def test_match_town_ethnicity_does_not_reach_camps_and_religion_does():
+    # B and C are camps to Flee: MatchTownEthnicity leaves them as they are (half and half)
+    eng = Engine(match_scenario({"match_town_ethnicity": True}), seed=4)
+    eng.step(0)
+    eng.step(1)
+    a, net = eng.world.agents, eng.world.net
+    to_b = net.link_dst[a.loc[600 : a.n]] == 1
+    assert within(int(to_b.sum()), a.n - 600, 0.5)
+    # MatchCampReligion: everyone at B is of religion p, everyone at C of q: each goes where their own are
+    eng = Engine(match_scenario({"match_camp_religion": True, "avg_religion_fraction": 0.5}), seed=4)
+    eng.step(0)
+    eng.step(1)
+    a = eng.world.agents
+    to_b = net.link_dst[a.loc[600 : a.n]] == 1
+    assert np.array_equal(to_b, a.demo_religion[600 : a.n] == 0)
+
+
+def test_a_match_rule_without_its_demographics_is_refused():
+    with pytest.raises(ScenarioError, match="needs each person's ethnicity"):
+        match_scenario({"match_conflict_ethnicity": True}).model_validate(
+            {**match_scenario({}).model_dump(), "demographics": {}, "move": {"match_conflict_ethnicity": True}}
+        )
+
+
+def test_a_flee_folder_with_match_rules_and_hazard_rules_runs(tmp_path: Path):
+    from test_flee_compat import flee_folder, lenient
+
+    rules = "".join(f"  {k}: True\n" for k in ("MatchCampEthnicity", "MatchTownEthnicity", "MatchConflictEthnicity",
+                                                 "MatchCampReligion", "WomenAvoidHazards"))  # fmt: skip
+    folder = flee_folder(tmp_path, **{
+        "simsetting.yml": "spawn_rules:\n  conflict_driven_spawning:\n    spawn_mode: constant\n"
+                          "    displaced_per_conflict_day: 100\nmove_rules:\n" + rules
+                          + "  avg_religion_fraction: 0.5\n",
+        "input_csv/demographics_ethnicity.csv": "ethnicity,Default,A\nx,1,0\ny,1,1\n",
+        "input_csv/demographics_religion.csv": "religion,Default\np,1\nq,1\nr,2\n",
+        "input_csv/demographics_gender.csv": "gender,Default\nmale,1\nfemale,1\n",
+    })  # fmt: skip
+    sc, warned = lenient(folder)
+    assert warned == []
+    mv = sc.move
+    assert mv.match_camp_ethnicity and mv.match_town_ethnicity and mv.match_conflict_ethnicity
+    assert mv.match_camp_religion and mv.avg_religion_fraction == 0.5
+    one = Simulation(sc).run(seed=0, days=6, threads=1)
+    two = Simulation(sc).run(seed=0, days=6, threads=2)
+    assert one.record.spawned.sum() > 0
+    assert np.array_equal(one.record.population, two.record.population)
+    (folder / "input_csv/demographics_religion.csv").unlink()
+    with pytest.raises(ScenarioError, match="religion"):
+        lenient(folder)

@@ -133,6 +133,7 @@ def test_implemented_settings_reach_their_rule(tmp_path: Path) -> None:
         "pruning_threshold": 2.0,
         "avoid_short_stints": True,
         "harvest_months": [6, 7],
+        "avg_religion_fraction": 0.5,
     }
     text = "spawn_rules:\n  insert_day0: False\n  sum_from_camps: False\n  conflict_spawn_decay: [1.0, 0.5]\n"
     text += "  conflict_spawn_decay_interval: 14\n  take_from_population: True\n"
@@ -148,10 +149,10 @@ def test_implemented_settings_reach_their_rule(tmp_path: Path) -> None:
     for key, setting in FLEE_SETTINGS.items():
         # the flood rules' keys (move_rules.flood_rules.*) are read and checked in tests/test_flood.py; the rules
         # kept in the places (use_economic_pull) with their columns, below; the food rules, which need an IPC file,
-        # in tests/test_food.py; the demographic hazard rules, which need demographics files, in
+        # in tests/test_food.py; the demographic hazard and Match* rules, which need demographics files, in
         # tests/test_demographics.py
         kept_in_places = (setting.field or "").startswith("places.")
-        hazard_rule = key.endswith(("AvoidHazards", "BoysTakeRisk"))
+        hazard_rule = key.endswith(("AvoidHazards", "BoysTakeRisk")) or key.startswith("move_rules.Match")
         if (setting.status == IMPLEMENTED and key.startswith("move_rules.") and key != "move_rules.use_v1_rules"
                 and not key.startswith("move_rules.flood_rules") and not kept_in_places
                 and key not in ("move_rules.flee_when_starving", "move_rules.avoid_food_deprived_locations")

@@ -752,10 +752,6 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
     **{
         f"move_rules.{k}": _key(REFUSED, inert=_off)
         for k in (
-            "MatchCampReligion",
-            "MatchCampEthnicity",
-            "MatchTownEthnicity",
-            "MatchConflictEthnicity",
             "fixed_routes",
             "two_system_decision_making",
         )
@@ -764,7 +760,11 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
     "move_rules.ChildrenAvoidHazards": _key(IMPLEMENTED, "move.children_avoid_hazards"),
     "move_rules.ElderlyAvoidHazards": _key(IMPLEMENTED, "move.elderly_avoid_hazards"),
     "move_rules.BoysTakeRisk": _key(IMPLEMENTED, "move.boys_take_risk"),
-    "move_rules.avg_religion_fraction": _key(NO_EFFECT, why="read only by MatchCampReligion (refused)"),
+    "move_rules.MatchCampEthnicity": _key(IMPLEMENTED, "move.match_camp_ethnicity"),
+    "move_rules.MatchTownEthnicity": _key(IMPLEMENTED, "move.match_town_ethnicity"),
+    "move_rules.MatchConflictEthnicity": _key(IMPLEMENTED, "move.match_conflict_ethnicity"),
+    "move_rules.MatchCampReligion": _key(IMPLEMENTED, "move.match_camp_religion"),
+    "move_rules.avg_religion_fraction": _key(IMPLEMENTED, "move.avg_religion_fraction"),
     "move_rules.use_economic_pull": _key(IMPLEMENTED, "places.attraction"),
     "move_rules.flee_when_starving": _key(IMPLEMENTED, "move.flee_when_starving"),
     "move_rules.avoid_food_deprived_locations": _key(IMPLEMENTED, "move.avoid_food_deprived_locations"),

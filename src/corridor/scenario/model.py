@@ -598,7 +598,34 @@ class MoveRules(Strict):
         description="Females not already squared by an age rule score destinations by the square of the place's score "
         "(Flee's WomenAvoidHazards; needs demographics_gender.csv)."
     )
+    match_camp_ethnicity: bool = Field(
+        False, exclude_if=lambda v: not v,
+        description="A camp scores x 10 x the share of its people (of its own population) of the person's ethnicity "
+        "(Flee's MatchCampEthnicity; needs demographics_ethnicity.csv)."
+    )
+    match_town_ethnicity: bool = Field(
+        False, exclude_if=lambda v: not v,
+        description="The same for a destination neither a camp nor in conflict (Flee's MatchTownEthnicity)."
+    )
+    match_conflict_ethnicity: bool = Field(
+        False, exclude_if=lambda v: not v,
+        description="The same for a destination in conflict (Flee's MatchConflictEthnicity)."
+    )
+    match_camp_religion: bool = Field(
+        False, exclude_if=lambda v: not v,
+        description="A camp scores x the share of its people of the person's religion / avg_religion_fraction "
+        "(Flee's MatchCampReligion; needs demographics_religion.csv)."
+    )
+    avg_religion_fraction: float = Field(
+        0.25, gt=0, exclude_if=lambda v: v == 0.25,
+        description="Flee's avg_religion_fraction: MatchCampReligion divides by it (Flee's ReligionBaseRate = 1 / it)."
+    )
     at: str | None = Field(None, exclude=True)
+
+    @property
+    def match_ethnicity(self) -> bool:
+        """Whether a Match*Ethnicity rule is on (Flee's destination factor by the person's ethnicity)."""
+        return self.match_camp_ethnicity or self.match_town_ethnicity or self.match_conflict_ethnicity
 
     @property
     def hazard_rules(self) -> bool:
@@ -1078,6 +1105,19 @@ class Scenario(Strict):
             if bad:
                 raise error_at(self.demographics["age"].at or self.source, "an age that is not a number", field="age",
                                value=bad[0], expected="ages as numbers (Flee compares them with 19, 14 and 59)")
+        for attr, needed in (("ethnicity", mv.match_ethnicity), ("religion", mv.match_camp_religion)):
+            if needed and attr not in self.demographics:
+                raise error_at(mv.at or self.source, f"a Match rule needs each person's {attr}", field="move",
+                               value=attr, expected=f"input_csv/demographics_{attr}.csv (Flee stops without it)")
+        fr = mv.flood
+        classes = len(fr.awareness_weights or [1]) if fr is not None and fr.forecasting else 1
+        classes *= 3 if mv.hazard_rules else 1
+        for attr, needed in (("ethnicity", mv.match_ethnicity), ("religion", mv.match_camp_religion)):
+            classes *= len(self.demographics[attr].values) if needed else 1
+        if classes > 127:
+            raise error_at(mv.at or self.source, "too many classes of people with their own route weights",
+                           field="move", value=classes, expected="at most 127 (flood awareness values x 3 with the "
+                           "hazard rules x ethnicities with a Match*Ethnicity rule x religions with MatchCampReligion)")
         if mv.hazard_rules and mv.flood is not None:
             raise error_at(mv.at or self.source, "demographic hazard rules with DFlee's flood rules",
                            field="move.flood", expected="one or the other (corridor has not built the flood factors "

@@ -17,7 +17,7 @@ from ..network import CAMP, HUB, IDP_CAMP, MARKER, PORT, SHELTER, pop_factors
 from ..parallel import kernel_args
 from .closures import Closures
 from .conflicts import Conflicts
-from .demographics import AS_IS, SQUARED, hazard_classes
+from .demographics import AS_IS, SQUARED, Demographics, hazard_classes, match_classes
 from .floods import Floods
 from .food import Food
 from .spawn import Spawn
@@ -43,6 +43,9 @@ class PlaceInputs(NamedTuple):
     score_factor: np.ndarray  # the flood rules' factor of the place's score as a destination (1 when off)
     starve: np.ndarray  # flee_when_starving's pull f: the move chance m becomes f + (1 - f) m (0 when off)
     fed: np.ndarray  # avoid_food_deprived_locations' factor of the place's score (1 when off)
+    match_camp: np.ndarray  # Flee's Match* factors of a camp's, a place in conflict's and another place's score
+    match_conflict: np.ndarray  # for the class of people (1 when off)
+    match_town: np.ndarray
 
 
 class Candidates(NamedTuple):
@@ -98,8 +101,13 @@ class Attract(Component):
         net, mv = world.net, world.sc.move
         P = net.n_places
         self.floods = world.find(Floods)
-        self.hazards = hazard_classes(world.sc)  # class c: flood awareness class c // hazards, hazard class c % hazards
-        self.classes = (self.floods.classes if self.floods is not None else 1) * self.hazards
+        # class c of people: flood awareness class c // (H x M), hazard class (c // M) % H, Match* class c % M
+        self.hazards = hazard_classes(world.sc)
+        e, r = match_classes(world.sc)
+        self.matches = e * r
+        self.classes = (self.floods.classes if self.floods is not None else 1) * self.hazards * self.matches
+        self.match = np.ones((self.matches, 3, P))  # per Match* class: the factors of camps, conflict, others
+        self.demographics = world.find(Demographics)
         C = self.classes
         self.today = Today(np.empty(P), np.empty((C, P), np.uint64), np.empty(P), np.empty(P, np.bool_),
                            np.empty((C, 0)), np.empty((C, P, W)), np.empty(P, np.bool_))  # fmt: skip
@@ -144,19 +152,54 @@ class Attract(Component):
             self._places = PlaceInputs(net.kind, closures.camp_off, conflicts.intensity, conflicts.decay,
                                        net.movechance_override, net.capacity, w.stocks.pop, net.soft, net.attraction,
                                        net.foreign, self.pop_weight, self.mc_scale, flood_mc, mc_factor[0],
-                                       score_factor[0], *self.food)  # fmt: skip
+                                       score_factor[0], *self.food, *self.match[0])  # fmt: skip
             self._factors = (mc_factor, score_factor)
             changed = True
         if changed:  # the arguments as plain tuples, made again only when a bundle was
-            t, (mc_factor, score_factor), H = self.today, self._factors, self.hazards
+            t, (mc_factor, score_factor), H, M = self.today, self._factors, self.hazards, self.matches
             self._args = [
-                kernel_args(self._places._replace(mc_factor=mc_factor[c // H], score_factor=score_factor[c // H]),
-                            self._candidates, self.rules._replace(hazard=c % H),
+                kernel_args(self._places._replace(mc_factor=mc_factor[c // (H * M)],
+                                                  score_factor=score_factor[c // (H * M)],
+                                                  match_camp=self.match[c % M, 0], match_conflict=self.match[c % M, 1],
+                                                  match_town=self.match[c % M, 2]),
+                            self._candidates, self.rules._replace(hazard=(c // M) % H),
                             t._replace(leave_below=t.leave_below[c], cand_cum=t.cand_cum[c], cum_w=t.cum_w[c]))
                 for c in range(self.classes)
             ]  # fmt: skip
+        if self.matches > 1:
+            self._match_factors()
         for args in self._args:  # one pass per class of people (one without the flood forecaster)
             attract_day(*args)
+
+
+    def _match_factors(self) -> None:
+        """Flee's Match* rules (flee/moving.py getEndPointScore, demographics.get_attribute_ratio): a destination
+        scores x (its people of the person's ethnicity / its population) x 10, by kind of place as the rules
+        say, and a camp x (its people of the person's religion / its population) / avg_religion_fraction.
+        The people are those at the place now, counted after spawning as Flee's update_demographic_attributes
+        does; the population is the place's own (Flee's pop), 10^8 where below 1 (Flee's way of removing the
+        bonus)."""
+        sc, mv = self.world.sc, self.world.sc.move
+        pop = self.world.get(Spawn).resident
+        pop = np.where(pop < 1.0, 1e8, pop)[:, None]
+        E, R = match_classes(sc)
+        eth = self.demographics.counts_at_places("ethnicity") / pop * 10.0 if E > 1 else None
+        rel = None
+        if R > 1:  # Flee's ReligionBaseRate: 1 / avg_religion_fraction
+            rel = self.demographics.counts_at_places("religion") / pop * (1.0 / mv.avg_religion_fraction)
+        for m in range(self.matches):
+            e, r = divmod(m, R)
+            f = self.match[m]
+            f[:] = 1.0
+            if eth is not None:
+                if mv.match_camp_ethnicity:
+                    f[0] = eth[:, e]
+                if mv.match_conflict_ethnicity:
+                    f[1] = eth[:, e]
+                if mv.match_town_ethnicity:
+                    f[2] = eth[:, e]
+            if rel is not None:
+                f[0] = f[0] * rel[:, r]
 
 
 @nb.njit(cache=True)
@@ -168,7 +211,7 @@ def attract_day(places, cands, rules, out):
     The arithmetic is in the order of the numpy code it replaced, so the results are bit for bit the same.
     Each bundle comes as a plain tuple in the order of its NamedTuple (see `kernel_args`)."""
     (kind, camp_off, intensity, decay, override, capacity, pop, soft, attraction, foreign, pop_weight, mc_scale,
-     flood_mc, mc_factor, score_factor, starve, fed) = places  # fmt: skip
+     flood_mc, mc_factor, score_factor, starve, fed, match_camp, match_conflict, match_town) = places  # fmt: skip
     cand_route, dest, dist, near, cand_start = cands
     (aware, camp_mc, idpcamp_mc, default_mc, conflict_mc, crowded_mc, foreign_weight, camp_weight, conflict_weight,
      capacity_buffer, weight_softening, softening, distance_power, weight_power, prune, hazard) = rules  # fmt: skip
@@ -218,10 +261,12 @@ def attract_day(places, cands, rules, out):
             s = s * camp_weight
         if in_conflict:
             s = s * conflict_weight ** (decay[p] * intensity[p])
+        # Flee's Match* rules: x 1.0 where off, which changes no bit
+        match = match_camp[p] if camp else (match_conflict[p] if in_conflict else match_town[p])
         if hazard == AS_IS:
             if not camp:
                 s = s * pop_weight[p]
-            score[p] = s * score_factor[p] * fed[p]
+            score[p] = s * score_factor[p] * fed[p] * match
         else:
             # Flee's getEndPointScore: the place's score (food included) squared, or 1, before the flood and
             # population factors (and stay_close_to_home's, per route)
@@ -229,7 +274,7 @@ def attract_day(places, cands, rules, out):
             b = b * b if hazard == SQUARED else 1.0
             if not camp:
                 b = b * pop_weight[p]
-            score[p] = b * score_factor[p]
+            score[p] = b * score_factor[p] * match
 
         # Flee's capacity factor: 1 below buffer x capacity, 0 at capacity, linear between
         f = 1.0

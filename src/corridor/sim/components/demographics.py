@@ -64,6 +64,15 @@ def hazard_class(sc: Scenario, age: str | None, gender: str | None) -> int:
     return h
 
 
+def match_classes(sc: Scenario) -> tuple[int, int]:
+    """(ethnicities, religions) whose people score destinations differently under Flee's Match* rules (1 where
+    no rule reads the attribute)."""
+    mv = sc.move
+    e = len(sc.demographics["ethnicity"].values) if mv.match_ethnicity else 1
+    r = len(sc.demographics["religion"].values) if mv.match_camp_religion else 1
+    return e, r
+
+
 def value_labels(sc: Scenario) -> list[str]:
     """The `demographic` axis of the `demographics` table: '<attribute>=<value>', attributes in the scenario's
     order, each one's values in its file's order."""
@@ -113,6 +122,24 @@ class Demographics(Component):
             ages = sc.demographics["age"].values if "age" in sc.demographics else [None]
             genders = sc.demographics["gender"].values if "gender" in sc.demographics else [None]
             self.hazard = np.array([[hazard_class(sc, a, g) for g in genders] for a in ages], np.int8)
+
+    def match_of(self, start: int, stop: int) -> np.ndarray:
+        """The Match* class of the people in rows [start, stop): ethnicity index x religions + religion index."""
+        a = self.world.agents
+        e, r = match_classes(self.world.sc)
+        out = np.zeros(stop - start, np.int8)
+        if e > 1:
+            out += getattr(a, column_name("ethnicity"))[start:stop].astype(np.int8) * np.int8(r)
+        if r > 1:
+            out += getattr(a, column_name("religion"))[start:stop].astype(np.int8)
+        return out
+
+    def counts_at_places(self, attr: str) -> np.ndarray:
+        """(P, values) the people at each place (counted there) by their value of `attr` now."""
+        a, sc = self.world.agents, self.world.sc
+        out = np.zeros((len(sc.places), len(sc.demographics[attr].values)), np.int64)
+        count_by_value(a.state, a.loc, getattr(a, column_name(attr)), a.n, _AT_PLACE, 0, out)
+        return out
 
     def hazard_of(self, start: int, stop: int) -> np.ndarray:
         """The hazard class (AS_IS, SQUARED, ONE) of the people in rows [start, stop), from their values."""

@@ -23,7 +23,7 @@ from ..parallel import kernel_args
 from ..record import Table
 from .caravans import Caravans
 from .conflicts import Conflicts
-from .demographics import Demographics, hazard_classes
+from .demographics import Demographics, hazard_classes, match_classes
 from .floods import FLOOD_AWARENESS, Floods
 from .food import Food
 
@@ -117,11 +117,14 @@ class Spawn(Component):
         return start, a.n
 
     def set_class(self, start: int, stop: int) -> None:
-        """moveclass = flood awareness x hazard classes + hazard class (agents.MOVE_CLASS)."""
+        """moveclass = (flood awareness x hazard classes + hazard class) x Match* classes + Match* class
+        (agents.MOVE_CLASS)."""
         a = self.world.agents
         aware = a.floodawareness[start:stop] if a.has(FLOOD_AWARENESS.name) else 0
         hazard = self.demographics.hazard_of(start, stop) if self.demographics is not None else 0
-        a.moveclass[start:stop] = np.asarray(aware, np.int8) * np.int8(self.hazards) + hazard
+        match = self.demographics.match_of(start, stop) if self.demographics is not None else 0
+        e, r = match_classes(self.world.sc)
+        a.moveclass[start:stop] = (np.asarray(aware, np.int8) * np.int8(self.hazards) + hazard) * np.int8(e * r) + match
 
     def step(self, day: int) -> None:
         w = self.world
