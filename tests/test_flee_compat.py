@@ -134,9 +134,10 @@ def test_implemented_settings_reach_their_rule(tmp_path: Path) -> None:
         "avoid_short_stints": True,
         "harvest_months": [6, 7],
         "avg_religion_fraction": 0.5,
+        "two_system_decision_making": True,
     }
     text = "spawn_rules:\n  insert_day0: False\n  sum_from_camps: False\n  conflict_spawn_decay: [1.0, 0.5]\n"
-    text += "  conflict_spawn_decay_interval: 14\n  take_from_population: True\n"
+    text += "  conflict_spawn_decay_interval: 14\n  take_from_population: True\n  average_social_connectivity: 4.5\n"
     text += "  conflict_driven_spawning:\n    spawn_mode: poisson\n    displaced_per_conflict_day: 7\n"
     text += "move_rules:\n" + "".join(f"  {k}: {v}\n" for k, v in values.items())
     text += "optimisations:\n  hasten: 2\n"
@@ -145,6 +146,7 @@ def test_implemented_settings_reach_their_rule(tmp_path: Path) -> None:
     assert {k: getattr(sc.move, k) for k in values} == values
     assert (sc.spawn.insert_day0, sc.spawn.sum_from_camps, sc.spawn.conflict_spawn_decay) == (False, False, [1.0, 0.5])
     assert sc.spawn.conflict_spawn_decay_interval == 14 and sc.spawn.take_from_population
+    assert sc.spawn.average_social_connectivity == 4.5
     assert (sc.spawn.mode, sc.spawn.rate_mode, sc.spawn.rate, sc.hasten) == ("conflict", "poisson", 7, 2)
     for key, setting in FLEE_SETTINGS.items():
         # the flood rules' keys (move_rules.flood_rules.*) are read and checked in tests/test_flood.py; the rules
@@ -172,7 +174,7 @@ def test_use_v1_rules_overrides_as_flee_does(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "rule",
     [
-        "move_rules:\n  two_system_decision_making: True\n",
+        "move_rules:\n  fixed_routes: True\n",
     ],
 )
 def test_a_rule_not_built_yet_is_refused_in_one_line_naming_it(tmp_path: Path, rule: str) -> None:

@@ -712,7 +712,7 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
     "spawn_rules.conflict_driven_spawning": _key(IMPLEMENTED, "spawn.mode"),
     "spawn_rules.conflict_driven_spawning.spawn_mode": _key(IMPLEMENTED, "spawn.rate_mode"),
     "spawn_rules.conflict_driven_spawning.displaced_per_conflict_day": _key(IMPLEMENTED, "spawn.rate"),
-    "spawn_rules.average_social_connectivity": _key(NO_EFFECT, why="read only by two_system_decision_making (refused)"),
+    "spawn_rules.average_social_connectivity": _key(IMPLEMENTED, "spawn.average_social_connectivity"),
     "spawn_rules.flood_driven_spawn_mode": _key(IMPLEMENTED, "spawn.mode"),
     "spawn_rules.flood_driven_spawn_mode.spawn_mode": _key(IMPLEMENTED, "spawn.rate_mode"),
     "spawn_rules.flood_driven_spawn_mode.displaced_per_flood_day": _key(IMPLEMENTED, "spawn.flood_rates"),
@@ -753,7 +753,6 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
         f"move_rules.{k}": _key(REFUSED, inert=_off)
         for k in (
             "fixed_routes",
-            "two_system_decision_making",
         )
     },
     "move_rules.WomenAvoidHazards": _key(IMPLEMENTED, "move.women_avoid_hazards"),
@@ -766,6 +765,7 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
     "move_rules.MatchCampReligion": _key(IMPLEMENTED, "move.match_camp_religion"),
     "move_rules.avg_religion_fraction": _key(IMPLEMENTED, "move.avg_religion_fraction"),
     "move_rules.use_economic_pull": _key(IMPLEMENTED, "places.attraction"),
+    "move_rules.two_system_decision_making": _key(IMPLEMENTED, "move.two_system_decision_making"),
     "move_rules.flee_when_starving": _key(IMPLEMENTED, "move.flee_when_starving"),
     "move_rules.avoid_food_deprived_locations": _key(IMPLEMENTED, "move.avoid_food_deprived_locations"),
     "move_rules.harvest_months": _key(IMPLEMENTED, "move.harvest_months"),

@@ -433,6 +433,10 @@ class SpawnRules(Strict):
         description="With starvation_driven_spawning, only places in conflict get spawn weight (Flee's default); "
         "without it only they do anyway."
     )
+    average_social_connectivity: float = Field(
+        3.0, ge=0, le=100, exclude_if=lambda v: v == 3.0,
+        description="Mean of each person's Poisson number of social connections (two_system_decision_making).",
+    )
     at: str | None = Field(None, exclude=True)
 
     @field_validator("flood_rates")
@@ -619,6 +623,11 @@ class MoveRules(Strict):
     avg_religion_fraction: float = Field(
         0.25, gt=0, exclude_if=lambda v: v == 0.25,
         description="Flee's avg_religion_fraction: MatchCampReligion divides by it (Flee's ReligionBaseRate = 1 / it)."
+    )
+    two_system_decision_making: bool = Field(
+        False, exclude_if=lambda v: not v,
+        description="Flee's system 2: in a place whose conflict (intensity above 0.6) began 10 days ago or more, a "
+        "person with 3 social connections or more leaves for sure; connections change with where people are.",
     )
     at: str | None = Field(None, exclude=True)
 

@@ -23,6 +23,7 @@ from .recording import Recording
 from .reentry import Reentry
 from .roads import RoadDeaths
 from .sinks import Sinks
+from .social import Social
 from .spawn import Spawn
 
 COMPONENTS = (
@@ -34,6 +35,7 @@ COMPONENTS = (
     Reentry,
     Closures,
     Harvest,
+    Social,
     Attract,
     Caravans,
     Movement,

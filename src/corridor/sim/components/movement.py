@@ -23,6 +23,7 @@ from ..rng import GOLDEN, agent_stream, mix, uniform
 from .attract import Attract, W
 from .caravans import Caravans, Flows
 from .closures import Closures
+from .social import CONNECTIONS, Social
 
 MAX_HOPS_PER_DAY = 64  # guards against endless chains over zero-length links
 
@@ -40,6 +41,7 @@ class People(NamedTuple):
     stint: np.ndarray  # avoid_short_stints: Flee's recent_travel_distance at the end of day stint_day
     stint_day: np.ndarray
     aware: np.ndarray  # the class of people whose move chances and route weights a person reads (moveclass)
+    connections: np.ndarray  # Flee's social connections (two_system_decision_making; one unused row without)
 
 
 class Choice(NamedTuple):
@@ -55,6 +57,7 @@ class Choice(NamedTuple):
     rt_len: np.ndarray  # (R,) hops
     rt_dest: np.ndarray  # (R,) last place
     town: np.ndarray  # (P,) Flee's town flag today (avoid_short_stints)
+    system2: np.ndarray  # (P,) where a well-connected person leaves for sure today (two_system_decision_making)
 
 
 class Roads(NamedTuple):
@@ -72,6 +75,7 @@ class Rules(NamedTuple):
     no_backtrack: bool
     short_stints: bool  # Flee's avoid_short_stints
     max_speed: float  # move.max_move_speed, the unit of Flee's recent travel distance
+    two_system: bool  # Flee's two_system_decision_making
 
 
 class Counters(NamedTuple):
@@ -111,6 +115,7 @@ class Movement(Component):
         Column("stint_day", np.int16, 0, "the day stint was last brought up to date",
                needed=lambda sc: sc.move.avoid_short_stints),
         MOVE_CLASS,
+        CONNECTIONS,
     )
     tables = (
         Table("population", ("place",), "people at each place at the end of the day"),
@@ -126,7 +131,9 @@ class Movement(Component):
         self.key = world.key("move")
         self.roads = Roads(net.link_src, net.link_dst, net.link_dist, net.link_speed, np.ones(net.n_links, bool))
         self.rules = Rules(net.sign_rate >= 1.0, mv.max_walk_speed, mv.start_on_foot, mv.no_backtrack,
-                           mv.avoid_short_stints, mv.max_move_speed)  # fmt: skip
+                           mv.avoid_short_stints, mv.max_move_speed, mv.two_system_decision_making)  # fmt: skip
+        social = world.find(Social)
+        self.system2 = social.system2 if social is not None else np.zeros(net.n_places, np.bool_)
         self.counters = self._counters(1)
         self.n_blocks = 1  # the counters' rows in use today, summed in record
         self.no_caravans = Flows(*(np.zeros(net.n_places, np.int64) for _ in range(4)), np.zeros(net.n_links, np.int64))
@@ -137,7 +144,7 @@ class Movement(Component):
     def people(self) -> People:
         a = self.world.agents
         return People(a.state, a.loc, a.progress, a.route, a.rpos, a.hops, a.came_from, a.stint, a.stint_day,
-                      a.moveclass)  # fmt: skip
+                      a.moveclass, a.connections)  # fmt: skip
 
     def step(self, day: int) -> None:
         w = self.world
@@ -154,7 +161,7 @@ class Movement(Component):
         if self._made_from is None or any(x is not y for x, y in zip(made_from, self._made_from, strict=True)):
             self.roads = self.roads._replace(open=open_links)
             choice = Choice(today.leave_below, today.dest_full, r.cand_start, r.cand_route, today.cand_cum,
-                            today.cum_w, r.links, r.length, r.dest, today.town)  # fmt: skip
+                            today.cum_w, r.links, r.length, r.dest, today.town, self.system2)  # fmt: skip
             self._bundles = kernel_args(self.people(), choice, self.roads, self.rules, counters)
             self._made_from = made_from
         with team(n_blocks):
@@ -245,10 +252,10 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
     # Every bundle comes as a plain tuple (parallel.kernel_args) and is taken apart here, before the parallel
     # loop, in the order of its NamedTuple: numba also loses writes made through a namedtuple's field inside
     # a prange body (numba issues 7135 and 10338).
-    state, loc, progress, route, rpos, hops, came_from, stint, stint_day, aware = people
-    leave_below, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_links, rt_len, rt_dest, town = choice
+    state, loc, progress, route, rpos, hops, came_from, stint, stint_day, aware, connections = people
+    leave_below, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_links, rt_len, rt_dest, town, system2 = choice
     link_src, link_dst, link_dist, link_speed, link_open = roads
-    sign_now, walk_speed, start_on_foot, no_backtrack, short_stints, max_speed = rules
+    sign_now, walk_speed, start_on_foot, no_backtrack, short_stints, max_speed, two_system = rules
     arrivals, departures, enter_link, leave_link, link_entries, rolls, movers = counters
     n_sub = (n + SUB - 1) // SUB
     base = agent_stream(key, day, 0)
@@ -272,7 +279,18 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                 roll[j] = mix((base ^ np.uint64(lo + j)) + GOLDEN) >> np.uint64(11)
             k = np.uint64(0)
             ulo = np.uint64(lo)
-            if by_class:
+            if two_system:
+                # two_system_decision_making: where system 2 applies today, a person with 3 connections or
+                # more leaves for sure (Flee's move chance 1); their roll is drawn all the same
+                for j in range(np.uint64(m)):
+                    s = state[ulo + j]
+                    at = s == AT_PLACE
+                    p = np.uint32(loc[ulo + j]) if at else np.uint32(0)  # on a road, loc is a link
+                    cl = np.uint32(aware[ulo + j]) if by_class else np.uint32(0)
+                    go = (roll[j] < leave_below[cl, p]) | (system2[p] & (connections[ulo + j] >= 3))
+                    ids[k] = ulo + j
+                    k += np.uint64((at & go) | (s == ON_ROAD))
+            elif by_class:
                 for j in range(np.uint64(m)):
                     s = state[ulo + j]
                     at = s == AT_PLACE
@@ -372,7 +390,9 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                     if (mix(rng) >> np.uint64(11)) >= lb[q]:
                         # avoid_short_stints: in a town, someone who has come less than half a day's travel
                         # on average over yesterday's record and today goes on (Flee's ForceTownMove)
-                        if not (short_stints and town[q] and (recent + moved / max_speed) / 2.0 < 0.5):
+                        if not (short_stints and town[q] and (recent + moved / max_speed) / 2.0 < 0.5) and not (
+                            two_system and system2[q] and connections[i] >= 3
+                        ):
                             break
                     setting_out = True
                 if short_stints:
