@@ -38,16 +38,31 @@ def test_the_census_default_of_each_where_is_the_one_state_left_untallied():
     # at_place and on_road are what remains of the places' and roads' people: one default per where
     assert S.STATES[S.DEFAULT_AT["place"]].where == "place"
     assert S.STATES[S.DEFAULT_AT["road"]].where == "road"
-    assert set(S.codes("place")) == {S.AT_PLACE, S.SIGNING, S.ON_LIST, S.REMAIN_MX, S.CARAVAN_AT, S.SETTLED,
-                                     S.HARVESTING}
+    assert set(S.codes("place")) == {
+        S.AT_PLACE,
+        S.SIGNING,
+        S.ON_LIST,
+        S.REMAIN_MX,
+        S.CARAVAN_AT,
+        S.SETTLED,
+        S.HARVESTING,
+    }
     assert set(S.codes("road")) == {S.ON_ROAD, S.CARAVAN_ROAD}
 
 
 def test_components_that_share_a_column_or_table_declare_it_alike():
     sc = corridor.load(TIJUANA).scenario
     Agents([*CORE, *(col for c in COMPONENTS for col in c.columns)], 4, sc)  # raises on a clash
-    sizes = {"place": 3, "port": 1, "link": 2, "state": S.N_STATES, "outcome": S.N_OUTCOMES, "caravan": 1,
-             "nation": 2, "demographic": 2}
+    sizes = {
+        "place": 3,
+        "port": 1,
+        "link": 2,
+        "state": S.N_STATES,
+        "outcome": S.N_OUTCOMES,
+        "caravan": 1,
+        "nation": 2,
+        "demographic": 2,
+    }
     Record((t for c in COMPONENTS for t in c.tables), 2, sizes, sc)
     with pytest.raises(ValueError, match="declared twice"):
         Agents([*CORE, Column("state", np.int16, 0, "a clash")], 4, sc)

@@ -310,8 +310,8 @@ def border_scenarios(draw):
     pairs = connected_pairs(draw, n)
     speeds = st.one_of(st.none(), st.floats(10, 400))
     links = [
-        Link(a=names[a], b=names[b], distance=draw(st.floats(0, 400)), speed=draw(speeds),
-             death_rate=small_rate(draw)) for a, b in sorted(pairs)  # fmt: skip
+        Link(a=names[a], b=names[b], distance=draw(st.floats(0, 400)), speed=draw(speeds), death_rate=small_rate(draw))
+        for a, b in sorted(pairs)  # fmt: skip
     ]
     closures = draw_closures(draw, places, pairs, days)
 

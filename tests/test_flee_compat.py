@@ -155,10 +155,15 @@ def test_implemented_settings_reach_their_rule(tmp_path: Path) -> None:
         # tests/test_demographics.py
         kept_in_places = (setting.field or "").startswith("places.")
         hazard_rule = key.endswith(("AvoidHazards", "BoysTakeRisk")) or key.startswith("move_rules.Match")
-        if (setting.status == IMPLEMENTED and key.startswith("move_rules.") and key != "move_rules.use_v1_rules"
-                and not key.startswith("move_rules.flood_rules") and not kept_in_places
-                and key not in ("move_rules.flee_when_starving", "move_rules.avoid_food_deprived_locations")
-                and not hazard_rule):
+        if (
+            setting.status == IMPLEMENTED
+            and key.startswith("move_rules.")
+            and key != "move_rules.use_v1_rules"
+            and not key.startswith("move_rules.flood_rules")
+            and not kept_in_places
+            and key not in ("move_rules.flee_when_starving", "move_rules.avoid_food_deprived_locations")
+            and not hazard_rule
+        ):
             assert key.rsplit(".", 1)[1] in values, f"{key} is not exercised here"
 
 
@@ -387,8 +392,10 @@ def test_a_folder_that_fails_says_only_its_error(tmp_path: Path) -> None:
 def test_use_economic_pull_scores_foreign_places_by_trade_and_hdi(tmp_path: Path) -> None:
     # Flee's location score for a foreign place: 1 + trade_volume + hdi ** 2 (then x foreign_weight); the home
     # country is the first location's
-    places = ("#name,region,country,latitude,longitude,location_type,conflict_date,population,trade_volume,hdi\n"
-              "A,R,X,0,0,conflict_zone,0,10000,5,0.9\nB,R,X,0,1,town,,5000,5,0.9\nC,R,Y,0,2,camp,,8000,2.5,0.5\n")
+    places = (
+        "#name,region,country,latitude,longitude,location_type,conflict_date,population,trade_volume,hdi\n"
+        "A,R,X,0,0,conflict_zone,0,10000,5,0.9\nB,R,X,0,1,town,,5000,5,0.9\nC,R,Y,0,2,camp,,8000,2.5,0.5\n"
+    )
     on = SETTINGS + "  use_economic_pull: True\n"
     sc, _ = lenient(flee_folder(tmp_path / "on", **{"input_csv/locations.csv": places, "simsetting.yml": on}))
     assert [p.attraction for p in sc.places] == [1.0, 1.0, 1.0 + 2.5 + 0.25]

@@ -260,7 +260,8 @@ def test_a_flood_level_file_shorter_than_the_run_or_its_forecast_is_refused_nami
     folder = flee_flood_folder(tmp_path, levels="#Day,F1\n0,1\n")
     with pytest.raises(ScenarioError, match=r"flood_level.csv:2: .*too few rows"):
         load_scenario(folder, warn=lambda line: None)
-    forecast = SETTINGS + "    flood_forecaster: True\n    flood_forecaster_timescale: 3\n    flood_forecaster_end_time: 3\n"
+    forecast = SETTINGS + "    flood_forecaster: True\n    flood_forecaster_timescale: 3\n"
+    forecast += "    flood_forecaster_end_time: 3\n"
     folder = flee_flood_folder(tmp_path, forecast, levels="#Day,F1\n0,1\n1,1\n2,1\n")
     with pytest.raises(ScenarioError, match=r"flood_level.csv:4: .*too few rows.*4 days"):
         load_scenario(folder, warn=lambda line: None)

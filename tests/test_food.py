@@ -109,13 +109,22 @@ def test_starvation_driven_spawning_weighs_places_by_population_and_ipc(tmp_path
     "settings,ipc,says",
     [
         ("move_rules:\n  flee_when_starving: True\n", None, "region_attributes_IPC.csv: missing file"),
-        ("move_rules:\n  flee_when_starving: True\n", "#Day,North,South\n0,20,40\n30,20,80\n",
-         "no IPC level for a place's region (got 'East (C)')"),
+        (
+            "move_rules:\n  flee_when_starving: True\n",
+            "#Day,North,South\n0,20,40\n30,20,80\n",
+            "no IPC level for a place's region (got 'East (C)')",
+        ),
         ("move_rules:\n  avoid_food_deprived_locations: True\n", "#Day,North,South\n0,20,40\n30,20,80\n", None),
-        ("move_rules:\n  flee_when_starving: True\n", "#Day,North,South,East\n0,20,40,20\n5,20,40,20\n",
-         "field '#Day': days out of order or not covering the run (got '0..5')"),
-        ("move_rules:\n  flee_when_starving: True\n", "Day,North,South,East\n0,20,40,20\n30,20,40,20\n",
-         "first column is not #Day"),
+        (
+            "move_rules:\n  flee_when_starving: True\n",
+            "#Day,North,South,East\n0,20,40,20\n5,20,40,20\n",
+            "field '#Day': days out of order or not covering the run (got '0..5')",
+        ),
+        (
+            "move_rules:\n  flee_when_starving: True\n",
+            "Day,North,South,East\n0,20,40,20\n30,20,40,20\n",
+            "first column is not #Day",
+        ),
     ],
 )
 def test_where_flee_stops_on_the_ipc_file_corridor_says_so_in_one_line(tmp_path, settings, ipc, says):

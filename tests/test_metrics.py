@@ -406,8 +406,9 @@ def test_a_place_the_scenario_does_not_model_is_shown_without_a_value(named, tmp
     # place_names.csv maps a source's name to '-': its rows are read, shown with the reason, and not scored
     (tmp_path / "place_names.csv").write_text("name,place\nA far station,-\nCamp X,Camp\n", encoding="utf-8")
     path = tmp_path / "obs.csv"
-    path.write_text(HEADER + "2020-01-05,A far station,present,800,800,800,,\n2020-01-05,Camp X,present,1,1,1,,\n",
-                    encoding="utf-8")
+    path.write_text(
+        HEADER + "2020-01-05,A far station,present,800,800,800,,\n2020-01-05,Camp X,present,1,1,1,,\n", encoding="utf-8"
+    )
     rows = read_observations(path, named)
     res = Simulation(named).run(seed=0)
     assert [simulate(res, o) for o in rows] == [None, 5]

@@ -295,8 +295,9 @@ def towns_in_a_row(avoid_short_stints):
     move chance 1%; no turning back), towards a camp 400 km away."""
     names = ["Origin", *(f"Town{k}" for k in range(1, 8)), "Camp"]
     places = [Place(name="Origin", kind="conflict_zone", country="A", population=1000, conflict_date=0)]
-    places += [Place(name=n, kind="town", country="A") for n in names[1:-1]] + [Place(name="Camp", kind="camp", country="A")]
-    links = [Link(a=a, b=b, distance=50.0) for a, b in zip(names, names[1:])]
+    places += [Place(name=n, kind="town", country="A") for n in names[1:-1]]
+    places += [Place(name="Camp", kind="camp", country="A")]
+    links = [Link(a=a, b=b, distance=50.0) for a, b in zip(names, names[1:], strict=False)]
     return Scenario(name="row", start_date="2020-01-01", days=3, places=places, links=links,
                     spawn=SpawnRules(mode="departures"), departures=[Departure(place="Origin", start=0, count=1000)],
                     move=MoveRules(max_move_speed=200, default_movechance=0.01, no_backtrack=True,

@@ -29,8 +29,18 @@ RULES = [
 ]
 
 
-def port(rules=RULES, mpp_from=10, grant=None, days=DAYS, departures=None, hazards=(), places=(), capacity=1_000,
-         signup=(), **asylum):
+def port(
+    rules=RULES,
+    mpp_from=10,
+    grant=None,
+    days=DAYS,
+    departures=None,
+    hazards=(),
+    places=(),
+    capacity=1_000,
+    signup=(),
+    **asylum,
+):
     return Scenario(
         name="rim",
         start_date="2019-01-01",
@@ -49,8 +59,15 @@ def port(rules=RULES, mpp_from=10, grant=None, days=DAYS, departures=None, hazar
         ],
         hazards=list(hazards),
         remain_in_mexico=rules,
-        asylum=Asylum(**{"custody_days": 1, "decision_days": 1e9, "grant_rate": grant or {},
-                         "remain_in_mexico_from": mpp_from, **asylum}),  # fmt: skip
+        asylum=Asylum(
+            **{
+                "custody_days": 1,
+                "decision_days": 1e9,
+                "grant_rate": grant or {},
+                "remain_in_mexico_from": mpp_from,
+                **asylum,
+            }
+        ),  # fmt: skip
         spawn=SpawnRules(mode="departures"),
         move=MoveRules(camp_movechance=0.0),
     )

@@ -148,7 +148,7 @@ def test_inputs_drawn_from_a_calibration(server, browser):
     assert page.locator("#posterior-pick").is_visible() and page.locator("#posterior").is_checked()
     assert "calibration hand-made" in page.locator("#posterior-pick").inner_text()
     page.fill("#runs", "6")
-    page.fill("[data-lever=\"ports.san_ysidro.capacity_per_day\"]", "100")
+    page.fill('[data-lever="ports.san_ysidro.capacity_per_day"]', "100")
     page.click("#run")
     page.wait_for_selector("#charts[data-drawn]", timeout=120_000)
     assert "inputs drawn from the calibration" in page.locator("#status").inner_text()

@@ -10,7 +10,6 @@ from corridor.scenario.flee import load_flee
 from corridor.scenario.model import Departure, Link, MoveRules, Place, Scenario, SpawnRules
 
 
-
 def two_camps(rate, days=6, camp_movechance=0.5):
     """10,000 people in camp A on day 0 (departures), a 10 km road to camp B; a camp's move chance of 0.5 so
     that people would leave A at half a day: those settled stay."""
@@ -60,7 +59,8 @@ def flee_folder(tmp_path, sicks):
     )
     (folder / "input_csv/routes.csv").write_text("#name1,name2,distance,forced_redirection\nA,C,100,0\n")
     (folder / "input_csv/sim_period.csv").write_text("StartDate,2020-01-01\nLength,20\n")
-    settings = "spawn_rules:\n  conflict_driven_spawning:\n    spawn_mode: constant\n    displaced_per_conflict_day: 100\n"
+    settings = "spawn_rules:\n  conflict_driven_spawning:\n    spawn_mode: constant\n"
+    settings += "    displaced_per_conflict_day: 100\n"
     if sicks is not None:
         settings += f"  camps_are_sicks: {sicks}\n"
     (folder / "simsetting.yml").write_text(settings)

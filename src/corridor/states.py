@@ -70,7 +70,15 @@ STATES: tuple[State, ...] = (
     State(16, "in_caravan_on_road", "road", False, "caravans", "travelling with a caravan that is on a road"),
     State(17, "died", "off", True, "roads", "died on the road", when="has_road_deaths"),
     State(18, "settled", "place", True, "sinks", "settled in a camp for good (camps as sinks)", when="has_camp_sinks"),
-    State(19, "harvesting", "place", False, "harvest", "at home for the harvest months (counted there)", when="has_harvest"),
+    State(
+        19,
+        "harvesting",
+        "place",
+        False,
+        "harvest",
+        "at home for the harvest months (counted there)",
+        when="has_harvest",
+    ),
 )
 
 OUTCOMES: tuple[Outcome, ...] = (

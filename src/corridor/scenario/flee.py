@@ -26,8 +26,8 @@ from .model import (
     Closure,
     ConflictPeriod,
     Correction,
-    Departure,
     Demographic,
+    Departure,
     FloodRules,
     Link,
     MoveRules,
@@ -200,6 +200,7 @@ def read_locations(path: Path, notes: Notes | None = None, economic_pull: bool =
     rows = [(line, cells) for line, cells in every if not cells[0].startswith("#")]
     if not rows:
         raise ScenarioError("no locations", file=str(path), row=1, expected=f"rows of {LOCATION_COLUMNS}")
+    home = _cell(rows[0][1], 2) or "unknown"  # Flee's home country: the first location's
     for lineno, r in rows:
         _need_columns(r, 6, path, lineno, LOCATION_COLUMNS)
         kind = _place_kind(_cell(r, 5), path, lineno, notes)
@@ -209,13 +210,12 @@ def read_locations(path: Path, notes: Notes | None = None, economic_pull: bool =
         camp = kind in ("camp", "idp_camp")
         _check_place_columns(extra, r, path, lineno, kind)
         country = _cell(r, 2) or "unknown"
-        home = home if places else country  # Flee's home country: the first location's
         pull = 1.0
         if economic_pull and country != home:
             for column in ("trade_volume", "hdi"):
                 if column not in extra:  # Flee stops with a KeyError
                     raise ScenarioError("missing column", file=str(path), row=1, field=column,
-                                        expected=f"a {column} column for each foreign place (use_economic_pull)")  # fmt: skip
+                                        expected=f"a {column} column for each foreign place")  # fmt: skip
             tv = _num(_cell(r, extra["trade_volume"]).strip('"'), path, lineno, "trade_volume")
             hdi = _num(_cell(r, extra["hdi"]).strip('"'), path, lineno, "hdi")
             pull = 1.0 + (tv + hdi**2)
@@ -230,9 +230,15 @@ def read_locations(path: Path, notes: Notes | None = None, economic_pull: bool =
             population=0 if camp else pop,
             capacity=(pop or None) if camp else None,
             conflict_date=conflict_date if kind == "conflict_zone" else None,
-            deactivation_probability=_num(_cell(r, extra["deactivation_probability"]).strip('"'), path, lineno,
-                                          "deactivation_probability", blank=0.0)
-            if "deactivation_probability" in extra else 0.0,
+            deactivation_probability=_num(
+                _cell(r, extra["deactivation_probability"]).strip('"'),
+                path,
+                lineno,
+                "deactivation_probability",
+                blank=0.0,
+            )
+            if "deactivation_probability" in extra
+            else 0.0,
             at=at(str(path), lineno),
         )
         places.append(
@@ -282,7 +288,8 @@ def read_agents(path: Path, names: set[str], notes: Notes) -> list[Departure]:
         name = cells[0].strip().strip('"')
         if name not in names:
             notes.note("unknown place", file=path, row=lineno, field="location", value=name,
-                       then="Flee leaves the person out; so does corridor", expected="a name from locations.csv")  # fmt: skip
+                       then="Flee leaves the person out; so does corridor",
+                       expected="a name from locations.csv")  # fmt: skip
             continue
         counts[name] = counts.get(name, 0) + 1
     first = {}
@@ -417,8 +424,11 @@ def read_flood_levels(
     stops where it reads a day past the last row: `rows` is how many the run reads."""
     notes = notes or Notes(strict=True)
     if not path.is_file():
-        raise ScenarioError("missing file", file=str(path), expected="flood levels per place and day (Flee stops "
-                            "without it when its flood rules are on)")
+        raise ScenarioError(
+            "missing file",
+            file=str(path),
+            expected="flood levels per place and day (Flee stops without it when its flood rules are on)",
+        )
     lines = _rows(path, comments=True)
     if not lines:
         raise ScenarioError("empty file", file=str(path), expected="a header row '#Day,<place>,...' and a row a day")
@@ -427,24 +437,42 @@ def read_flood_levels(
     out: dict[str, list[float]] = {}
     for j, name in cols:
         if name not in places:
-            notes.note("unknown place", file=path, row=head_line, field="place", value=name,
-                       then="Flee never looks it up; column ignored",
-                       expected="a name from locations.csv" + _suggest(name, dict.fromkeys(places)))
+            notes.note(
+                "unknown place",
+                file=path,
+                row=head_line,
+                field="place",
+                value=name,
+                then="Flee never looks it up; column ignored",
+                expected="a name from locations.csv" + _suggest(name, dict.fromkeys(places)),
+            )
             continue
         out[name] = [_num(_cell(r, j), path, lineno, name) for lineno, r in lines[1:]]
         for (lineno, _), level in zip(lines[1:], out[name], strict=True):
             if abs(level) >= 2**31:  # the engine keeps whole levels in 64 bits; no list reaches this far
-                raise ScenarioError("out of range", file=str(path), row=lineno, field=name, value=level,
-                                    expected="a flood level below 2,147,483,648 in size")
+                raise ScenarioError(
+                    "out of range",
+                    file=str(path),
+                    row=lineno,
+                    field=name,
+                    value=level,
+                    expected="a flood level below 2,147,483,648 in size",
+                )
     if len(lines) - 1 < rows:
-        raise ScenarioError("too few rows", file=str(path), row=lines[-1][0], value=len(lines) - 1,
-                            expected=f"a row for each of the {rows} days the run reads (its days, and the flood "
-                            "forecast up to its end time)")
+        raise ScenarioError(
+            "too few rows",
+            file=str(path),
+            row=lines[-1][0],
+            value=len(lines) - 1,
+            expected=f"a row for each of the {rows} days the run reads (its days, and the flood "
+            "forecast up to its end time)",
+        )
     return out
 
 
-def read_food_insecurity(path: Path, places: list[Place], spawn: SpawnRules, move: MoveRules,
-                         days: int) -> dict[str, list[SeriesPoint]]:
+def read_food_insecurity(
+    path: Path, places: list[Place], spawn: SpawnRules, move: MoveRules, days: int
+) -> dict[str, list[SeriesPoint]]:
     """Flee's region_attributes_IPC.csv: a '#Day' column and one column of IPC levels (0-100) per region, a row
     a point in time; Flee interpolates linearly between the rows (lib_math.dict_interp).
 
@@ -455,16 +483,17 @@ def read_food_insecurity(path: Path, places: list[Place], spawn: SpawnRules, mov
     with starvation_driven_spawning."""
     if not path.is_file():
         raise ScenarioError("missing file", file=str(path),
-                            expected="IPC levels by region and day (Flee stops without it when a food rule is on)")  # fmt: skip
+                            expected="IPC levels by region and day (Flee stops without them)")  # fmt: skip
     lines = _rows(path, comments=True)
     if len(lines) < 2:
         raise ScenarioError("no rows", file=str(path), row=1, expected="a header row '#Day,<region>,...' and rows")
     head_line, header = lines[0]
     if header[0].strip() != "#Day":
         raise ScenarioError("first column is not #Day", file=str(path), row=head_line, field="#Day",
-                            value=header[0].strip(), expected="'#Day' (Flee looks the days up under that name)")  # fmt: skip
+                            value=header[0].strip(),
+                            expected="'#Day' (Flee looks the days up under that name)")  # fmt: skip
     day_of = [_num(_cell(r, 0), path, lineno, "#Day", int) for lineno, r in lines[1:]]
-    if any(b <= a for a, b in zip(day_of, day_of[1:])) or not day_of[0] <= 0 < days <= day_of[-1] + 1:
+    if any(b <= a for a, b in zip(day_of, day_of[1:], strict=False)) or not day_of[0] <= 0 < days <= day_of[-1] + 1:
         raise ScenarioError("days out of order or not covering the run", file=str(path), row=lines[1][0],
                             field="#Day", value=f"{day_of[0]}..{day_of[-1]}",
                             expected=f"increasing days from 0 or before to {days - 1} or after (Flee stops on a day "
@@ -484,7 +513,7 @@ def read_food_insecurity(path: Path, places: list[Place], spawn: SpawnRules, mov
         if reads and p.region not in out:
             raise ScenarioError("no IPC level for a place's region", file=str(path), row=head_line, field="region",
                                 value=f"{p.region} ({p.name})",
-                                expected="a column for every region a food rule reads (Flee stops without it)")  # fmt: skip
+                                expected="a column for every region a food rule reads (Flee stops)")  # fmt: skip
     return out
 
 
@@ -505,15 +534,21 @@ def read_demographic(path: Path, attribute: str) -> Demographic:
         raise ScenarioError("empty file", file=str(path), expected=f"a header row '{attribute},Default,...'")
     _, header = lines[0]
     if not header or header[0].strip() != attribute:
-        raise ScenarioError("unexpected header", file=str(path), row=lines[0][0], value=",".join(header),
-                            expected=f"'{attribute}' as the first column, then Default and place names")
+        raise ScenarioError(
+            "unexpected header",
+            file=str(path),
+            row=lines[0][0],
+            value=",".join(header),
+            expected=f"'{attribute}' as the first column, then Default and place names",
+        )
     body = [(n, r) for n, r in lines[1:] if any(c.strip() for c in r)]
     values = []
     for n, r in body:
         v = _cell(r, 0).strip()
         if not v:
-            raise ScenarioError("an empty value", file=str(path), row=n, field=attribute,
-                                expected=f"a value of {attribute}")
+            raise ScenarioError(
+                "an empty value", file=str(path), row=n, field=attribute, expected=f"a value of {attribute}"
+            )
         values.append(v)
     shares = {
         name.strip(): [_num(_cell(r, j), path, n, name.strip()) for n, r in body]
@@ -749,12 +784,7 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
     "move_rules.movechance_pop_scale_factor": _key(IMPLEMENTED, "move.movechance_pop_scale_factor"),
     # Flee prunes only above 1.001 (its comment says the opposite; the code is what runs)
     "move_rules.pruning_threshold": _key(IMPLEMENTED, "move.pruning_threshold"),
-    **{
-        f"move_rules.{k}": _key(REFUSED, inert=_off)
-        for k in (
-            "fixed_routes",
-        )
-    },
+    **{f"move_rules.{k}": _key(REFUSED, inert=_off) for k in ("fixed_routes",)},
     "move_rules.WomenAvoidHazards": _key(IMPLEMENTED, "move.women_avoid_hazards"),
     "move_rules.ChildrenAvoidHazards": _key(IMPLEMENTED, "move.children_avoid_hazards"),
     "move_rules.ElderlyAvoidHazards": _key(IMPLEMENTED, "move.elderly_avoid_hazards"),
@@ -789,8 +819,13 @@ _MAPPINGS = {
     *_SECTIONS,
 }
 # Flee's use_v1_rules overwrites these after reading everything else (SimulationSettings.ReadFromYML's end)
-_V1_RULES = {"max_move_speed": 200.0, "start_on_foot": False, "avoid_short_stints": False, "camp_weight": 2.0,
-             "conflict_weight": 0.25}
+_V1_RULES = {
+    "max_move_speed": 200.0,
+    "start_on_foot": False,
+    "avoid_short_stints": False,
+    "camp_weight": 2.0,
+    "conflict_weight": 0.25,
+}
 
 
 class PlaceRules(NamedTuple):
@@ -883,15 +918,21 @@ def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, M
         where_of[name] = tuple(where.split("."))
     flood_spawn = bool(found.get("spawn_rules.flood_zone_spawning_only"))
     if flood_spawn and found.get("spawn_rules.conflict_zone_spawning_only", True):
-        raise refuse("spawn_rules.flood_zone_spawning_only", True, "Flee stops when both flood_zone_spawning_only and "
-                     "conflict_zone_spawning_only (True by default) are on",
-                     "conflict_zone_spawning_only: False with flood_zone_spawning_only: True")
+        raise refuse(
+            "spawn_rules.flood_zone_spawning_only",
+            True,
+            "Flee stops when both flood_zone_spawning_only and conflict_zone_spawning_only (True by default) are on",
+            "conflict_zone_spawning_only: False with flood_zone_spawning_only: True",
+        )
     if flood_spawn and found.get("spawn_rules.flood_driven_spawn_mode") is not None:
         rule = found["spawn_rules.flood_driven_spawn_mode"]
         if not found.get("spawn_rules.take_from_population"):
-            raise refuse("spawn_rules.take_from_population", found.get("spawn_rules.take_from_population", False),
-                         "Flee stops when flood spawning is on without take_from_population",
-                         "take_from_population: True")
+            raise refuse(
+                "spawn_rules.take_from_population",
+                found.get("spawn_rules.take_from_population", False),
+                "Flee stops when flood spawning is on without take_from_population",
+                "take_from_population: True",
+            )
         mode = str(rule.get("spawn_mode", "pop_ratio"))
         mode = "poisson" if mode.lower() == "poisson" else mode
         spawn.update(mode="flood", rate_mode=mode)
@@ -936,16 +977,27 @@ def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, M
     if (spawn.get("mode") == "flood") != ("flood" in move):
         # Flee reads flood_level.csv only with flood spawning, and its move chances need flood_rules' lists
         where = "move_rules.flood_rules" if "flood" in move else "spawn_rules.flood_zone_spawning_only"
-        raise refuse(where, found.get(where), "Flee stops when its flood rules are on without flood spawning, or "
-                     "flood spawning without move_rules.flood_rules",
-                     "both flood_rules and flood_zone_spawning_only with flood_driven_spawn_mode, or neither")
+        raise refuse(
+            where,
+            found.get(where),
+            "Flee stops when its flood rules are on without flood spawning, or "
+            "flood spawning without move_rules.flood_rules",
+            "both flood_rules and flood_zone_spawning_only with flood_driven_spawn_mode, or neither",
+        )
     spawn_rules = _rules(SpawnRules, spawn, path, lines, where_of)
     move_rules = _rules(MoveRules, move, path, lines, where_of)
     spawn_rules.at = f"{path}:{lines.get(('spawn_rules',), 1)}"
     move_rules.at = f"{path}:{lines.get(('move_rules',), 1)}"
-    return spawn_rules, move_rules, hasten, PlaceRules(bool(found.get("spawn_rules.camps_are_sicks")),
-                                                       bool(found.get("move_rules.use_economic_pull")),
-                                                       bool(found.get("spawn_rules.read_from_agents_csv_file")))
+    return (
+        spawn_rules,
+        move_rules,
+        hasten,
+        PlaceRules(
+            bool(found.get("spawn_rules.camps_are_sicks")),
+            bool(found.get("move_rules.use_economic_pull")),
+            bool(found.get("spawn_rules.read_from_agents_csv_file")),
+        ),
+    )
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -399,16 +399,19 @@ class SpawnRules(Strict):
     )
     insert_day0: bool = Field(True, description="Fill camps with their day-0 observed counts.")
     take_from_population: bool = Field(
-        False, description="Each person displaced from a place leaves its population (down to 0), which weighs "
-        "where the next are displaced from (Flee's take_from_population)."
+        False,
+        description="Each person displaced from a place leaves its population (down to 0), which weighs "
+        "where the next are displaced from (Flee's take_from_population).",
     )
     empty_camps_on_day0: bool = Field(
-        False, description="Every observed series counted from its day-0 value: camps start empty, nobody is spawned "
-        "on day 0, and camps are compared with the rise since day 0 (Flee's empty_camps_on_day0)."
+        False,
+        description="Every observed series counted from its day-0 value: camps start empty, nobody is spawned "
+        "on day 0, and camps are compared with the rise since day 0 (Flee's empty_camps_on_day0).",
     )
     conflict_spawn_decay: list[float] | None = Field(
-        None, description="Factor per period of conflict_spawn_decay_interval days since a conflict began; the "
-        "last value holds."
+        None,
+        description="Factor per period of conflict_spawn_decay_interval days since a conflict began; the "
+        "last value holds.",
     )
     conflict_spawn_decay_interval: int = Field(30, ge=1, le=MAX_DAYS, description="Days per conflict_spawn_decay step.")
     rate: float = Field(
@@ -421,20 +424,25 @@ class SpawnRules(Strict):
         None,
         exclude_if=lambda v: v is None,  # scenario.json without flood rules stays as it was
         description="flood mode: the rate by flood level (index = level; Flee's displaced_per_flood_day): "
-        "people a day (constant, poisson) or share of the place's population (pop_ratio), truncated to whole people."
+        "people a day (constant, poisson) or share of the place's population (pop_ratio), truncated to whole people.",
     )
     starvation_driven_spawning: bool = Field(
-        False, exclude_if=lambda v: not v,
+        False,
+        exclude_if=lambda v: not v,
         description="Observed spawning also weighs each place by population x its food insecurity (IPC level / 100, "
-        "the scenario's food_insecurity), from day 1 (Flee's starvation_driven_spawning)."
+        "the scenario's food_insecurity), from day 1 (Flee's starvation_driven_spawning).",
     )
     conflict_zone_spawning_only: bool = Field(
-        True, exclude_if=lambda v: v,
+        True,
+        exclude_if=lambda v: v,
         description="With starvation_driven_spawning, only places in conflict get spawn weight (Flee's default); "
-        "without it only they do anyway."
+        "without it only they do anyway.",
     )
     average_social_connectivity: float = Field(
-        3.0, ge=0, le=100, exclude_if=lambda v: v == 3.0,
+        3.0,
+        ge=0,
+        le=100,
+        exclude_if=lambda v: v == 3.0,
         description="Mean of each person's Poisson number of social connections (two_system_decision_making).",
     )
     at: str | None = Field(None, exclude=True)
@@ -542,90 +550,110 @@ class MoveRules(Strict):
         "a caravan heads on. Not a Flee rule.",
     )
     stay_close_to_home: bool = Field(
-        False, description="A route's destination score divided by max(1, km as the crow flies from where "
-        "people are) ** home_distance_power (Flee's stay_close_to_home, with Flee's reading of lat and lon)."
+        False,
+        description="A route's destination score divided by max(1, km as the crow flies from where "
+        "people are) ** home_distance_power (Flee's stay_close_to_home, with Flee's reading of lat and lon).",
     )
     home_distance_power: float = Field(0.5, ge=0)
     use_pop_for_loc_weight: bool = Field(
-        False, description="A destination that is not a camp scores max(1, population) ** pop_power_for_loc_weight "
-        "times more (Flee's use_pop_for_loc_weight)."
+        False,
+        description="A destination that is not a camp scores max(1, population) ** pop_power_for_loc_weight "
+        "times more (Flee's use_pop_for_loc_weight).",
     )
     pop_power_for_loc_weight: float = Field(0.1, ge=0)
     movechance_pop_scale_factor: float = Field(
-        0.0, ge=0, description="A place's move chance times (max(population, capacity) / movechance_pop_base) ** "
-        "this (Flee's rule of the same name; 0: off)."
+        0.0,
+        ge=0,
+        description="A place's move chance times (max(population, capacity) / movechance_pop_base) ** "
+        "this (Flee's rule of the same name; 0: off).",
     )
     movechance_pop_base: float = Field(10000.0, gt=0)
     avoid_short_stints: bool = Field(
-        False, description="In a town, someone whose travel over the last days averages under half a day's "
+        False,
+        description="In a town, someone whose travel over the last days averages under half a day's "
         "(Flee's recent_travel_distance) goes on the same day instead of rolling the town's move chance "
-        "(Flee's avoid_short_stints)."
+        "(Flee's avoid_short_stints).",
     )
     pruning_threshold: float = Field(
-        1.0, description="Routes weighing less than the best one's weight / this are left out of the draw; below "
-        "1.001 none is (Flee's pruning_threshold, which prunes only above 1.001)."
+        1.0,
+        description="Routes weighing less than the best one's weight / this are left out of the draw; below "
+        "1.001 none is (Flee's pruning_threshold, which prunes only above 1.001).",
     )
     flood: FloodRules | None = Field(
         None, exclude_if=lambda v: v is None, description="DFlee's flood rules (None: off)."
     )
     avoid_food_deprived_locations: bool = Field(
-        False, exclude_if=lambda v: not v,
+        False,
+        exclude_if=lambda v: not v,
         description="From day 1 a place in the first place's country scores 1 - (IPC level / 100)^2 times less as a "
-        "destination (Flee's avoid_food_deprived_locations; the scenario's food_insecurity)."
+        "destination (Flee's avoid_food_deprived_locations; the scenario's food_insecurity).",
     )
     flee_when_starving: bool = Field(
-        False, exclude_if=lambda v: not v,
-        description="A place's move chance m becomes f + (1 - f) m, f its IPC level / 100 (Flee's flee_when_starving)."
+        False,
+        exclude_if=lambda v: not v,
+        description="A place's move chance m becomes f + (1 - f) m, f its IPC level / 100 (Flee's flee_when_starving).",
     )
     harvest_months: list[int] = Field(
-        [], exclude_if=lambda v: not v,
+        [],
+        exclude_if=lambda v: not v,
         description="Calendar months (1-12) in which everyone at a place is counted at home, the place they set out "
         "from, and stays put (Flee's harvest_months, applied by Flee to everyone, not only farmers).",
     )
     children_avoid_hazards: bool = Field(
-        False, exclude_if=lambda v: not v,
+        False,
+        exclude_if=lambda v: not v,
         description="People under 19 score destinations by the square of the place's score (Flee's "
-        "ChildrenAvoidHazards; needs demographics_age.csv)."
+        "ChildrenAvoidHazards; needs demographics_age.csv).",
     )
     boys_take_risk: bool = Field(
-        False, exclude_if=lambda v: not v,
+        False,
+        exclude_if=lambda v: not v,
         description="With children_avoid_hazards: males over 14 score every destination 1 before the flood, population "
-        "and home-distance factors (Flee's BoysTakeRisk; needs demographics_age.csv and demographics_gender.csv)."
+        "and home-distance factors (Flee's BoysTakeRisk; needs demographics_age.csv and demographics_gender.csv).",
     )
     elderly_avoid_hazards: bool = Field(
-        False, exclude_if=lambda v: not v,
+        False,
+        exclude_if=lambda v: not v,
         description="People over 59 score destinations by the square of the place's score (Flee's ElderlyAvoidHazards; "
-        "needs demographics_age.csv)."
+        "needs demographics_age.csv).",
     )
     women_avoid_hazards: bool = Field(
-        False, exclude_if=lambda v: not v,
+        False,
+        exclude_if=lambda v: not v,
         description="Females not already squared by an age rule score destinations by the square of the place's score "
-        "(Flee's WomenAvoidHazards; needs demographics_gender.csv)."
+        "(Flee's WomenAvoidHazards; needs demographics_gender.csv).",
     )
     match_camp_ethnicity: bool = Field(
-        False, exclude_if=lambda v: not v,
+        False,
+        exclude_if=lambda v: not v,
         description="A camp scores x 10 x the share of its people (of its own population) of the person's ethnicity "
-        "(Flee's MatchCampEthnicity; needs demographics_ethnicity.csv)."
+        "(Flee's MatchCampEthnicity; needs demographics_ethnicity.csv).",
     )
     match_town_ethnicity: bool = Field(
-        False, exclude_if=lambda v: not v,
-        description="The same for a destination neither a camp nor in conflict (Flee's MatchTownEthnicity)."
+        False,
+        exclude_if=lambda v: not v,
+        description="The same for a destination neither a camp nor in conflict (Flee's MatchTownEthnicity).",
     )
     match_conflict_ethnicity: bool = Field(
-        False, exclude_if=lambda v: not v,
-        description="The same for a destination in conflict (Flee's MatchConflictEthnicity)."
+        False,
+        exclude_if=lambda v: not v,
+        description="The same for a destination in conflict (Flee's MatchConflictEthnicity).",
     )
     match_camp_religion: bool = Field(
-        False, exclude_if=lambda v: not v,
+        False,
+        exclude_if=lambda v: not v,
         description="A camp scores x the share of its people of the person's religion / avg_religion_fraction "
-        "(Flee's MatchCampReligion; needs demographics_religion.csv)."
+        "(Flee's MatchCampReligion; needs demographics_religion.csv).",
     )
     avg_religion_fraction: float = Field(
-        0.25, gt=0, exclude_if=lambda v: v == 0.25,
-        description="Flee's avg_religion_fraction: MatchCampReligion divides by it (Flee's ReligionBaseRate = 1 / it)."
+        0.25,
+        gt=0,
+        exclude_if=lambda v: v == 0.25,
+        description="Flee's avg_religion_fraction: MatchCampReligion divides by it (Flee's ReligionBaseRate = 1 / it).",
     )
     two_system_decision_making: bool = Field(
-        False, exclude_if=lambda v: not v,
+        False,
+        exclude_if=lambda v: not v,
         description="Flee's system 2: in a place whose conflict (intensity above 0.6) began 10 days ago or more, a "
         "person with 3 social connections or more leaves for sure; connections change with where people are.",
     )
@@ -839,12 +867,16 @@ class Scenario(Strict):
     hasten: int = Field(1, ge=1, le=MAX_PEOPLE, description="Divide all counts, populations and capacities by this.")
     # what is recorded, not what happens: out of the content hash, like the priors
     counts_by_nationality: bool = Field(
-        False, exclude=True, description="Keep each place's people by nationality every day (the record's `nations` "
-        "table, for observations filtered by nationality); it costs a pass over everyone each day."
+        False,
+        exclude=True,
+        description="Keep each place's people by nationality every day (the record's `nations` "
+        "table, for observations filtered by nationality); it costs a pass over everyone each day.",
     )
     counts_by_demographics: bool = Field(
-        False, exclude=True, description="Keep each place's people by demographic value every day (the record's "
-        "`demographics` table: a column per value of each attribute); it costs a pass over everyone each day."
+        False,
+        exclude=True,
+        description="Keep each place's people by demographic value every day (the record's "
+        "`demographics` table: a column per value of each attribute); it costs a pass over everyone each day.",
     )
     places: list[Place] = Field(min_length=1)
     links: list[Link] = []
@@ -856,7 +888,7 @@ class Scenario(Strict):
         {},
         exclude_if=lambda v: not v,  # scenario.json without flood rules stays as it was
         description="Flood level per place and day from day 0 (DFlee's flood_level.csv); a place not named is "
-        "at level 0. The level of a day is the value truncated to a whole number, as Flee reads it."
+        "at level 0. The level of a day is the value truncated to a whole number, as Flee reads it.",
     )
     food_insecurity: dict[str, list[SeriesPoint]] = Field(
         {},
@@ -1092,45 +1124,81 @@ class Scenario(Strict):
         names = {p.name for p in self.places}
         for attr, demo in self.demographics.items():
             if not attr or not attr.replace("_", "").isalnum():
-                raise error_at(demo.at or self.source, "a demographic attribute name", field="demographics",
-                               value=attr, expected="letters, digits and _ (from demographics_<attribute>.csv)")
+                raise error_at(
+                    demo.at or self.source,
+                    "a demographic attribute name",
+                    field="demographics",
+                    value=attr,
+                    expected="letters, digits and _ (from demographics_<attribute>.csv)",
+                )
             for col, shares in demo.shares.items():
                 if len(shares) != len(demo.values) or any(not x >= 0 for x in shares) or sum(shares) <= 0:
-                    raise error_at(demo.at or self.source, f"{attr} shares", field=col, value=shares,
-                                   expected=f"{len(demo.values)} weights >= 0, not all 0")
+                    raise error_at(
+                        demo.at or self.source,
+                        f"{attr} shares",
+                        field=col,
+                        value=shares,
+                        expected=f"{len(demo.values)} weights >= 0, not all 0",
+                    )
             if "Default" not in demo.shares and not names <= set(demo.shares):
-                raise error_at(demo.at or self.source, f"no Default column of {attr} shares", field="Default",
-                               expected="a Default column (for the places not named)")
+                raise error_at(
+                    demo.at or self.source,
+                    f"no Default column of {attr} shares",
+                    field="Default",
+                    expected="a Default column (for the places not named)",
+                )
         mv = self.move
         needs = {"age": mv.children_avoid_hazards or mv.elderly_avoid_hazards,
                  "gender": mv.women_avoid_hazards or (mv.children_avoid_hazards and mv.boys_take_risk)}  # fmt: skip
         for attr, needed in needs.items():
             if needed and attr not in self.demographics:
-                raise error_at(mv.at or self.source, f"a demographic hazard rule needs each person's {attr}",
-                               field="move", value=attr,
-                               expected=f"input_csv/demographics_{attr}.csv (Flee stops without it)")
+                raise error_at(
+                    mv.at or self.source,
+                    f"a demographic hazard rule needs each person's {attr}",
+                    field="move",
+                    value=attr,
+                    expected=f"input_csv/demographics_{attr}.csv (Flee stops without it)",
+                )
         if needs["age"]:
             bad = [v for v in self.demographics["age"].values if _whole(v) is None]
             if bad:
-                raise error_at(self.demographics["age"].at or self.source, "an age that is not a number", field="age",
-                               value=bad[0], expected="ages as numbers (Flee compares them with 19, 14 and 59)")
+                raise error_at(
+                    self.demographics["age"].at or self.source,
+                    "an age that is not a number",
+                    field="age",
+                    value=bad[0],
+                    expected="ages as numbers (Flee compares them with 19, 14 and 59)",
+                )
         for attr, needed in (("ethnicity", mv.match_ethnicity), ("religion", mv.match_camp_religion)):
             if needed and attr not in self.demographics:
-                raise error_at(mv.at or self.source, f"a Match rule needs each person's {attr}", field="move",
-                               value=attr, expected=f"input_csv/demographics_{attr}.csv (Flee stops without it)")
+                raise error_at(
+                    mv.at or self.source,
+                    f"a Match rule needs each person's {attr}",
+                    field="move",
+                    value=attr,
+                    expected=f"input_csv/demographics_{attr}.csv (Flee stops without it)",
+                )
         fr = mv.flood
         classes = len(fr.awareness_weights or [1]) if fr is not None and fr.forecasting else 1
         classes *= 3 if mv.hazard_rules else 1
         for attr, needed in (("ethnicity", mv.match_ethnicity), ("religion", mv.match_camp_religion)):
             classes *= len(self.demographics[attr].values) if needed else 1
         if classes > 127:
-            raise error_at(mv.at or self.source, "too many classes of people with their own route weights",
-                           field="move", value=classes, expected="at most 127 (flood awareness values x 3 with the "
-                           "hazard rules x ethnicities with a Match*Ethnicity rule x religions with MatchCampReligion)")
+            raise error_at(
+                mv.at or self.source,
+                "too many classes of people with their own route weights",
+                field="move",
+                value=classes,
+                expected="at most 127 (flood awareness values x 3 with the "
+                "hazard rules x ethnicities with a Match*Ethnicity rule x religions with MatchCampReligion)",
+            )
         if mv.hazard_rules and mv.flood is not None:
-            raise error_at(mv.at or self.source, "demographic hazard rules with DFlee's flood rules",
-                           field="move.flood", expected="one or the other (corridor has not built the flood factors "
-                           "inside the squared score)")
+            raise error_at(
+                mv.at or self.source,
+                "demographic hazard rules with DFlee's flood rules",
+                field="move.flood",
+                expected="one or the other (corridor has not built the flood factors inside the squared score)",
+            )
         return self
 
     def has_floods(self) -> bool:
@@ -1152,20 +1220,36 @@ class Scenario(Strict):
         names = {p.name for p in self.places}
         for name, levels in self.flood_levels.items():
             if not all(math.isfinite(v) and abs(v) < 2**31 for v in levels):
-                raise ScenarioError("a flood level that is not a finite number", file=self.source,
-                                    field=f"flood_levels.{name}", expected="flood levels as numbers")
+                raise ScenarioError(
+                    "a flood level that is not a finite number",
+                    file=self.source,
+                    field=f"flood_levels.{name}",
+                    expected="flood levels as numbers",
+                )
             if name not in names:
-                raise ScenarioError("flood levels of an unknown place", file=self.source, field="flood_levels",
-                                    value=name, expected="a name from the places table" + _suggest(name, names))
+                raise ScenarioError(
+                    "flood levels of an unknown place",
+                    file=self.source,
+                    field="flood_levels",
+                    value=name,
+                    expected="a name from the places table" + _suggest(name, names),
+                )
             if len(levels) < self.days:
-                raise ScenarioError("fewer flood levels than days", file=self.source, field=f"flood_levels.{name}",
-                                    value=len(levels), expected=f"a level for each of the {self.days} days")
+                raise ScenarioError(
+                    "fewer flood levels than days",
+                    file=self.source,
+                    field=f"flood_levels.{name}",
+                    value=len(levels),
+                    expected=f"a level for each of the {self.days} days",
+                )
         lists: list[tuple[str, str | None, list[float] | None]] = []
         if sp.mode == "flood":
             lists.append(("spawn.flood_rates", sp.at, sp.flood_rates))
         if fr is not None:
-            lists += [("move.flood.movechances", fr.at, fr.movechances), ("move.flood.loc_weights", fr.at,
-                                                                           fr.loc_weights)]
+            lists += [
+                ("move.flood.movechances", fr.at, fr.movechances),
+                ("move.flood.loc_weights", fr.at, fr.loc_weights),
+            ]
         top = max((int(v) for levels in self.flood_levels.values() for v in levels[: self.days]), default=0)
         if fr is not None and fr.forecasting:  # the forecast reads levels up to its last day too
             last = self.forecast_last_day()
@@ -1173,33 +1257,54 @@ class Scenario(Strict):
         for field, at, values in lists:
             # Flee reads a list at a flood level with lib_math.interp, which stops unless level < len - 1
             if top > 0 and (values is None or len(values) < top + 2):
-                raise error_at(at or self.source, "a flood list too short for the flood levels", field=field,
-                               value=values, expected=f"at least {top + 2} values (the highest flood level is "
-                               f"{top}; Flee's interpolation needs one value beyond it)")
+                raise error_at(
+                    at or self.source,
+                    "a flood list too short for the flood levels",
+                    field=field,
+                    value=values,
+                    expected=f"at least {top + 2} values (the highest flood level is "
+                    f"{top}; Flee's interpolation needs one value beyond it)",
+                )
         if fr is not None and fr.forecasting:
             last = self.forecast_last_day()
             for field, values in (("forecaster_weights", fr.forecaster_weights),):
                 if values is None or len(values) <= last:
-                    raise error_at(fr.at or self.source, "too few flood forecaster weights",
-                                   field=f"move.flood.{field}", value=values,
-                                   expected=f"a weight for each day up to day {last} (Flee indexes them by day)")
+                    raise error_at(
+                        fr.at or self.source,
+                        "too few flood forecaster weights",
+                        field=f"move.flood.{field}",
+                        value=values,
+                        expected=f"a weight for each day up to day {last} (Flee indexes them by day)",
+                    )
             short = [n for n, lv in self.flood_levels.items() if len(lv) <= last]
             if short:
-                raise ScenarioError("flood levels end before the forecast", file=self.source,
-                                    field=f"flood_levels.{short[0]}", value=len(self.flood_levels[short[0]]),
-                                    expected=f"levels up to day {last} (forecaster_end_time)")
+                raise ScenarioError(
+                    "flood levels end before the forecast",
+                    file=self.source,
+                    field=f"flood_levels.{short[0]}",
+                    value=len(self.flood_levels[short[0]]),
+                    expected=f"levels up to day {last} (forecaster_end_time)",
+                )
             aware = self.flood_awareness
             if aware is None or fr.awareness_weights is None:
-                raise error_at(fr.at or self.source, "the flood forecaster needs each person's flood awareness",
-                               field="move.flood.awareness_weights", value=fr.awareness_weights,
-                               expected="awareness_weights and demographics_floodawareness.csv (Flee stops without)")
+                raise error_at(
+                    fr.at or self.source,
+                    "the flood forecaster needs each person's flood awareness",
+                    field="move.flood.awareness_weights",
+                    value=fr.awareness_weights,
+                    expected="awareness_weights and demographics_floodawareness.csv (Flee stops without)",
+                )
             whole = [_whole(v) for v in aware.values]
             n_aw = len(fr.awareness_weights)
             bad = [v for v, k in zip(aware.values, whole, strict=True) if k is None or not 0 <= k < n_aw]
             if bad:
-                raise error_at(aware.at or self.source, "a flood awareness value with no awareness weight",
-                               field="floodawareness", value=bad[0],
-                               expected=f"whole values from 0 to {len(fr.awareness_weights) - 1}")
+                raise error_at(
+                    aware.at or self.source,
+                    "a flood awareness value with no awareness weight",
+                    field="floodawareness",
+                    value=bad[0],
+                    expected=f"whole values from 0 to {len(fr.awareness_weights) - 1}",
+                )
         return self
 
     @model_validator(mode="after")

@@ -49,8 +49,19 @@ from .text import csv_rows, read_text
 from .text import read_yaml as parse_yaml
 
 SCENARIO_YAML = "scenario.yaml"
-YAML_KEYS = ("name", "description", "start_date", "end_date", "days", "hasten", "counts_by_nationality", "spawn", "move",
-             "asylum", "reentry")
+YAML_KEYS = (
+    "name",
+    "description",
+    "start_date",
+    "end_date",
+    "days",
+    "hasten",
+    "counts_by_nationality",
+    "spawn",
+    "move",
+    "asylum",
+    "reentry",
+)
 YAML_SECTIONS: dict[str, type[BaseModel]] = {
     "spawn": SpawnRules,
     "move": MoveRules,
@@ -331,8 +342,13 @@ def read_places(path: Path, start: dt.date) -> list[Place]:
             "opens": _day_or_none(r, "opens", start),
             "closes": _day_or_none(r, "closes", start),
             "move_to": r.text("move_to") or None,
-            "deactivation_probability": r.number("deactivation_probability", ge=0, le=1, blank=0.0,
-                                                 unit="a day, a camp's chance of keeping people for good; blank: 0"),
+            "deactivation_probability": r.number(
+                "deactivation_probability",
+                ge=0,
+                le=1,
+                blank=0.0,
+                unit="a day, a camp's chance of keeping people for good; blank: 0",
+            ),
             "at": r.at,
         }
         places.append(_build(Place, data, r))
@@ -537,8 +553,14 @@ def read_return_rules(path: Path, start: dt.date, days: int) -> list[ReturnRule]
             "port": r.required("port", "a port of ports.csv"),
             "per_day": r.number("per_day", whole=True, ge=0, le=MAX_PEOPLE, blank=None, unit="people; blank: no limit"),
             "return_to": r.required("return_to", "the place where people sent back wait"),
-            "hearing_days": r.number("hearing_days", whole=True, ge=1, le=MAX_DAYS, blank=None,
-                                     unit="days to the hearing; blank: none, decided after asylum.decision_days"),
+            "hearing_days": r.number(
+                "hearing_days",
+                whole=True,
+                ge=1,
+                le=MAX_DAYS,
+                blank=None,
+                unit="days to the hearing; blank: none, decided after asylum.decision_days",
+            ),
             "nationalities": [x.strip() for x in r.text("nationalities").split(";") if x.strip()],
             "exempt": [x.strip() for x in r.text("exempt").split(";") if x.strip()],
             "children": _yes_no(r, "children"),

@@ -45,10 +45,17 @@ JOINED = Column("joined", np.int16, 0, "the day the person entered their border 
 # forecaster) x the number of hazard classes + their hazard class (Flee's demographic hazard rules)) x the number
 # of Match* classes + their Match* class (ethnicity x religions + religion)
 MOVE_CLASS = Column(
-    "moveclass", np.int8, 0, "the class of people whose move chances and route weights the person reads "
+    "moveclass",
+    np.int8,
+    0,
+    "the class of people whose move chances and route weights the person reads "
     "(flood awareness x hazard classes + hazard class)",
-    needed=lambda sc: (sc.move.flood is not None and sc.move.flood.forecasting) or sc.move.hazard_rules
-    or sc.move.match_ethnicity or sc.move.match_camp_religion,
+    needed=lambda sc: (
+        (sc.move.flood is not None and sc.move.flood.forecasting)
+        or sc.move.hazard_rules
+        or sc.move.match_ethnicity
+        or sc.move.match_camp_religion
+    ),
 )
 PORT = Column("port", np.int8, -1, "the port whose list the person signed last", needed=lambda sc: bool(sc.ports))
 

@@ -171,7 +171,6 @@ class Attract(Component):
         for args in self._args:  # one pass per class of people (one without the flood forecaster)
             attract_day(*args)
 
-
     def _match_factors(self) -> None:
         """Flee's Match* rules (flee/moving.py getEndPointScore, demographics.get_attribute_ratio): a destination
         scores x (its people of the person's ethnicity / its population) x 10, by kind of place as the rules

@@ -109,11 +109,21 @@ class Movement(Component):
         Column("rpos", np.int8, 0, "next hop on the route"),
         Column("hops", np.int8, 0, "roads completed (capped at 127)"),
         CAME_FROM,
-        Column("stint", np.float32, 0, "Flee's recent travel distance (avoid_short_stints): in days' travel, halved "
-               "each day and topped up by the day's km / max_move_speed; as it was at the end of day stint_day",
-               needed=lambda sc: sc.move.avoid_short_stints),
-        Column("stint_day", np.int16, 0, "the day stint was last brought up to date",
-               needed=lambda sc: sc.move.avoid_short_stints),
+        Column(
+            "stint",
+            np.float32,
+            0,
+            "Flee's recent travel distance (avoid_short_stints): in days' travel, halved "
+            "each day and topped up by the day's km / max_move_speed; as it was at the end of day stint_day",
+            needed=lambda sc: sc.move.avoid_short_stints,
+        ),
+        Column(
+            "stint_day",
+            np.int16,
+            0,
+            "the day stint was last brought up to date",
+            needed=lambda sc: sc.move.avoid_short_stints,
+        ),
         MOVE_CLASS,
         CONNECTIONS,
     )

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import numba as nb
-import numpy as np
 
 from ... import states as S
 from ..agents import ORIGIN
