@@ -542,7 +542,12 @@ def read_return_rules(path: Path, start: dt.date, days: int) -> list[ReturnRule]
     if not path.is_file():
         return []
     out = []
-    for r in read_table(path, RETURN_COLUMNS):
+    rows = read_table(path, RETURN_COLUMNS)
+    if not rows:  # rules that send nobody back would leave remain_in_mexico_from without a place to send them
+        raise ScenarioError(
+            "no rows", file=str(path), row=1, expected="one row per port and date (without rules, delete the file)"
+        )
+    for r in rows:
         day = _day(r.date("date"), start)
         if day < 0:
             raise r.error(
