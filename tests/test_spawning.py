@@ -184,3 +184,15 @@ def test_empty_camps_on_day0_leaves_room_for_newcomers_only():
     assert sc.effective_capacities()[2] == 1500 * 1.25
     sc.spawn = SpawnRules()  # the day-0 count is in the camp and counted once against its 2,000
     assert sc.effective_capacities()[2] == 2000 * 1.25
+
+
+def test_conflict_spawning_still_fills_camps_with_their_day_0_counts():
+    # Flee's run.py puts each camp's day-0 count in it whatever the spawning (add_initial_refugees)
+    places, links = network()
+    observed = {"Camp": [SeriesPoint(day=0, value=500), SeriesPoint(day=3, value=900)]}
+    for insert, camp0 in ((True, 500), (False, 0)):
+        sc = Scenario(name="c0", start_date="2020-01-01", days=3, places=places, links=links, observed=observed,
+                      spawn=SpawnRules(mode="conflict", rate=10, insert_day0=insert))  # fmt: skip
+        res = Simulation(sc).run(seed=1, check=True)
+        assert res.record.spawned[0].tolist() == [10, 10, camp0]
+        assert res.record.population[0, 2] == camp0 + 20  # the 20 displaced today reach it (300 km, 360 a day)

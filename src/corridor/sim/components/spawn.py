@@ -238,10 +238,12 @@ class Spawn(Component):
 
 
 def schedule(sc: Scenario, observed: dict[str, np.ndarray]) -> tuple[np.ndarray | None, dict[str, int]]:
-    """New people per day and day-0 camp counts in observed mode; (None, {}) in the other modes."""
+    """New people per day in observed mode (None in the others), and the day-0 camp counts: Flee's run.py fills
+    the camps with them whatever the spawning (add_initial_refugees), so conflict and flood modes have them too;
+    corridor's own departures mode does not."""
     if sc.spawn.mode == "observed":
         return spawn_schedule(sc, observed)
-    if sc.spawn.mode == "flood" and sc.spawn.insert_day0:  # Flee fills camps with their day-0 counts here too
+    if sc.spawn.mode in ("flood", "conflict") and sc.spawn.insert_day0:
         return None, {p.name: int(observed[p.name][0]) for p in sc.places
                       if p.kind in ("camp", "idp_camp") and p.name in observed}  # fmt: skip
     return None, {}
