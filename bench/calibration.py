@@ -38,25 +38,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "tijuana-2018"
-# validation/tijuana_forecast.py's CALIBRATED: the priors the observations can inform (SOURCES.md)
-FORECAST_PRIORS = (
-    "caravans.main.size",
-    "hazards.returned_ciudad_hidalgo_caravan.rate",
-    "hazards.refuge_chiapas_caravan.rate",
-    "places.mexico_city.movechance",
-    "places.tijuana.movechance",
-    "places.mexicali_shelters.attraction",
-    "hazards.moved_mexicali_shelters_caravan.rate",
-    "ports.san_ysidro.sign_rate",
-    "cohorts.others.size",
-    "marches.tijuana.share",
-    "hazards.returned_tijuana_caravan.rate",
-    "cohorts.background.size",
-    "deported_background",
-    "marches.tijuana.cross",
-    "marches.tijuana.apprehended",
-    "marches.tijuana.deported",
-)
+sys.path.insert(0, str(ROOT / "validation"))
+from tijuana_forecast import CALIBRATED as FORECAST_PRIORS  # noqa: E402  (the priors the observations can inform)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from common import ROOT
-from tijuana import _replace, _spread
+from tijuana import _replace, _spread, observation_table
 
 import corridor
 from corridor.evaluate.observations import compare, read_observations
@@ -77,19 +77,8 @@ def main() -> None:
         f"with a simulated value within [0.8 × low, 1.2 × high]; {len(rows) - len(scored)} of the {len(rows)} rows "
         "have none (why: last column).",
         "",
-        "| # | date | place | metric | reported (low-high) | accepted range | simulated mean | seeds' range "
-        "| in range |",
-        "|---:|---|---|---|---:|---:|---:|---:|---|",
+        *observation_table(rows),
     ]
-    for k, r in enumerate(rows, start=1):
-        sim_v = r["simulated"]
-        lo, hi = 0.8 * r["low"], 1.2 * r["high"]
-        reported = f"{r['value']:,.0f} ({r['low']:,.0f}-{r['high']:,.0f})"
-        spread = f"{r['simulated_low']:,.0f}-{r['simulated_high']:,.0f}" if sim_v is not None else "-"
-        mark = "yes" if r["within_range"] else ("**no**" if sim_v is not None else r["why_no_value"])
-        value = f"{sim_v:,.0f}" if sim_v is not None else "-"
-        lines.append(f"| {k} | {r['date']} | {r['place']} | {r['metric']} | {reported} | {lo:,.0f}-{hi:,.0f} "
-                     f"| {value} | {spread} | {mark} |")  # fmt: skip
     lines.append(END)
     text = _replace(args.out.read_text(), START, END, "\n".join(lines))
     text = _replace(text, F_START, F_END, forecast_block(runs, args.runs))

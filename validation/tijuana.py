@@ -67,6 +67,28 @@ def forecast_block(runs: list, n: int) -> str:
     return "\n".join(lines)
 
 
+def observation_table(rows: list[dict]) -> list[str]:
+    """The markdown table of observations.compare's rows: reported, accepted range, simulated mean and the
+    seeds' range, in range or not (or why there is no value)."""
+    lines = [
+        "| # | date | place | metric | reported (low-high) | accepted range | simulated mean | seeds' range "
+        "| in range |",
+        "|---:|---|---|---|---:|---:|---:|---:|---|",
+    ]
+    for k, r in enumerate(rows, start=1):
+        sim = r["simulated"]
+        lo, hi = 0.8 * r["low"], 1.2 * r["high"]
+        reported = f"{r['value']:,.0f} ({r['low']:,.0f}-{r['high']:,.0f})"
+        spread = f"{r['simulated_low']:,.0f}-{r['simulated_high']:,.0f}" if sim is not None else "-"
+        mark = "yes" if r["within_range"] else ("**no**" if sim is not None else r["why_no_value"])
+        value = f"{sim:,.0f}" if sim is not None else "-"
+        lines.append(
+            f"| {k} | {r['date']} | {r['place']} | {r['metric']} | {reported} | {lo:,.0f}-{hi:,.0f} | {value} "
+            f"| {spread} | {mark} |"
+        )
+    return lines
+
+
 def _replace(text: str, start: str, end: str, block: str) -> str:
     if start in text and end in text:
         return text[: text.index(start)] + block + text[text.index(end) + len(end) :]
@@ -91,21 +113,8 @@ def main() -> None:
         f"`python validation/tijuana.py --runs {args.runs}` (observations: `{args.observations.name}`; "
         f"seeds 0-{args.runs - 1}): **{hits} of {len(rows)}** within [0.8 × low, 1.2 × high].",
         "",
-        "| # | date | place | metric | reported (low-high) | accepted range | simulated mean | seeds' range "
-        "| in range |",
-        "|---:|---|---|---|---:|---:|---:|---:|---|",
+        *observation_table(rows),
     ]
-    for k, r in enumerate(rows, start=1):
-        sim = r["simulated"]
-        lo, hi = 0.8 * r["low"], 1.2 * r["high"]
-        reported = f"{r['value']:,.0f} ({r['low']:,.0f}-{r['high']:,.0f})"
-        spread = f"{r['simulated_low']:,.0f}-{r['simulated_high']:,.0f}" if sim is not None else "-"
-        mark = "yes" if r["within_range"] else ("**no**" if sim is not None else "not modelled")
-        value = f"{sim:,.0f}" if sim is not None else "-"
-        lines.append(
-            f"| {k} | {r['date']} | {r['place']} | {r['metric']} | {reported} | {lo:,.0f}-{hi:,.0f} | {value} "
-            f"| {spread} | {mark} |"
-        )
     lines.append(END)
     text = _replace(args.out.read_text(), START, END, "\n".join(lines))
     text = _replace(text, F_START, F_END, forecast_block(runs, args.runs))

@@ -564,7 +564,7 @@ def _caravan_sizes(res: RunResult, places: np.ndarray) -> np.ndarray:
     return np.where(at != 0, at, origin)
 
 
-def _wait_medians(res: RunResult, ports: list[int]) -> np.ndarray:
+def wait_medians(res: RunResult, ports: list[int]) -> np.ndarray:
     """days: the median days waited by those the `ports` called in the WAIT_WINDOW days ending each day
     (NaN where nobody was)."""
     out = np.full(res.days, np.nan)
@@ -588,7 +588,7 @@ def daily(res: RunResult, q: str, target: str, filters: tuple[tuple[str, str], .
     if quantity.on == "port":
         ks = port_indices(sc, target)
         if q == "wait_days":
-            return _wait_medians(res, ks)
+            return wait_medians(res, ks)
         return getattr(rec, q)[:, ks].sum(axis=1).astype(np.float64)
     if quantity.on == "total":
         return rec.census[:, states.BY_NAME[q.removeprefix("state_")].code].astype(np.float64)

@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import states
 from ..errors import CorridorError
+from ..evaluate.metrics import wait_medians
 from ..evaluate.observations import simulate
 
 if TYPE_CHECKING:  # read by attribute; results.py's save imports the run folder, which imports this
@@ -33,7 +34,6 @@ if TYPE_CHECKING:  # read by attribute; results.py's save imports the run folder
 # the percentiles of a band: the 90% interval (5-95), the 50% interval (25-75) and the median
 QUANTILES: tuple[int, ...] = (5, 25, 50, 75, 95)
 QUANTILE_NAMES: tuple[str, ...] = tuple(f"p{q:02d}" for q in QUANTILES)
-WAIT_WINDOW = 7  # days: the median wait is over those processed in the week ending each day
 
 
 @dataclass(frozen=True)
@@ -77,23 +77,12 @@ def directed_roads(res: RunResult) -> list[str]:
 
 
 def weekly_median_wait(res: RunResult) -> np.ndarray:
-    """days x ports: the median days waited by those processed in the WAIT_WINDOW days ending each day
-    (NaN where nobody was)."""
+    """days x ports: the median days waited by those processed in the week ending each day (NaN where nobody
+    was): evaluate.metrics.wait_medians, port by port."""
     K = len(res.ports)
-    out = np.full((res.days, K), np.nan)
-    day, port, waited = res.record.wait_table()
-    if not len(waited):
-        return out
-    for k in range(K):
-        mine = port == k
-        d, w = day[mine], waited[mine]
-        order = np.argsort(d, kind="stable")
-        d, w = d[order], w[order]
-        lo = np.searchsorted(d, np.arange(res.days) - WAIT_WINDOW + 1, side="left")
-        hi = np.searchsorted(d, np.arange(res.days), side="right")
-        for t in np.flatnonzero(hi > lo):
-            out[t, k] = np.median(w[lo[t] : hi[t]])
-    return out
+    if not K:
+        return np.full((res.days, 0), np.nan)
+    return np.stack([wait_medians(res, [k]) for k in range(K)], axis=1)
 
 
 def waited_histogram(res: RunResult) -> np.ndarray:

@@ -385,15 +385,8 @@ def read_conflicts(
         # Flee looks a column's name up only when its conflict starts within the run
         for k, (_, name) in enumerate(cols):
             if name not in places and (values[:, k] > 1e-6).any():
-                notes.note(
-                    "unknown place",
-                    file=path,
-                    row=head_line,
-                    field="place",
-                    value=name,
-                    then="Flee finds no such place when its conflict starts, and goes on; column ignored",
-                    expected="a name from locations.csv" + _suggest(name, dict.fromkeys(places)),
-                )
+                then = "Flee finds no such place when its conflict starts, and goes on; column ignored"
+                _unknown_column(notes, path, head_line, name, places, then)
         known = [k for k, (_, name) in enumerate(cols) if name in places]
         cols, values = [cols[k] for k in known], values[:, known]
     on = np.zeros((days + 2, len(cols)), dtype=np.int8)
@@ -412,6 +405,12 @@ def read_conflicts(
             }
             periods.append(build(ConflictPeriod, data, str(path), body[row_of_day[first]][0]))
     return periods
+
+
+def _unknown_column(notes: Notes, path: Path, row: int, name: str, places: set[str], then: str) -> None:
+    """A table's column naming no place of locations.csv: Flee goes on without it (`then`), and so does corridor."""
+    notes.note("unknown place", file=path, row=row, field="place", value=name, then=then,
+               expected="a name from locations.csv" + _suggest(name, dict.fromkeys(places)))  # fmt: skip
 
 
 def read_flood_levels(
@@ -437,15 +436,7 @@ def read_flood_levels(
     out: dict[str, list[float]] = {}
     for j, name in cols:
         if name not in places:
-            notes.note(
-                "unknown place",
-                file=path,
-                row=head_line,
-                field="place",
-                value=name,
-                then="Flee never looks it up; column ignored",
-                expected="a name from locations.csv" + _suggest(name, dict.fromkeys(places)),
-            )
+            _unknown_column(notes, path, head_line, name, places, "Flee never looks it up; column ignored")
             continue
         out[name] = [_num(_cell(r, j), path, lineno, name) for lineno, r in lines[1:]]
         for (lineno, _), level in zip(lines[1:], out[name], strict=True):
