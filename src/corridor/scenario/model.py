@@ -123,6 +123,17 @@ class Link(Strict):
     at: str | None = Field(None, exclude=True)
 
 
+class MajorRoute(Strict):
+    """A route of Flee's major_routes.csv: places joined by roads, known to everyone who can see its first or
+    last place (move.fixed_routes). Flee attaches a row to its first place and, reversed, to its last; an empty
+    first or last cell leaves that direction out, as in Flee."""
+
+    places: list[str] = Field(min_length=2, description="The places in order, each joined to the next by a road.")
+    forward: bool = Field(True, description="Known from the first place (Flee: the row's first cell names it).")
+    backward: bool = Field(True, description="Known, reversed, from the last place (the row's last cell names it).")
+    at: str | None = Field(None, exclude=True)
+
+
 class Closure(Strict):
     """A closure in force on days [start, end).
 
@@ -651,6 +662,13 @@ class MoveRules(Strict):
         exclude_if=lambda v: v == 0.25,
         description="Flee's avg_religion_fraction: MatchCampReligion divides by it (Flee's ReligionBaseRate = 1 / it).",
     )
+    fixed_routes: bool = Field(
+        False,
+        exclude_if=lambda v: not v,
+        description="Flee's fixed_routes: each place keeps one route per destination (the shortest, markers counting "
+        "as a road) plus the scenario's major_routes, weighed by the destination's score twice and not by its "
+        "capacity (docs/flee-compat.md).",
+    )
     two_system_decision_making: bool = Field(
         False,
         exclude_if=lambda v: not v,
@@ -906,6 +924,11 @@ class Scenario(Strict):
         {}, description="Observed counts per camp ('total' for the total series), for spawning and validation."
     )
     corrections: list[Correction] = []
+    major_routes: list[MajorRoute] = Field(
+        [],
+        exclude_if=lambda v: not v,  # scenario.json without major routes stays as it was
+        description="Flee's major_routes.csv, read with move.fixed_routes (which alone uses them).",
+    )
     ports: list[Port] = []
     departures: list[Departure] = []
     caravans: list[Caravan] = []
@@ -981,6 +1004,7 @@ class Scenario(Strict):
                     )
         for cp in self.conflicts or []:
             known(cp.place, cp.at, "place")
+        self._check_major_routes(known)
         signs: dict[str, str] = {}
         for port in self.ports:
             known(port.place, port.at, "port")
@@ -1199,6 +1223,14 @@ class Scenario(Strict):
                 field="move.flood",
                 expected="one or the other (corridor has not built the flood factors inside the squared score)",
             )
+        if mv.fixed_routes and self.has_floods():
+            raise error_at(
+                mv.at or self.source,
+                "fixed_routes with DFlee's flood rules",
+                field="move.fixed_routes",
+                value=True,
+                expected="one or the other (corridor has not built the flood factors of Flee's route tables)",
+            )
         return self
 
     def has_floods(self) -> bool:
@@ -1357,6 +1389,38 @@ class Scenario(Strict):
         self._check_weights()
         return self
 
+    def _check_major_routes(self, known: Callable[[str, str | None, str], None]) -> None:
+        """Flee stops (sys.exit) on a major route it cannot walk road by road; corridor refuses it when read. Its
+        route table counts a route's roads in 8 bits, so a major route and the way to it fit in MAX_ROUTE_ROADS."""
+        if not self.major_routes:
+            return
+        mv = self.move
+        if mv.no_backtrack:
+            raise error_at(mv.at, "fixed_routes with no_backtrack", field="move.no_backtrack", value=True,
+                           expected="no_backtrack off with fixed routes (a Flee rule set)")  # fmt: skip
+        roads = {frozenset((lk.a, lk.b)) for lk in self.links}
+        for mr in self.major_routes:
+            for k, name in enumerate(mr.places):
+                known(name, mr.at, f"place {k + 1}")
+            for k, (a, b) in enumerate(zip(mr.places[:-1], mr.places[1:], strict=True)):
+                if frozenset((a, b)) not in roads:
+                    raise error_at(
+                        mr.at,
+                        f"no road between {a!r} and {b!r}",
+                        field=f"place {k + 2}",
+                        value=b,
+                        expected="consecutive places joined by a road of routes.csv (Flee stops)",
+                    )
+            if len(mr.places) - 1 + mv.awareness_level > MAX_ROUTE_ROADS:
+                raise error_at(
+                    mr.at,
+                    "a major route too long",
+                    field=f"place {len(mr.places)}",
+                    value=len(mr.places),
+                    expected=f"at most {MAX_ROUTE_ROADS - mv.awareness_level + 1} places with this awareness_level "
+                    "(the engine counts a route's roads in 8 bits)",
+                )
+
     def _check_route_roads(self) -> None:
         """A route passes at most awareness_level places, and any markers between them (a marker costs no
         awareness): each run of markers lies in one connected group of markers, so a route has at most
@@ -1464,9 +1528,12 @@ class Scenario(Strict):
                 near[1], "(softening + shortest road) ** distance_power rounds to 0: route weights would divide by 0",
                 field=near[2], value=near[3], expected="a smaller distance_power, or a longer shortest road (km)",
             )  # fmt: skip
-        if mv.weight_power * (top - below) > limit:
+        # fixed_routes: a major route's distance counts a quarter, and the weight is multiplied by the score again
+        quarter = mv.distance_power * math.log10(4.0) if mv.fixed_routes and self.major_routes else 0.0
+        again = top if mv.fixed_routes else 0.0
+        if mv.weight_power * (top - below + quarter) + again > limit:
             expected = f"weights, distances and powers that keep every route's weight below {MAX_WEIGHT:g}"
-            if top - below <= limit:  # the weights fit; the power takes them past
+            if top - below + quarter + again <= limit:  # the weights fit; the power takes them past
                 blame([(0.0, mv.at, prefix + "weight_power", mv.weight_power)], "route weights overflow", expected)
             blame([*score, (-below, *near[1:])], "route weights overflow", expected)
 

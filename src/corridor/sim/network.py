@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numba as nb
 import numpy as np
 
+from ..errors import error_at
 from ..scenario.model import MoveRules, Scenario
 
 # Place kind codes, shared with the kernels.
@@ -43,18 +45,33 @@ class Routes:
     dest: np.ndarray  # (R,) int32 final place
     dist: np.ndarray  # (R,) float64 total km
     near: np.ndarray  # (R,) float64 destination score factor of stay_close_to_home (1 when off)
+    scale: np.ndarray  # (R,) float64 factor of (softening + km): 1, or 1/4 for Flee's major routes (fixed_routes)
     cand_start: np.ndarray  # (P+1,) int64 CSR into cand_route
     cand_route: np.ndarray  # (K,) int32 route ids open from each place
 
 
+Row = tuple[tuple[int, ...], int, float, float, int]  # a route's links, last place, km, distance factor, first place
+
+
+@dataclass
+class FixedTables:
+    """Flee's fixed_routes (crawling.py): what each place's table of one route per destination is built from."""
+
+    majors: list[list[tuple[list[int], str]]]  # per place, the major routes it knows (the places after it, and
+    # where the route was read), in Flee's order
+    softening: float
+    ranked: bool  # route weights fall as the distance grows (distance_power and weight_power above 0)
+
+
 @dataclass
 class RouteBook:
-    """One run's route ids: `ids` by sequence of directed links, `rows` (links, last place, km) by id, given
+    """One run's route ids: `ids` by sequence of directed links (a fixed_routes table's major routes by a key of
+    their own), `rows` (links, last place, km, distance factor, first place) by id, given
     in the order rebuilds first find them and never changed. `key` is a digest of the open-road masks of the
     run's rebuilds so far, in order: it names the routes the next rebuild gives (`Network.routes`)."""
 
-    ids: dict[tuple[int, ...], int] = field(default_factory=dict)
-    rows: list[tuple[tuple[int, ...], int, float]] = field(default_factory=list)
+    ids: dict[tuple[object, ...], int] = field(default_factory=dict)
+    rows: list[Row] = field(default_factory=list)
     key: bytes = b""
 
 
@@ -123,9 +140,8 @@ class Network:
     port_onward: np.ndarray  # (ports,) int32 where the people a crossing calls go on to, -1: custody (a port of entry)
     port_place: np.ndarray  # (ports,) int32 each port's own place
     # the rebuilds made so far, by RouteBook.key after them: (Routes, ids, rows), none of them changed again
-    _route_memo: dict[bytes, tuple[Routes, dict[tuple[int, ...], int], list[tuple[tuple[int, ...], int, float]]]] = (
-        field(default_factory=dict)
-    )
+    fixed: FixedTables | None = None  # Flee's fixed_routes (None: off, or awareness 0)
+    _route_memo: dict[bytes, tuple[Routes, dict[tuple[object, ...], int], list[Row]]] = field(default_factory=dict)
     _route_memo_bytes: int = 0
     _last_hops: dict[tuple[int, int], int] = field(default_factory=dict)
 
@@ -220,9 +236,7 @@ class Network:
         km = 6371.0 * 2 * np.arctan2(np.sqrt(a), np.sqrt(1 - a))
         return 1.0 / np.maximum(1.0, km) ** self.home_power
 
-    def _enumerate(
-        self, open_mask: np.ndarray, ids: dict[tuple[int, ...], int], rows: list[tuple[tuple[int, ...], int, float]]
-    ) -> Routes:
+    def _enumerate(self, open_mask: np.ndarray, ids: dict[tuple[object, ...], int], rows: list[Row]) -> Routes:
         """Enumerate the candidate routes over open links, giving ids (in `ids` and `rows`) to routes new to them."""
 
         def route_id(seq: tuple[int, ...]) -> int:
@@ -230,11 +244,14 @@ class Network:
             if rid is None:
                 rid = len(rows)
                 ids[seq] = rid
-                rows.append((seq, int(self.link_dst[seq[-1]]), float(self.link_dist[list(seq)].sum())))
+                rows.append((seq, int(self.link_dst[seq[-1]]), float(self.link_dist[list(seq)].sum()), 1.0,
+                             int(self.link_src[seq[0]])))  # fmt: skip
             return rid
 
         cand: list[list[int]] = [[] for _ in range(self.n_places)]
-        if self.awareness == 0:
+        if self.fixed is not None:
+            cand = self._fixed_tables(open_mask, ids, rows, route_id)
+        elif self.awareness == 0:
             for p in range(self.n_places):
                 for k in range(self.out_start[p], self.out_start[p + 1]):
                     lk = int(self.out_link[k])
@@ -254,20 +271,134 @@ class Network:
         cand_start = np.zeros(self.n_places + 1, dtype=np.int64)
         np.cumsum(counts, out=cand_start[1:])
         flat = np.array([r for c in cand for r in c], dtype=np.int32)
-        hops = max((len(r[0]) for r in rows), default=1)
+        hops = max((len(r[0]) for r in rows), default=1) or 1
         links = np.full((len(rows), hops), -1, dtype=np.int32)
-        for i, (seq, _, _) in enumerate(rows):
-            links[i, : len(seq)] = seq
+        for i, r in enumerate(rows):
+            links[i, : len(r[0])] = r[0]
         dest = np.array([r[1] for r in rows], dtype=np.int32)
+        first = np.array([r[4] for r in rows], dtype=np.int64)
         return Routes(
             links=links,
             length=np.array([len(r[0]) for r in rows], dtype=np.int8),
             dest=dest,
             dist=np.array([r[2] for r in rows], dtype=np.float64),
-            near=self._near(self.link_src[links[:, 0]], dest) if len(rows) else np.ones(0),
+            near=self._near(first, dest) if len(rows) else np.ones(0),
+            scale=np.array([r[3] for r in rows], dtype=np.float64),
             cand_start=cand_start,
             cand_route=flat,
         )
+
+    def _fixed_tables(
+        self,
+        open_mask: np.ndarray,
+        ids: dict[tuple[object, ...], int],
+        rows: list[Row],
+        route_id: Callable[[tuple[int, ...]], int],
+    ) -> list[list[int]]:
+        """Flee's fixed_routes (crawling.generateLocationRoutes): each place's table of one route per destination
+        over open roads, as route ids per place.
+
+        Flee walks every path of up to awareness_level roads (a marker counts as a road here, unlike in Flee's
+        other walk; markers are no destination), depth first in the order of routes.csv, keeping for each
+        destination the first path of the highest weight: the shortest, since the weight falls with the distance.
+        Then come the major routes, to destinations the walk did not reach: the place's own, then those of each
+        destination of the walk in the order it first reached them, each walked after the way to that place, its
+        distance (with softening) divided by 4. Flee's bookkeeping, reproduced: a major route replaces what the
+        table holds for its destination when it weighs more than the route of the place before that destination
+        to it (not the table's own entry), so the last one that does is kept; and the route a person follows drops
+        the first place of the walked route, so from here it leads to that route's second place, which only a road
+        from here to it makes followable (else choosing it costs the day: a route of no roads)."""
+        fx = self.fixed
+        assert fx is not None
+        P, aw, soft = self.n_places, self.awareness, fx.softening
+        out: list[list[int]] = [[] for _ in range(P)]
+        exits = [[int(self.out_link[k]) for k in range(self.out_start[p], self.out_start[p + 1])
+                  if open_mask[self.out_link[k]]] for p in range(P)]  # fmt: skip
+
+        def better(d_new: float, d_old: float) -> bool:
+            return fx.ranked and d_new < d_old
+
+        # per place: destination -> (softened distance, places after the start, km), in Flee's insertion order
+        tables: list[dict[int, tuple[float, list[int], float]]] = []
+        for s in range(P):
+            table: dict[int, tuple[float, list[int], float]] = {}
+            if self.kind[s] != MARKER:
+                stack = [(lk, 0.0, [s], 1) for lk in reversed(exits[s])]
+                while stack:  # Flee's recursion, in its order
+                    lk, prior, path, step = stack.pop()
+                    q = int(self.link_dst[lk])
+                    if self.kind[q] != MARKER:
+                        d = soft + float(self.link_dist[lk]) + prior
+                        if q not in table or better(d, table[q][0]):
+                            table[q] = (d, path[1:] + [q], prior + float(self.link_dist[lk]))
+                    if aw > step:
+                        on = path + [q]
+                        km = prior + float(self.link_dist[lk])
+                        stack.extend((nxt, km, on, step + 1) for nxt in reversed(exits[q])
+                                     if int(self.link_dst[nxt]) not in on[:-1])  # fmt: skip
+            tables.append(table)
+
+        def walk(s: int, places: list[int], mr_at: str) -> float:
+            km, here = 0.0, s
+            for q in places:
+                lk = next((lk for lk in exits[here] if self.link_dst[lk] == q), None)
+                if lk is None:
+                    raise error_at(
+                        mr_at,
+                        f"a major route known at {self.names[s]!r} crosses a closed road from {self.names[here]!r} "
+                        f"to {self.names[q]!r}",
+                        expected="major routes on open roads (Flee stops)",
+                    )
+                km += float(self.link_dist[lk])
+                here = q
+            return km
+
+        for s in range(P):
+            table = tables[s]
+            if self.kind[s] == MARKER:
+                continue
+            regular = list(table)
+            entries: dict[int, tuple[float, list[int], float, bool]] = {q: (*v, False) for q, v in table.items()}
+            known = set(regular) | {s}
+            hubs = [(s, [])] + [(h, table[h][1]) for h in regular]
+            for hub, way in hubs:
+                for mr, mr_at in fx.majors[hub]:
+                    e = mr[-1]
+                    if e in known:
+                        continue
+                    route = way + mr
+                    km = walk(s, route, mr_at)
+                    d = (soft + km) / 4.0
+                    before = route[-2] if len(route) > 1 else s
+                    ref = entries.get(e) if before == s else tables[before].get(e)
+                    if ref is None or better(d, ref[0]):
+                        # Flee keeps route[1:] (its list of places passed lacks the start here)
+                        entries[e] = (d, route[1:] if len(route) > 1 else route, km, True)
+            for e, (_, stored, km, major) in entries.items():
+                if not major:
+                    seq = self._follow(s, stored, exits)
+                    out[s].append(route_id(seq))
+                    continue
+                seq = self._follow(s, stored, exits)
+                key = ("major", s, e, km, seq)
+                rid = ids.get(key)
+                if rid is None:
+                    rid = ids[key] = len(rows)
+                    rows.append((seq, e, km, 0.25, s))
+                out[s].append(rid)
+        return out
+
+    def _follow(self, s: int, places: list[int], exits: list[list[int]]) -> tuple[int, ...]:
+        """The roads a person at `s` takes along `places` (Flee's take_next_step: the first open road to the next
+        place); () when there is no road from `s` to the first (the plan is given up, nobody moves)."""
+        seq, here = [], s
+        for q in places:
+            lk = next((lk for lk in exits[here] if self.link_dst[lk] == q), None)
+            if lk is None:
+                return ()
+            seq.append(lk)
+            here = q
+        return tuple(seq)
 
 
 @nb.njit(cache=True)
@@ -562,4 +693,21 @@ def compile_network(sc: Scenario) -> Network:
         conflict_start=began,
         food_level=food_levels(sc),
         awareness=sc.move.awareness_level,
+        fixed=fixed_tables(sc) if sc.move.fixed_routes and sc.move.awareness_level > 0 else None,
     )
+
+
+def fixed_tables(sc: Scenario) -> FixedTables:
+    """What Flee's fixed_routes tables are built from: each place's major routes, as Flee's InputGeography attaches
+    them (a row to the place its first cell names and, reversed, to the one its last names; per place in the
+    order of the rows, forward before reversed)."""
+    idx = sc.place_index()
+    majors: list[list[tuple[list[int], str]]] = [[] for _ in sc.places]
+    for mr in sc.major_routes:
+        stops = [idx[name] for name in mr.places]
+        if mr.forward:
+            majors[stops[0]].append((stops[1:], mr.at or ""))
+        if mr.backward:
+            majors[stops[-1]].append((stops[-2::-1], mr.at or ""))
+    mv = sc.move
+    return FixedTables(majors=majors, softening=mv.softening, ranked=mv.distance_power > 0 and mv.weight_power > 0)

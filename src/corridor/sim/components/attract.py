@@ -54,6 +54,7 @@ class Candidates(NamedTuple):
     dist: np.ndarray  # each route's km
     near: np.ndarray  # each route's stay_close_to_home factor (1 when off)
     cand_start: np.ndarray
+    scale: np.ndarray  # each route's factor of (softening + km): 1, or 1/4 for Flee's major routes
 
 
 class Rules(NamedTuple):
@@ -75,6 +76,7 @@ class Rules(NamedTuple):
     weight_power: float
     prune: float  # Flee's pruning_threshold: routes under the best / this weigh nothing (0: no pruning)
     hazard: int  # Flee's demographic hazard rules: the place's score as is, squared or 1 (demographics.AS_IS...)
+    fixed: bool  # Flee's fixed_routes: a route weighs its place score (no capacity) times the destination score
 
 
 class Today(NamedTuple):
@@ -118,7 +120,8 @@ class Attract(Component):
                            mv.default_movechance, mv.conflict_movechance, mv.crowded_movechance, mv.foreign_weight,
                            mv.camp_weight, mv.conflict_weight, mv.capacity_buffer, mv.weight_softening, mv.softening,
                            mv.distance_power, mv.weight_power,
-                           mv.pruning_threshold if mv.pruning_threshold >= 1.001 else 0.0, AS_IS)  # fmt: skip
+                           mv.pruning_threshold if mv.pruning_threshold >= 1.001 and net.fixed is None else 0.0,
+                           AS_IS, net.fixed is not None)  # fmt: skip
         self._routes = None  # the routes cand_cum was sized for
         self._candidates: Candidates | None = None
         self._places: PlaceInputs | None = None
@@ -141,7 +144,7 @@ class Attract(Component):
         changed = False
         if r is not self._routes:
             self.today = self.today._replace(cand_cum=np.empty((self.classes, len(r.cand_route))))
-            self._candidates = Candidates(r.cand_route, r.dest, r.dist, r.near, r.cand_start)
+            self._candidates = Candidates(r.cand_route, r.dest, r.dist, r.near, r.cand_start, r.scale)
             self._routes = r
             changed = True
         if self._places is None or self._places.camp_off is not closures.camp_off:  # rebuilt when closures change
@@ -211,13 +214,15 @@ def attract_day(places, cands, rules, out):
     Each bundle comes as a plain tuple in the order of its NamedTuple (see `kernel_args`)."""
     (kind, camp_off, intensity, decay, override, capacity, pop, soft, attraction, foreign, pop_weight, mc_scale,
      flood_mc, mc_factor, score_factor, starve, fed, match_camp, match_conflict, match_town) = places  # fmt: skip
-    cand_route, dest, dist, near, cand_start = cands
+    cand_route, dest, dist, near, cand_start, scale = cands
     (aware, camp_mc, idpcamp_mc, default_mc, conflict_mc, crowded_mc, foreign_weight, camp_weight, conflict_weight,
-     capacity_buffer, weight_softening, softening, distance_power, weight_power, prune, hazard) = rules  # fmt: skip
+     capacity_buffer, weight_softening, softening, distance_power, weight_power, prune, hazard,
+     fixed) = rules  # fmt: skip
     movechance, leave_below, crowding, dest_full, cand_cum, cum_w, town = out
     P = len(kind)
     capf = np.empty(P)
     score = np.empty(P)
+    base = np.empty(P if fixed else 0)  # Flee's location score (scores[0]), which its fixed route tables weigh
     for p in range(P):
         k = kind[p]
         camp = (k == CAMP or k == IDP_CAMP or k == SHELTER) and not camp_off[p]
@@ -260,6 +265,8 @@ def attract_day(places, cands, rules, out):
             s = s * camp_weight
         if in_conflict:
             s = s * conflict_weight ** (decay[p] * intensity[p])
+        if fixed:
+            base[p] = s * fed[p]
         # Flee's Match* rules: x 1.0 where off, which changes no bit
         match = match_camp[p] if camp else (match_conflict[p] if in_conflict else match_town[p])
         if hazard == AS_IS:
@@ -312,7 +319,10 @@ def attract_day(places, cands, rules, out):
                 total += wt
                 cand_cum[j] = total - before
         for j in range(lo, hi if prune == 0.0 or not aware else lo):
-            if aware:
+            if fixed and aware:
+                wt = _fixed_weight(cand_route[j], dest, dist, near, scale, score, base, weight_softening, softening,
+                                   distance_power, weight_power)  # fmt: skip
+            elif aware:
                 wt = _weight(cand_route[j], dest, dist, near, score, capf, weight_softening, softening, distance_power,
                              weight_power)  # fmt: skip
             else:
@@ -339,3 +349,16 @@ def _weight(r, dest, dist, near, score, capf, weight_softening, softening, dista
     if weight_power != 1.0:
         wt = wt**weight_power
     return wt
+
+
+@nb.njit(inline="always", cache=True)
+def _fixed_weight(r, dest, dist, near, scale, score, base, weight_softening, softening, distance_power, weight_power):
+    """Route r's weight from a fixed_routes table (Flee's crawling._addLocationRoute, then moving.selectRoute):
+    ((weight_softening + place score) / ((softening + km) x scale) ** distance_power) ** weight_power, times the
+    destination's score as a person weighs it (x stay_close_to_home's factor); no capacity factor, no pruning."""
+    d = dest[r]
+    km = (softening + dist[r]) * scale[r]
+    wt = (weight_softening + base[d]) / (km if distance_power == 1.0 else km**distance_power)
+    if weight_power != 1.0:
+        wt = wt**weight_power
+    return wt * (score[d] * near[r])

@@ -341,8 +341,8 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                             rng, u = uniform(rng)
                             avoid = came_from[i] if no_backtrack else -1
                             r = _choose(p, u, cand_start, cand_route, ccum, cw, rt_links, link_dst, avoid)
-                            if r < 0:
-                                break
+                            if r < 0 or rt_len[np.uint32(r)] == 0:  # a fixed_routes major route not followable
+                                break  # from here (Flee's first stop dropped): the plan is given up, nobody moves
                             route[i] = r
                             rpos[i] = 0
                         ur = np.uint32(r)
