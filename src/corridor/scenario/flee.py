@@ -30,6 +30,7 @@ from .model import (
     Departure,
     FloodRules,
     Link,
+    MajorRoute,
     MoveRules,
     Place,
     Scenario,
@@ -321,6 +322,27 @@ def read_routes(path: Path) -> list[Link]:
         )
         links.append(build(Link, data, str(path), lineno, {"a": "name1", "b": "name2", "speed": "max_move_speed"}))
     return links
+
+
+def read_major_routes(path: Path) -> list[MajorRoute]:
+    """Flee's major_routes.csv (read with fixed_routes): a route a row, its places' names in order. Flee drops
+    empty cells, attaches the row to the place its first cell names and, reversed, to the one its last cell names
+    (an empty first or last cell leaves that direction out), and needs each place joined to the next by a road
+    (the scenario checks that). Blank and '#' rows are skipped (Flee stops on a blank row and keeps a '#' row as a
+    route from a place of that name)."""
+    if not path.is_file():
+        return []
+    out = []
+    for lineno, r in _rows(path):
+        names = [c.strip('"') for c in r if c.strip('"')]
+        if len(names) < 2:
+            raise ScenarioError("a major route of fewer than two places", file=str(path), row=lineno,
+                                field="place 2", value=",".join(r),
+                                expected="two or more place names, each joined to the next by a road")  # fmt: skip
+        data = dict(places=names, forward=bool(r[0].strip('"')), backward=bool(r[-1].strip('"')),
+                    at=at(str(path), lineno))  # fmt: skip
+        out.append(build(MajorRoute, data, str(path), lineno, {}))
+    return out
 
 
 def read_closures(path: Path) -> list[Closure]:
@@ -775,7 +797,7 @@ FLEE_SETTINGS: dict[str, FleeKey] = {
     "move_rules.movechance_pop_scale_factor": _key(IMPLEMENTED, "move.movechance_pop_scale_factor"),
     # Flee prunes only above 1.001 (its comment says the opposite; the code is what runs)
     "move_rules.pruning_threshold": _key(IMPLEMENTED, "move.pruning_threshold"),
-    **{f"move_rules.{k}": _key(REFUSED, inert=_off) for k in ("fixed_routes",)},
+    "move_rules.fixed_routes": _key(IMPLEMENTED, "move.fixed_routes"),
     "move_rules.WomenAvoidHazards": _key(IMPLEMENTED, "move.women_avoid_hazards"),
     "move_rules.ChildrenAvoidHazards": _key(IMPLEMENTED, "move.children_avoid_hazards"),
     "move_rules.ElderlyAvoidHazards": _key(IMPLEMENTED, "move.elderly_avoid_hazards"),
@@ -1118,6 +1140,7 @@ def load_flee(folder: Path, strict: bool = False, warn: Warn | None = None) -> S
         observed=read_observed(folder, start),
         corrections=read_corrections(inp / "registration_corrections.csv", start),
         departures=read_agents(inp / "agents.csv", {p.name for p in places}, notes) if rules.agents_csv else [],
+        major_routes=read_major_routes(inp / "major_routes.csv") if move.fixed_routes else [],
         spawn=spawn,
         move=move,
         source=str(folder),
