@@ -298,7 +298,7 @@ def read_agents(path: Path, names: set[str], notes: Notes) -> list[Departure]:
     return [Departure(place=name, start=0, count=n, at=at(str(path), first[name])) for name, n in counts.items()]
 
 
-def read_routes(path: Path) -> list[Link]:
+def read_routes(path: Path, notes: Notes) -> list[Link]:
     links = []
     every = _rows(path, comments=True)
     extra = _header(every, 4)
@@ -319,6 +319,18 @@ def read_routes(path: Path) -> list[Link]:
             forced_redirection=_num(_cell(r, 3), path, lineno, "forced_redirection", int, blank=0),
             at=at(str(path), lineno),
         )
+        if data["a"] == data["b"]:
+            # Flee's linkUp takes it without a word: two roads out of the place and back into it, which
+            # its route search offers as any other road (dflee_bangladesh_khulna_dist has one)
+            notes.note(
+                "a road joins a place to itself",
+                file=path,
+                row=lineno,
+                field="name2",
+                value=data["b"],
+                then="as in Flee it is a road out of the place and back, which people may take",
+                expected="two different places",
+            )
         links.append(build(Link, data, str(path), lineno, {"a": "name1", "b": "name2", "speed": "max_move_speed"}))
     return links
 
@@ -1093,7 +1105,7 @@ def load_flee(folder: Path, strict: bool = False, warn: Warn | None = None) -> S
     if not rules.sinks:  # the column counts only with camps_are_sicks
         places = [p.model_copy(update={"deactivation_probability": 0.0}) if p.deactivation_probability else p
                   for p in places]  # fmt: skip
-    links = read_routes(inp / "routes.csv")
+    links = read_routes(inp / "routes.csv", notes)
     floods = spawn.mode == "flood"
     data = dict(
         name=folder.resolve().name,
