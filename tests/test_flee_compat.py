@@ -357,6 +357,23 @@ def test_a_road_to_a_place_that_does_not_exist_stops_as_in_flee(tmp_path: Path) 
     assert "routes.csv:4: field 'name2': unknown place (got 'Nowhere')" in str(exc.value)
 
 
+def test_a_fractional_awareness_level_is_cut_to_a_whole_number_as_flee_reads_it(tmp_path: Path) -> None:
+    # Flee's ReadFromYML: int(fetchss(dpr, "awareness_level", 1)), so 1.5 runs at level 1 and 2.9 at level 2
+    for value, level in (("1.5", 1), ("2.9", 2)):
+        folder = flee_folder(tmp_path / value, **{"simsetting.yml": SETTINGS + f"  awareness_level: {value}\n"})
+        sc, warned = lenient(folder)
+        assert sc.move.awareness_level == level
+        assert len(warned) == 1
+        assert (
+            f"simsetting.yml:7: warning: field 'move_rules.awareness_level': not a whole number (got {value})"
+            in (warned[0])
+        )
+        assert f"it is {level}" in warned[0]
+        assert "field 'move_rules.awareness_level': not a whole number" in strict_error(folder)
+    sc, warned = lenient(flee_folder(tmp_path / "whole", **{"simsetting.yml": SETTINGS + "  awareness_level: 2\n"}))
+    assert sc.move.awareness_level == 2 and warned == []
+
+
 def test_a_road_from_a_place_to_itself_is_taken_as_flee_links_it(tmp_path: Path) -> None:
     # Flee's linkUp takes B,B without a word: B gets two roads to itself, and its route search offers each
     # as any other road (moving.selectRoute does not look at the first road's end; calculateLinkWeight

@@ -839,6 +839,11 @@ class PlaceRules(NamedTuple):
     agents_csv: bool = False  # read_from_agents_csv_file: the people of input_csv/agents.csv set out on day 0
 
 
+# keys Flee's SimulationSettings.ReadFromYML reads with int(), which drops a fraction without a word
+# (dflee_test_large_flooding_revised has awareness_level: 1.5, which Flee runs at level 1)
+_READ_AS_INT = ("move_rules.awareness_level", "spawn_rules.conflict_spawn_decay_interval")
+
+
 def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, MoveRules, int, PlaceRules]:
     """The settings of simsetting.yml: spawn and move rules, hasten, and the switches of rules kept in the
     places (PlaceRules)."""
@@ -907,6 +912,19 @@ def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, M
                 then=f"no effect, as in Flee: {key.why}",
                 expected=key.why,
             )
+    for where in _READ_AS_INT:
+        value = found.get(where)
+        if isinstance(value, float) and math.isfinite(value) and not value.is_integer():
+            notes.note(
+                "not a whole number",
+                file=path,
+                row=lines.get(tuple(where.split("."))),
+                field=where,
+                value=value,
+                then=f"as in Flee, which reads it with int(), it is {int(value)}",
+                expected="a whole number",
+            )
+            found[where] = int(value)
     move: dict[str, Any] = {}
     spawn: dict[str, Any] = {}
     where_of: dict[str, tuple[str, ...]] = {}  # model field -> the key it was read from
