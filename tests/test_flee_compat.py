@@ -8,12 +8,14 @@ import os
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import corridor
 from corridor.errors import ScenarioError
 from corridor.scenario.flee import FLEE_SETTINGS, IMPLEMENTED, NO_EFFECT, REFUSED
 from corridor.scenario.load import load_scenario
+from corridor.sim.network import RouteBook
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "flee-compat.md"
@@ -354,6 +356,56 @@ def test_a_road_to_a_place_that_does_not_exist_stops_as_in_flee(tmp_path: Path) 
     with pytest.raises(ScenarioError) as exc:
         load_scenario(folder, warn=lambda line: pytest.fail(line))
     assert "routes.csv:4: field 'name2': unknown place (got 'Nowhere')" in str(exc.value)
+
+
+def test_a_fractional_awareness_level_is_cut_to_a_whole_number_as_flee_reads_it(tmp_path: Path) -> None:
+    # Flee's ReadFromYML: int(fetchss(dpr, "awareness_level", 1)), so 1.5 runs at level 1 and 2.9 at level 2
+    for value, level in (("1.5", 1), ("2.9", 2)):
+        folder = flee_folder(tmp_path / value, **{"simsetting.yml": SETTINGS + f"  awareness_level: {value}\n"})
+        sc, warned = lenient(folder)
+        assert sc.move.awareness_level == level
+        assert len(warned) == 1
+        assert (
+            f"simsetting.yml:7: warning: field 'move_rules.awareness_level': not a whole number (got {value})"
+            in (warned[0])
+        )
+        assert f"it is {level}" in warned[0]
+        assert "field 'move_rules.awareness_level': not a whole number" in strict_error(folder)
+    sc, warned = lenient(flee_folder(tmp_path / "whole", **{"simsetting.yml": SETTINGS + "  awareness_level: 2\n"}))
+    assert sc.move.awareness_level == 2 and warned == []
+
+
+def test_a_road_from_a_place_to_itself_is_taken_as_flee_links_it(tmp_path: Path) -> None:
+    # Flee's linkUp takes B,B without a word: B gets two roads to itself, and its route search offers each
+    # as any other road (moving.selectRoute does not look at the first road's end; calculateLinkWeight
+    # skips only a next place already before the current one). At awareness 2 the routes are, by hand:
+    # from A [B] [B,C] [B,B] [B,B]; from B [A] [C] and, twice, [B] [B,A] [B,C]; from C [B] [B,A] [B,B] [B,B]
+    text = SETTINGS + "  awareness_level: 2\n"
+    folder = flee_folder(tmp_path, **{"input_csv/routes.csv": ROUTES + "B,B,30,0\n", "simsetting.yml": text})
+    sc, warned = lenient(folder)
+    assert len(warned) == 1
+    assert "routes.csv:4: warning: field 'name2': a road joins a place to itself (got 'B')" in warned[0]
+    assert "routes.csv:4: field 'name2': a road joins a place to itself (got 'B')" in strict_error(folder)
+
+    sim = corridor.Simulation(sc)
+    net = sim.network
+    routes = net.routes(np.ones(net.n_links, bool), RouteBook())
+    names = net.names
+
+    def offered(place: str) -> list[tuple[str, float]]:
+        p = names.index(place)
+        ids = routes.cand_route[routes.cand_start[p] : routes.cand_start[p + 1]]
+        return sorted(
+            ("".join(names[net.link_dst[lk]] for lk in routes.links[r, : routes.length[r]]), routes.dist[r])
+            for r in ids
+        )
+
+    # each road's km added up along the route, the road to itself as any other
+    assert offered("A") == [("B", 100), ("BB", 130), ("BB", 130), ("BC", 250)]
+    assert offered("B") == [("A", 100), ("B", 30), ("B", 30), ("BA", 130), ("BA", 130), ("BC", 180), ("BC", 180),
+                            ("C", 150)]  # fmt: skip
+    assert offered("C") == [("B", 150), ("BA", 250), ("BB", 180), ("BB", 180)]
+    sim.run(seed=0, days=20, check=True)  # people set out on it and come back, and everyone is counted
 
 
 # --- the shared Flee scenarios --------------------------------------------------------------------------

@@ -299,7 +299,7 @@ def read_agents(path: Path, names: set[str], notes: Notes) -> list[Departure]:
     return [Departure(place=name, start=0, count=n, at=at(str(path), first[name])) for name, n in counts.items()]
 
 
-def read_routes(path: Path) -> list[Link]:
+def read_routes(path: Path, notes: Notes) -> list[Link]:
     links = []
     every = _rows(path, comments=True)
     extra = _header(every, 4)
@@ -320,6 +320,18 @@ def read_routes(path: Path) -> list[Link]:
             forced_redirection=_num(_cell(r, 3), path, lineno, "forced_redirection", int, blank=0),
             at=at(str(path), lineno),
         )
+        if data["a"] == data["b"]:
+            # Flee's linkUp takes it without a word: two roads out of the place and back into it, which
+            # its route search offers as any other road (dflee_bangladesh_khulna_dist has one)
+            notes.note(
+                "a road joins a place to itself",
+                file=path,
+                row=lineno,
+                field="name2",
+                value=data["b"],
+                then="as in Flee it is a road out of the place and back, which people may take",
+                expected="two different places",
+            )
         links.append(build(Link, data, str(path), lineno, {"a": "name1", "b": "name2", "speed": "max_move_speed"}))
     return links
 
@@ -849,6 +861,11 @@ class PlaceRules(NamedTuple):
     agents_csv: bool = False  # read_from_agents_csv_file: the people of input_csv/agents.csv set out on day 0
 
 
+# keys Flee's SimulationSettings.ReadFromYML reads with int(), which drops a fraction without a word
+# (dflee_test_large_flooding_revised has awareness_level: 1.5, which Flee runs at level 1)
+_READ_AS_INT = ("move_rules.awareness_level", "spawn_rules.conflict_spawn_decay_interval")
+
+
 def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, MoveRules, int, PlaceRules]:
     """The settings of simsetting.yml: spawn and move rules, hasten, and the switches of rules kept in the
     places (PlaceRules)."""
@@ -917,6 +934,19 @@ def read_settings(path: Path, notes: Notes | None = None) -> tuple[SpawnRules, M
                 then=f"no effect, as in Flee: {key.why}",
                 expected=key.why,
             )
+    for where in _READ_AS_INT:
+        value = found.get(where)
+        if isinstance(value, float) and math.isfinite(value) and not value.is_integer():
+            notes.note(
+                "not a whole number",
+                file=path,
+                row=lines.get(tuple(where.split("."))),
+                field=where,
+                value=value,
+                then=f"as in Flee, which reads it with int(), it is {int(value)}",
+                expected="a whole number",
+            )
+            found[where] = int(value)
     move: dict[str, Any] = {}
     spawn: dict[str, Any] = {}
     where_of: dict[str, tuple[str, ...]] = {}  # model field -> the key it was read from
@@ -1115,7 +1145,7 @@ def load_flee(folder: Path, strict: bool = False, warn: Warn | None = None) -> S
     if not rules.sinks:  # the column counts only with camps_are_sicks
         places = [p.model_copy(update={"deactivation_probability": 0.0}) if p.deactivation_probability else p
                   for p in places]  # fmt: skip
-    links = read_routes(inp / "routes.csv")
+    links = read_routes(inp / "routes.csv", notes)
     floods = spawn.mode == "flood"
     data = dict(
         name=folder.resolve().name,

@@ -405,8 +405,9 @@ class Network:
 def walk_routes(out_start, out_link, link_dst, kind, open_mask, awareness):
     """Every place's candidate routes over open roads: a depth-first walk from each place, in place order,
     of paths of at most `awareness` hops that visit no place twice, where markers add no candidate and no
-    hop. Returns each candidate's place, the start of its roads in `roads` (CSR) and the roads, in the
-    order the walk finds them (the order the route ids are given in).
+    hop; a road from a place to itself (Flee's format allows it) is a path back to it, taken at most once.
+    Returns each candidate's place, the start of its roads in `roads` (CSR) and the roads, in the order the
+    walk finds them (the order the route ids are given in).
 
     The walk keeps the tree of the paths on its stack (node: place, parent node, road from the parent,
     hops so far + 1) and pops the last pushed first, as the Python walk it replaced did."""
@@ -438,7 +439,9 @@ def walk_routes(out_start, out_link, link_dst, kind, open_mask, awareness):
                 depth = 0  # roads from p to node u
                 v = u
                 while v >= 0:
-                    if node_place[v] == q:
+                    # q is checked against the places before node u, not u's own: only a road from a place to
+                    # itself (Flee format) leads back to u, and Flee offers it, once, as any other road
+                    if node_place[v] == q and v != u:
                         seen = True
                         break
                     depth += node_parent[v] >= 0
