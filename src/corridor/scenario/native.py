@@ -118,6 +118,11 @@ HAZARD_COLUMNS = {
     "per_crowding": False,
     "apprehended": False,
     "to": False,
+    "surrender": False,
+    "per_expected_wait": False,
+    "per_others_crossed": False,
+    "group_size_power": False,
+    "group_ref": False,
 }
 MARCH_COLUMNS = {"date": True, "where": True, "share": True, "cross": False, "apprehended": False, "deported": False}
 LINK_COLUMNS = {"a": True, "b": True, "distance": True, "speed": False, "death_rate": False}
@@ -470,6 +475,13 @@ def read_hazards(path: Path, start: dt.date) -> list[Hazard]:
             "per_week_waited": r.number("per_week_waited", ge=0, blank=0.0, unit="added share per week on a list"),
             "per_crowding": r.number("per_crowding", ge=0, blank=0.0, unit="added share per unit over capacity"),
             "apprehended": r.number("apprehended", ge=0, le=1, blank=0.0, unit="share of crossers caught"),
+            "surrender": r.number("surrender", ge=0, le=1, blank=0.0, unit="share of crossers who surrender"),
+            "per_expected_wait": r.number("per_expected_wait", ge=0, blank=0.0, unit="added share per week ahead"),
+            "per_others_crossed": r.number(
+                "per_others_crossed", ge=0, blank=0.0, unit="added share per crosser per 1,000 present"
+            ),
+            "group_size_power": r.number("group_size_power", ge=0, blank=0.0, unit="power of the group size"),
+            "group_ref": r.number("group_ref", ge=1, blank=1.0, unit="people"),
             "at": r.at,
         }
         out.append(_build(Hazard, data, r))
