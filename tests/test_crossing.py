@@ -95,6 +95,19 @@ def test_the_risk_falls_with_the_size_of_the_group_travelling():
     assert abs(10_000 - flat.record.caravan_size[0, 0] - 5_000) < 4 * sigma(10_000, 0.5)
 
 
+def test_a_row_for_a_caravans_members_spares_those_on_their_own_and_the_other_way_round():
+    sc = camp(1, 0.5, 0.5)
+    sc.hazards = [sc.hazards[0].model_copy(update={"travelling": "caravan"})]
+    res = Simulation(Scenario(**sc.model_dump())).run(seed=16, check=True)
+    lost = 10_000 - int(res.record.caravan_size[0, 0])
+    assert res.table().query("place == 'B'")["deported"].sum() == lost  # nobody on their own
+    assert abs(lost - 50) < 4 * np.sqrt(50)  # 0.5 x 10,000^-0.5 of 10,000
+    sc.hazards = [sc.hazards[0].model_copy(update={"travelling": "alone"})]
+    res = Simulation(Scenario(**sc.model_dump())).run(seed=16, check=True)
+    assert res.record.caravan_size[0, 0] == 10_000
+    assert abs(res.table().query("place == 'B'")["deported"].sum() - 1_000) < 4 * sigma(2_000, 0.5)
+
+
 def test_a_longer_expected_wait_makes_crossing_likelier():
     n, c, r, k = 2_000, 10, 0.01, 1.0
     sc = border(0, c, days=3)
@@ -133,13 +146,16 @@ def test_crossings_spread_when_others_crossed_the_day_before():
 def test_hazards_csv_reads_the_new_columns_and_refuses_a_surrender_share_off_a_crossing(tmp_path):
     import datetime as dt
 
-    head = "outcome,where,rate,surrender,per_expected_wait,per_others_crossed,group_size_power,group_ref\n"
-    (tmp_path / "hazards.csv").write_text(head + "crossed,Tijuana,0.002,0.6,0.2,0.05,,\n"
-                                          "deported,Chiapas,0.3,,,,0.5,1\n")  # fmt: skip
+    head = "outcome,where,rate,surrender,per_expected_wait,per_others_crossed,group_size_power,group_ref,travelling\n"
+    (tmp_path / "hazards.csv").write_text(head + "crossed,Tijuana,0.002,0.6,0.2,0.05,,,\n"
+                                          "deported,Chiapas,0.3,,,,0.5,1,caravan\n")  # fmt: skip
     cross, dep = read_hazards(tmp_path / "hazards.csv", dt.date(2018, 10, 1))
     assert (cross.surrender, cross.per_expected_wait, cross.per_others_crossed) == (0.6, 0.2, 0.05)
-    assert (cross.group_size_power, cross.group_ref) == (0.0, 1.0)
-    assert (dep.group_size_power, dep.surrender) == (0.5, 0.0)
-    (tmp_path / "hazards.csv").write_text(head + "deported,Chiapas,0.3,0.5,,,,\n")
+    assert (cross.group_size_power, cross.group_ref, cross.travelling) == (0.0, 1.0, "")
+    assert (dep.group_size_power, dep.surrender, dep.travelling) == (0.5, 0.0, "caravan")
+    (tmp_path / "hazards.csv").write_text(head + "deported,Chiapas,0.3,0.5,,,,,\n")
     with pytest.raises(ScenarioError, match="surrender"):
+        read_hazards(tmp_path / "hazards.csv", dt.date(2018, 10, 1))
+    (tmp_path / "hazards.csv").write_text(head + "deported,Chiapas,0.3,,,,,,by bus\n")
+    with pytest.raises(ScenarioError, match="travelling"):
         read_hazards(tmp_path / "hazards.csv", dt.date(2018, 10, 1))

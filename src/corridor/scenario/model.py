@@ -329,6 +329,9 @@ class Hazard(Strict):
     group_ref: float = Field(
         1.0, ge=1, description="The group size at which the chance is `rate` (see group_size_power)."
     )
+    travelling: Literal["", "alone", "caravan"] = Field(
+        "", description="Only people travelling on their own (alone) or with a caravan (caravan); blank: both."
+    )
     to: str | None = Field(None, description="moved: the place people move to (required for moved, only for it).")
     at: str | None = Field(None, exclude=True)
 

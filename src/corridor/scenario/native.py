@@ -123,6 +123,7 @@ HAZARD_COLUMNS = {
     "per_others_crossed": False,
     "group_size_power": False,
     "group_ref": False,
+    "travelling": False,
 }
 MARCH_COLUMNS = {"date": True, "where": True, "share": True, "cross": False, "apprehended": False, "deported": False}
 LINK_COLUMNS = {"a": True, "b": True, "distance": True, "speed": False, "death_rate": False}
@@ -464,6 +465,9 @@ def read_hazards(path: Path, start: dt.date) -> list[Hazard]:
             raise r.error("a moved hazard needs a destination", "to", "", "the name of the place people move to")
         if outcome != "moved" and to is not None:
             raise r.error(f"only a moved hazard has a destination; this one is {outcome}", "to", to, "a blank cell")
+        travelling = r.text("travelling").lower()
+        if travelling not in ("", "alone", "caravan"):
+            raise r.error("unknown way of travelling", "travelling", r.text("travelling"), "alone, caravan or blank")
         data = {
             "outcome": outcome,
             "to": to,
@@ -482,6 +486,7 @@ def read_hazards(path: Path, start: dt.date) -> list[Hazard]:
             ),
             "group_size_power": r.number("group_size_power", ge=0, blank=0.0, unit="power of the group size"),
             "group_ref": r.number("group_ref", ge=1, blank=1.0, unit="people"),
+            "travelling": travelling,
             "at": r.at,
         }
         out.append(_build(Hazard, data, r))

@@ -141,6 +141,7 @@ class Hazards(Component):
             np.array([h.per_others_crossed for h in sc.hazards], np.float64),
             np.array([h.group_size_power for h in sc.hazards], np.float64),
             np.array([h.group_ref for h in sc.hazards], np.float64),
+            np.array([("", "alone", "caravan").index(h.travelling) for h in sc.hazards], np.int64),
         )  # fmt: skip
         C, P = len(cohorts), net.n_places
         n_out = len(HAZARD_OUTCOMES)
@@ -284,6 +285,7 @@ class HazardRules(NamedTuple):
     per_others_crossed: np.ndarray
     group_size_power: np.ndarray
     group_ref: np.ndarray
+    travelling: np.ndarray  # 0: everyone, 1: only people on their own, 2: only a caravan's members
 
 
 @nb.njit(cache=True)
@@ -295,7 +297,7 @@ def hazard_tables(day, rules, crowding, dest_full, hz, scratch, others, group):
     Bundles come as plain tuples (parallel.kernel_args)."""
     (start, end, cohort, outcome, rate, per_crowding, per_week_waited, apprehended, to, to_opens, to_closes,
      where_start, where, came_via_of, surrender, per_expected_wait, per_others_crossed, group_size_power,
-     group_ref) = rules  # fmt: skip
+     group_ref, travelling) = rules  # fmt: skip
     hz_a, hz_b, has, caught, move_to, came_via, hz_e, hz_g, surr = hz
     n_h = len(start)
     live = False
@@ -334,21 +336,24 @@ def hazard_tables(day, rules, crowding, dest_full, hz, scratch, others, group):
                 w_group = w * (group[p] / group_ref[i]) ** -group_size_power[i]
                 w = w * (1.0 / group_ref[i]) ** -group_size_power[i]
             for k in range(k_lo, k_hi):
-                hz_a[k, p, o] += w
-                hz_b[k, p, o] += w * per_week_waited[i]
-                hz_e[k, p, o] += w * per_expected_wait[i]
-                hz_g[k, p, o] += w_group
-                if o == H_CROSSED:
-                    caught_w[k, p] += w * (1.0 - surrender[i]) * apprehended[i]
-                    evade_w[k, p] += w * (1.0 - surrender[i])
-                    surr_w[k, p] += w * surrender[i]
+                if travelling[i] != 2:
+                    hz_a[k, p, o] += w
+                    hz_b[k, p, o] += w * per_week_waited[i]
+                    hz_e[k, p, o] += w * per_expected_wait[i]
+                if travelling[i] != 1:
+                    hz_g[k, p, o] += w_group
+                if o == H_CROSSED:  # a row for a caravan's members only weighs the shares by their chance
+                    wc = w_group if travelling[i] == 2 else w
+                    caught_w[k, p] += wc * (1.0 - surrender[i]) * apprehended[i]
+                    evade_w[k, p] += wc * (1.0 - surrender[i])
+                    surr_w[k, p] += wc * surrender[i]
                 if o == H_MOVED:
                     move_to[k, p] = to[i]
                     came_via[k, p] = came_via_of[j]
     for k in range(C):
         for p in range(P):
-            total_cross = hz_a[k, p, H_CROSSED]
             caught[k, p] = caught_w[k, p] / evade_w[k, p] if evade_w[k, p] > 0 else 0.0
+            total_cross = surr_w[k, p] + evade_w[k, p]
             surr[k, p] = surr_w[k, p] / total_cross if total_cross > 0 else 0.0
     # every chance is at least 0, so a place has a hazard where any of its chances is above 0
     for p in range(P):
