@@ -170,8 +170,9 @@ def test_decisions_grant_by_origin_country():
 def test_state_names_are_the_census_columns():
     res = Simulation(town(10, 2)).run(seed=0)
     cols = set(res.state_table().columns) - {"day", "date"}
-    # `died` is a column only where a road has a death rate, `settled` where a camp is a sink (State.when)
-    assert cols == set(STATE_NAMES) - {"inactive", "signing", "died", "settled", "harvesting"}
+    # `died` is a column only where a road has a death rate, `settled` where a camp is a sink, and
+    # `in_custody_surrendered` where someone can surrender (State.when)
+    assert cols == set(STATE_NAMES) - {"inactive", "signing", "died", "settled", "harvesting", "in_custody_surrendered"}
 
 
 @pytest.mark.parametrize(

@@ -79,6 +79,15 @@ STATES: tuple[State, ...] = (
         "at home for the harvest months (counted there)",
         when="has_harvest",
     ),
+    State(
+        20,
+        "in_custody_surrendered",
+        "off",
+        False,
+        "hazards",
+        "in custody after crossing between ports and surrendering to claim asylum",
+        when="has_surrender",
+    ),
 )
 
 OUTCOMES: tuple[Outcome, ...] = (
@@ -90,17 +99,27 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome(5, "marched", None, "marches", "marched to the border (most came back)", False),
     Outcome(6, "moved_away", "at_place", "hazards", "moved on to another border city", True),
     Outcome(7, "died", "died", "roads", "died on a road leading to the place", True, when="has_road_deaths"),
+    Outcome(
+        8,
+        "crossed_surrendered",
+        "in_custody_surrendered",
+        "hazards",
+        "crossed between ports and surrendered to the border patrol to claim asylum",
+        True,
+        when="has_surrender",
+    ),
 )
 
 # The outcomes a hazard row of hazards.csv may name, in the order of the hazard kernel's tables. 'crossed'
-# ends in crossed_caught or crossed_undetected.
+# ends in crossed_surrendered, crossed_caught or crossed_undetected.
 HAZARD_OUTCOMES: tuple[str, ...] = ("deported", "returned", "refuge", "crossed", "moved")
 
 # Codes as constants for the kernels (numba reads a module's globals as compile-time constants).
 (INACTIVE, AT_PLACE, ON_ROAD, SIGNING, ON_LIST, PROCESSED, APPREHENDED, WAITING_US, REMAIN_MX, GRANTED, REMOVED,
  DEPORTED, RETURNED, REFUGE, UNDETECTED, CARAVAN_AT, CARAVAN_ROAD, DIED, SETTLED,
- HARVESTING) = (s.code for s in STATES)  # fmt: skip
-(F_DEPORTED, F_RETURNED, F_REFUGE, F_CAUGHT, F_THROUGH, F_MARCHED, F_MOVED, F_DIED) = (o.code for o in OUTCOMES)
+ HARVESTING, SURRENDERED) = (s.code for s in STATES)  # fmt: skip
+(F_DEPORTED, F_RETURNED, F_REFUGE, F_CAUGHT, F_THROUGH, F_MARCHED, F_MOVED, F_DIED,
+ F_SURRENDERED) = (o.code for o in OUTCOMES)  # fmt: skip
 H_DEPORTED, H_RETURNED, H_REFUGE, H_CROSSED, H_MOVED = range(len(HAZARD_OUTCOMES))
 
 N_STATES = len(STATES)

@@ -80,7 +80,8 @@ def _quantities() -> dict[str, Quantity]:
                  "(new people entering the run: the places table's `spawned`)"),
         Quantity("crossed", "flow", "edge", "people who left the area across its edge that day: set out on a road "
                  "from one of its places to a place outside it, were taken by one of its ports (by a crossing "
-                 "to a place outside it), or crossed between ports from it (crossed_caught, crossed_undetected)"),
+                 "to a place outside it), or crossed between ports from it (crossed_caught, crossed_undetected, "
+                 "crossed_surrendered)"),
         *(Quantity(o.name, "flow", "place", o.label) for o in states.OUTCOMES),
         Quantity("waitlist", "stock", "port", "names on the lists of the ports there at the end of the day"),
         Quantity("processed", "flow", "port", "people the ports there called that day: claims a port of entry "
@@ -423,7 +424,10 @@ def _recorded(sc: Scenario, table: str) -> bool:
 
 
 # why a scenario cannot reach a state or outcome whose registry entry has a `when` (a Scenario method)
-_WHEN_NOT = {"has_road_deaths": "no road has a death_rate (links.csv), so nobody dies"}
+_WHEN_NOT = {
+    "has_road_deaths": "no road has a death_rate (links.csv), so nobody dies",
+    "has_surrender": "no crossed hazard has a surrender share (hazards.csv), so nobody surrenders",
+}
 
 
 def _not_produced(sc: Scenario, q: Quantity) -> str:
@@ -597,7 +601,8 @@ def daily(res: RunResult, q: str, target: str, filters: tuple[tuple[str, str], .
         out = rec.link_entries[:, _edge_roads(sc, inside)].sum(axis=1)
         out = out + rec.processed[:, _leaving(sc, target, inside)].sum(axis=1) if sc.ports else out
         if len(rec.fates):
-            out = out + rec.fates[:, inside][:, :, [states.F_CAUGHT, states.F_THROUGH]].sum(axis=(1, 2))
+            between = [states.F_CAUGHT, states.F_THROUGH, states.F_SURRENDERED]
+            out = out + rec.fates[:, inside][:, :, between].sum(axis=(1, 2))
         return out.astype(np.float64)
     cols = members(sc, target)
     if q == "present":

@@ -294,6 +294,14 @@ class Hazard(Strict):
     for place `to` (another border city), arriving the same day and leaving any waiting list. The chance
     grows with time on a waiting list and with crowding: rate x (1 + per_week_waited x weeks on the
     list) x (1 + per_crowding x max(0, people/capacity - 1)).
+
+    Opt-in (every default leaves the chance as above): the chance also grows with the expected wait still
+    ahead (per_expected_wait, per week of it), with how many crossed between ports from the place the day
+    before (per_others_crossed, per crosser per 1,000 people present), and falls with the size of the group
+    a person travels in (x (group / group_ref) ^ -group_size_power: a caravan's members travel in a group of
+    the caravan members there, everyone else alone, a group of 1). Of those crossing, a share `surrender`
+    walk up to the border patrol to claim asylum (custody, and every one of them claims); the others try to
+    get through, caught with probability `apprehended`.
     """
 
     outcome: Outcome
@@ -304,7 +312,37 @@ class Hazard(Strict):
     cohort: str = Field("", description="Only people of this cohort (departures.csv); blank: everyone.")
     per_week_waited: float = Field(0.0, ge=0)
     per_crowding: float = Field(0.0, ge=0)
-    apprehended: float = Field(0.0, ge=0, le=1, description="crossed: share caught by the border patrol.")
+    apprehended: float = Field(
+        0.0, ge=0, le=1, description="crossed: share caught by the border patrol, of those who do not surrender."
+    )
+    surrender: float = Field(
+        0.0, ge=0, le=1, description="crossed: share who surrender to the border patrol to claim asylum."
+    )
+    per_expected_wait: float = Field(
+        0.0,
+        ge=0,
+        description="Added share per week of expected wait still ahead: the names ahead of a person "
+        "on their port's list over the port's daily capacity (last 7 days); at a place where a list is signed, "
+        "for someone not yet on it, the whole list. 0: the expected wait does not matter.",
+    )
+    per_others_crossed: float = Field(
+        0.0,
+        ge=0,
+        description="Added share per person who crossed between ports from the place the day before, "
+        "per 1,000 people present there. 0: what others did does not matter.",
+    )
+    group_size_power: float = Field(
+        0.0,
+        ge=0,
+        description="The chance is multiplied by (group / group_ref) ^ -group_size_power, group being "
+        "the caravan members at the place (for a caravan's members) or 1 (everyone else). 0: no effect.",
+    )
+    group_ref: float = Field(
+        1.0, ge=1, description="The group size at which the chance is `rate` (see group_size_power)."
+    )
+    travelling: Literal["", "alone", "caravan"] = Field(
+        "", description="Only people travelling on their own (alone) or with a caravan (caravan); blank: both."
+    )
     to: str | None = Field(None, description="moved: the place people move to (required for moved, only for it).")
     at: str | None = Field(None, exclude=True)
 
@@ -314,6 +352,8 @@ class Hazard(Strict):
             raise ValueError("a moved hazard needs a destination place (to)")
         if self.outcome != "moved" and self.to:
             raise ValueError(f"only a moved hazard has a destination (to); this one is {self.outcome}")
+        if self.outcome != "crossed" and self.surrender:
+            raise ValueError(f"only a crossed hazard has a surrender share; this one is {self.outcome}")
         return self
 
 
@@ -1659,6 +1699,11 @@ class Scenario(Strict):
     def has_camp_sinks(self) -> bool:
         """Whether any place lets people settle for good (the `settled` state, States.when)."""
         return any(p.deactivation_probability > 0 for p in self.places)
+
+    def has_surrender(self) -> bool:
+        """Whether anyone can surrender at the border to claim asylum (the `in_custody_surrendered` state and
+        `crossed_surrendered` outcome, States.when)."""
+        return any(h.surrender > 0 for h in self.hazards)
 
     def has_road_deaths(self) -> bool:
         """Whether any road has a chance of dying on it (the `died` state and outcome, States.when)."""

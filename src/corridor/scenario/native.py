@@ -118,6 +118,12 @@ HAZARD_COLUMNS = {
     "per_crowding": False,
     "apprehended": False,
     "to": False,
+    "surrender": False,
+    "per_expected_wait": False,
+    "per_others_crossed": False,
+    "group_size_power": False,
+    "group_ref": False,
+    "travelling": False,
 }
 MARCH_COLUMNS = {"date": True, "where": True, "share": True, "cross": False, "apprehended": False, "deported": False}
 LINK_COLUMNS = {"a": True, "b": True, "distance": True, "speed": False, "death_rate": False}
@@ -459,6 +465,9 @@ def read_hazards(path: Path, start: dt.date) -> list[Hazard]:
             raise r.error("a moved hazard needs a destination", "to", "", "the name of the place people move to")
         if outcome != "moved" and to is not None:
             raise r.error(f"only a moved hazard has a destination; this one is {outcome}", "to", to, "a blank cell")
+        travelling = r.text("travelling").lower()
+        if travelling not in ("", "alone", "caravan"):
+            raise r.error("unknown way of travelling", "travelling", r.text("travelling"), "alone, caravan or blank")
         data = {
             "outcome": outcome,
             "to": to,
@@ -470,6 +479,14 @@ def read_hazards(path: Path, start: dt.date) -> list[Hazard]:
             "per_week_waited": r.number("per_week_waited", ge=0, blank=0.0, unit="added share per week on a list"),
             "per_crowding": r.number("per_crowding", ge=0, blank=0.0, unit="added share per unit over capacity"),
             "apprehended": r.number("apprehended", ge=0, le=1, blank=0.0, unit="share of crossers caught"),
+            "surrender": r.number("surrender", ge=0, le=1, blank=0.0, unit="share of crossers who surrender"),
+            "per_expected_wait": r.number("per_expected_wait", ge=0, blank=0.0, unit="added share per week ahead"),
+            "per_others_crossed": r.number(
+                "per_others_crossed", ge=0, blank=0.0, unit="added share per crosser per 1,000 present"
+            ),
+            "group_size_power": r.number("group_size_power", ge=0, blank=0.0, unit="power of the group size"),
+            "group_ref": r.number("group_ref", ge=1, blank=1.0, unit="people"),
+            "travelling": travelling,
             "at": r.at,
         }
         out.append(_build(Hazard, data, r))

@@ -35,6 +35,9 @@ ASYLUM_LEVERS = (
     "default_grant_rate",
 )
 HAZARD_LEVERS = ("rate", "per_week_waited", "per_crowding", "apprehended")
+# levers of the opt-in parts of a hazard, listed only for a hazard that uses the part (its lever is not 0 or
+# 1 for group_ref), so the lists of the scenarios that do not use them stay as they were
+HAZARD_OPT_LEVERS = ("surrender", "per_expected_wait", "per_others_crossed", "group_size_power", "group_ref")
 RETURN_LEVERS = ("per_day", "hearing_days")  # a remain_in_mexico.csv rule's, by port and date
 MARCH_LEVERS = ("share", "cross", "apprehended", "deported")
 
@@ -113,6 +116,11 @@ def list_params(sc: Scenario) -> dict[str, Any]:
             if key == "apprehended" and sc.hazards[i].outcome != "crossed":
                 continue  # only people crossing between ports can be caught
             out[f"hazards.{name}.{key}"] = getattr(sc.hazards[i], key)
+        h = sc.hazards[i]
+        for key in HAZARD_OPT_LEVERS:
+            used = h.group_size_power > 0 if key == "group_ref" else getattr(h, key) > 0
+            if used:
+                out[f"hazards.{name}.{key}"] = getattr(h, key)
     for name, i in _keyed(sc.marches, _march_key):
         for key in MARCH_LEVERS:
             out[f"marches.{name}.{key}"] = getattr(sc.marches[i], key)

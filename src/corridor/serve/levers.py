@@ -44,6 +44,11 @@ HAZARD_WORDS = {
     "per_week_waited": ("rise for each week waited", "times the rate a week"),
     "per_crowding": ("rise with crowding", "times the rate per crowding"),
     "apprehended": ("share caught", "share"),
+    "surrender": ("share who surrender to claim asylum", "share"),
+    "per_expected_wait": ("rise for each week of expected wait", "times the rate a week"),
+    "per_others_crossed": ("rise per crosser the day before per 1,000 present", "times the rate"),
+    "group_size_power": ("fall with the size of the group travelling", "power"),
+    "group_ref": ("group size at which the rate applies", "people"),
 }
 MARCH_WORDS = {
     "share": ("share of those present who march", "share"),

@@ -8,7 +8,7 @@ import numpy as np
 
 from ... import states as S
 from ...scenario.model import Scenario
-from ...states import APPREHENDED, GRANTED, PROCESSED, REMAIN_MX, REMOVED, WAITING_US
+from ...states import APPREHENDED, GRANTED, PROCESSED, REMAIN_MX, REMOVED, SURRENDERED, WAITING_US
 from ..agents import JOINED, ORIGIN, PORT
 from ..component import Component, World
 from ..queue import Queue
@@ -22,7 +22,9 @@ _GONE = np.array([S.OUTCOMES[o].state is not None and S.BY_NAME[S.OUTCOMES[o].st
 
 class Asylum(Component):
     """Takes people into custody: `admit(ids)` (a port took their claim) and `rescan()` (someone was
-    caught crossing today: custody is found by a full scan, which is rare)."""
+    caught crossing, or surrendered, today: custody is found by a full scan, which is rare). People who
+    surrendered all claim asylum, as those whose claim a port took; under remain-in-Mexico they are under
+    the rules of the port whose area they crossed from, as those caught."""
 
     name = "asylum"
     doc = "custody, then waiting for a decision in the US or in Mexico (remain-in-Mexico); decisions"
@@ -95,10 +97,12 @@ class Asylum(Component):
         elif len(out):
             in_mx = asy.remain_in_mexico_from is not None and day >= asy.remain_in_mexico_from
             ret = self._return_place(day) if in_mx else -1
+            n_given = _surrendered(a.state, out)
             claimants, n_caught = claim(out, rng.random(len(out)), asy.apprehended_claim, a.state, a.joined, a.loc,
                                         day, REMAIN_MX if in_mx else WAITING_US, ret)  # fmt: skip
             stocks.exit(APPREHENDED, n_caught)
-            stocks.exit(PROCESSED, len(out) - n_caught)
+            stocks.exit(SURRENDERED, n_given)
+            stocks.exit(PROCESSED, len(out) - n_caught - n_given)
             stocks.enter(REMOVED, len(out) - len(claimants))
             if in_mx:
                 stocks.arrive(ret, len(claimants))
@@ -184,14 +188,16 @@ class Asylum(Component):
         except those the rule in force at their port sends back, the first `per_day` eligible ones a day."""
         w = self.world
         a, stocks, asy = w.agents, w.stocks, w.sc.asylum
-        caught = a.state[out] == APPREHENDED
-        # whose rules: a claim's port; for someone caught crossing, the port whose area they crossed from
-        # (else the port whose list they signed)
+        caught = (a.state[out] == APPREHENDED) | (a.state[out] == SURRENDERED)
+        # whose rules: a claim's port; for someone caught crossing (or who surrendered), the port whose area
+        # they crossed from (else the port whose list they signed)
         near = self.area_port[a.loc[out]]
         port_of = np.where(caught & (near >= 0), near, a.port[out]).astype(np.int64)
+        n_given = _surrendered(a.state, out)
         claimants, n_caught = claim(out, u, asy.apprehended_claim, a.state, a.joined, a.loc, day, WAITING_US, -1)
         stocks.exit(APPREHENDED, n_caught)
-        stocks.exit(PROCESSED, len(out) - n_caught)
+        stocks.exit(SURRENDERED, n_given)
+        stocks.exit(PROCESSED, len(out) - n_caught - n_given)
         stocks.enter(REMOVED, len(out) - len(claimants))
         port_of = port_of[a.state[out] == WAITING_US]  # the claimants', in order
         rule = np.where(port_of >= 0, self.rule_of[day][np.maximum(port_of, 0)], -1)
@@ -256,6 +262,11 @@ class Asylum(Component):
         stocks.leave(left, jump=True)
 
 
+def _surrendered(state: np.ndarray, out: np.ndarray) -> int:
+    """How many of those leaving custody had surrendered at the border (they claim as a port's claimants do)."""
+    return int(np.count_nonzero(state[out] == SURRENDERED))
+
+
 @nb.njit(cache=True)
 def hearing_draws(key, day, ids):
     """One uniform draw per person from their own stream (key, day, person): the same whatever the order."""
@@ -280,14 +291,14 @@ def swap_out(ids, length, positions):
 
 @nb.njit(cache=True)
 def in_custody(state, n):
-    """The people in custody (their claim taken, or caught crossing), in row order.
+    """The people in custody (their claim taken, caught crossing, or surrendered), in row order.
 
     Few are on any day, so after the count the search reads the states eight at a time, looking inside a
     word only where one of its bytes is either state, and stops at the last one (ports.collect_signups)."""
     count = 0
     for i in range(n):
         s = state[i]
-        count += (s == PROCESSED) + (s == APPREHENDED)
+        count += (s == PROCESSED) + (s == APPREHENDED) + (s == SURRENDERED)
     out = np.empty(count, np.int32)
     if count == 0:
         return out
@@ -295,20 +306,24 @@ def in_custody(state, n):
     words = n // 8
     w = state[: words * 8].view(np.uint64)
     ones = np.uint64(0x0101010101010101)
-    processed, caught = np.uint64(PROCESSED) * ones, np.uint64(APPREHENDED) * ones
+    processed, caught, given = np.uint64(PROCESSED) * ones, np.uint64(APPREHENDED) * ones, np.uint64(SURRENDERED) * ones
     low7 = np.uint64(0x7F7F7F7F7F7F7F7F)
     full = np.uint64(0xFFFFFFFFFFFFFFFF)
     for j in range(words):
-        y, z = w[j] ^ processed, w[j] ^ caught
-        if (((y & low7) + low7) | y | low7) != full or (((z & low7) + low7) | z | low7) != full:  # a zero byte
+        y, z, v = w[j] ^ processed, w[j] ^ caught, w[j] ^ given
+        if (
+            (((y & low7) + low7) | y | low7) != full
+            or (((z & low7) + low7) | z | low7) != full
+            or (((v & low7) + low7) | v | low7) != full
+        ):  # a zero byte
             for i in range(j * 8, j * 8 + 8):
-                if state[i] == PROCESSED or state[i] == APPREHENDED:
+                if state[i] == PROCESSED or state[i] == APPREHENDED or state[i] == SURRENDERED:
                     out[k] = i
                     k += 1
             if k == count:
                 return out
     for i in range(words * 8, n):
-        if state[i] == PROCESSED or state[i] == APPREHENDED:
+        if state[i] == PROCESSED or state[i] == APPREHENDED or state[i] == SURRENDERED:
             out[k] = i
             k += 1
     return out
@@ -336,9 +351,9 @@ def leave_custody(custody, u, chance):
 @nb.njit(cache=True)
 def claim(out, u, claim_chance, state, joined, loc, day, waiting_state, ret):
     """People leaving custody: those caught crossing claim asylum if their draw u is below claim_chance
-    (the others are removed), those whose claim a port took always do. Claimants wait in
-    `waiting_state` from today (at place `ret` if it is not -1). Returns the claimants, in order, and how
-    many of those leaving had been caught."""
+    (the others are removed), those whose claim a port took, and those who surrendered, always do.
+    Claimants wait in `waiting_state` from today (at place `ret` if it is not -1). Returns the claimants,
+    in order, and how many of those leaving had been caught."""
     n_caught = 0
     n_claims = 0
     for j in range(len(out)):

@@ -53,7 +53,7 @@ def settle(world: World, day: int, t: Tallies) -> None:
     stocks = world.stocks
     # the blocks' tallies summed in one compiled pass (a dozen numpy reductions were 45 us a day)
     by_outcome, gone, on_road, moved, left = sum_tallies(*kernel_args(t, world.record.fates[day], _OFF_CODES))
-    if by_outcome[S.F_CAUGHT]:
+    if by_outcome[S.F_CAUGHT] or by_outcome[S.F_SURRENDERED]:
         world.get(Asylum).rescan()
     stocks.leave(gone - on_road)
     stocks.leave_roads(on_road)
