@@ -200,3 +200,59 @@ def test_a_port_taking_nobody_is_chosen_by_nobody():
     res = Simulation(two_ports(40, (0, 30), noise=5.0, days=5)).run(seed=1, check=True)
     assert res.record.signups[:, 0].sum() == 0
     assert res.record.signups[:, 1].sum() == 200
+
+
+# --- the folder format ---------------------------------------------------------------------------
+
+
+def native(folder, ports_csv, events_csv=None):
+    folder.mkdir()
+    (folder / "scenario.yaml").write_text(
+        "name: numbers\nstart_date: 2018-11-01\ndays: 4\nspawn:\n  mode: conflict\n  rate: 30\n"
+    )
+    (folder / "places.csv").write_text(
+        "name,kind,country,population,conflict_date\nOrigin,conflict_zone,HN,1000,2018-11-01\n"
+        "Shelter,shelter,MX,,\nSan Ysidro,port_of_entry,US,,\nOtay Mesa,port_of_entry,US,,\n"
+    )
+    (folder / "links.csv").write_text("a,b,distance\nOrigin,Shelter,10\n")
+    (folder / "ports.csv").write_text(ports_csv)
+    if events_csv:
+        (folder / "port_events.csv").write_text(events_csv)
+    return folder
+
+
+def test_numbers_and_a_shared_sign_up_place_in_the_folder_format(tmp_path):
+    import corridor
+
+    folder = native(
+        tmp_path / "b",
+        "port,capacity_per_day,signup_places,group_size,numbers_per_day,absent,choice_noise\n"
+        "San Ysidro,100,Shelter,10,1,,3\nOtay Mesa,100,Shelter,,,,\n",
+        "date,port,kind,value\n2018-11-03,San Ysidro,numbers,2\n",
+    )
+    sim = corridor.load(folder)
+    sy, om = sim.scenario.ports
+    assert (sy.group_size, sy.numbers_per_day, sy.absent, sy.choice_noise) == (10, 1.0, 0.0, 3.0)
+    assert om.group_size is None and om.choice_noise == 0.0
+    assert [(e.day, e.kind, e.value) for e in sy.events] == [(2, "numbers", 2.0)]
+    res = sim.run(seed=0, check=True)
+    assert res.record.signups.sum() == 120  # everyone who reached the shelter signed one of the two lists
+    assert (res.record.signups > 0).all()  # and both lists were chosen every day
+
+
+@pytest.mark.parametrize(
+    "ports,words",
+    [
+        ("port,capacity_per_day,group_size\nSan Ysidro,40,0\n", ["ports.csv:2", "group_size", "0"]),
+        ("port,capacity_per_day,group_size\nSan Ysidro,40,2.5\n", ["ports.csv:2", "group_size", "whole"]),
+        ("port,capacity_per_day,group_size,absent\nSan Ysidro,40,10,1.5\n", ["ports.csv:2", "absent", "1.5"]),
+        ("port,capacity_per_day,absent\nSan Ysidro,40,0.5\n", ["group_size"]),
+    ],
+)
+def test_bad_numbered_lists_are_named(tmp_path, ports, words):
+    import corridor
+
+    with pytest.raises(ScenarioError) as exc:
+        corridor.load(native(tmp_path / "b", ports))
+    for w in words:
+        assert w in str(exc.value), (w, str(exc.value))
