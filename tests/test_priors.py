@@ -293,14 +293,20 @@ def test_the_scipy_mapping_is_the_same_distribution() -> None:
 def test_tijuana_declares_a_prior_for_each_assumed_input_around_its_value() -> None:
     sc = load_scenario(TIJUANA)
     values = list_params(sc)
-    assert len(sc.priors) == 34
+    assert len(sc.priors) == 40
     for p in sc.priors:
         lo, hi = p.support()
         assert all(lo <= values[lever] <= hi for lever in p.levers), (p.name, p.describe())
         assert p.source
     shared = {p.name: len(p.levers) for p in sc.priors if len(p.levers) > 1}
-    assert shared == {"north_markers": 7, "deported_background": 6, "group_size_power": 6, "per_week_waited": 4,
-                      "per_crowding": 3}  # fmt: skip
+    assert shared == {
+        "north_markers": 7,
+        "deported_background": 6,
+        "group_size_power": 6,
+        "per_week_waited": 4,
+        "per_crowding": 3,
+        "choice_noise": 2,
+    }
     text = (TIJUANA / "SOURCES.md").read_text()
     assert all(f"`{p.name}`" in text for p in sc.priors)  # each one's reasoning is there
 

@@ -74,7 +74,7 @@ def test_one_scenario_carries_its_map(client):
     body = client.get("/api/scenarios/tijuana-2018").json()
     places = {p["name"]: p for p in body["places"]}
     assert places["El Barretal"]["capacity"] == 6000 and places["El Barretal"]["kind"] == "shelter"
-    assert body["ports"] == ["San Ysidro"]
+    assert body["ports"] == ["San Ysidro", "Otay Mesa", "Calexico"]
     assert {"a", "b", "km"} <= set(body["roads"][0])
 
 

@@ -122,7 +122,9 @@ def test_a_lever_the_what_if_sets_keeps_its_value_in_every_run(two_values):
     res = got["result"]
     sid = waitlist_id(res)
     what_if, baseline = series(res, sid), series(res, sid, "baseline")
-    assert what_if["p05"][0] == what_if["p95"][0]  # every what-if run starts from the same list
+    # every what-if run starts from the same list, give or take the first day's own chances (groups away when
+    # called, the choice between San Ysidro's and Otay Mesa's lists): tens, against the draws' 600 or 2,400
+    assert what_if["p95"][0] - what_if["p05"][0] < 100
     assert baseline["p05"][0] < what_if["p50"][0] < baseline["p95"][0]  # the baseline's come from the draws
     assert res["posterior"]["draws"][0]["set"] is True
 

@@ -48,9 +48,11 @@ def test_everyone_is_somewhere_and_the_queue_is_served(run):
     assert run.agents == rec.spawned.sum()
     assert rec.waitlist[:, 0].max() > 0
     assert rec.processed[:, 0].sum() > 0
-    # the policy switch of 25 Jan 2019 (day 116): 20 claims a day from then on
+    # the policy switch of 25 Jan 2019 (day 116): 20 claims a day from then on, called in numbers of up to
+    # 10 taken whole, so a day may take part of the next day's (docs/model.md, Numbered lists)
     jan25 = run.dates.index(next(d for d in run.dates if d.isoformat() == "2019-01-25"))
-    assert set(rec.processed[jan25:, 0].tolist()) <= {20}
+    took = rec.processed[jan25:, 0]
+    assert abs(int(took.sum()) - 20 * len(took)) < 10 and took.max() < 30
 
 
 def test_every_observation_gets_an_entry_and_modelled_metrics_a_value(run):
@@ -100,6 +102,7 @@ def test_shelters_open_and_close_and_remain_in_mexico_sends_people_back(run):
     assert (states.loc[:"2019-01-28", "remain_in_mexico"] == 0).all()
     assert states.loc["2019-01-29":, "remain_in_mexico"].tolist() == [3, 6, 9]
     ports = run.port_table().set_index("date")
+    ports = ports[ports["port"] == "San Ysidro"]
     assert ports.loc["2019-01-29":, "sent_back"].tolist() == [3, 3, 3]
     assert ports["hearings"].sum() == 0  # 45 days later: after the run
 

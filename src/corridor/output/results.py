@@ -125,7 +125,8 @@ class RunResult:
 
     def port_table(self) -> pd.DataFrame:
         """One row per day and port: names added, claims processed, names waiting, and the median and
-        90th-percentile wait (days) of those processed that day; with remain-in-Mexico rules
+        90th-percentile wait (days) of those processed that day; with a numbered list, the numbers called and
+        the people who lost their turn; with remain-in-Mexico rules
         (remain_in_mexico.csv), the people sent back through the port and the hearings held that day."""
         K = len(self.ports)
         rec = self.record
@@ -153,6 +154,9 @@ class RunResult:
                 "wait_p90_days": p90.reshape(-1),
             }
         )
+        if len(rec.numbers):  # only scenarios with a numbered list (docs/model.md, Numbered lists)
+            df["numbers_called"] = rec.numbers[: self.days].reshape(-1)
+            df["lost_turn"] = rec.lost_turn[: self.days].reshape(-1)
         if len(rec.sent_back):  # only scenarios with remain-in-Mexico rules: the others' tables are as they were
             df["sent_back"] = rec.sent_back[: self.days].reshape(-1)
             df["hearings"] = rec.hearings[: self.days].reshape(-1)

@@ -198,10 +198,11 @@ class Correction(Strict):
 
 
 class PortEvent(Strict):
-    """A dated change at a port: a new daily capacity from `day` on, or hours closed on `day`."""
+    """A dated change at a port: a new daily capacity from `day` on (`capacity` in people, `numbers` in numbers
+    of a numbered list), or hours closed on `day`."""
 
     day: int = Field(ge=0)
-    kind: Literal["capacity", "closed_hours"]
+    kind: Literal["capacity", "closed_hours", "numbers"]
     value: float = Field(ge=0, le=MAX_PEOPLE)
     at: str | None = Field(None, exclude=True)
 
@@ -247,7 +248,56 @@ class Port(Strict):
         description="A crossing: the place the people called go on to (the far side of a gulf, a border), "
         "where they travel on by the ordinary rules, instead of custody and an asylum claim. None: a port of entry.",
     )
+    # The fields below are left out of scenario.json at their defaults, so scenarios without them are written as
+    # they were (docs/model.md, Numbered lists; Choosing among ports).
+    group_size: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_PEOPLE,
+        exclude_if=lambda v: v is None,
+        description="A numbered list: people per number; those who sign on the same day fill numbers in sign "
+        "order, a household never split across two. None: the list counts people, one name each.",
+    )
+    numbers_per_day: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_PEOPLE,
+        exclude_if=lambda v: v is None,
+        description="A numbered list: numbers called on a normal day, a limit besides capacity_per_day (people); "
+        "port events of kind `numbers` change it. None: no limit in numbers.",
+    )
+    absent: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        exclude_if=lambda v: v == 0.0,
+        description="A numbered list: chance that a number's holders are not there when it is called; they lose "
+        "their turn and are off the list (they sign again for a new number as anyone at the place would).",
+    )
+    choice_noise: float = Field(
+        0.0,
+        ge=0,
+        le=MAX_DAYS,
+        exclude_if=lambda v: v == 0.0,
+        description="Where a sign-up place is listed by several ports, people signing there choose a port with "
+        "chance proportional to exp(-expected wait / choice_noise) (days; the first port listing the place sets "
+        "it and the sign rate). 0: always the shortest expected wait.",
+    )
     at: str | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _numbered(self) -> Port:
+        if self.group_size is None and (
+            self.numbers_per_day is not None or self.absent or any(e.kind == "numbers" for e in self.events)
+        ):
+            raise error_at(
+                self.at,
+                "numbers_per_day, absent or a `numbers` event on a list without numbers",
+                field="group_size",
+                value=None,
+                expected="a group_size (people per number)",
+            )
+        return self
 
 
 class CaravanStop(Strict):
@@ -1058,15 +1108,8 @@ class Scenario(Strict):
                 )
             for sp in [port.place, *port.signup_places]:
                 known(sp, port.at, "signup_places")
-                if sp in signs:
-                    raise error_at(
-                        port.at,
-                        "a place signs up to two ports",
-                        field="signup_places",
-                        value=sp,
-                        expected=f"each place on one port's list (already {signs[sp]})",
-                    )
-                signs[sp] = port.place
+                # a place listed by several ports: people signing there choose one (Port.choice_noise)
+                signs.setdefault(sp, port.place)
         for port in self.ports:
             if port.onward_to is None:
                 continue

@@ -138,6 +138,10 @@ PORT_COLUMNS = {
     "fixed_capacity": False,
     "sign_rate": False,
     "onward_to": False,
+    "group_size": False,
+    "numbers_per_day": False,
+    "absent": False,
+    "choice_noise": False,
 }
 PORT_EVENT_COLUMNS = {"date": True, "port": True, "kind": True, "value": True}
 RETURN_COLUMNS = {
@@ -533,6 +537,10 @@ def read_ports(path: Path, events_path: Path, start: dt.date) -> list[Port]:
             "fixed_capacity": r.number("fixed_capacity", ge=0, blank=None, unit="claims a day, every day"),
             "sign_rate": r.number("sign_rate", gt=0, le=1, blank=1.0, unit="chance a day; blank: 1, on arrival"),
             "onward_to": r.text("onward_to") or None,
+            "group_size": r.number("group_size", whole=True, ge=1, blank=None, unit="people a number; blank: none"),
+            "numbers_per_day": r.number("numbers_per_day", ge=0, blank=None, unit="numbers a day; blank: no limit"),
+            "absent": r.number("absent", ge=0, le=1, blank=0.0, unit="chance a called number is not there"),
+            "choice_noise": r.number("choice_noise", ge=0, blank=0.0, unit="days; blank: 0"),
             "events": [],
             "at": r.at,
             "_row": r,
@@ -543,9 +551,9 @@ def read_ports(path: Path, events_path: Path, start: dt.date) -> list[Port]:
             if name not in ports:
                 raise r.error("unknown port", "port", name, "one of " + ", ".join(ports))
             day = _day(r.date("date"), start)
-            kind = r.required("kind", "capacity or closed_hours").lower()
-            if kind not in ("capacity", "closed_hours"):
-                raise r.error("unknown event kind", "kind", r.text("kind"), "capacity or closed_hours")
+            kind = r.required("kind", "capacity, closed_hours or numbers").lower()
+            if kind not in ("capacity", "closed_hours", "numbers"):
+                raise r.error("unknown event kind", "kind", r.text("kind"), "capacity, closed_hours or numbers")
             value = r.number("value", ge=0, le=24 if kind == "closed_hours" else None)
             if day >= 0:
                 ports[name]["events"].append(

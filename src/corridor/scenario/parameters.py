@@ -26,6 +26,8 @@ def slug(name: str) -> str:
 PLACE_LEVERS = ("capacity", "movechance", "population", "attraction")
 DATED_PLACE_LEVERS = ("opens", "closes")  # shown and set as dates
 PORT_LEVERS = ("capacity_per_day", "fixed_capacity", "initial_waitlist", "sign_rate")
+NUMBERED_PORT_LEVERS = ("group_size", "numbers_per_day", "absent")  # a port with a numbered list's
+CHOICE_PORT_LEVERS = ("choice_noise",)  # a port sharing a sign-up place with another's
 ASYLUM_LEVERS = (
     "custody_days",
     "apprehended_claim",
@@ -80,14 +82,25 @@ def _march_key(m: Any) -> str:
     return slug(m["where"])
 
 
+def _shared_signup_ports(sc: Scenario) -> set[str]:
+    """The ports with a sign-up place that another port lists too."""
+    seen: dict[str, list[str]] = {}
+    for port in sc.ports:
+        for sp in [port.place, *port.signup_places]:
+            seen.setdefault(sp, []).append(port.place)
+    return {p for ports in seen.values() if len(ports) > 1 for p in ports}
+
+
 def list_params(sc: Scenario) -> dict[str, Any]:
     """Every lever of the scenario and its current value, by dotted name."""
     out: dict[str, Any] = {"hasten": sc.hasten}
     for section in ("spawn", "move"):
         for key, value in getattr(sc, section).model_dump().items():
             out[f"{section}.{key}"] = value
+    shared = _shared_signup_ports(sc)
     for port in sc.ports:
-        for key in PORT_LEVERS:
+        keys = PORT_LEVERS + (NUMBERED_PORT_LEVERS if port.group_size is not None else ())
+        for key in keys + (CHOICE_PORT_LEVERS if port.place in shared else ()):
             out[f"ports.{slug(port.place)}.{key}"] = getattr(port, key)
     for place in sc.places:
         for key in PLACE_LEVERS:

@@ -30,6 +30,10 @@ PORT_WORDS = {
     "fixed_capacity": ("fixed claims a day, replacing the dated changes (blank: as dated)", "people a day"),
     "initial_waitlist": ("people on the list on the first day", "people"),
     "sign_rate": ("daily chance of signing the list", "chance a day"),
+    "group_size": ("people per number on the list", "people"),
+    "numbers_per_day": ("numbers called a day (blank: no limit)", "numbers a day"),
+    "absent": ("chance a called number is away and loses its turn", "chance"),
+    "choice_noise": ("spread of the choice among lists signed at the same place", "days"),
 }
 PLACE_WORDS = {
     "capacity": ("capacity (blank: unlimited)", "people"),

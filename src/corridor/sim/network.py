@@ -95,6 +95,22 @@ class CaravanPlan:
 
 
 @dataclass
+class PortLists:
+    """How the ports' lists are numbered and chosen among (docs/model.md, Numbered lists; Choosing among ports)."""
+
+    group_size: np.ndarray  # (ports,) int64 people per number; 0: the list counts people
+    numbers_per_day: np.ndarray  # (days, ports) float64 numbers called on a full day (inf: no limit)
+    absent: np.ndarray  # (ports,) float64 chance a called number's holders are not there
+    # (P, ports) bool: the ports someone signing at a place chooses among; (0, ports) when no place has two
+    choice: np.ndarray
+    choice_noise: np.ndarray  # (P,) float64 days: the spread of that choice (0: the shortest expected wait)
+
+    @property
+    def numbered(self) -> bool:
+        return bool((self.group_size > 0).any())
+
+
+@dataclass
 class Network:
     names: list[str]
     countries: list[str]
@@ -139,6 +155,7 @@ class Network:
     port_closed_hours: np.ndarray  # (days, ports) float64
     port_onward: np.ndarray  # (ports,) int32 where the people a crossing calls go on to, -1: custody (a port of entry)
     port_place: np.ndarray  # (ports,) int32 each port's own place
+    port_lists: PortLists
     # the rebuilds made so far, by RouteBook.key after them: (Routes, ids, rows), none of them changed again
     fixed: FixedTables | None = None  # Flee's fixed_routes (None: off, or awareness 0)
     _route_memo: dict[bytes, tuple[Routes, dict[tuple[object, ...], int], list[Row]]] = field(default_factory=dict)
@@ -592,19 +609,37 @@ def compile_network(sc: Scenario) -> Network:
     sign_rate = np.zeros(P)
     capacity = np.zeros((sc.days, n_ports))
     closed_hours = np.zeros((sc.days, n_ports))
+    choice = np.zeros((P, n_ports), dtype=bool)
+    noise = np.zeros(P)
+    numbers = np.full((sc.days, n_ports), np.inf)
     for k, port in enumerate(sc.ports):
         for name in [port.place, *port.signup_places]:
-            signup[idx[name]] = k
-            sign_rate[idx[name]] = port.sign_rate
+            j = idx[name]
+            choice[j, k] = True
+            if signup[j] < 0:  # the first port listing a place sets its sign rate
+                signup[j] = k
+                sign_rate[j] = port.sign_rate
+                noise[j] = port.choice_noise
         capacity[:, k] = port.capacity_per_day if port.fixed_capacity is None else port.fixed_capacity
+        if port.numbers_per_day is not None:
+            numbers[:, k] = port.numbers_per_day
         for ev in sorted(port.events, key=lambda e: e.day):
             if ev.day >= sc.days:
                 continue
             if ev.kind == "capacity":
                 if port.fixed_capacity is None:
                     capacity[ev.day :, k] = ev.value
+            elif ev.kind == "numbers":
+                numbers[ev.day :, k] = ev.value
             else:
                 closed_hours[ev.day, k] = min(24.0, closed_hours[ev.day, k] + ev.value)
+    lists = PortLists(
+        group_size=np.array([p.group_size or 0 for p in sc.ports], np.int64),
+        numbers_per_day=numbers,
+        absent=np.array([p.absent for p in sc.ports], np.float64),
+        choice=choice if (choice.sum(axis=1) > 1).any() else np.zeros((0, n_ports), dtype=bool),
+        choice_noise=noise,
+    )
 
     override = np.array([np.nan if p.movechance is None else p.movechance for p in sc.places], dtype=np.float64)
     cohorts = sc.cohorts()
@@ -671,6 +706,7 @@ def compile_network(sc: Scenario) -> Network:
         port_closed_hours=closed_hours,
         port_onward=np.array([-1 if p.onward_to is None else idx[p.onward_to] for p in sc.ports], np.int32),
         port_place=np.array([idx[p.place] for p in sc.ports], np.int32),
+        port_lists=lists,
         names=[p.name for p in sc.places],
         countries=[p.country for p in sc.places],
         kind=kind,

@@ -1,6 +1,8 @@
 """Ports of entry: people at a port's sign-up places put their name on its waiting list, and each port
 takes its day's capacity of claims in list order (docs/model.md, Ports of entry); a crossing (a port with
-`onward_to`) takes its day's capacity to its far side instead, where they travel on (docs/model.md, Crossings)."""
+`onward_to`) takes its day's capacity to its far side instead, where they travel on (docs/model.md, Crossings).
+A numbered list hands out numbers to groups and calls them whole (Numbered lists); where several ports keep
+lists at one place, people signing there choose among them (Choosing among ports)."""
 
 from __future__ import annotations
 
@@ -44,6 +46,13 @@ class Ports(Component):
         Table("signups", ("port",), "names added to each port's list"),
         Table("processed", ("port",), "claims each port took"),
         Table("waitlist", ("port",), "names waiting on each list at the end of the day"),
+        Table("numbers", ("port",), "numbers called with a holder still on the list", needed=lambda sc: _numbered(sc)),
+        Table(
+            "lost_turn",
+            ("port",),
+            "people whose number was called while they were away: off the list",
+            needed=lambda sc: _numbered(sc),
+        ),
     )
 
     @classmethod
@@ -58,6 +67,10 @@ class Ports(Component):
         self.sign_later = np.where(self.sign_now, 0.0, net.sign_rate)
         self.signs_later = bool(self.sign_later.any())
         self.sign_key = world.key("sign")
+        lists = net.port_lists
+        self.chooses = len(lists.choice) > 0
+        self.choice_key = world.key("port choice")
+        self.absent_key = world.key("absent")
 
     def step(self, day: int) -> None:
         w = self.world
@@ -67,26 +80,36 @@ class Ports(Component):
             with team(n_blocks):
                 sign_day(a.n, n_blocks, day, self.sign_key, a.state, a.loc, self.sign_later)
         new, port_of = sign_up(collect_signups(a.state, a.n), a.state, a.loc, a.joined, a.port, net.signup_port, day)
+        lists = net.port_lists
+        if self.chooses and len(new):
+            waiting = np.array([q.waiting for q in self.queues], np.float64)
+            pace, key = self._pace(day), self.choice_key
+            choose_ports(new, port_of, a.loc, a.port, lists.choice, lists.choice_noise, waiting, pace, key, day)
         if len(new):
-            for k, q in enumerate(self.queues):
+            for k in range(len(self.queues)):
                 mine = new if len(self.queues) == 1 else new[port_of == k]
-                q.append(mine, day)
+                self._append(k, mine, day)
                 rec.signups[day, k] = len(mine)
         left = np.zeros(net.n_places, np.int64)
         called = Called(a.state, a.loc, a.joined)
         for k, q in enumerate(self.queues):
             # A closure of h hours removes h/24 of the day's capacity; fractions carry to the next day.
-            today = net.port_capacity[day, k] * (1.0 - net.port_closed_hours[day, k] / 24.0) + q.credit
-            n_serve = int(np.floor(today + 1e-9))
-            q.credit = max(0.0, today - n_serve)
-            # no more can be called than are waiting: a port that could take millions a day needs no more room
-            n_call = min(n_serve, q.waiting)
-            waits = np.empty(n_call, np.int16)  # days on the list (a run is shorter than 32,767 days)
-            ids = np.empty(n_call, np.int32)
+            open_share = 1.0 - net.port_closed_hours[day, k] / 24.0
+            today = net.port_capacity[day, k] * open_share + q.credit
+            n_serve = max(0, int(np.floor(today + 1e-9)))
+            q.credit = max(0.0, today - n_serve) if today >= 0 else today
             onward = int(net.port_onward[k])
             took = left if onward < 0 else np.zeros(net.n_places, np.int64)
-            q.head, served = serve(*kernel_args(q.ids, q.days, q.head, q.tail, n_call, called, day, took, waits, ids))
-            q.waiting -= served
+            if lists.group_size[k] > 0:
+                served, ids, waits = self._call_numbers(k, q, n_serve, open_share, called, day, took)
+            else:
+                # no more can be called than are waiting: a port that could take millions a day needs no more room
+                n_call = min(n_serve, q.waiting)
+                waits = np.empty(n_call, np.int16)  # days on the list (a run is shorter than 32,767 days)
+                ids = np.empty(n_call, np.int32)
+                args = kernel_args(q.ids, q.days, q.head, q.tail, n_call, called, day, took, waits, ids)
+                q.head, served = serve(*args)
+                q.waiting -= served
             rec.processed[day, k] = served
             if served:
                 rec.waits.append((day, k, waits[:served]))
@@ -98,6 +121,68 @@ class Ports(Component):
                     w.get(Asylum).admit(ids[:served])
                 w.stocks.enter(PROCESSED, served)
         w.stocks.leave(left)
+
+    def _pace(self, day: int) -> np.ndarray:
+        """People a day each port is expected to take, as someone choosing a list would reckon it: its
+        capacity today (a numbered list: no more than its numbers a day of full groups)."""
+        net = self.world.net
+        lists = net.port_lists
+        pace = net.port_capacity[day].copy()
+        g = lists.group_size
+        numbered = g > 0
+        pace[numbered] = np.minimum(pace[numbered], lists.numbers_per_day[day, numbered] * g[numbered])
+        return pace
+
+    def _append(self, k: int, mine: np.ndarray, day: int) -> None:
+        """Today's new names on port k's list, in sign order; on a numbered list, households side by side in
+        the order their first member signed, each number filled up to the group size."""
+        q = self.queues[k]
+        g = int(self.world.net.port_lists.group_size[k])
+        if g <= 0:
+            q.append(mine, day)
+            return
+        a = self.world.agents
+        household = a.household[mine] if a.has("household") else mine
+        order, nums = number_households(household, g)
+        q.append(mine[order], day, nums)
+
+    def _call_numbers(
+        self, k: int, q: Queue, n_serve: int, open_share: float, called: Called, day: int, took: np.ndarray
+    ) -> tuple[int, np.ndarray, np.ndarray]:
+        """Call port k's numbers in order while people (n_serve) and numbers allow; a group is taken whole,
+        what it takes past the day's people comes off the next day's. Holders absent when called lose their
+        turn: off the list, and those at a place where the list is signed on arrival sign again at its end."""
+        w = self.world
+        a, net, rec = w.agents, w.net, w.record
+        lists = net.port_lists
+        per_day = lists.numbers_per_day[day, k]
+        if np.isinf(per_day):
+            n_numbers = q.tail - q.head
+        else:
+            numbers = per_day * open_share + q.number_credit
+            n_numbers = int(np.floor(numbers + 1e-9))
+            q.number_credit = max(0.0, numbers - n_numbers)
+        room = min(q.waiting, n_serve + q.largest)
+        waits = np.empty(room, np.int16)
+        ids = np.empty(room, np.int32)
+        absent = float(lists.absent[k])
+        lost = np.empty(q.waiting if absent > 0 else 0, np.int32)
+        args = (q.ids, q.days, q.nums, q.head, q.tail, n_serve, n_numbers, called, day, took, waits, ids)
+        q.head, served, n_called, n_lost = serve_numbers(*kernel_args(*args, self.absent_key, absent, lost))
+        q.waiting -= served + n_lost
+        if served > n_serve:
+            q.credit -= served - n_serve
+        rec.numbers[day, k] = n_called
+        rec.lost_turn[day, k] = n_lost
+        if n_lost:
+            again = lost[:n_lost]
+            again = again[self.sign_now[a.loc[again]]]
+            if len(again):
+                a.state[again] = ON_LIST
+                a.joined[again] = day
+                self._append(k, again, day)
+                rec.signups[day, k] += len(again)
+        return served, ids[:served], waits[:served]
 
     def _go_on(self, ids: np.ndarray, onward: int, port_place: int, took: np.ndarray) -> None:
         """The people a crossing called today (`took`: how many from each place) are at its `onward_to`,
@@ -128,6 +213,79 @@ class Ports(Component):
         for k, q in enumerate(self.queues):  # after the day's hazards and marches took names off
             self.world.record.waitlist[day, k] = q.waiting
         self.world.stocks.set_tally(ON_LIST, sum(q.waiting for q in self.queues))
+
+
+def _numbered(sc: Scenario) -> bool:
+    return any(p.group_size is not None for p in sc.ports)
+
+
+def number_households(household: np.ndarray, group_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """One day's new names at a numbered list, in sign order, by household id: the order that puts each
+    household side by side where its first member signed, and the number of each name in that order
+    (0, 0, ..., 1, ...). A number takes households while they fit in group_size people; a household that
+    does not fit starts the next one, and a household larger than a group holds a number alone."""
+    if len(household) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int32)
+    _, first, which = np.unique(household, return_index=True, return_inverse=True)
+    order = np.argsort(first[which], kind="stable")
+    sizes = np.bincount(which)[np.argsort(first)]  # households in the order their first member signed
+    return order, np.repeat(_fill_numbers(sizes, group_size), sizes)
+
+
+@nb.njit(cache=True)
+def _fill_numbers(sizes, group_size):
+    out = np.empty(len(sizes), np.int32)
+    number, filled = 0, 0
+    for h in range(len(sizes)):
+        if filled > 0 and filled + sizes[h] > group_size:
+            number += 1
+            filled = 0
+        out[h] = number
+        filled += sizes[h]
+    return out
+
+
+@nb.njit(cache=True)
+def choose_ports(new, port_of, loc, port, choice, noise, waiting, pace, key, day):
+    """Each person signing today at a place where several ports keep lists (choice[place]) takes one:
+    the port with the shortest expected wait (names waiting / people a day) where noise[place] is 0, else
+    with chance proportional to exp(-expected wait / noise). Signers are taken in row order and each one's
+    name counts in the waits of those after them; each one's draw is their own (agent_stream)."""
+    n_ports = len(waiting)
+    wait = np.empty(n_ports)
+    for m in range(len(new)):
+        i = new[m]
+        p = loc[i]
+        k = port_of[m]
+        options = 0
+        for j in range(n_ports):
+            options += choice[p, j]
+        if options > 1:
+            best = np.inf
+            for j in range(n_ports):
+                if choice[p, j]:
+                    # a port taking nobody: a wait longer than any run
+                    wait[j] = waiting[j] / pace[j] if pace[j] > 0 else 1e9
+                    if wait[j] < best:
+                        best = wait[j]
+                        k = j
+            if noise[p] > 0:
+                total = 0.0
+                for j in range(n_ports):
+                    if choice[p, j]:
+                        wait[j] = np.exp(-(wait[j] - best) / noise[p])
+                        total += wait[j]
+                _, u = uniform(agent_stream(key, day, i))
+                u *= total
+                for j in range(n_ports):
+                    if choice[p, j]:
+                        k = j
+                        u -= wait[j]
+                        if u < 0:
+                            break
+            port_of[m] = k
+            port[i] = k
+        waiting[k] += 1
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
@@ -241,3 +399,56 @@ def serve(queue, signed, head, tail, n_serve, people, day, left_place, waits, se
         served_ids[served] = i
         served += 1
     return head, served
+
+
+@nb.njit(cache=True)
+def serve_numbers(
+    queue, signed, nums, head, tail, n_serve, n_numbers, people, day, left_place, waits, served_ids, key, absent, lost
+):
+    """Call numbers from queue[head:tail] in order while fewer than n_serve people and n_numbers numbers
+    have been taken; a number is taken whole. A number none of whose holders is still waiting is skipped
+    without using anything; one whose holders are away (chance `absent`, one draw a number) uses a number
+    and no people: its holders go back to being at their place (lost[:n_lost]).
+
+    Returns (new head, people served, numbers called, people who lost their turn); waits[:served] and
+    served_ids[:served] get each person's days on the list and id.
+    """
+    state, loc, joined = people  # a plain tuple (parallel.kernel_args), in the order of Called
+    served = 0
+    n_called = 0
+    n_lost = 0
+    while head < tail and served < n_serve and n_called < n_numbers:
+        num = nums[head]
+        end = head + 1
+        while end < tail and nums[end] == num:
+            end += 1
+        first = -1
+        for k in range(head, end):
+            i = queue[k]
+            if state[i] == ON_LIST and joined[i] == signed[k]:
+                first = i
+                break
+        if first < 0:
+            head = end
+            continue
+        n_called += 1
+        away = False
+        if absent > 0.0:
+            _, u = uniform(agent_stream(key, day, first))
+            away = u < absent
+        for k in range(head, end):
+            i = queue[k]
+            if state[i] != ON_LIST or joined[i] != signed[k]:
+                continue
+            if away:
+                state[i] = AT_PLACE
+                lost[n_lost] = i
+                n_lost += 1
+            else:
+                state[i] = PROCESSED
+                left_place[loc[i]] += 1
+                waits[served] = day - joined[i]
+                served_ids[served] = i
+                served += 1
+        head = end
+    return head, served, n_called, n_lost
