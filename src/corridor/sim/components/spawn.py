@@ -26,6 +26,7 @@ from .conflicts import Conflicts
 from .demographics import Demographics, hazard_classes, match_classes
 from .floods import FLOOD_AWARENESS, Floods
 from .food import Food
+from .households import Households
 
 _AT_PLACE = S.mask("place")
 
@@ -77,10 +78,11 @@ class Spawn(Component):
         self._rows: Rows | None = None
         self.floods = world.find(Floods)
         self.demographics = world.find(Demographics)
+        self.households = world.find(Households)
         self.hazards = hazard_classes(world.sc)
         self.by_class = world.agents.has(MOVE_CLASS.name)
         # each departure group's people a day, summed once rather than every day
-        self.group_totals = [table[: world.days].sum(axis=1).tolist() for _, _, _, table in net.departure_groups]
+        self.group_totals = [table[: world.days].sum(axis=1).tolist() for *_, table in net.departure_groups]
 
     @staticmethod
     def planned_rows(sc: Scenario, net: Network, days: int, observed: dict[str, np.ndarray]) -> int:
@@ -108,6 +110,8 @@ class Spawn(Component):
         start = a.n
         a.n = spawn_rows(*kernel_args(self.rows(), a.n, by_place, cohort, nation, w.net.nation_of_place, signs_here,
                                       w.stocks.pop, w.record.spawned[day]))  # fmt: skip
+        if self.households is not None:  # on their own unless their departure sets out in households
+            self.households.alone(start, a.n)
         if self.demographics is not None:  # every attribute first: the flood awareness is one of them
             self.demographics.draw(start, a.n)
         if self.floods is not None:
@@ -155,8 +159,8 @@ class Spawn(Component):
         if day == 0:
             self._initial_waitlists()
         extra = bool(counts.any())  # people spawned today beyond the departures (the first group's)
-        for g, (k, nation, children, table) in enumerate(net.departure_groups):
-            if extra and (k, nation, children) == (0, -1, 0.0):
+        for g, (k, nation, children, household, table) in enumerate(net.departure_groups):
+            if extra and (k, nation, children, household) == (0, -1, 0.0, 1.0):
                 by_place = table[day] + counts
                 total = int(by_place.sum())
             else:
@@ -164,15 +168,15 @@ class Spawn(Component):
             if not total:
                 continue
             start, stop = self.add(by_place, k, nation, self.signs_on_spawn, day, total)
-            self._mark_children(start, stop, children)
-        for g, place, count, cohort, nation, children in net.caravan_departures.get(day, []):
+            self._mark_children(start, stop, by_place, children, household)
+        for g, place, count, cohort, nation, children, household in net.caravan_departures.get(day, []):
             if not count:
                 continue
             by_place = np.zeros(net.n_places, np.int64)
             by_place[place] = count
             # caravan members are not yet at a list even where one is kept: they sign on arriving at the end
             start, stop = self.add(by_place, cohort, nation, self.signs_nowhere, day, count)
-            self._mark_children(start, stop, children)
+            self._mark_children(start, stop, by_place, children, household)
             w.get(Caravans).take_joiners(g, place, start, stop)
 
     def record(self, day: int) -> None:
@@ -190,9 +194,13 @@ class Spawn(Component):
                 counts[idx[port.place]] = port.initial_waitlist  # where they stay is not modelled: at the port
                 self.add(counts, 0, -1, self.signs_everywhere, 0, port.initial_waitlist)
 
-    def _mark_children(self, start: int, stop: int, share: float) -> None:
-        """Rows [start, stop) are people setting out together; a share of them are children."""
-        if share > 0 and stop > start:
+    def _mark_children(self, start: int, stop: int, by_place: np.ndarray, share: float, household: float) -> None:
+        """Rows [start, stop) are people setting out together (by_place[p] at place p); a share of them are
+        children. Set out in households (mean size `household` above 1), children go with an adult."""
+        if household > 1 and stop > start:
+            kids = self.households.form(start, by_place, share, household)
+            self.children = np.concatenate([self.children, kids])
+        elif share > 0 and stop > start:
             kids = start + np.flatnonzero(self.rng.random(stop - start) < share).astype(np.int32)
             self.children = np.concatenate([self.children, kids])
 
