@@ -65,7 +65,7 @@ def test_no_child_is_in_a_household_without_an_adult():
     assert all((~child[m]).any() for m in members.values())
     # a household never spans two places or two departures
     assert all(len(np.unique(eng.agents.loc[m])) == 1 for m in members.values() if eng.agents.state[m[0]] != ON_ROAD)
-    assert (h[h] == h).all(), "a head heads their own household"
+    assert (h >= 0).all() and (h[h] == h).all(), "everyone has a household, and its head heads their own"
 
 
 def test_a_household_moves_on_the_same_day_along_the_same_road():
@@ -135,3 +135,19 @@ def test_household_size_in_the_folder_format_and_its_errors(tmp_path):
     (tmp_path / "departures.csv").write_text("place,start,count,household_size\nA,2018-10-10,90,0.5\n")
     with pytest.raises(ScenarioError, match="household_size"):
         corridor.load(tmp_path)
+
+
+def test_the_places_table_counts_people_in_families_and_alone():
+    sc = crossroads([Departure(place="A", start=0, count=2000, household_size=2.0, children=0.3),
+                     Departure(place="Z", start=0, count=150)], days=2, movechance=0.0)  # fmt: skip
+    eng = Engine(sc, seed=9)
+    eng.step(0)
+    h, members = households_of(eng)
+    child = np.isin(np.arange(len(h)), eng.world.get(Spawn).children)
+    in_families = sum(len(m) for m in members.values() if child[m].any())
+    alone = sum(len(m) == 1 for m in members.values())
+    assert eng.record.in_families[0].tolist() == [in_families, 0, 0, 0, 0]
+    assert eng.record.alone[0].tolist() == [alone - 150, 0, 0, 0, 150], "Z's 150 set out alone"
+    table = Simulation(sc).run(seed=9).table()
+    assert {"in_families", "alone"} <= set(table.columns)
+    assert "in_families" not in Simulation(crossroads([Departure(place="A", start=0, count=5)])).run(seed=0).table()

@@ -16,11 +16,16 @@ decides alone, with the same numbers but from a different state.
 
 from __future__ import annotations
 
+import numba as nb
 import numpy as np
 
+from ... import states as S
 from ...scenario.model import Scenario
 from ..agents import HOUSEHOLD
 from ..component import Component, World
+from ..record import Table
+
+_AT_PLACE = S.mask("place")
 
 
 def household_sizes(rng: np.random.Generator, people: int, mean: float) -> np.ndarray:
@@ -69,11 +74,26 @@ def shared(u: np.ndarray, ids: np.ndarray, household: np.ndarray) -> np.ndarray:
 
 
 class Households(Component):
-    """Shared: `form(start, by_place, share, mean)`, called by spawn for the rows of a departure."""
+    """Shared: `form(start, by_place, share, mean)`, called by spawn for the rows of a departure, and `alone(start,
+    stop)` for rows that set out on their own."""
 
     name = "households"
     doc = "people set out in households (children with an adult) that travel, decide and queue together"
     columns = (HOUSEHOLD,)
+    tables = (
+        Table(
+            "in_families",
+            ("place",),
+            "people in a household with children at each place at the end of the day",
+            needed=lambda sc: sc.has_households(),
+        ),
+        Table(
+            "alone",
+            ("place",),
+            "people on their own (a household of one) at each place at the end of the day",
+            needed=lambda sc: sc.has_households(),
+        ),
+    )
 
     @classmethod
     def wanted(cls, sc: Scenario) -> bool:
@@ -82,10 +102,16 @@ class Households(Component):
     def __init__(self, world: World) -> None:
         super().__init__(world)
         self.rng = world.stream("households")
+        # the rows of the people in a household with children, and of those alone, in increasing order: the
+        # parts added since the last record, then joined
+        self.families: list[np.ndarray] = [np.zeros(0, np.int32)]
+        self.singles: list[np.ndarray] = [np.zeros(0, np.int32)]
 
     def alone(self, start: int, stop: int) -> None:
         """Rows [start, stop) are each their own household."""
-        self.world.agents.household[start:stop] = np.arange(start, stop, dtype=np.int32)
+        rows = np.arange(start, stop, dtype=np.int32)
+        self.world.agents.household[start:stop] = rows
+        self.singles.append(rows)
 
     def form(self, start: int, by_place: np.ndarray, share: float, mean: float) -> np.ndarray:
         """The rows from `start` on, by_place[p] at each place p in place order (as spawn lays them out), set
@@ -98,7 +124,30 @@ class Households(Component):
             count = int(by_place[p])
             sizes = household_sizes(self.rng, count, mean)
             heads = row + np.cumsum(sizes) - sizes
-            household[row : row + count] = np.repeat(heads, sizes)
-            kids.append(row + children_among(self.rng, sizes, share))
+            which = np.repeat(np.arange(len(sizes)), sizes)  # each person's household, 0, 0, 1, ...
+            household[row : row + count] = heads[which]
+            mine = children_among(self.rng, sizes, share)
+            kids.append(row + mine)
+            family = np.zeros(len(sizes), bool)
+            family[which[mine]] = True
+            self.families.append((row + np.flatnonzero(family[which])).astype(np.int32))
+            self.singles.append((row + np.flatnonzero((sizes == 1)[which])).astype(np.int32))
             row += count
         return np.concatenate(kids).astype(np.int32) if kids else np.zeros(0, np.int32)
+
+    def record(self, day: int) -> None:
+        a, rec = self.world.agents, self.world.record
+        for ids, table in ((self.families, rec.in_families), (self.singles, rec.alone)):
+            if len(ids) > 1:  # rows added since yesterday, after the earlier ones
+                ids[:] = [np.concatenate(ids)]
+            count_at_places(ids[0], a.state, a.loc, _AT_PLACE, table[day])
+
+
+@nb.njit(cache=True)
+def count_at_places(ids, state, loc, at_place, out):
+    """out[p] = the people `ids` counted at place p (their state is counted at a place), in one pass
+    instead of numpy's three fancy-indexing steps and a bincount every day."""
+    out[:] = 0
+    for i in ids:
+        if at_place[state[i]]:
+            out[loc[i]] += 1

@@ -26,7 +26,7 @@ from .conflicts import Conflicts
 from .demographics import Demographics, hazard_classes, match_classes
 from .floods import FLOOD_AWARENESS, Floods
 from .food import Food
-from .households import Households
+from .households import Households, count_at_places
 
 _AT_PLACE = S.mask("place")
 
@@ -110,8 +110,6 @@ class Spawn(Component):
         start = a.n
         a.n = spawn_rows(*kernel_args(self.rows(), a.n, by_place, cohort, nation, w.net.nation_of_place, signs_here,
                                       w.stocks.pop, w.record.spawned[day]))  # fmt: skip
-        if self.households is not None:  # on their own unless their departure sets out in households
-            self.households.alone(start, a.n)
         if self.demographics is not None:  # every attribute first: the flood awareness is one of them
             self.demographics.draw(start, a.n)
         if self.floods is not None:
@@ -192,7 +190,9 @@ class Spawn(Component):
             if port.initial_waitlist:
                 counts = np.zeros(net.n_places, np.int64)
                 counts[idx[port.place]] = port.initial_waitlist  # where they stay is not modelled: at the port
-                self.add(counts, 0, -1, self.signs_everywhere, 0, port.initial_waitlist)
+                start, stop = self.add(counts, 0, -1, self.signs_everywhere, 0, port.initial_waitlist)
+                if self.households is not None:
+                    self.households.alone(start, stop)
 
     def _mark_children(self, start: int, stop: int, by_place: np.ndarray, share: float, household: float) -> None:
         """Rows [start, stop) are people setting out together (by_place[p] at place p); a share of them are
@@ -200,7 +200,10 @@ class Spawn(Component):
         if household > 1 and stop > start:
             kids = self.households.form(start, by_place, share, household)
             self.children = np.concatenate([self.children, kids])
-        elif share > 0 and stop > start:
+            return
+        if self.households is not None:  # the scenario has households, but these people set out alone
+            self.households.alone(start, stop)
+        if share > 0 and stop > start:
             kids = start + np.flatnonzero(self.rng.random(stop - start) < share).astype(np.int32)
             self.children = np.concatenate([self.children, kids])
 
@@ -279,13 +282,3 @@ def spawn_rows(rows, start, counts, k, nation, nation_of_place, signs_here, pop,
             origin[i] = nat
             i += 1
     return i
-
-
-@nb.njit(cache=True)
-def count_at_places(ids, state, loc, at_place, out):
-    """out[p] = the people `ids` counted at place p (their state is counted at a place), in one pass
-    instead of numpy's three fancy-indexing steps and a bincount every day."""
-    out[:] = 0
-    for i in ids:
-        if at_place[state[i]]:
-            out[loc[i]] += 1
