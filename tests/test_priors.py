@@ -293,7 +293,7 @@ def test_the_scipy_mapping_is_the_same_distribution() -> None:
 def test_tijuana_declares_a_prior_for_each_assumed_input_around_its_value() -> None:
     sc = load_scenario(TIJUANA)
     values = list_params(sc)
-    assert len(sc.priors) == 40
+    assert len(sc.priors) == 41
     for p in sc.priors:
         lo, hi = p.support()
         assert all(lo <= values[lever] <= hi for lever in p.levers), (p.name, p.describe())

@@ -139,7 +139,7 @@ def test_who_signs_a_list_does_not_depend_on_the_scan_or_the_threads():
             got = state.copy()
             numba.set_num_threads(blocks)
             try:
-                sign_day(size, blocks, 11, key, got, loc, sign_rate)
+                sign_day(size, blocks, 11, key, got, loc, sign_rate, np.full(1, -1, np.int32))  # no households
             finally:
                 numba.set_num_threads(before)
             assert np.array_equal(got, want), (size, blocks)

@@ -9,6 +9,8 @@ from corridor.scenario.model import Departure, Link, MoveRules, Place, Scenario,
 from corridor.sim.components.social import draw_connections, update_connections
 from corridor.states import AT_PLACE, ON_ROAD
 
+ALONE = np.full(1, -1, np.int32)  # no households: the column is a one-row stub
+
 
 def conflict(spawn_day, mean=6.0, two_system=True):
     """10,000 people appear on `spawn_day` in a conflict zone whose conflict began on day 0 (intensity 1) and
@@ -39,10 +41,10 @@ def test_system2_takes_the_well_connected_out_of_a_conflict_ten_days_old():
 
 def test_connections_are_poisson_draws_of_the_mean():
     c = np.zeros(200_000, np.int8)
-    draw_connections(np.uint64(7), 0, c, 0, len(c), 3.0)
+    draw_connections(np.uint64(7), 0, c, 0, len(c), 3.0, ALONE)
     assert abs(c.mean() - 3.0) < 0.02 and abs(c.var() - 3.0) < 0.05
     again = np.zeros_like(c)
-    draw_connections(np.uint64(7), 0, again, 0, len(c), 3.0)
+    draw_connections(np.uint64(7), 0, again, 0, len(c), 3.0, ALONE)
     assert np.array_equal(c, again), "each person's own draws"
 
 

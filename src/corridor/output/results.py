@@ -71,6 +71,9 @@ class RunResult:
                 frame[o.name] = fates[:, :, o.code].reshape(-1)
         if len(self.record.children):
             frame["children"] = self.record.children.reshape(-1)
+        if len(self.record.in_families):  # households: people in a household with children, and alone
+            frame["in_families"] = self.record.in_families.reshape(-1)
+            frame["alone"] = self.record.alone.reshape(-1)
         if len(self.record.demographics):  # counts_by_demographics: a column per value, e.g. 'gender=female'
             for k, label in enumerate(value_labels(self.scenario)):
                 frame[label] = self.record.demographics[:, :, k].reshape(-1)

@@ -25,6 +25,7 @@ PLACE_KINDS: tuple[str, ...] = PlaceKind.__args__  # type: ignore[attr-defined]
 # one of them cannot be simulated, so the model refuses it and says why.
 MAX_DAYS = 32_767  # Agents.joined and the days waited are int16 day numbers
 MAX_PEOPLE = 2**31 - 1  # agents are rows numbered with int32 (waiting lists, custody, caravans)
+MAX_HOUSEHOLD = 20  # mean household size: far above any family group travelling together
 MAX_COHORTS = 127  # Agents.cohort is int8, and cohort 0 is 'none'
 MAX_NATIONS = 32_767  # Agents.origin is int16
 MAX_PORTS = 127  # Agents.port (the list a person signed) is int8, and -1 is 'none'
@@ -180,6 +181,14 @@ class Departure(Strict):
     caravan: str = Field("", description="Join this caravan if it is here that day (else travel on one's own).")
     nationality: str = Field("", description="Country of origin (asylum grant rates); blank: the place's country.")
     children: float = Field(0.0, ge=0, le=1, description="Share of them who are children (travelling with family).")
+    household_size: float = Field(
+        1.0,
+        ge=1,
+        le=MAX_HOUSEHOLD,
+        exclude_if=lambda v: v == 1,  # left out of scenario.json when 1: the scenarios without households as they were
+        description="Mean size of the households they set out in (people who travel, decide and queue together; "
+        "docs/model.md, Households); 1: everyone on their own. Children are placed in households with an adult.",
+    )
     at: str | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
@@ -1751,6 +1760,10 @@ class Scenario(Strict):
     def has_road_deaths(self) -> bool:
         """Whether any road has a chance of dying on it (the `died` state and outcome, States.when)."""
         return any(lk.death_rate > 0 for lk in self.links)
+
+    def has_households(self) -> bool:
+        """Whether any departure sets out in households (the agents' `household` column, households.py)."""
+        return any(d.household_size > 1 for d in self.departures)
 
     def cohorts(self) -> list[str]:
         """Cohort labels of the departures, '' (no cohort) first."""

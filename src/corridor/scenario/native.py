@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from ..errors import ScenarioError, at
 from .model import (
     MAX_DAYS,
+    MAX_HOUSEHOLD,
     MAX_PEOPLE,
     OUTCOMES,
     PLACE_KINDS,
@@ -98,6 +99,7 @@ DEPARTURE_COLUMNS = {
     "caravan": False,
     "nationality": False,
     "children": False,
+    "household_size": False,
 }
 CARAVAN_COLUMNS = {
     "caravan": True,
@@ -406,6 +408,7 @@ def read_departures(path: Path, start: dt.date, days: int) -> list[Departure]:
             "caravan": r.text("caravan"),
             "nationality": r.text("nationality"),
             "children": r.number("children", ge=0, le=1, blank=0.0, unit="share of them"),
+            "household_size": r.number("household_size", ge=1, le=MAX_HOUSEHOLD, blank=1.0, unit="people"),
             "at": r.at,
         }
         out.append(_build(Departure, data, r))

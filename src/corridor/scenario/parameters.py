@@ -141,6 +141,11 @@ def list_params(sc: Scenario) -> dict[str, Any]:
         out[f"caravans.{slug(cv.name)}.size"] = sum(d.count for d in sc.departures if d.caravan == cv.name)
     for cohort in dict.fromkeys(d.cohort for d in sc.departures if d.cohort):
         out[f"cohorts.{slug(cohort)}.size"] = sum(d.count for d in sc.departures if d.cohort == cohort)
+    for cohort in dict.fromkeys(d.cohort for d in sc.departures if d.cohort and d.household_size > 1):
+        rows = [d for d in sc.departures if d.cohort == cohort]  # their mean household size, by people
+        people = sum(d.count for d in rows)
+        mean = sum(d.household_size * d.count for d in rows) / people if people else rows[0].household_size
+        out[f"cohorts.{slug(cohort)}.household_size"] = round(mean, 6)
     return out
 
 
@@ -196,6 +201,10 @@ def apply_overrides(sc: Scenario, assignments: list[str]) -> Scenario:
             key = _hazard_key if parts[0] == "hazards" else _march_key
             i = dict(_keyed(data[parts[0]], key))[parts[1]]
             data[parts[0]][i][parts[2]] = value
+        elif parts[0] == "cohorts" and parts[2] == "household_size":
+            for d in data["departures"]:
+                if slug(d["cohort"]) == parts[1]:
+                    d["household_size"] = value
         elif parts[0] in ("caravans", "cohorts"):
             _resize(data, parts[0][:-1], parts[1], name, value)
         elif parts[0] == "hasten":

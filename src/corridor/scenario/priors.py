@@ -27,6 +27,7 @@ from .model import (
     DISTRIBUTIONS,
     MAX_PEOPLE,
     Asylum,
+    Departure,
     Hazard,
     March,
     MoveRules,
@@ -138,6 +139,8 @@ def lever_range(name: str) -> LeverRange | str:
     family, key = parts[0], parts[-1]
     if family == "closures" or (family, key) in _DATED:
         return "a date"
+    if family == "cohorts" and key == "household_size":
+        return _field_range(Departure.model_fields["household_size"], "mean people a household") or "a number"
     if family in ("caravans", "cohorts"):
         return LeverRange(low=0, high=MAX_PEOPLE, whole=True, why="people: the departures are scaled to it")
     if family == "ports" and key.startswith("closed_hours_"):

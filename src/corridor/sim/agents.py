@@ -57,6 +57,15 @@ MOVE_CLASS = Column(
         or sc.move.match_camp_religion
     ),
 )
+# The row of the person's household's head (its first member; their own row when alone): the key of their
+# per-person draws (rng.drawer), and what a numbered waiting list keeps together (households.py)
+HOUSEHOLD = Column(
+    "household",
+    np.int32,
+    -1,
+    "the row of the head of the person's household (their own row when alone)",
+    needed=lambda sc: sc.has_households(),
+)
 PORT = Column("port", np.int8, -1, "the port whose list the person signed last", needed=lambda sc: bool(sc.ports))
 
 

@@ -142,13 +142,14 @@ class Network:
     departures: np.ndarray  # (days, P) int64 people scheduled to set out
     # the same by (cohort, nationality): cohort in scenario.cohorts() order, nationality an index into
     # `nations` or -1 (the country of the place they set out from)
-    departure_groups: list[tuple[int, int, float, np.ndarray]]  # (cohort, nation, share of children, days x P)
+    # (cohort, nation, share of children, mean household size, days x P)
+    departure_groups: list[tuple[int, int, float, float, np.ndarray]]
     nations: list[str]  # every country: the places' and the departures' nationalities, sorted
     nation_of_place: np.ndarray  # (P,) int16 index into nations
     relocations: list[tuple[int, int, int]]  # (day, place closing, place its people are taken to)
     caravans: list[CaravanPlan]  # routes of the scenario's caravans
-    # day -> (caravan, place, count, cohort, nation)
-    caravan_departures: dict[int, list[tuple[int, int, int, int, int, float]]]
+    # day -> (caravan, place, count, cohort, nation, share of children, mean household size)
+    caravan_departures: dict[int, list[tuple[int, int, int, int, int, float, float]]]
     signup_port: np.ndarray  # (P,) int32: the port whose list arrivals here sign, -1 none
     sign_rate: np.ndarray  # (P,) float64 daily chance of signing the list here (1: on arrival; 0: no list)
     port_capacity: np.ndarray  # (days, ports) float64 claims processed per full day
@@ -644,9 +645,10 @@ def compile_network(sc: Scenario) -> Network:
     override = np.array([np.nan if p.movechance is None else p.movechance for p in sc.places], dtype=np.float64)
     cohorts = sc.cohorts()
     nations = sorted({p.country for p in sc.places} | {d.nationality for d in sc.departures if d.nationality})
-    groups: dict[tuple[int, int, float], np.ndarray] = {(0, -1, 0.0): np.zeros((sc.days, P), dtype=np.int64)}
+    # (cohort, nation, share of children, mean household size) -> people setting out, days x places
+    groups: dict[tuple[int, int, float, float], np.ndarray] = {(0, -1, 0.0, 1.0): np.zeros((sc.days, P), np.int64)}
     caravan_index = {c.name: g for g, c in enumerate(sc.caravans)}
-    caravan_departures: dict[int, list[tuple[int, int, int, int, int, float]]] = {}
+    caravan_departures: dict[int, list[tuple[int, int, int, int, int, float, float]]] = {}
     for dep in sc.departures:
         nation = nations.index(dep.nationality) if dep.nationality else -1
         if dep.caravan:
@@ -654,10 +656,10 @@ def compile_network(sc: Scenario) -> Network:
             for d in range(dep.start, min(dep.start + n_days, sc.days)):
                 count = dep.count // n_days + (1 if d - dep.start < dep.count % n_days else 0)
                 g = caravan_index[dep.caravan]
-                row = (g, idx[dep.place], count, cohorts.index(dep.cohort), nation, dep.children)
+                row = (g, idx[dep.place], count, cohorts.index(dep.cohort), nation, dep.children, dep.household_size)
                 caravan_departures.setdefault(d, []).append(row)
             continue
-        key = (cohorts.index(dep.cohort), nation, dep.children)
+        key = (cohorts.index(dep.cohort), nation, dep.children, dep.household_size)
         if key not in groups:
             groups[key] = np.zeros((sc.days, P), dtype=np.int64)
         n_days = 1 if dep.end is None else dep.end - dep.start
@@ -693,7 +695,7 @@ def compile_network(sc: Scenario) -> Network:
     return Network(
         movechance_override=override,
         departures=sum(groups.values()),
-        departure_groups=[(k, n, ch, arr) for (k, n, ch), arr in sorted(groups.items())],
+        departure_groups=[(k, n, ch, hh, arr) for (k, n, ch, hh), arr in sorted(groups.items())],
         nations=nations,
         nation_of_place=np.array([nations.index(p.country) for p in sc.places], dtype=np.int16),
         relocations=sorted(relocations),

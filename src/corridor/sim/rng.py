@@ -53,3 +53,11 @@ def agent_stream(key: np.uint64, day: int, agent: int) -> np.uint64:
 def uniform(state: np.uint64) -> tuple[np.uint64, float]:
     state = state + GOLDEN
     return state, (mix(state) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@nb.njit(inline="always", cache=True)
+def drawer(household: np.ndarray, i: int) -> np.int64:
+    # Whose counter a person's draws use: their household head's where the scenario has households (the
+    # column holds a row per person), so its members in the same state draw alike and decide together; else
+    # their own (the column is a one-row stub: agents.HOUSEHOLD, households.py).
+    return np.int64(household[i]) if household.shape[0] > 1 else np.int64(i)

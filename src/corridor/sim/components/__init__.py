@@ -16,6 +16,7 @@ from .floods import Floods
 from .food import Food
 from .harvest import Harvest
 from .hazards import Hazards
+from .households import Households
 from .marches import Marches
 from .movement import Movement
 from .ports import Ports
@@ -31,6 +32,7 @@ COMPONENTS = (
     Floods,
     Food,
     Demographics,
+    Households,
     Spawn,
     Reentry,
     Closures,

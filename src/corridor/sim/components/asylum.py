@@ -9,11 +9,12 @@ import numpy as np
 from ... import states as S
 from ...scenario.model import Scenario
 from ...states import APPREHENDED, GRANTED, PROCESSED, REMAIN_MX, REMOVED, SURRENDERED, WAITING_US
-from ..agents import JOINED, ORIGIN, PORT
+from ..agents import HOUSEHOLD, JOINED, ORIGIN, PORT
 from ..component import Component, World
 from ..queue import Queue
 from ..record import Table
 from ..rng import agent_stream, uniform
+from .households import shared
 
 # the outcomes that take a person off the network: someone sent back to wait may have ended that way
 _GONE = np.array([S.OUTCOMES[o].state is not None and S.BY_NAME[S.OUTCOMES[o].state].where == "off"
@@ -32,6 +33,7 @@ class Asylum(Component):
         JOINED,
         ORIGIN,
         PORT,  # the port whose rules (remain_in_mexico.csv) apply to someone leaving custody
+        HOUSEHOLD,  # a household leaves custody and claims as one
     )
     tables = (
         Table("sent_back", ("port",), "people sent back under remain-in-Mexico through each port",
@@ -91,14 +93,16 @@ class Asylum(Component):
         # The draws are numpy's, in the order they always were; what is done with them between draws is
         # compiled (two dozen small numpy operations were about 60 us of tijuana-2018's day).
         asy, rng = w.sc.asylum, self.rng
-        out, self.custody = leave_custody(self.custody, rng.random(len(self.custody)), 1.0 / asy.custody_days)
+        u = shared(rng.random(len(self.custody)), self.custody, a.household)
+        out, self.custody = leave_custody(self.custody, u, 1.0 / asy.custody_days)
         if len(out) and self.rules:
-            self._claims_under_rules(out, rng.random(len(out)), day)
+            self._claims_under_rules(out, shared(rng.random(len(out)), out, a.household), day)
         elif len(out):
             in_mx = asy.remain_in_mexico_from is not None and day >= asy.remain_in_mexico_from
             ret = self._return_place(day) if in_mx else -1
             n_given = _surrendered(a.state, out)
-            claimants, n_caught = claim(out, rng.random(len(out)), asy.apprehended_claim, a.state, a.joined, a.loc,
+            u = shared(rng.random(len(out)), out, a.household)
+            claimants, n_caught = claim(out, u, asy.apprehended_claim, a.state, a.joined, a.loc,
                                         day, REMAIN_MX if in_mx else WAITING_US, ret)  # fmt: skip
             stocks.exit(APPREHENDED, n_caught)
             stocks.exit(SURRENDERED, n_given)
@@ -254,7 +258,8 @@ class Asylum(Component):
         self.heard_ids, self.heard_day, self.heard_port = (
             self.heard_ids[~due], self.heard_day[~due], self.heard_port[~due])  # fmt: skip
         left = np.zeros(w.net.n_places, np.int64)
-        n_granted, n_in_mx = decide(ids, hearing_draws(self.hearing_key, day, ids), self.grant, a.state, a.origin,
+        heads = a.household[ids] if a.has(HOUSEHOLD.name) else ids  # a household's hearing decides for all of it
+        n_granted, n_in_mx = decide(ids, hearing_draws(self.hearing_key, day, heads), self.grant, a.state, a.origin,
                                     a.loc, left)  # fmt: skip
         stocks.enter(GRANTED, n_granted)
         stocks.enter(REMOVED, len(ids) - n_granted)

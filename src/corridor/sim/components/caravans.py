@@ -15,11 +15,12 @@ import numpy as np
 
 from ...scenario.model import Scenario
 from ...states import AT_PLACE, CARAVAN_AT, CARAVAN_ROAD
-from ..agents import CAME_FROM, COHORT, ROUTE
+from ..agents import CAME_FROM, COHORT, HOUSEHOLD, ROUTE
 from ..component import Component, World
 from ..network import CaravanPlan
 from ..record import Table
 from .closures import Closures
+from .households import shared
 from .ports import Ports
 
 
@@ -52,6 +53,7 @@ class Caravans(Component):
         COHORT,
         ROUTE,
         CAME_FROM,
+        HOUSEHOLD,
     )
     tables = (
         Table("caravan_size", ("caravan",), "members at the end of the day"),
@@ -106,7 +108,7 @@ class Caravans(Component):
             if grp.progress == 0.0 and len(grp.members):  # in a town: some go on alone from here
                 leave = plan.leave[grp.stop]
                 if leave > 0:
-                    going = self.rng.random(len(grp.members)) < leave
+                    going = shared(self.rng.random(len(grp.members)), grp.members, a.household) < leave
                     alone = grp.members[going]
                     a.state[alone] = AT_PLACE
                     a.route[alone] = -1

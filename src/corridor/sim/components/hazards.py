@@ -39,10 +39,10 @@ from ...states import (
     SURRENDERED,
     UNDETECTED,
 )
-from ..agents import CAME_FROM, COHORT, JOINED, PORT, ROUTE
+from ..agents import CAME_FROM, COHORT, HOUSEHOLD, JOINED, PORT, ROUTE
 from ..component import Component, World
 from ..parallel import SUB, kernel_args, n_blocks_for, team
-from ..rng import agent_stream, uniform
+from ..rng import agent_stream, drawer, uniform
 from .attract import Attract
 from .caravans import Caravans
 from .outcomes import OUTCOME_TABLE, Tallies, settle
@@ -62,6 +62,7 @@ class Exposed(NamedTuple):
     cohort: np.ndarray
     route: np.ndarray
     came_from: np.ndarray
+    household: np.ndarray  # the head whose draws a person makes (households; one unused row without)
 
 
 class Chances(NamedTuple):
@@ -98,6 +99,7 @@ class Hazards(Component):
         COHORT,
         ROUTE,
         CAME_FROM,
+        HOUSEHOLD,
     )
     tables = (OUTCOME_TABLE,)
 
@@ -179,7 +181,7 @@ class Hazards(Component):
         # the arguments are made again only when an array in them was replaced (agents grown, blocks changed)
         made_from = (a.state, t, self.waits.ahead)
         if self._made_from is None or any(x is not y for x, y in zip(made_from, self._made_from, strict=True)):
-            people = Exposed(a.state, a.loc, a.joined, a.port, a.cohort, a.route, a.came_from)
+            people = Exposed(a.state, a.loc, a.joined, a.port, a.cohort, a.route, a.came_from, a.household)
             self._args = kernel_args(people, hz, w.sc.move.no_backtrack, w.net.link_dst, t, self.waits)
             self._made_from = made_from
         with team(n_blocks):
@@ -384,7 +386,7 @@ def fates_day(n, n_blocks, day, key, people, hz, no_backtrack, link_dst, t, wait
     # Every bundle comes as a plain tuple (parallel.kernel_args) and is taken apart here, before the parallel
     # loop, in the order of its NamedTuple: numba also loses writes made through a namedtuple's field inside
     # a prange body (numba issues 7135 and 10338).
-    state, loc, joined, port, cohort, route, came_from = people
+    state, loc, joined, port, cohort, route, came_from, household = people
     hz_a, hz_b, has_hz, caught, move_to, came_via, hz_e, hz_g, surrender = hz
     counts, left_list, on_road, moved_in = t
     use_wait, ahead, per_name, wait_at_place = waits
@@ -419,7 +421,7 @@ def fates_day(n, n_blocks, day, key, people, hz, no_backtrack, link_dst, t, wait
                         ahead_weeks = min(MAX_EXPECTED_WEEKS, ahead[i] * per_name[np.uint32(port[i])])
                     elif s == AT_PLACE:
                         ahead_weeks = wait_at_place[p]
-                rng, u = uniform(agent_stream(key, day, i))
+                rng, u = uniform(agent_stream(key, day, drawer(household, i)))  # a household's fate is one
                 acc = 0.0
                 o = -1
                 for q in range(n_out):

@@ -10,10 +10,10 @@ import numpy as np
 
 from ...scenario.model import Scenario
 from ...states import APPREHENDED, AT_PLACE, CARAVAN_AT, DEPORTED, F_CAUGHT, F_DEPORTED, F_MARCHED, ON_LIST
-from ..agents import JOINED, PORT
+from ..agents import HOUSEHOLD, JOINED, PORT
 from ..component import Component, World
 from ..parallel import SUB, kernel_args, n_blocks_for, team
-from ..rng import agent_stream, uniform
+from ..rng import agent_stream, drawer, uniform
 from .outcomes import OUTCOME_TABLE, Tallies, settle
 
 
@@ -22,6 +22,7 @@ class Marchers(NamedTuple):
     loc: np.ndarray
     joined: np.ndarray
     port: np.ndarray  # the port whose list a person on a list is on
+    household: np.ndarray  # the head whose draws a person makes (households; one unused row without)
 
 
 class Shares(NamedTuple):
@@ -40,6 +41,7 @@ class Marches(Component):
     columns = (
         JOINED,
         PORT,
+        HOUSEHOLD,
     )
     tables = (OUTCOME_TABLE,)
 
@@ -59,7 +61,7 @@ class Marches(Component):
         a, P = w.agents, w.net.n_places
         n_blocks = n_blocks_for(a.n, w.threads)
         t = Tallies.zeros(n_blocks, P, len(w.net.port_names))
-        people = Marchers(a.state, a.loc, a.joined, a.port)
+        people = Marchers(a.state, a.loc, a.joined, a.port, a.household)
         with team(n_blocks):
             for m in today:
                 in_city = np.zeros(P, bool)
@@ -78,7 +80,7 @@ def march_day(n, n_blocks, day, key, people, in_city, shares, t):
     # Every bundle comes as a plain tuple (parallel.kernel_args) and is taken apart here, before the parallel
     # loop, in the order of its NamedTuple: numba also loses writes made through a namedtuple's field inside
     # a prange body (numba issues 7135 and 10338).
-    state, loc, joined, port = people
+    state, loc, joined, port, household = people
     share, cross, caught, deported = shares
     counts, left_list, _, _ = t
     n_sub = (n + SUB - 1) // SUB
@@ -93,7 +95,7 @@ def march_day(n, n_blocks, day, key, people, in_city, shares, t):
                 p = np.uint32(loc[i])
                 if not in_city[p]:
                     continue
-                rng, u = uniform(agent_stream(key, day, i))
+                rng, u = uniform(agent_stream(key, day, drawer(household, i)))
                 if u >= share:
                     continue
                 cnt[p, F_MARCHED] += 1

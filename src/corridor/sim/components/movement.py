@@ -15,11 +15,11 @@ import numba as nb
 import numpy as np
 
 from ...states import AT_PLACE, ON_ROAD, SIGNING
-from ..agents import CAME_FROM, MOVE_CLASS, ROUTE, Column
+from ..agents import CAME_FROM, HOUSEHOLD, MOVE_CLASS, ROUTE, Column
 from ..component import Component, World
 from ..parallel import SUB, kernel_args, n_blocks_for, team
 from ..record import Table
-from ..rng import GOLDEN, agent_stream, mix, uniform
+from ..rng import GOLDEN, agent_stream, drawer, mix, uniform
 from .attract import Attract, W
 from .caravans import Caravans, Flows
 from .closures import Closures
@@ -42,6 +42,7 @@ class People(NamedTuple):
     stint_day: np.ndarray
     aware: np.ndarray  # the class of people whose move chances and route weights a person reads (moveclass)
     connections: np.ndarray  # Flee's social connections (two_system_decision_making; one unused row without)
+    household: np.ndarray  # the head whose draws a person makes (households; one unused row without)
 
 
 class Choice(NamedTuple):
@@ -126,6 +127,7 @@ class Movement(Component):
         ),
         MOVE_CLASS,
         CONNECTIONS,
+        HOUSEHOLD,
     )
     tables = (
         Table("population", ("place",), "people at each place at the end of the day"),
@@ -154,7 +156,7 @@ class Movement(Component):
     def people(self) -> People:
         a = self.world.agents
         return People(a.state, a.loc, a.progress, a.route, a.rpos, a.hops, a.came_from, a.stint, a.stint_day,
-                      a.moveclass, a.connections)  # fmt: skip
+                      a.moveclass, a.connections, a.household)  # fmt: skip
 
     def step(self, day: int) -> None:
         w = self.world
@@ -262,13 +264,15 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
     # Every bundle comes as a plain tuple (parallel.kernel_args) and is taken apart here, before the parallel
     # loop, in the order of its NamedTuple: numba also loses writes made through a namedtuple's field inside
     # a prange body (numba issues 7135 and 10338).
-    state, loc, progress, route, rpos, hops, came_from, stint, stint_day, aware, connections = people
+    state, loc, progress, route, rpos, hops, came_from, stint, stint_day, aware, connections, household = people
     leave_below, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_links, rt_len, rt_dest, town, system2 = choice
     link_src, link_dst, link_dist, link_speed, link_open = roads
     sign_now, walk_speed, start_on_foot, no_backtrack, short_stints, max_speed, two_system = rules
     arrivals, departures, enter_link, leave_link, link_entries, rolls, movers = counters
     n_sub = (n + SUB - 1) // SUB
     base = agent_stream(key, day, 0)
+    # households: each person rolls their head's numbers, so a household at one place goes or stays as one
+    grouped = household.shape[0] > 1
     # one class of people (no flood forecaster): the class's rows once, and the loops as they were
     by_class = leave_below.shape[0] > 1
     lb0, cc0, cw0 = leave_below[0], cand_cum[0], cum_w[0]
@@ -285,8 +289,12 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
         for sub in range(c, n_sub, n_blocks):
             lo = sub * SUB
             m = min(n, lo + SUB) - lo
-            for j in range(m):
-                roll[j] = mix((base ^ np.uint64(lo + j)) + GOLDEN) >> np.uint64(11)
+            if grouped:
+                for j in range(m):
+                    roll[j] = mix((base ^ np.uint64(household[lo + j])) + GOLDEN) >> np.uint64(11)
+            else:
+                for j in range(m):
+                    roll[j] = mix((base ^ np.uint64(lo + j)) + GOLDEN) >> np.uint64(11)
             k = np.uint64(0)
             ulo = np.uint64(lo)
             if two_system:
@@ -320,7 +328,7 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                 lb = leave_below[cl] if by_class else lb0
                 ccum = cand_cum[cl] if by_class else cc0
                 cw = cum_w[cl] if by_class else cw0
-                rng = agent_stream(key, day, i)
+                rng = agent_stream(key, day, drawer(household, i))
                 setting_out = state[i] == AT_PLACE  # their roll said go (else they are on a road)
                 if setting_out:
                     rng = rng + GOLDEN  # the draw of that roll

@@ -13,12 +13,12 @@ import numpy as np
 
 from ...scenario.model import Scenario
 from ...states import AT_PLACE, ON_LIST, PROCESSED, SIGNING
-from ..agents import CAME_FROM, JOINED, PORT, ROUTE
+from ..agents import CAME_FROM, HOUSEHOLD, JOINED, PORT, ROUTE
 from ..component import Component, World
 from ..parallel import SUB, kernel_args, n_blocks_for, team
 from ..queue import Queue
 from ..record import Table
-from ..rng import agent_stream, uniform
+from ..rng import agent_stream, drawer, uniform
 from .asylum import Asylum
 
 
@@ -41,6 +41,7 @@ class Ports(Component):
         PORT,
         ROUTE,  # a crossing's people go on with no route planned
         CAME_FROM,
+        HOUSEHOLD,  # a household signs on the same day (their head's draws)
     )
     tables = (
         Table("signups", ("port",), "names added to each port's list"),
@@ -78,7 +79,7 @@ class Ports(Component):
         if self.signs_later:
             n_blocks = n_blocks_for(a.n, w.threads)
             with team(n_blocks):
-                sign_day(a.n, n_blocks, day, self.sign_key, a.state, a.loc, self.sign_later)
+                sign_day(a.n, n_blocks, day, self.sign_key, a.state, a.loc, self.sign_later, a.household)
         new, port_of = sign_up(collect_signups(a.state, a.n), a.state, a.loc, a.joined, a.port, net.signup_port, day)
         lists = net.port_lists
         if self.chooses and len(new):
@@ -289,7 +290,7 @@ def choose_ports(new, port_of, loc, port, choice, noise, waiting, pace, key, day
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def sign_day(n, n_blocks, day, key, state, loc, sign_rate):
+def sign_day(n, n_blocks, day, key, state, loc, sign_rate, household):
     """People at a sign-up place not yet on its list sign it today with chance sign_rate[place].
 
     Most people are elsewhere (on a list, in custody, gone), so the states are read eight at a time and
@@ -309,19 +310,19 @@ def sign_day(n, n_blocks, day, key, state, loc, sign_rate):
                 y = words[j] ^ at
                 if (((y & low7) + low7) | y | low7) != full:  # a byte of y is zero: someone here is at a place
                     for i in range(8 * j, 8 * j + 8):
-                        _sign(i, day, key, state, loc, sign_rate)
+                        _sign(i, day, key, state, loc, sign_rate, household)
             for i in range(hi - hi % 8, hi):
-                _sign(i, day, key, state, loc, sign_rate)
+                _sign(i, day, key, state, loc, sign_rate, household)
 
 
 @nb.njit(inline="always", cache=True)
-def _sign(i, day, key, state, loc, sign_rate):
+def _sign(i, day, key, state, loc, sign_rate, household):
     if state[i] != AT_PLACE:
         return
     r = sign_rate[np.uint32(loc[i])]
     if r <= 0.0:
         return
-    _, u = uniform(agent_stream(key, day, i))
+    _, u = uniform(agent_stream(key, day, drawer(household, i)))
     if u < r:
         state[i] = SIGNING
 

@@ -9,15 +9,17 @@ import numpy as np
 
 from ...scenario.model import Scenario
 from ...states import AT_PLACE, SETTLED
+from ..agents import HOUSEHOLD
 from ..component import Component, World
 from ..parallel import SUB, n_blocks_for, team
-from ..rng import agent_stream, uniform
+from ..rng import agent_stream, drawer, uniform
 from .closures import Closures
 
 
 class Sinks(Component):
     name = "sinks"
     doc = "people in a camp that is a sink may settle there for good (still counted there)"
+    columns = (HOUSEHOLD,)
 
     @classmethod
     def wanted(cls, sc: Scenario) -> bool:
@@ -40,14 +42,14 @@ class Sinks(Component):
         # Flee deactivates only in a place that is a camp that day: a camp closed (made a town) keeps nobody
         camp_off = w.get(Closures).camp_off
         with team(n_blocks):
-            settle_day(a.n, n_blocks, day, self.key, a.state, a.loc, self.chance, camp_off, self.settled)
+            settle_day(a.n, n_blocks, day, self.key, a.state, a.loc, self.chance, camp_off, self.settled, a.household)
         n = int(self.settled.sum())
         if n:
             w.stocks.enter(SETTLED, n)
 
 
 @nb.njit(parallel=True, cache=True, nogil=True)
-def settle_day(n, n_blocks, day, key, state, loc, chance, camp_off, settled):
+def settle_day(n, n_blocks, day, key, state, loc, chance, camp_off, settled, household):
     """Each person at a place on their own (AT_PLACE) settles with chance chance[place], their own draw
     (agent_stream), so who settles does not depend on the number of threads; settled[block, 0] counts them."""
     n_sub = (n + SUB - 1) // SUB
@@ -61,7 +63,7 @@ def settle_day(n, n_blocks, day, key, state, loc, chance, camp_off, settled):
                 r = chance[p]
                 if r <= 0.0 or camp_off[p]:
                     continue
-                _, u = uniform(agent_stream(key, day, i))
+                _, u = uniform(agent_stream(key, day, drawer(household, i)))
                 if u < r:
                     state[i] = SETTLED
                     k += 1

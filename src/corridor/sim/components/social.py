@@ -9,10 +9,10 @@ import numpy as np
 
 from ...scenario.model import Scenario
 from ...states import AT_PLACE
-from ..agents import Column
+from ..agents import HOUSEHOLD, Column
 from ..component import Component, World
 from ..network import CAMP, IDP_CAMP
-from ..rng import agent_stream, uniform
+from ..rng import agent_stream, drawer, uniform
 from .closures import Closures
 from .conflicts import Conflicts
 
@@ -34,7 +34,7 @@ class Social(Component):
 
     name = "social"
     doc = "each person's social connections change with where they are; well-connected people decide in conflict"
-    columns = (CONNECTIONS, DAYS_HERE, LAST_SEEN)
+    columns = (CONNECTIONS, DAYS_HERE, LAST_SEEN, HOUSEHOLD)
 
     @classmethod
     def wanted(cls, sc: Scenario) -> bool:
@@ -52,7 +52,7 @@ class Social(Component):
         w = self.world
         a = w.agents
         conflicts = w.get(Conflicts)
-        draw_connections(self.key, day, a.connections, self.seen, a.n, self.mean)
+        draw_connections(self.key, day, a.connections, self.seen, a.n, self.mean, a.household)
         self.seen = a.n
         camp = self.camp_kind & ~w.get(Closures).camp_off
         update_connections(day, a.state, a.loc, a.connections, a.days_here, a.connections_day, a.n, w.stocks.pop,
@@ -61,11 +61,12 @@ class Social(Component):
 
 
 @nb.njit(cache=True)
-def draw_connections(key, day, connections, start, stop, mean):
-    """Each new person's connections: Poisson(mean) (Flee's average_social_connectivity), their own draws."""
+def draw_connections(key, day, connections, start, stop, mean, household):
+    """Each new person's connections: Poisson(mean) (Flee's average_social_connectivity), their own draws (their
+    household's: a household shares its connections)."""
     limit = np.exp(-mean)
     for i in range(start, stop):
-        rng = agent_stream(key, day, i)
+        rng = agent_stream(key, day, drawer(household, i))
         k = 0
         p = 1.0
         while True:

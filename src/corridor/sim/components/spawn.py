@@ -26,6 +26,7 @@ from .conflicts import Conflicts
 from .demographics import Demographics, hazard_classes, match_classes
 from .floods import FLOOD_AWARENESS, Floods
 from .food import Food
+from .households import Households, count_at_places
 
 _AT_PLACE = S.mask("place")
 
@@ -77,10 +78,11 @@ class Spawn(Component):
         self._rows: Rows | None = None
         self.floods = world.find(Floods)
         self.demographics = world.find(Demographics)
+        self.households = world.find(Households)
         self.hazards = hazard_classes(world.sc)
         self.by_class = world.agents.has(MOVE_CLASS.name)
         # each departure group's people a day, summed once rather than every day
-        self.group_totals = [table[: world.days].sum(axis=1).tolist() for _, _, _, table in net.departure_groups]
+        self.group_totals = [table[: world.days].sum(axis=1).tolist() for *_, table in net.departure_groups]
 
     @staticmethod
     def planned_rows(sc: Scenario, net: Network, days: int, observed: dict[str, np.ndarray]) -> int:
@@ -155,8 +157,8 @@ class Spawn(Component):
         if day == 0:
             self._initial_waitlists()
         extra = bool(counts.any())  # people spawned today beyond the departures (the first group's)
-        for g, (k, nation, children, table) in enumerate(net.departure_groups):
-            if extra and (k, nation, children) == (0, -1, 0.0):
+        for g, (k, nation, children, household, table) in enumerate(net.departure_groups):
+            if extra and (k, nation, children, household) == (0, -1, 0.0, 1.0):
                 by_place = table[day] + counts
                 total = int(by_place.sum())
             else:
@@ -164,15 +166,15 @@ class Spawn(Component):
             if not total:
                 continue
             start, stop = self.add(by_place, k, nation, self.signs_on_spawn, day, total)
-            self._mark_children(start, stop, children)
-        for g, place, count, cohort, nation, children in net.caravan_departures.get(day, []):
+            self._mark_children(start, stop, by_place, children, household)
+        for g, place, count, cohort, nation, children, household in net.caravan_departures.get(day, []):
             if not count:
                 continue
             by_place = np.zeros(net.n_places, np.int64)
             by_place[place] = count
             # caravan members are not yet at a list even where one is kept: they sign on arriving at the end
             start, stop = self.add(by_place, cohort, nation, self.signs_nowhere, day, count)
-            self._mark_children(start, stop, children)
+            self._mark_children(start, stop, by_place, children, household)
             w.get(Caravans).take_joiners(g, place, start, stop)
 
     def record(self, day: int) -> None:
@@ -188,10 +190,19 @@ class Spawn(Component):
             if port.initial_waitlist:
                 counts = np.zeros(net.n_places, np.int64)
                 counts[idx[port.place]] = port.initial_waitlist  # where they stay is not modelled: at the port
-                self.add(counts, 0, -1, self.signs_everywhere, 0, port.initial_waitlist)
+                start, stop = self.add(counts, 0, -1, self.signs_everywhere, 0, port.initial_waitlist)
+                if self.households is not None:
+                    self.households.alone(start, stop)
 
-    def _mark_children(self, start: int, stop: int, share: float) -> None:
-        """Rows [start, stop) are people setting out together; a share of them are children."""
+    def _mark_children(self, start: int, stop: int, by_place: np.ndarray, share: float, household: float) -> None:
+        """Rows [start, stop) are people setting out together (by_place[p] at place p); a share of them are
+        children. Set out in households (mean size `household` above 1), children go with an adult."""
+        if household > 1 and stop > start:
+            kids = self.households.form(start, by_place, share, household)
+            self.children = np.concatenate([self.children, kids])
+            return
+        if self.households is not None:  # the scenario has households, but these people set out alone
+            self.households.alone(start, stop)
         if share > 0 and stop > start:
             kids = start + np.flatnonzero(self.rng.random(stop - start) < share).astype(np.int32)
             self.children = np.concatenate([self.children, kids])
@@ -271,13 +282,3 @@ def spawn_rows(rows, start, counts, k, nation, nation_of_place, signs_here, pop,
             origin[i] = nat
             i += 1
     return i
-
-
-@nb.njit(cache=True)
-def count_at_places(ids, state, loc, at_place, out):
-    """out[p] = the people `ids` counted at place p (their state is counted at a place), in one pass
-    instead of numpy's three fancy-indexing steps and a bincount every day."""
-    out[:] = 0
-    for i in ids:
-        if at_place[state[i]]:
-            out[loc[i]] += 1
