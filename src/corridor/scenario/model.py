@@ -317,17 +317,59 @@ class March(Strict):
     cross: float = Field(0.0, ge=0, le=1, description="Share of the marchers who try to cross.")
     apprehended: float = Field(0.0, ge=0, le=1, description="Share of those crossing who are caught.")
     deported: float = Field(0.0, ge=0, le=1, description="Share of the marchers who did not cross deported.")
+    cohort: str = Field("", description="Only people of this cohort (departures.csv) march; blank: everyone.")
+    at: str | None = Field(None, exclude=True)
+
+
+# The outcomes after which people may set out again (reentry.csv's `outcome`), and the state they wait in
+REENTRY_OUTCOMES: dict[str, str] = {
+    "deported": "deported by the transit country",
+    "returned_home": "gave up and went home",
+    "removed": "removed by the destination country (denied, or caught and not claiming asylum)",
+}
+
+
+class ReentryRule(Strict):
+    """Of the people who reach `outcome`, a share set out again after an exponential time at home, from a place."""
+
+    outcome: Literal["deported", "returned_home", "removed"] = Field(
+        description="The outcome they set out again after: "
+        + "; ".join(f"{k}: {v}" for k, v in REENTRY_OUTCOMES.items())
+    )
+    share: float = Field(ge=0, le=1, description="Share of them who set out again.")
+    days: float = Field(30.0, ge=1, description="Mean days at home before setting out again (exponential).")
+    place: str = Field(min_length=1, description="Where they set out from again (usually the border first crossed).")
+    cohort: str = Field(
+        "",
+        description="The departures cohort they set out again in (travelling as that cohort "
+        "does, under its hazards); blank: their own.",
+    )
     at: str | None = Field(None, exclude=True)
 
 
 class Reentry(Strict):
-    """People deported by the transit country who set out again: a share of them, after a mean number of
-    days at home, from a place (usually the border they were first stopped at)."""
+    """People who set out again after being sent or going home. The section's own keys are the rule for those
+    deported by the transit country; reentry.csv adds a rule per outcome (`rules`)."""
 
     share: float = Field(0.0, ge=0, le=1, description="Share of those deported who set out again.")
     days: float = Field(30.0, ge=1, description="Mean days at home before setting out again (exponential).")
     place: str | None = Field(None, description="Where they set out from again; required with share > 0.")
+    rules: list[ReentryRule] = Field(
+        [],
+        description="reentry.csv: a rule per outcome (deported, returned_home, removed); deported at most once, "
+        "in the section's keys or here.",
+    )
     at: str | None = Field(None, exclude=True)
+
+    def all_rules(self) -> list[ReentryRule]:
+        """Every rule with a share, the section's own (deported) first, then reentry.csv's in outcome order."""
+        rules = [r for r in self.rules if r.share > 0]
+        rules.sort(key=lambda r: list(REENTRY_OUTCOMES).index(r.outcome))
+        if self.share > 0 and self.place:
+            rules.insert(
+                0, ReentryRule(outcome="deported", share=self.share, days=self.days, place=self.place, at=self.at)
+            )
+        return rules
 
 
 class ReturnRule(Strict):
@@ -872,6 +914,12 @@ class Scenario(Strict):
         description="Keep each place's people by nationality every day (the record's `nations` "
         "table, for observations filtered by nationality); it costs a pass over everyone each day.",
     )
+    counts_by_cohort: bool = Field(
+        False,
+        exclude=True,
+        description="Keep each place's people by departures cohort every day (the record's `cohorts` table, for "
+        "observations of one cohort: present[cohort=caravan]); it costs a pass over everyone each day.",
+    )
     counts_by_demographics: bool = Field(
         False,
         exclude=True,
@@ -1075,7 +1123,7 @@ class Scenario(Strict):
                     expected="a place name, or a within, region or country of some place" + _suggest(item.where, names),
                 )
         self._check_destinations(known, cohorts)
-        for hz in self.hazards:
+        for hz in [*self.hazards, *self.marches]:
             if hz.cohort and hz.cohort not in cohorts:
                 raise error_at(
                     hz.at,
@@ -1084,6 +1132,18 @@ class Scenario(Strict):
                     value=hz.cohort,
                     expected="blank, or a cohort of departures.csv: " + (", ".join(sorted(cohorts - {""})) or "none"),
                 )
+        seen: dict[str, str | None] = {"deported": self.reentry.at} if self.reentry.share > 0 else {}
+        for rule in self.reentry.rules:
+            if rule.outcome in seen:
+                raise error_at(rule.at, "outcome given twice", field="outcome", value=rule.outcome,
+                               expected=f"one rule per outcome (also at {seen[rule.outcome]}: scenario.yaml's reentry "
+                               "keys are the rule for deported)")  # fmt: skip
+            seen[rule.outcome] = rule.at
+            known(rule.place, rule.at, "place")
+            if rule.cohort and rule.cohort not in cohorts:
+                raise error_at(rule.at, "unknown cohort", field="cohort", value=rule.cohort,
+                               expected="blank, or a cohort of departures.csv: "
+                               + (", ".join(sorted(cohorts - {""})) or "none"))  # fmt: skip
         if self.reentry.share > 0:
             if self.reentry.place is None:
                 raise error_at(self.reentry.at, "reentry.share is set but reentry.place is not", field="reentry.place")
