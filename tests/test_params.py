@@ -57,7 +57,7 @@ def test_border_levers_remain_in_mexico_hazards_and_caravan_size():
     more = apply_overrides(sc, ["hazards.deported_chiapas_background.rate=0.6"])
     assert [h.rate for h in more.hazards if h.outcome == "deported" and h.where == "Chiapas"] == [0.6]
     caught = [n for n in names if n.startswith("hazards.") and n.endswith(".apprehended")]
-    assert caught == ["hazards.crossed_tijuana_caravan.apprehended"], "only crossing between ports can be caught"
+    assert caught == ["hazards.crossed_tijuana.apprehended"], "only crossing between ports can be caught"
     with pytest.raises(ScenarioError, match="asylum.remain_in_mexico_from"):
         apply_overrides(sc, ["asylum.remain_in_mexico_from=soon"])
     # a caravan scaled down to nobody has no departures left to scale up again: said, not silently ignored

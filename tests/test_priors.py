@@ -293,13 +293,14 @@ def test_the_scipy_mapping_is_the_same_distribution() -> None:
 def test_tijuana_declares_a_prior_for_each_assumed_input_around_its_value() -> None:
     sc = load_scenario(TIJUANA)
     values = list_params(sc)
-    assert len(sc.priors) == 30
+    assert len(sc.priors) == 32
     for p in sc.priors:
         lo, hi = p.support()
         assert all(lo <= values[lever] <= hi for lever in p.levers), (p.name, p.describe())
         assert p.source
     shared = {p.name: len(p.levers) for p in sc.priors if len(p.levers) > 1}
-    assert shared == {"north_markers": 7, "deported_background": 3, "per_week_waited": 4, "per_crowding": 3}
+    assert shared == {"north_markers": 7, "deported_background": 3, "per_week_waited": 4, "per_crowding": 3,
+                      "reentry_share": 2, "reentry_days": 2}  # fmt: skip
     text = (TIJUANA / "SOURCES.md").read_text()
     assert all(f"`{p.name}`" in text for p in sc.priors)  # each one's reasoning is there
 

@@ -110,3 +110,40 @@ def test_people_move_on_from_the_full_mexicali_shelters_to_tijuana(run):
     assert set(moved[moved > 0].index) == {"Mexicali shelters"}
     first = t.loc[t["moved_away"] > 0, "date"].min()
     assert str(first) >= "2018-11-15"
+
+
+def test_the_others_wait_in_tijuana_under_its_crossing_hazard_and_outside_the_caravans_counts(run):
+    from corridor import states as S
+    from corridor.evaluate.metrics import members
+
+    sc, rec = run.scenario, run.record
+    lodging, others = sc.place_index()["Tijuana (other lodging)"], sc.cohorts().index("others")
+    nov28 = run.dates.index(next(d for d in run.dates if d.isoformat() == "2018-11-28"))
+    # the asylum seekers of other origins are at their lodging in Tijuana, and nowhere else, while they wait
+    assert (rec.cohorts[:, :, others].sum(axis=1) == rec.cohorts[:, lodging, others]).all()
+    assert rec.cohorts[nov28, lodging, others] > 1000
+    # the reports' counts in Tijuana are of the caravans' migrants (observation_cohorts.csv): everyone there but them
+    rows = [
+        o for o in read_observations(SCENARIO / "observations.csv", sc) if (o.place, o.metric) == ("Tijuana", "present")
+    ]
+    assert len(rows) == 3 and {o.spec for o in rows} == {"present[cohort=caravan;background]"}
+    tijuana = members(sc, "Tijuana")
+    assert {r["simulated"] for r in compare([run], rows) if r["date"] == "2018-11-28"} == {
+        float(rec.population[nov28, tijuana].sum() - rec.cohorts[nov28, tijuana, others].sum())
+    }
+    # they cross between ports as the caravans' members do, but do not march or go home (caravan hazards only)
+    fates = rec.fates[:, lodging]
+    assert fates[:, S.F_CAUGHT].sum() + fates[:, S.F_THROUGH].sum() > 0
+    assert fates[:, S.F_MARCHED].sum() == 0 and fates[:, S.F_RETURNED].sum() == 0
+
+
+def test_some_who_went_home_set_out_again_from_the_southern_border(run):
+    from corridor import states as S
+
+    sc, rec = run.scenario, run.record
+    hidalgo = sc.place_index()["Ciudad Hidalgo"]
+    went_home = rec.fates[:, :, S.F_RETURNED].sum()
+    # those still at home are those who went home less those who set out again (reentry.csv): some, not all
+    back = went_home - rec.census[-1, S.RETURNED]
+    assert 0 < back < 0.3 * went_home
+    assert rec.arrivals[:, hidalgo].sum() >= back  # they come back in at Ciudad Hidalgo
