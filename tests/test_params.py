@@ -48,6 +48,10 @@ def test_border_levers_remain_in_mexico_hazards_and_caravan_size():
     names = list_params(sc)
     assert names["asylum.remain_in_mexico_from"] == (sc.asylum.remain_in_mexico_from)
     assert names["caravans.main.size"] == sum(d.count for d in sc.departures if d.caravan == "main")
+    # reentry.csv: a share and a mean time at home per outcome
+    assert names["reentry.returned_home.share"] == 0.3 and names["reentry.removed.days"] == 60
+    again = apply_overrides(sc, ["reentry.removed.share=0.5"])
+    assert {r.outcome: r.share for r in again.reentry.rules} == {"returned_home": 0.3, "removed": 0.5}
     off = apply_overrides(sc, ["asylum.remain_in_mexico_from=none"])
     assert off.asylum.remain_in_mexico_from is None
     earlier = apply_overrides(sc, ["asylum.remain_in_mexico_from=2018-12-01"])

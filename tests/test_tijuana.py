@@ -119,9 +119,12 @@ def test_the_others_wait_in_tijuana_under_its_crossing_hazard_and_outside_the_ca
     sc, rec = run.scenario, run.record
     lodging, others = sc.place_index()["Tijuana (other lodging)"], sc.cohorts().index("others")
     nov28 = run.dates.index(next(d for d in run.dates if d.isoformat() == "2018-11-28"))
-    # the asylum seekers of other origins are at their lodging in Tijuana, and nowhere else, while they wait
+    # the asylum seekers of other origins are at their lodging in Tijuana, and nowhere else, while they wait;
+    # so are those on the list before the run (no cohort); nobody waits at the port itself
     assert (rec.cohorts[:, :, others].sum(axis=1) == rec.cohorts[:, lodging, others]).all()
     assert rec.cohorts[nov28, lodging, others] > 1000
+    assert rec.cohorts[0, lodging, 0] == sc.ports[0].initial_waitlist - rec.processed[0, 0]
+    assert rec.population[:, sc.place_index()["San Ysidro"]].max() == 0
     # the reports' counts in Tijuana are of the caravans' migrants (observation_cohorts.csv): everyone there but them
     rows = [
         o for o in read_observations(SCENARIO / "observations.csv", sc) if (o.place, o.metric) == ("Tijuana", "present")

@@ -219,7 +219,14 @@ class Port(Strict):
         description="Daily chance that someone at a sign-up place who is not on the list yet signs it (1: on arrival).",
     )
     initial_waitlist: int = Field(
-        0, ge=0, le=MAX_PEOPLE, description="People already on the list on day 0; they wait at the port's place."
+        0, ge=0, le=MAX_PEOPLE, description="People already on the list on day 0; they wait at waitlist_place."
+    )
+    waitlist_place: str | None = Field(
+        None,
+        # left out of scenario.json when not set, so the scenarios without it are written as they were
+        exclude_if=lambda v: v is None,
+        description="Where the people already on the list on day 0 wait: the port's place or a sign-up place. "
+        "None: the port's place.",
     )
     fixed_capacity: float | None = Field(
         None,
@@ -317,7 +324,12 @@ class March(Strict):
     cross: float = Field(0.0, ge=0, le=1, description="Share of the marchers who try to cross.")
     apprehended: float = Field(0.0, ge=0, le=1, description="Share of those crossing who are caught.")
     deported: float = Field(0.0, ge=0, le=1, description="Share of the marchers who did not cross deported.")
-    cohort: str = Field("", description="Only people of this cohort (departures.csv) march; blank: everyone.")
+    # left out of scenario.json when blank, so marches of everyone are written as they were
+    cohort: str = Field(
+        "",
+        exclude_if=lambda v: not v,
+        description="Only people of this cohort (departures.csv) march; blank: everyone.",
+    )
     at: str | None = Field(None, exclude=True)
 
 
@@ -354,8 +366,10 @@ class Reentry(Strict):
     share: float = Field(0.0, ge=0, le=1, description="Share of those deported who set out again.")
     days: float = Field(30.0, ge=1, description="Mean days at home before setting out again (exponential).")
     place: str | None = Field(None, description="Where they set out from again; required with share > 0.")
+    # left out of scenario.json when empty, so the scenarios without it are written as they were
     rules: list[ReentryRule] = Field(
         [],
+        exclude_if=lambda v: not v,
         description="reentry.csv: a rule per outcome (deported, returned_home, removed); deported at most once, "
         "in the section's keys or here.",
     )
@@ -1051,6 +1065,11 @@ class Scenario(Strict):
                         expected=f"each place on one port's list (already {signs[sp]})",
                     )
                 signs[sp] = port.place
+            if port.waitlist_place is not None and port.waitlist_place not in [port.place, *port.signup_places]:
+                raise error_at(port.at, "not where the port's list is kept", field="waitlist_place",
+                               value=port.waitlist_place,
+                               expected="the port's place or one of its signup_places: "
+                               + ", ".join([port.place, *port.signup_places]))  # fmt: skip
         for port in self.ports:
             if port.onward_to is None:
                 continue

@@ -144,6 +144,7 @@ PORT_COLUMNS = {
     "fixed_capacity": False,
     "sign_rate": False,
     "onward_to": False,
+    "waitlist_place": False,
 }
 PORT_EVENT_COLUMNS = {"date": True, "port": True, "kind": True, "value": True}
 RETURN_COLUMNS = {
@@ -550,6 +551,7 @@ def read_ports(path: Path, events_path: Path, start: dt.date) -> list[Port]:
             "fixed_capacity": r.number("fixed_capacity", ge=0, blank=None, unit="claims a day, every day"),
             "sign_rate": r.number("sign_rate", gt=0, le=1, blank=1.0, unit="chance a day; blank: 1, on arrival"),
             "onward_to": r.text("onward_to") or None,
+            "waitlist_place": r.text("waitlist_place") or None,
             "events": [],
             "at": r.at,
             "_row": r,
