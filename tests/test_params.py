@@ -52,6 +52,7 @@ def test_border_levers_remain_in_mexico_hazards_and_caravan_size():
     assert names["reentry.returned_home.share"] == 0.3 and names["reentry.removed.days"] == 60
     again = apply_overrides(sc, ["reentry.removed.share=0.5"])
     assert {r.outcome: r.share for r in again.reentry.rules} == {"returned_home": 0.3, "removed": 0.5}
+    assert again.counts_by_cohort  # what a run counts is kept (out of the dump, like the source)
     off = apply_overrides(sc, ["asylum.remain_in_mexico_from=none"])
     assert off.asylum.remain_in_mexico_from is None
     earlier = apply_overrides(sc, ["asylum.remain_in_mexico_from=2018-12-01"])

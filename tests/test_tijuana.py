@@ -1,6 +1,7 @@
 """The bundled tijuana-2018 scenario: it loads, runs, conserves people and meets its observations as many
 times as README.md says it does."""
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -150,3 +151,19 @@ def test_some_who_went_home_set_out_again_from_the_southern_border(run):
     back = went_home - rec.census[-1, S.RETURNED]
     assert 0 < back < 0.3 * went_home
     assert rec.arrivals[:, hidalgo].sum() >= back  # they come back in at Ciudad Hidalgo
+
+
+def test_observations_bound_to_the_scenario_resolve_without_its_folder(run):
+    from corridor.distributed import _parse
+    from corridor.evaluate.observations import bind, simulate
+    from corridor.output.runfolder import scenario_json
+    from corridor.scenario.model import RECORDING_FLAGS
+
+    # a worker's copy of the scenario: from its JSON, without the folder its name tables are read from
+    copy = _parse(scenario_json(run.scenario), {f: getattr(run.scenario, f) for f in RECORDING_FLAGS})
+    assert copy.source is None and copy.counts_by_cohort
+    rows = bind(run.scenario, read_observations(SCENARIO / "observations.csv"))
+    assert sum(o.spec == "present[cohort=caravan;background]" for o in rows) == 4
+    here = [simulate(run, o) for o in rows]
+    there = [simulate(dataclasses.replace(run, scenario=copy), o) for o in rows]  # the same run, read through it
+    assert here == there and None not in here

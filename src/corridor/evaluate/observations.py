@@ -13,7 +13,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,7 @@ __all__ = [
     "OBSERVATION_COHORTS",
     "PLACE_NAMES",
     "Observation",
+    "bind",
     "compare",
     "compare_values",
     "read_observation_cohorts",
@@ -311,6 +312,30 @@ def resolved(sc: Scenario, ob: Observation, names: Mapping[str, str] | None = No
     if names is None and not ob.target:
         names = read_place_names(sc)
     return metrics.resolve(sc, ob.spec or _of_cohort(ob, read_observation_cohorts(sc)), ob.target or ob.place, names)
+
+
+def bind(sc: Scenario, observations: Sequence[Observation]) -> list[Observation]:
+    """The observations with each row's place and metric in the scenario's own words (`target`, `spec`: its
+    place_names.csv and observation_cohorts.csv applied), so that they resolve without the scenario folder:
+    on a worker, where a scenario comes without it. A row that does not resolve is left as it is."""
+    try:
+        names, cohorts = read_place_names(sc), read_observation_cohorts(sc)
+    except ScenarioError:
+        return list(observations)
+    out = []
+    for ob in observations:
+        if ob.target or ob.spec:
+            out.append(ob)
+            continue
+        try:
+            r = metrics.resolve(sc, _of_cohort(ob, cohorts), ob.place, names)
+        except MetricError:
+            out.append(ob)
+            continue
+        canonical = r.metric.canonical()
+        target = r.target if r.target != ob.place else ""
+        out.append(replace(ob, target=target, spec=canonical if canonical != ob.metric else ""))
+    return out
 
 
 def simulate(res: RunResult, ob: Observation) -> float | None:

@@ -1718,6 +1718,11 @@ class Scenario(Strict):
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
+# What a run records beyond its own tables (Scenario fields out of the content hash and of scenario.json): a copy
+# of a scenario made from its JSON or its dump (on a worker, with overrides) takes them over from the original.
+RECORDING_FLAGS = tuple(n for n in Scenario.model_fields if n.startswith("counts_by"))
+
+
 def no_spawn_series(spawn: SpawnRules, observed: dict[str, list[SeriesPoint]]) -> bool:
     """Observed spawning with nothing to follow (the readers say which file should have the series)."""
     return spawn.mode == "observed" and spawn.sum_from_camps and not observed

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from ..errors import ScenarioError
-from .model import Scenario
+from .model import RECORDING_FLAGS, Scenario
 
 
 def slug(name: str) -> str:
@@ -208,6 +208,8 @@ def apply_overrides(sc: Scenario, assignments: list[str]) -> Scenario:
         ) from None
     new.source = sc.source
     new.priors = sc.priors  # excluded from the dump above, like source
+    for flag in RECORDING_FLAGS:  # so are the counts a run keeps
+        setattr(new, flag, getattr(sc, flag))
     return new
 
 
