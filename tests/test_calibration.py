@@ -96,7 +96,7 @@ def test_calibration_recovers_the_rates_the_observations_were_made_with(calibrat
 def test_priors_map_to_pyabc_as_normal_scores_of_the_same_distributions():
     by = {p.name: p for p in corridor.load(TIJUANA).scenario.priors}
     names = ["ports.san_ysidro.capacity_per_day", "ports.san_ysidro.sign_rate",
-             "places.tijuana_private_shelters.capacity", "hazards.crossed_tijuana_caravan.apprehended"]  # fmt: skip
+             "places.tijuana_private_shelters.capacity", "hazards.crossed_tijuana.apprehended"]  # fmt: skip
     s = Scores([by[n] for n in names])
     # uniform 20-60, loguniform 0.02-0.5, intuniform 100-600, beta(8, 2): z = 0 is each prior's median
     mid = s.values(dict.fromkeys(names, 0.0))

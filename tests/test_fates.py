@@ -232,6 +232,60 @@ def test_a_share_of_the_deported_set_out_again_from_the_reentry_place():
     assert res.record.spawned.sum() == 20_000  # the same people, not new ones
 
 
+def test_the_old_reentry_keys_and_a_deported_rule_of_reentry_csv_are_the_same_rule():
+    from corridor.scenario.model import Reentry, ReentryRule
+
+    hz = [Hazard(outcome="deported", where="Shelter", rate=0.3, start=0, end=3)]
+    old = town(5_000, 30, hz)
+    old.reentry = Reentry(share=0.5, days=3, place="Other")
+    new = town(5_000, 30, hz)
+    new.reentry = Reentry(rules=[ReentryRule(outcome="deported", share=0.5, days=3, place="Other")])
+    a = Simulation(Scenario(**old.model_dump())).run(seed=4, check=True)
+    b = Simulation(Scenario(**new.model_dump())).run(seed=4, check=True)
+    assert a.record.population.sum() > 0 and all(
+        np.array_equal(x, b.record.arrays()[k]) for k, x in a.record.arrays().items()
+    )
+
+
+def test_everyone_who_went_home_sets_out_again_when_the_share_is_one():
+    from corridor.scenario.model import Reentry, ReentryRule
+
+    # everyone gives up on day 0, then all of them set out again from Other within days (mean 2), as cohort b
+    deps = [
+        Departure(place="Shelter", start=0, count=10_000, cohort="a"),
+        Departure(place="Other", start=5, count=0, cohort="b"),
+    ]
+    sc = town(days=40, hazards=[Hazard(outcome="returned", where="Shelter", rate=1.0, start=0, end=1)], departures=deps)
+    sc.reentry = Reentry(rules=[ReentryRule(outcome="returned_home", share=1.0, days=2, place="Other", cohort="b")])
+    res = Simulation(Scenario(**sc.model_dump(), counts_by_cohort=True)).run(seed=5, check=True)
+    st = res.state_table()
+    other, b = res.scenario.place_index()["Other"], res.scenario.cohorts().index("b")
+    assert res.table()["returned_home"].sum() == 10_000  # counted once, on the day they went home
+    assert st["returned_home"].iloc[-1] == 0  # all of them set out again (2 days on average: none left by day 40)
+    assert res.record.cohorts[-1, other, b] == 10_000  # at Other (nobody moves on from there), as cohort b
+    assert res.record.spawned.sum() == 10_000  # the same people, not new ones
+    # half of them within about 2 days of the day after going home: exponential, mean 2, whole days
+    back = res.record.population[:, other]
+    assert abs(back[2] - 10_000 * (1 - np.exp(-2 / 2))) < 4 * sigma(10_000, np.exp(-1))
+
+
+def test_a_share_of_those_removed_by_the_us_set_out_again():
+    from corridor.scenario.model import Reentry, ReentryRule
+
+    sc = border(0, 500, days=60)
+    sc.places.append(Place(name="Home", kind="town", country="SV", movechance=0.0))  # no road: they stay there
+    sc.spawn = SpawnRules(mode="departures")
+    sc.departures = [Departure(place="Origin", start=0, count=4000, nationality="SV")]
+    sc.asylum = Asylum(custody_days=1, decision_days=1, grant_rate={"SV": 0.0}, default_grant_rate=0.0)
+    sc.reentry = Reentry(rules=[ReentryRule(outcome="removed", share=0.25, days=2, place="Home")])
+    res = Simulation(Scenario(**sc.model_dump())).run(seed=10, check=True)
+    st = res.state_table().iloc[-1]
+    home = res.record.population[-1, res.scenario.place_index()["Home"]]
+    # every claim is denied within about two weeks; a quarter of those removed are back out within days
+    assert home + st["removed"] == 4000
+    assert abs(home - 1000) < 4 * sigma(4000, 0.25)
+
+
 def test_children_are_counted_where_they_are():
     sc = town(departures=[Departure(place="Shelter", start=0, count=20_000, children=0.25)], days=3)
     res = Simulation(sc).run(seed=12, check=True)

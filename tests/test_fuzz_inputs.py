@@ -67,6 +67,7 @@ AFFECTS_NATIVE = {
     "port_events.csv": {"priors.csv"},
     "hazards.csv": {"priors.csv"},
     "marches.csv": {"priors.csv"},
+    "reentry.csv": {"priors.csv"},  # its levers (reentry.<outcome>.share) are named in priors.csv
     # without its rules (the file gone), scenario.yaml's remain_in_mexico_from has nowhere to send people
     "remain_in_mexico.csv": {"scenario.yaml", "priors.csv"},
 }

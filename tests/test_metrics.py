@@ -491,15 +491,79 @@ def test_a_nationality_without_counts_by_nationality_is_a_one_line_error():
         )
 
 
-@pytest.mark.parametrize(
-    "metric", ["arrivals_month_cuban", "arrivals_cumulative_haitian", "nationality_share", "children_share"]
-)
-def test_a_flow_by_nationality_or_age_is_read_but_not_scored_in_any_scenario(nations_run, metric):
-    # the run counts the people present by nationality and age, not flows
+def test_arrivals_by_nationality_count_each_arrival_along_a_road(nations_run):
+    def at(metric, date, place="Camp"):
+        return simulate(nations_run, ob(date, metric, place))
+
+    # 30 Haitians reach Camp on day 0, 10 Cubans on day 1; nobody leaves the camp
+    assert at("arrivals_haitian", "2021-06-01") == 30 and at("arrivals_cuban", "2021-06-01") == 0
+    assert at("arrivals[nationality=Cuba]", "2021-06-02") == 10 and at("arrivals_haitian", "2021-06-02") == 0
+    assert at("arrivals_cumulative_cuban", "2021-06-05") == 10
+    assert at("arrivals_cumulative_haitian", "2021-06-05") == 30
+    assert at("arrivals_cumulative_share_haitian", "2021-06-05") == 75
+    assert at("arrivals_cumulative_haitian", "2021-06-05", "Origin") == 0  # setting out is not arriving
+    rec = nations_run.record
+    assert (rec.nation_arrivals.sum(axis=2) == rec.arrivals).all()  # every arrival here is of someone on their own
+
+
+def test_arrivals_by_nationality_count_people_passing_through_the_same_day():
+    sc = nationalities()
+    sc.places.insert(1, Place(name="Ford", kind="marker", country="CO"))  # a waypoint: nobody stops here
+    sc.links = [Link(a="Origin", b="Ford", distance=5), Link(a="Ford", b="Camp", distance=5)]
+    res = Simulation(Scenario(**sc.model_dump(), counts_by_nationality=True)).run(seed=0, check=True)
+    assert simulate(res, ob("2021-06-01", "present", "Ford")) == 0
+    assert simulate(res, ob("2021-06-01", "arrivals_haitian", "Ford")) == 30
+    assert simulate(res, ob("2021-06-02", "arrivals_cuban", "Ford")) == 10
+
+
+@pytest.mark.parametrize("metric", ["nationality_share", "children_share", "children_cumulative"])
+def test_a_flow_by_age_or_a_share_of_no_named_nationality_is_read_but_not_scored(nations_run, metric):
     for sc in (nationalities(), nationalities(counts=False)):
         r = resolve(sc, metric, "Camp")
-        assert not r.scored and "arrivals is not counted by" in r.why_not
+        assert not r.scored and ("arrivals is not counted by" in r.why_not or "names no nationality" in r.why_not)
     assert simulate(nations_run, ob("2021-06", metric, "Camp")) is None
+
+
+def test_arrivals_by_nationality_without_counts_by_nationality_is_a_one_line_error():
+    with pytest.raises(MetricError) as exc:
+        resolve(nationalities(counts=False), "arrivals_month_cuban", "Camp")
+    assert "counts_by_nationality: true" in one_line(exc.value)
+
+
+def cohorts(counts=True):
+    """30 people of cohort a and 10 of cohort b (families: half of them children) set out from Origin on day 0 and
+    reach Camp the same day."""
+    sc = nationalities(counts=False)
+    sc.departures = [Departure(place="Origin", start=0, count=30, cohort="a"),
+                     Departure(place="Origin", start=0, count=10, cohort="b", children=0.5)]  # fmt: skip
+    return Scenario(**sc.model_dump(), counts_by_cohort=counts)
+
+
+def test_people_of_a_cohort_with_counts_by_cohort():
+    res = Simulation(cohorts()).run(seed=0, check=True)
+
+    def at(metric):
+        return simulate(res, ob("2021-06-02", metric, "Camp"))
+
+    assert at("present[cohort=a]") == 30 and at("present[cohort=b]") == 10
+    assert at("present[cohort=a;b]") == at("present") == 40
+    assert at("present_share[cohort=b]") == 25
+    assert (res.record.cohorts.sum(axis=2) == res.record.population).all()
+
+
+@pytest.mark.parametrize(
+    "sc, metric, says",
+    [
+        (cohorts(), "present[cohort=c]", "cohort 'c' is not one of the scenario's"),
+        (cohorts(), "present[cohort=a;c]", "cohort 'c' is not one of the scenario's"),
+        (cohorts(counts=False), "present[cohort=a]", "counts_by_cohort: true"),
+        (cohorts(), "present[cohort=a,children]", "together are not kept"),
+    ],
+)
+def test_a_cohort_the_scenario_lacks_or_does_not_count_is_refused(sc, metric, says):
+    with pytest.raises(MetricError) as exc:
+        resolve(sc, metric, "Camp")
+    assert says in one_line(exc.value)
 
 
 @pytest.mark.parametrize(
@@ -509,7 +573,7 @@ def test_a_flow_by_nationality_or_age_is_read_but_not_scored_in_any_scenario(nat
         ("present[nationality=Brazil]", "nationality 'Brazil' is not one of the scenario's"),
         ("arrivals_month_brazilian", "'brazilian' in metric 'arrivals_month_brazilian' names no nationality"),
         ("present_haitian[nationality=Cuba]", "a filter given twice"),
-        ("present[nationality=Haiti,children]", "counts by nationality and age together are not kept"),
+        ("present[nationality=Haiti,children]", "counts by nationality, cohort and age together are not kept"),
         ("present[nationality=]", "names no nationality"),
     ],
 )
@@ -692,12 +756,14 @@ def test_the_shared_necocli_file_is_read_as_it_is_against_a_scenario_with_place_
             values[(o.when, o.metric)] = v
         else:
             unscored.add(o.metric)
-    # inputs, what no mechanism produces, and flows by nationality or age: shown without a value
+    # inputs, what no mechanism produces, flows by age and a share naming no nationality: shown without a value
     assert unscored == {
         "capacity_per_day", "quota_excess_cumulative", "ticket_refund_requests", "returns_per_day",
-        "arrivals_month_cuban", "arrivals_month_haitian", "arrivals_cumulative_haitian", "nationality_share",
-        "children_share", "children_cumulative",
+        "nationality_share", "children_share", "children_cumulative",
     }  # fmt: skip
+    # arrivals by nationality are counted (counts_by_nationality): the Cubans are a fifth of those coming out
+    cuban, haitian = values[("2021-07", "arrivals_month_cuban")], values[("2021-07", "arrivals_month_haitian")]
+    assert 0 < cuban < haitian
     assert values[("2021-08-07", "crossed_per_day")] == 50  # the boats, full every day
     assert values[("2021-09-05", "deaths_cumulative")] == 0  # nobody dies in Necocli
     assert values[("2021-09-24", "deaths_cumulative")] > 0  # the jungle road's dead count in the Darien

@@ -25,10 +25,10 @@ def test_every_row_of_the_shared_file_is_read_and_either_scored_or_says_why_not(
     res = sim.run(seed=0, days=273)  # to 30 Sep
     out = compare([res], rows)
     scored = [r for r in out if r["simulated"] is not None]
-    assert len(scored) == 67
+    assert len(scored) == 79  # the arrivals by nationality too (counts_by_nationality)
     why = {r["why_no_value"] for r in out if r["simulated"] is None}
     assert "a place the scenario does not model (place_names.csv: -)" in why  # the Chiriquí station
-    assert any("not counted by nationality" in w for w in why) and any(w.startswith("capacity:") for w in why)
+    assert any("not counted by age" in w for w in why) and any(w.startswith("capacity:") for w in why)
     # the boats' quota sets the flow from August: 500 a day crossed on 9 Sep (the mayor's figure)
     sep9 = next(r for r in out if r["date"] == "2021-09-09" and r["metric"] == "crossed_per_day")
     assert sep9["within_range"]

@@ -48,6 +48,11 @@ def test_border_levers_remain_in_mexico_hazards_and_caravan_size():
     names = list_params(sc)
     assert names["asylum.remain_in_mexico_from"] == (sc.asylum.remain_in_mexico_from)
     assert names["caravans.main.size"] == sum(d.count for d in sc.departures if d.caravan == "main")
+    # reentry.csv: a share and a mean time at home per outcome
+    assert names["reentry.returned_home.share"] == 0.3 and names["reentry.removed.days"] == 60
+    again = apply_overrides(sc, ["reentry.removed.share=0.5"])
+    assert {r.outcome: r.share for r in again.reentry.rules} == {"returned_home": 0.3, "removed": 0.5}
+    assert again.counts_by_cohort  # what a run counts is kept (out of the dump, like the source)
     off = apply_overrides(sc, ["asylum.remain_in_mexico_from=none"])
     assert off.asylum.remain_in_mexico_from is None
     earlier = apply_overrides(sc, ["asylum.remain_in_mexico_from=2018-12-01"])
@@ -58,7 +63,7 @@ def test_border_levers_remain_in_mexico_hazards_and_caravan_size():
     # the background's row only: the caravans' members have a row of their own (travelling: caravan)
     assert [h.rate for h in more.hazards if h.outcome == "deported" and h.where == "Chiapas"] == [0.6, 0.3]
     caught = [n for n in names if n.startswith("hazards.") and n.endswith(".apprehended")]
-    assert caught == ["hazards.crossed_tijuana_caravan.apprehended"], "only crossing between ports can be caught"
+    assert caught == ["hazards.crossed_tijuana.apprehended"], "only crossing between ports can be caught"
     with pytest.raises(ScenarioError, match="asylum.remain_in_mexico_from"):
         apply_overrides(sc, ["asylum.remain_in_mexico_from=soon"])
     # a caravan scaled down to nobody has no departures left to scale up again: said, not silently ignored

@@ -293,7 +293,7 @@ def test_the_scipy_mapping_is_the_same_distribution() -> None:
 def test_tijuana_declares_a_prior_for_each_assumed_input_around_its_value() -> None:
     sc = load_scenario(TIJUANA)
     values = list_params(sc)
-    assert len(sc.priors) == 41
+    assert len(sc.priors) == 43
     for p in sc.priors:
         lo, hi = p.support()
         assert all(lo <= values[lever] <= hi for lever in p.levers), (p.name, p.describe())
@@ -306,6 +306,8 @@ def test_tijuana_declares_a_prior_for_each_assumed_input_around_its_value() -> N
         "per_week_waited": 4,
         "per_crowding": 3,
         "choice_noise": 2,
+        "reentry_share": 2,
+        "reentry_days": 2,
     }
     text = (TIJUANA / "SOURCES.md").read_text()
     assert all(f"`{p.name}`" in text for p in sc.priors)  # each one's reasoning is there

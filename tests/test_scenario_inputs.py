@@ -422,6 +422,19 @@ def tijuana_with(tmp_path: Path, name: str, old: str, new: str) -> Path:
         ("caravans.csv", "main,Tapachula,", "main,Tapachulla,", "place", "'Tapachulla'"),
         ("caravans.csv", "main,Ocotepeque,,111,", "main,Ocotepeque,,fast,", "pace", "'fast'"),
         ("marches.csv", "2018-11-25,Tijuana,0.08,", "2018-11-25,Tijuana,1.08,", "share", "'1.08'"),
+        ("marches.csv", "0.32,caravan", "0.32,carvan", "cohort", "'carvan'"),
+        ("ports.csv", ",1400,0.08,Tijuana (other lodging)", ",1400,0.08,Tijuana", "waitlist_place", "'Tijuana'"),
+        ("reentry.csv", "returned_home,0.3,", "went_home,0.3,", "outcome", "'went_home'"),
+        ("reentry.csv", "returned_home,0.3,", "returned_home,1.3,", "share", "'1.3'"),
+        ("reentry.csv", "60,Ciudad Hidalgo,background", "60,Ciudad Hidalog,background", "place", "'Ciudad Hidalog'"),
+        (
+            "reentry.csv",
+            "removed,0.3,60,Ciudad Hidalgo,background",
+            "removed,0.3,60,Ciudad Hidalgo,bg",
+            "cohort",
+            "'bg'",
+        ),
+        ("reentry.csv", "removed,0.3,", "returned_home,0.2,", "outcome", "'returned_home'"),  # one rule per outcome
         (
             "departures.csv",
             "Ocotepeque,2018-10-15,,600,caravan,main,",
@@ -442,6 +455,26 @@ def tijuana_with(tmp_path: Path, name: str, old: str, new: str) -> Path:
 def test_border_tables_name_the_bad_cell(tmp_path: Path, name: str, old: str, new: str, field: str, value: str) -> None:
     msg = error_of(tijuana_with(tmp_path, name, old, new))
     assert name in msg and f"field '{field}'" in msg and value in msg, msg
+
+
+def test_the_old_reentry_keys_and_a_deported_row_of_reentry_csv_are_one_rule_too_many(tmp_path: Path) -> None:
+    folder = tijuana_with(tmp_path, "reentry.csv", "removed,0.3,", "deported,0.3,")
+    text = (folder / "scenario.yaml").read_text()
+    (folder / "scenario.yaml").write_text(text + "reentry:\n  share: 0.1\n  place: Ciudad Hidalgo\n")
+    msg = error_of(folder)
+    assert "reentry.csv" in msg and "outcome given twice" in msg and "'deported'" in msg, msg
+
+
+def test_an_observation_cohort_the_departures_do_not_name_is_refused(tmp_path: Path) -> None:
+    from corridor.evaluate.observations import read_observations
+
+    folder = tijuana_with(
+        tmp_path, "observation_cohorts.csv", "present,Tijuana,caravan;background", "present,Tijuana,caravan;bg"
+    )
+    with pytest.raises(ScenarioError) as exc:
+        read_observations(folder / "observations.csv", load(folder).scenario)
+    msg = str(exc.value)
+    assert "observation_cohorts.csv" in msg and "field 'cohort'" in msg and "'bg'" in msg, msg
 
 
 # --- input that never crashes: encodings, empty and cut files, shapes, limits ------------------------

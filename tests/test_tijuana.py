@@ -1,6 +1,7 @@
 """The bundled tijuana-2018 scenario: it loads, runs, conserves people and meets its observations as many
 times as README.md says it does."""
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -113,3 +114,59 @@ def test_people_move_on_from_the_full_mexicali_shelters_to_tijuana(run):
     assert set(moved[moved > 0].index) == {"Mexicali shelters"}
     first = t.loc[t["moved_away"] > 0, "date"].min()
     assert str(first) >= "2018-11-15"
+
+
+def test_the_others_wait_in_tijuana_under_its_crossing_hazard_and_outside_the_caravans_counts(run):
+    from corridor import states as S
+    from corridor.evaluate.metrics import members
+
+    sc, rec = run.scenario, run.record
+    lodging, others = sc.place_index()["Tijuana (other lodging)"], sc.cohorts().index("others")
+    nov28 = run.dates.index(next(d for d in run.dates if d.isoformat() == "2018-11-28"))
+    # the asylum seekers of other origins are at their lodging in Tijuana, and nowhere else, while they wait;
+    # so are those on the list before the run (no cohort); nobody waits at the port itself
+    assert (rec.cohorts[:, :, others].sum(axis=1) == rec.cohorts[:, lodging, others]).all()
+    assert rec.cohorts[nov28, lodging, others] > 1000
+    assert rec.cohorts[0, lodging, 0] == sc.ports[0].initial_waitlist - rec.processed[0, 0]
+    assert rec.population[:, sc.place_index()["San Ysidro"]].max() == 0
+    # the reports' counts in Tijuana are of the caravans' migrants (observation_cohorts.csv): everyone there but them
+    rows = [
+        o for o in read_observations(SCENARIO / "observations.csv", sc) if (o.place, o.metric) == ("Tijuana", "present")
+    ]
+    assert len(rows) == 3 and {o.spec for o in rows} == {"present[cohort=caravan;background]"}
+    tijuana = members(sc, "Tijuana")
+    assert {r["simulated"] for r in compare([run], rows) if r["date"] == "2018-11-28"} == {
+        float(rec.population[nov28, tijuana].sum() - rec.cohorts[nov28, tijuana, others].sum())
+    }
+    # they cross between ports as the caravans' members do, but do not march or go home (caravan hazards only)
+    fates = rec.fates[:, lodging]
+    assert fates[:, S.F_CAUGHT].sum() + fates[:, S.F_THROUGH].sum() > 0
+    assert fates[:, S.F_MARCHED].sum() == 0 and fates[:, S.F_RETURNED].sum() == 0
+
+
+def test_some_who_went_home_set_out_again_from_the_southern_border(run):
+    from corridor import states as S
+
+    sc, rec = run.scenario, run.record
+    hidalgo = sc.place_index()["Ciudad Hidalgo"]
+    went_home = rec.fates[:, :, S.F_RETURNED].sum()
+    # those still at home are those who went home less those who set out again (reentry.csv): some, not all
+    back = went_home - rec.census[-1, S.RETURNED]
+    assert 0 < back < 0.3 * went_home
+    assert rec.arrivals[:, hidalgo].sum() >= back  # they come back in at Ciudad Hidalgo
+
+
+def test_observations_bound_to_the_scenario_resolve_without_its_folder(run):
+    from corridor.distributed import _parse
+    from corridor.evaluate.observations import bind, simulate
+    from corridor.output.runfolder import scenario_json
+    from corridor.scenario.model import RECORDING_FLAGS
+
+    # a worker's copy of the scenario: from its JSON, without the folder its name tables are read from
+    copy = _parse(scenario_json(run.scenario), {f: getattr(run.scenario, f) for f in RECORDING_FLAGS})
+    assert copy.source is None and copy.counts_by_cohort
+    rows = bind(run.scenario, read_observations(SCENARIO / "observations.csv"))
+    assert sum(o.spec == "present[cohort=caravan;background]" for o in rows) == 4
+    here = [simulate(run, o) for o in rows]
+    there = [simulate(dataclasses.replace(run, scenario=copy), o) for o in rows]  # the same run, read through it
+    assert here == there and None not in here

@@ -19,7 +19,7 @@ import numpy as np
 
 from .distributed import Job, as_completed_runs, assignments, seeded, session
 from .evaluate.ard import Validation
-from .evaluate.observations import Observation, compare_values
+from .evaluate.observations import Observation, bind, compare_values
 from .evaluate.observations import compare as compare_observations
 from .output.results import RunResult
 from .output.runfolder import scenario_observations
@@ -125,11 +125,13 @@ class Simulation:
         """Run each job (overrides, seed) and yield (its index, the run's summary) as runs finish: as Dask
         tasks on `client`'s cluster, in the order they finish, or without a client in this process, in
         order (with `threads`). A summary carries the run's value of each of `observations`."""
+        # read against the scenario folder's name tables here: a worker's copy of the scenario has no folder
+        observations = tuple(bind(self.scenario, observations))
         if client is None:
             for i, (overrides, seed) in enumerate(jobs):
-                yield i, run_summary(self.scenario, assignments(overrides), seed, days, tuple(observations), threads)
+                yield i, run_summary(self.scenario, assignments(overrides), seed, days, observations, threads)
         else:
-            yield from as_completed_runs(client, run_summary, self.scenario, jobs, days, tuple(observations))
+            yield from as_completed_runs(client, run_summary, self.scenario, jobs, days, observations)
 
     def run_ensemble(
         self,

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import CorridorError
-from .scenario.model import Scenario
+from .scenario.model import RECORDING_FLAGS, Scenario
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -146,8 +146,9 @@ def _reach(address: str, timeout: float) -> None:
         pool.submit(asyncio.run, probe()).result()
 
 
-def _parse(text: str) -> Scenario:
-    return Scenario.model_validate_json(text)
+def _parse(text: str, recording: dict[str, bool] | None = None) -> Scenario:
+    """The scenario from its JSON, with the counts it keeps (left out of the JSON: RECORDING_FLAGS)."""
+    return Scenario.model_validate_json(text).model_copy(update=recording or {})
 
 
 def as_completed_runs(
@@ -163,7 +164,8 @@ def as_completed_runs(
     from .output.runfolder import scenario_json
 
     token = uuid.uuid4().hex[:12]
-    shared = client.submit(_parse, scenario_json(scenario), key=f"corridor-scenario-{token}")
+    recording = {flag: getattr(scenario, flag) for flag in RECORDING_FLAGS}
+    shared = client.submit(_parse, scenario_json(scenario), recording, key=f"corridor-scenario-{token}")
     index: dict[str, int] = {}
     futures = []
     for i, (overrides, seed) in enumerate(jobs):

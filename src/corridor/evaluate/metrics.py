@@ -4,7 +4,8 @@ computed from a run's tables.
     metric    := term ('+' term)* ['[' filter (',' filter)* ']']
     term      := quantity ['_' window] ['_share'] ['_' qualifier]
     window    := per_day | cumulative | month          (none: that day)
-    filter    := nationality=<country or demonym> | children | adults
+    filter    := nationality=<country or demonym> | cohort=<cohort>(;<cohort>)* | children | adults
+    (cohort: departures cohorts, counted together)
     qualifier := words naming a nationality (`_haitian`, `_el_salvador`) or a place (`_bajo_chiquito`)
 
 A quantity is a counted flow (arrivals, departures, set_out, crossed, every outcome of the registry, a
@@ -46,6 +47,7 @@ On = Literal["place", "port", "caravan", "total", "edge", "none"]
 WINDOWS = ("per_day", "cumulative", "month")
 WAIT_WINDOW = 7  # wait_days: those called in the 7 days ending on the date
 TOTAL = "total"  # the place column's name for the whole scenario
+ALL_NATIONS = "*"  # daily()'s nationality filter for every nationality together (a share's base)
 OUTSIDE = "-"  # place_names.csv's place for a name the scenario does not model: its rows are shown, not scored
 
 
@@ -69,12 +71,13 @@ class Quantity:
 def _quantities() -> dict[str, Quantity]:
     q = [
         Quantity("present", "stock", "place", "people at the places at the end of the day",
-                 ("children", "adults", "nationality")),
+                 ("children", "adults", "nationality", "cohort")),
         Quantity("in_transit", "stock", "place", "people on roads towards the places at the end of the day, plus "
                  "people at route waypoints (markers) outside the border region where a port's list is signed"),
         Quantity("caravan_size", "stock", "caravan", "members of the caravans at, passing through, leaving or on "
                  "the road out of the place that day (where none is: of those that set out from there)"),
-        Quantity("arrivals", "flow", "place", "people who arrived at the places that day"),
+        Quantity("arrivals", "flow", "place", "people who arrived at the places that day (by nationality: those on "
+                 "their own who arrived along a road, not caravans' members nor people brought)", ("nationality",)),
         Quantity("departures", "flow", "place", "people who left the places that day"),
         Quantity("set_out", "flow", "place", "people who set out on their journey from the places that day "
                  "(new people entering the run: the places table's `spawned`)"),
@@ -147,7 +150,7 @@ DEMONYMS: dict[str, str] = {
     "peruvian": "Peru", "salvadoran": "El Salvador", "salvadorean": "El Salvador", "venezuelan": "Venezuela",
 }  # fmt: skip
 
-FILTER_SYNTAX = "[nationality=<country>], [children] or [adults]"
+FILTER_SYNTAX = "[nationality=<country>], [cohort=<cohort>], [children] or [adults]"
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,8 @@ class Metric:
     window: str = "day"  # 'day' (also written _per_day), 'cumulative', 'month'
     share: bool = False  # 100 x the filtered count / the unfiltered count
     qualifier: str = ""  # plain words after the window: a nationality or a place, resolved against a scenario
-    filters: tuple[tuple[str, str], ...] = ()  # ('nationality', country) and ('age', 'children' | 'adults')
+    # ('nationality', country), ('cohort', a departures cohort) and ('age', 'children' | 'adults')
+    filters: tuple[tuple[str, str], ...] = ()
 
     @property
     def kinds(self) -> set[Kind]:
@@ -256,8 +260,8 @@ def _parse_filters(text: str) -> tuple[tuple[str, str], ...]:
         key, eq, val = (s.strip() for s in item.partition("="))
         if key in ("children", "adults") and not eq:
             out.append(("age", key))
-        elif key == "nationality":
-            out.append(("nationality", val))
+        elif key in ("nationality", "cohort"):
+            out.append((key, val))
         else:
             raise MetricError(f"unknown filter '{item}'", FILTER_SYNTAX)
     if len({k for k, _ in out}) < len(out):
@@ -363,6 +367,14 @@ def resolve(sc: Scenario, text: str, place: str, names: Mapping[str, str] | None
                     "a nationality (" + ", ".join(nations(sc)) + ") or a place of the scenario",
                 ) from None
     filters = [(k, resolve_nationality(sc, v) if k == "nationality" and v else v) for k, v in filters]
+    for k, v in filters:
+        for c in v.split(";") if k == "cohort" else ():
+            if c not in sc.cohorts()[1:]:
+                raise MetricError(
+                    f"metric '{text}': cohort '{c}' is not one of the scenario's",
+                    "cohorts separated by ';', of "
+                    + (", ".join(sc.cohorts()[1:]) or "none (departures.csv names none)"),
+                )
     if len({k for k, _ in filters}) < len(filters):
         raise MetricError(f"metric '{text}': a filter given twice", f"each of {FILTER_SYNTAX} at most once")
     if target is None:
@@ -392,21 +404,23 @@ def resolve(sc: Scenario, text: str, place: str, names: Mapping[str, str] | None
                 return Resolved(m, target, scored=False, why_not=why)
     for k, v in filters:
         if k == "nationality" and not v:
+            if m.share:  # a reported share whose nationality only the note names (nationality_share)
+                return Resolved(m, target or place, scored=False, why_not="a share that names no nationality")
             raise MetricError(
                 f"metric '{text}' names no nationality", "[nationality=<country>], e.g. [nationality=Haiti]"
             )
-        table = "nations" if k == "nationality" else "children"
+        table = {"nationality": "nations", "cohort": "cohorts"}.get(k, "children")
         if not _recorded(sc, table):
-            why = (
-                "it keeps no counts by nationality (scenario.yaml: counts_by_nationality: true, with nationalities "
-                "in departures.csv)"
-                if k == "nationality"
-                else "no departure has children"
-            )
+            why = {
+                "nationality": "it keeps no counts by nationality (scenario.yaml: counts_by_nationality: true, with "
+                "nationalities in departures.csv)",
+                "cohort": "it keeps no counts by cohort (scenario.yaml: counts_by_cohort: true, with cohorts in "
+                "departures.csv)",
+            }.get(k, "no departure has children")
             raise MetricError(f"metric '{text}' is not produced by this scenario: {why}", valid_metrics(sc))
     if len(filters) > 1:
         raise MetricError(
-            f"metric '{text}': counts by nationality and age together are not kept", FILTER_SYNTAX + ", one"
+            f"metric '{text}': counts by nationality, cohort and age together are not kept", FILTER_SYNTAX + ", one"
         )
     _check_target(sc, m, target)
     return Resolved(m, target)
@@ -454,11 +468,12 @@ def valid_metrics(sc: Scenario) -> str:
     """The quantities scenario `sc` produces, windows and filters, in one line."""
     names = [n for n, q in QUANTITIES.items() if q.kind in ("flow", "stock", "statistic") and not _not_produced(sc, q)]
     plain = [n for n in names if not n.startswith("state_")]
-    filters = [f for f, t in (("[nationality=<country>]", "nations"), ("[children] or [adults]", "children"))
-               if _recorded(sc, t)]  # fmt: skip
+    filters = [f for f, t in (("[nationality=<country>]", "nations"), ("[cohort=<cohort>]", "cohorts"),
+                              ("[children] or [adults]", "children")) if _recorded(sc, t)]  # fmt: skip
+    arrivals = " (and [nationality=<country>] on arrivals)" if _recorded(sc, "nations") else ""
     return (
         f"one of {', '.join(plain)}, state_<state>; _per_day, _cumulative or _month on a flow"
-        + (f"; {' and '.join(filters)} on present" if filters else "")
+        + (f"; {' and '.join(filters)} on present{arrivals}" if filters else "")
         + " (docs/model.md, Observation metrics)"
     )
 
@@ -605,11 +620,14 @@ def daily(res: RunResult, q: str, target: str, filters: tuple[tuple[str, str], .
             out = out + rec.fates[:, inside][:, :, between].sum(axis=(1, 2))
         return out.astype(np.float64)
     cols = members(sc, target)
+    f = dict(filters)
     if q == "present":
-        f = dict(filters)
         if "nationality" in f:
             n = nations(sc).index(f["nationality"])
             return rec.nations[:, cols, n].sum(axis=1).astype(np.float64)
+        if "cohort" in f:
+            ks = [sc.cohorts().index(c) for c in f["cohort"].split(";")]
+            return rec.cohorts[:, cols][:, :, ks].sum(axis=(1, 2)).astype(np.float64)
         total = rec.population[:, cols].sum(axis=1)
         if f.get("age") == "children":
             return rec.children[:, cols].sum(axis=1).astype(np.float64)
@@ -624,6 +642,10 @@ def daily(res: RunResult, q: str, target: str, filters: tuple[tuple[str, str], .
         return _caravan_sizes(res, cols)
     if q in states.OUTCOME_NAMES:
         return rec.fates[:, cols, states.OUTCOME_NAMES.index(q)].sum(axis=1).astype(np.float64)
+    if q == "arrivals" and "nationality" in f:  # ALL_NATIONS: every nationality, the base of a share by one
+        by_nation = rec.nation_arrivals[:, cols].sum(axis=1)
+        n = f["nationality"]
+        return (by_nation.sum(axis=1) if n == ALL_NATIONS else by_nation[:, nations(sc).index(n)]).astype(np.float64)
     table = {"arrivals": rec.arrivals, "departures": rec.departures, "set_out": rec.spawned}[q]
     return table[:, cols].sum(axis=1).astype(np.float64)
 
@@ -670,5 +692,8 @@ def value(res: RunResult, r: Resolved, first: dt.date, last: dt.date, since: dt.
     got = one(m.filters)
     if not m.share or got is None:
         return got
-    base = one(())
+    # the base counts what the share's group is counted in: arrivals by nationality are those of people on their
+    # own along roads, so their share is of every such arrival
+    flows_by_nation = any(k == "nationality" for k, _ in m.filters) and "arrivals" in m.quantities
+    base = one((("nationality", ALL_NATIONS),) if flows_by_nation else ())
     return None if not base else 100.0 * got / base

@@ -13,7 +13,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,10 +34,13 @@ __all__ = [
     "COLUMNS",
     "FATE_ALIASES",
     "FATE_METRICS",
+    "OBSERVATION_COHORTS",
     "PLACE_NAMES",
     "Observation",
+    "bind",
     "compare",
     "compare_values",
+    "read_observation_cohorts",
     "read_observations",
     "read_place_names",
     "simulate",
@@ -46,6 +49,8 @@ __all__ = [
 
 COLUMNS = ("date", "place", "metric", "value", "low", "high", "source", "note")
 PLACE_NAMES = "place_names.csv"  # in a scenario folder: names the observation files use -> the scenario's
+# in a scenario folder: (metric, place) of the observation files -> the departures cohort the reported figure counts
+OBSERVATION_COHORTS = "observation_cohorts.csv"
 DATE_FORMS = "YYYY-MM-DD, YYYY-MM (a month) or YYYY-MM/MM (two months of one year)"
 
 
@@ -129,6 +134,7 @@ def read_observations(path: str | Path, scenario: Scenario | None = None, strict
             "missing column", file=file, row=line, field=missing[0], expected="columns " + ",".join(COLUMNS)
         )
     names = read_place_names(scenario) if scenario is not None else {}
+    cohorts = read_observation_cohorts(scenario) if scenario is not None else {}
     out = []
     for lineno, cells in rows[1:]:
         if len(cells) > len(header) and any(cells[len(header) :]):
@@ -172,7 +178,7 @@ def read_observations(path: str | Path, scenario: Scenario | None = None, strict
         try:
             metrics.parse(ob.metric)
             if scenario is not None:
-                r = metrics.resolve(scenario, ob.metric, ob.place, names)
+                r = metrics.resolve(scenario, _of_cohort(ob, cohorts), ob.place, names)
                 ob.target = r.target if r.target != ob.place else ""
                 canonical = r.metric.canonical()
                 ob.spec = canonical if canonical != ob.metric else ""
@@ -183,6 +189,49 @@ def read_observations(path: str | Path, scenario: Scenario | None = None, strict
                 ) from None
         out.append(ob)
     return out
+
+
+def _of_cohort(ob: Observation, cohorts: Mapping[tuple[str, str], str]) -> str:
+    """The row's metric, filtered to the cohort the scenario's observation_cohorts.csv says it counts."""
+    cohort = cohorts.get((ob.metric, ob.place))
+    if not cohort:
+        return ob.metric
+    body, bracket, rest = ob.metric.partition("[")
+    return f"{body}[cohort={cohort}," + rest if bracket else f"{ob.metric}[cohort={cohort}]"
+
+
+def read_observation_cohorts(sc: Scenario) -> dict[tuple[str, str], str]:
+    """The scenario folder's observation_cohorts.csv (columns metric,place,cohort): the rows of the observation
+    files (a metric at a place, as the file writes them) whose figure counts some departures cohorts only (the
+    caravans' migrants, not everyone there; several separated by ';'), so that the run's value counts them
+    too. The shared observation files stay as the sources wrote them. {} where there is none."""
+    if not sc.source:
+        return {}
+    path = Path(sc.source)
+    path = (path if path.is_dir() else path.parent) / OBSERVATION_COHORTS
+    if not path.is_file():
+        return {}
+    return dict(_observation_cohorts(str(path), path.stat().st_mtime_ns, tuple(sc.cohorts()[1:])))
+
+
+@lru_cache(maxsize=16)
+def _observation_cohorts(file: str, _mtime: int, known: tuple[str, ...]) -> tuple[tuple[tuple[str, str], str], ...]:
+    from ..scenario.native import read_table
+
+    out: dict[tuple[str, str], tuple[str, int]] = {}
+    for r in read_table(Path(file), {"metric": True, "place": True, "cohort": True}):
+        metric = r.required("metric", "a metric as the observation file writes it")
+        place = r.required("place", "a place as the observation file writes it")
+        cohort = r.required("cohort", "cohorts of departures.csv, separated by ';'")
+        for c in cohort.split(";"):
+            if c not in known:
+                raise r.error("unknown cohort", "cohort", c, "cohorts of departures.csv, separated by ';': "
+                              + (", ".join(known) or "none"))  # fmt: skip
+        if (metric, place) in out:
+            raise r.error("row given twice", "metric", metric, f"one row per metric and place (first at line "
+                          f"{out[(metric, place)][1]})")  # fmt: skip
+        out[(metric, place)] = (cohort, r.line)
+    return tuple((k, v) for k, (v, _) in out.items())
 
 
 def read_place_names(sc: Scenario) -> dict[str, str]:
@@ -262,7 +311,31 @@ def resolved(sc: Scenario, ob: Observation, names: Mapping[str, str] | None = No
     """An observation's metric and place checked against scenario `sc` (MetricError when it cannot)."""
     if names is None and not ob.target:
         names = read_place_names(sc)
-    return metrics.resolve(sc, ob.spec or ob.metric, ob.target or ob.place, names)
+    return metrics.resolve(sc, ob.spec or _of_cohort(ob, read_observation_cohorts(sc)), ob.target or ob.place, names)
+
+
+def bind(sc: Scenario, observations: Sequence[Observation]) -> list[Observation]:
+    """The observations with each row's place and metric in the scenario's own words (`target`, `spec`: its
+    place_names.csv and observation_cohorts.csv applied), so that they resolve without the scenario folder:
+    on a worker, where a scenario comes without it. A row that does not resolve is left as it is."""
+    try:
+        names, cohorts = read_place_names(sc), read_observation_cohorts(sc)
+    except ScenarioError:
+        return list(observations)
+    out = []
+    for ob in observations:
+        if ob.target or ob.spec:
+            out.append(ob)
+            continue
+        try:
+            r = metrics.resolve(sc, _of_cohort(ob, cohorts), ob.place, names)
+        except MetricError:
+            out.append(ob)
+            continue
+        canonical = r.metric.canonical()
+        target = r.target if r.target != ob.place else ""
+        out.append(replace(ob, target=target, spec=canonical if canonical != ob.metric else ""))
+    return out
 
 
 def simulate(res: RunResult, ob: Observation) -> float | None:

@@ -240,7 +240,14 @@ class Port(Strict):
         description="Daily chance that someone at a sign-up place who is not on the list yet signs it (1: on arrival).",
     )
     initial_waitlist: int = Field(
-        0, ge=0, le=MAX_PEOPLE, description="People already on the list on day 0; they wait at the port's place."
+        0, ge=0, le=MAX_PEOPLE, description="People already on the list on day 0; they wait at waitlist_place."
+    )
+    waitlist_place: str | None = Field(
+        None,
+        # left out of scenario.json when not set, so the scenarios without it are written as they were
+        exclude_if=lambda v: v is None,
+        description="Where the people already on the list on day 0 wait: the port's place or a sign-up place. "
+        "None: the port's place.",
     )
     fixed_capacity: float | None = Field(
         None,
@@ -427,17 +434,66 @@ class March(Strict):
     cross: float = Field(0.0, ge=0, le=1, description="Share of the marchers who try to cross.")
     apprehended: float = Field(0.0, ge=0, le=1, description="Share of those crossing who are caught.")
     deported: float = Field(0.0, ge=0, le=1, description="Share of the marchers who did not cross deported.")
+    # left out of scenario.json when blank, so marches of everyone are written as they were
+    cohort: str = Field(
+        "",
+        exclude_if=lambda v: not v,
+        description="Only people of this cohort (departures.csv) march; blank: everyone.",
+    )
+    at: str | None = Field(None, exclude=True)
+
+
+# The outcomes after which people may set out again (reentry.csv's `outcome`), and the state they wait in
+REENTRY_OUTCOMES: dict[str, str] = {
+    "deported": "deported by the transit country",
+    "returned_home": "gave up and went home",
+    "removed": "removed by the destination country (denied, or caught and not claiming asylum)",
+}
+
+
+class ReentryRule(Strict):
+    """Of the people who reach `outcome`, a share set out again after an exponential time at home, from a place."""
+
+    outcome: Literal["deported", "returned_home", "removed"] = Field(
+        description="The outcome they set out again after: "
+        + "; ".join(f"{k}: {v}" for k, v in REENTRY_OUTCOMES.items())
+    )
+    share: float = Field(ge=0, le=1, description="Share of them who set out again.")
+    days: float = Field(30.0, ge=1, description="Mean days at home before setting out again (exponential).")
+    place: str = Field(min_length=1, description="Where they set out from again (usually the border first crossed).")
+    cohort: str = Field(
+        "",
+        description="The departures cohort they set out again in (travelling as that cohort "
+        "does, under its hazards); blank: their own.",
+    )
     at: str | None = Field(None, exclude=True)
 
 
 class Reentry(Strict):
-    """People deported by the transit country who set out again: a share of them, after a mean number of
-    days at home, from a place (usually the border they were first stopped at)."""
+    """People who set out again after being sent or going home. The section's own keys are the rule for those
+    deported by the transit country; reentry.csv adds a rule per outcome (`rules`)."""
 
     share: float = Field(0.0, ge=0, le=1, description="Share of those deported who set out again.")
     days: float = Field(30.0, ge=1, description="Mean days at home before setting out again (exponential).")
     place: str | None = Field(None, description="Where they set out from again; required with share > 0.")
+    # left out of scenario.json when empty, so the scenarios without it are written as they were
+    rules: list[ReentryRule] = Field(
+        [],
+        exclude_if=lambda v: not v,
+        description="reentry.csv: a rule per outcome (deported, returned_home, removed); deported at most once, "
+        "in the section's keys or here.",
+    )
     at: str | None = Field(None, exclude=True)
+
+    def all_rules(self) -> list[ReentryRule]:
+        """Every rule with a share, the section's own (deported) first, then reentry.csv's in outcome order."""
+        rules = [r for r in self.rules if r.share > 0]
+        rules.sort(key=lambda r: list(REENTRY_OUTCOMES).index(r.outcome))
+        if self.share > 0 and self.place:
+            rules.insert(
+                0, ReentryRule(outcome="deported", share=self.share, days=self.days, place=self.place, at=self.at)
+            )
+        return rules
 
 
 class ReturnRule(Strict):
@@ -989,6 +1045,12 @@ class Scenario(Strict):
         description="Keep each place's people by nationality every day (the record's `nations` "
         "table, for observations filtered by nationality); it costs a pass over everyone each day.",
     )
+    counts_by_cohort: bool = Field(
+        False,
+        exclude=True,
+        description="Keep each place's people by departures cohort every day (the record's `cohorts` table, for "
+        "observations of one cohort: present[cohort=caravan]); it costs a pass over everyone each day.",
+    )
     counts_by_demographics: bool = Field(
         False,
         exclude=True,
@@ -1119,6 +1181,11 @@ class Scenario(Strict):
                 known(sp, port.at, "signup_places")
                 # a place listed by several ports: people signing there choose one (Port.choice_noise)
                 signs.setdefault(sp, port.place)
+            if port.waitlist_place is not None and port.waitlist_place not in [port.place, *port.signup_places]:
+                raise error_at(port.at, "not where the port's list is kept", field="waitlist_place",
+                               value=port.waitlist_place,
+                               expected="the port's place or one of its signup_places: "
+                               + ", ".join([port.place, *port.signup_places]))  # fmt: skip
         for port in self.ports:
             if port.onward_to is None:
                 continue
@@ -1191,7 +1258,7 @@ class Scenario(Strict):
                     expected="a place name, or a within, region or country of some place" + _suggest(item.where, names),
                 )
         self._check_destinations(known, cohorts)
-        for hz in self.hazards:
+        for hz in [*self.hazards, *self.marches]:
             if hz.cohort and hz.cohort not in cohorts:
                 raise error_at(
                     hz.at,
@@ -1200,6 +1267,18 @@ class Scenario(Strict):
                     value=hz.cohort,
                     expected="blank, or a cohort of departures.csv: " + (", ".join(sorted(cohorts - {""})) or "none"),
                 )
+        seen: dict[str, str | None] = {"deported": self.reentry.at} if self.reentry.share > 0 else {}
+        for rule in self.reentry.rules:
+            if rule.outcome in seen:
+                raise error_at(rule.at, "outcome given twice", field="outcome", value=rule.outcome,
+                               expected=f"one rule per outcome (also at {seen[rule.outcome]}: scenario.yaml's reentry "
+                               "keys are the rule for deported)")  # fmt: skip
+            seen[rule.outcome] = rule.at
+            known(rule.place, rule.at, "place")
+            if rule.cohort and rule.cohort not in cohorts:
+                raise error_at(rule.at, "unknown cohort", field="cohort", value=rule.cohort,
+                               expected="blank, or a cohort of departures.csv: "
+                               + (", ".join(sorted(cohorts - {""})) or "none"))  # fmt: skip
         if self.reentry.share > 0:
             if self.reentry.place is None:
                 raise error_at(self.reentry.at, "reentry.share is set but reentry.place is not", field="reentry.place")
@@ -1805,6 +1884,11 @@ class Scenario(Strict):
         """SHA-256 of the scenario's content (not of where it was read from)."""
         payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()
+
+
+# What a run records beyond its own tables (Scenario fields out of the content hash and of scenario.json): a copy
+# of a scenario made from its JSON or its dump (on a worker, with overrides) takes them over from the original.
+RECORDING_FLAGS = tuple(n for n in Scenario.model_fields if n.startswith("counts_by"))
 
 
 def no_spawn_series(spawn: SpawnRules, observed: dict[str, list[SeriesPoint]]) -> bool:

@@ -24,6 +24,7 @@ from .model import (
     MAX_PEOPLE,
     OUTCOMES,
     PLACE_KINDS,
+    REENTRY_OUTCOMES,
     WHY,
     Asylum,
     Caravan,
@@ -39,6 +40,7 @@ from .model import (
     Port,
     PortEvent,
     Reentry,
+    ReentryRule,
     ReturnRule,
     Scenario,
     SeriesPoint,
@@ -58,6 +60,7 @@ YAML_KEYS = (
     "days",
     "hasten",
     "counts_by_nationality",
+    "counts_by_cohort",
     "spawn",
     "move",
     "asylum",
@@ -127,7 +130,16 @@ HAZARD_COLUMNS = {
     "group_ref": False,
     "travelling": False,
 }
-MARCH_COLUMNS = {"date": True, "where": True, "share": True, "cross": False, "apprehended": False, "deported": False}
+REENTRY_COLUMNS = {"outcome": True, "share": True, "days": False, "place": True, "cohort": False}
+MARCH_COLUMNS = {
+    "date": True,
+    "where": True,
+    "share": True,
+    "cross": False,
+    "apprehended": False,
+    "deported": False,
+    "cohort": False,
+}
 LINK_COLUMNS = {"a": True, "b": True, "distance": True, "speed": False, "death_rate": False}
 CLOSURE_COLUMNS = {"kind": True, "a": True, "b": False, "start": True, "end": False}
 CONFLICT_COLUMNS = {"place": True, "start": True, "end": False, "intensity": False}
@@ -144,6 +156,7 @@ PORT_COLUMNS = {
     "numbers_per_day": False,
     "absent": False,
     "choice_noise": False,
+    "waitlist_place": False,
 }
 PORT_EVENT_COLUMNS = {"date": True, "port": True, "kind": True, "value": True}
 RETURN_COLUMNS = {
@@ -500,6 +513,27 @@ def read_hazards(path: Path, start: dt.date) -> list[Hazard]:
     return out
 
 
+def read_reentry(path: Path) -> list[ReentryRule]:
+    """reentry.csv: per outcome, the share who set out again, after how many days on average, from where."""
+    if not path.is_file():
+        return []
+    out = []
+    for r in read_table(path, REENTRY_COLUMNS):
+        outcome = r.required("outcome", "one of " + ", ".join(REENTRY_OUTCOMES))
+        if outcome not in REENTRY_OUTCOMES:
+            raise r.error("unknown outcome", "outcome", outcome, "one of " + ", ".join(REENTRY_OUTCOMES))
+        data = {
+            "outcome": outcome,
+            "share": r.number("share", ge=0, le=1, unit="share of them"),
+            "days": r.number("days", ge=1, blank=30.0, unit="mean days at home"),
+            "place": r.required("place", "a place of places.csv"),
+            "cohort": r.text("cohort"),
+            "at": r.at,
+        }
+        out.append(_build(ReentryRule, data, r))
+    return out
+
+
 def read_marches(path: Path, start: dt.date, days: int) -> list[March]:
     """marches.csv: dated marches to the border from a city."""
     if not path.is_file():
@@ -514,6 +548,7 @@ def read_marches(path: Path, start: dt.date, days: int) -> list[March]:
             "cross": r.number("cross", ge=0, le=1, blank=0.0, unit="share of marchers"),
             "apprehended": r.number("apprehended", ge=0, le=1, blank=0.0, unit="share of those crossing"),
             "deported": r.number("deported", ge=0, le=1, blank=0.0, unit="share of marchers not crossing"),
+            "cohort": r.text("cohort"),
             "at": r.at,
         }
         if 0 <= day < days:
@@ -544,6 +579,7 @@ def read_ports(path: Path, events_path: Path, start: dt.date) -> list[Port]:
             "numbers_per_day": r.number("numbers_per_day", ge=0, blank=None, unit="numbers a day; blank: no limit"),
             "absent": r.number("absent", ge=0, le=1, blank=0.0, unit="chance a called number is not there"),
             "choice_noise": r.number("choice_noise", ge=0, blank=0.0, unit="days; blank: 0"),
+            "waitlist_place": r.text("waitlist_place") or None,
             "events": [],
             "at": r.at,
             "_row": r,
@@ -918,10 +954,11 @@ def load_native(folder: Path) -> Scenario:
     doc, lines = read_yaml(ypath)
     start, days = read_period(doc, lines, ypath)
     hasten = _whole(doc, lines, ypath, "hasten", 1, MAX_PEOPLE, "a larger hasten leaves nobody", default=1)
-    by_nation = doc.get("counts_by_nationality", False)
-    if not isinstance(by_nation, bool):
-        raise ScenarioError("not true or false", file=str(ypath), row=lines.get(("counts_by_nationality",)),
-                            field="counts_by_nationality", value=by_nation, expected="true or false")  # fmt: skip
+    by_nation, by_cohort = doc.get("counts_by_nationality", False), doc.get("counts_by_cohort", False)
+    for key, flag in (("counts_by_nationality", by_nation), ("counts_by_cohort", by_cohort)):
+        if not isinstance(flag, bool):
+            raise ScenarioError("not true or false", file=str(ypath), row=lines.get((key,)),
+                                field=key, value=flag, expected="true or false")  # fmt: skip
     spawn, move = _section(doc, lines, ypath, "spawn"), _section(doc, lines, ypath, "move")
     spawn.at = f"{ypath}:{lines.get(('spawn',), 1)}"
     move.at = f"{ypath}:{lines.get(('move',), 1)}"
@@ -929,6 +966,7 @@ def load_native(folder: Path) -> Scenario:
     asylum = _asylum(doc, lines, ypath, start, min((r.day for r in returns), default=None))
     reentry = _section(doc, lines, ypath, "reentry")
     reentry.at = f"{ypath}:{lines.get(('reentry',), 1)}"
+    reentry.rules = [*reentry.rules, *read_reentry(folder / "reentry.csv")]  # scenario.yaml's `rules:`, then the file's
 
     places = read_places(folder / "places.csv", start)
     links = read_links(folder / "links.csv")
@@ -949,6 +987,7 @@ def load_native(folder: Path) -> Scenario:
         "days": days,
         "hasten": hasten,
         "counts_by_nationality": by_nation,
+        "counts_by_cohort": by_cohort,
         "places": places,
         "links": links,
         "closures": [],

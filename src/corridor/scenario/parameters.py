@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from ..errors import ScenarioError
-from .model import Scenario
+from .model import RECORDING_FLAGS, Scenario
 
 
 def slug(name: str) -> str:
@@ -124,6 +124,9 @@ def list_params(sc: Scenario) -> dict[str, Any]:
     if sc.hazards or sc.marches:
         for key in ("share", "days", "place"):
             out[f"reentry.{key}"] = getattr(sc.reentry, key)
+    for rule in sc.reentry.rules:  # reentry.csv: one rule per outcome
+        for key in ("share", "days"):
+            out[f"reentry.{rule.outcome}.{key}"] = getattr(rule, key)
     for name, i in _keyed(sc.hazards, _hazard_key):
         for key in HAZARD_LEVERS:
             if key == "apprehended" and sc.hazards[i].outcome != "crossed":
@@ -195,7 +198,10 @@ def apply_overrides(sc: Scenario, assignments: list[str]) -> Scenario:
         if parts[0] == "asylum" and parts[1] == "remain_in_mexico_from":
             off = value is None or value is False or (isinstance(value, str) and value.lower() in ("none", "no"))
             value = None if off else _day(sc, name, value)
-        if parts[0] in ("spawn", "move", "asylum", "reentry"):
+        if parts[0] == "reentry" and len(parts) == 3:
+            rule = next(r for r in data["reentry"]["rules"] if r["outcome"] == parts[1])
+            rule[parts[2]] = value
+        elif parts[0] in ("spawn", "move", "asylum", "reentry"):
             data[parts[0]][parts[1]] = value
         elif parts[0] in ("hazards", "marches"):
             key = _hazard_key if parts[0] == "hazards" else _march_key
@@ -232,6 +238,8 @@ def apply_overrides(sc: Scenario, assignments: list[str]) -> Scenario:
         ) from None
     new.source = sc.source
     new.priors = sc.priors  # excluded from the dump above, like source
+    for flag in RECORDING_FLAGS:  # so are the counts a run keeps
+        setattr(new, flag, getattr(sc, flag))
     return new
 
 

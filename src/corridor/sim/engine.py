@@ -121,6 +121,7 @@ class Engine:
             "outcome": S.N_OUTCOMES,
             "caravan": len(net.caravans),
             "nation": len(net.nations),
+            "cohort": len(scenario.cohorts()),
             "demographic": sum(len(d.values) for d in scenario.demographics.values()),
         }
         # every component's tables, used or not, so that a result always has every table (empty ones too)

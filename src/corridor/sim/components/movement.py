@@ -15,7 +15,7 @@ import numba as nb
 import numpy as np
 
 from ...states import AT_PLACE, ON_ROAD, SIGNING
-from ..agents import CAME_FROM, HOUSEHOLD, MOVE_CLASS, ROUTE, Column
+from ..agents import CAME_FROM, HOUSEHOLD, MOVE_CLASS, ORIGIN, ROUTE, Column
 from ..component import Component, World
 from ..parallel import SUB, kernel_args, n_blocks_for, team
 from ..record import Table
@@ -43,6 +43,7 @@ class People(NamedTuple):
     aware: np.ndarray  # the class of people whose move chances and route weights a person reads (moveclass)
     connections: np.ndarray  # Flee's social connections (two_system_decision_making; one unused row without)
     household: np.ndarray  # the head whose draws a person makes (households; one unused row without)
+    origin: np.ndarray  # nationality (network.nations index), for arrivals by nationality
 
 
 class Choice(NamedTuple):
@@ -77,6 +78,7 @@ class Rules(NamedTuple):
     short_stints: bool  # Flee's avoid_short_stints
     max_speed: float  # move.max_move_speed, the unit of Flee's recent travel distance
     two_system: bool  # Flee's two_system_decision_making
+    by_nation: bool  # count arrivals by nationality too (counters.nation_arrivals)
 
 
 class Counters(NamedTuple):
@@ -89,6 +91,7 @@ class Counters(NamedTuple):
     link_entries: np.ndarray  # (blocks, L)
     rolls: np.ndarray  # (blocks, SUB) scratch: the sub-chunk's move rolls
     movers: np.ndarray  # (blocks, SUB) scratch: rows of those who set out or are on a road
+    nation_arrivals: np.ndarray  # (blocks, P, nations) with rules.by_nation, else (blocks, 1, 1) unused
 
 
 class DayRows(NamedTuple):
@@ -128,6 +131,7 @@ class Movement(Component):
         MOVE_CLASS,
         CONNECTIONS,
         HOUSEHOLD,
+        ORIGIN,
     )
     tables = (
         Table("population", ("place",), "people at each place at the end of the day"),
@@ -135,6 +139,13 @@ class Movement(Component):
         Table("departures", ("place",), "people who left each place that day"),
         Table("in_transit", ("place",), "people on a road towards each place at the end of the day"),
         Table("link_entries", ("link",), "people who set out along each road, by direction"),
+        Table(
+            "nation_arrivals",
+            ("place", "nation"),
+            "people on their own who arrived at each place along a road that day, by nationality (network.nations "
+            "order; not the caravans' members, nor people brought other than along a road)",
+            needed=lambda sc: sc.counts_by_nationality and any(d.nationality for d in sc.departures),
+        ),
     )
 
     def __init__(self, world: World) -> None:
@@ -142,8 +153,10 @@ class Movement(Component):
         net, mv = world.net, world.sc.move
         self.key = world.key("move")
         self.roads = Roads(net.link_src, net.link_dst, net.link_dist, net.link_speed, np.ones(net.n_links, bool))
+        self.by_nation = len(world.record.nation_arrivals) > 0
         self.rules = Rules(net.sign_rate >= 1.0, mv.max_walk_speed, mv.start_on_foot, mv.no_backtrack,
-                           mv.avoid_short_stints, mv.max_move_speed, mv.two_system_decision_making)  # fmt: skip
+                           mv.avoid_short_stints, mv.max_move_speed, mv.two_system_decision_making,
+                           self.by_nation)  # fmt: skip
         social = world.find(Social)
         self.system2 = social.system2 if social is not None else np.zeros(net.n_places, np.bool_)
         self.counters = self._counters(1)
@@ -156,7 +169,7 @@ class Movement(Component):
     def people(self) -> People:
         a = self.world.agents
         return People(a.state, a.loc, a.progress, a.route, a.rpos, a.hops, a.came_from, a.stint, a.stint_day,
-                      a.moveclass, a.connections, a.household)  # fmt: skip
+                      a.moveclass, a.connections, a.household, a.origin)  # fmt: skip
 
     def step(self, day: int) -> None:
         w = self.world
@@ -189,16 +202,20 @@ class Movement(Component):
             flows = caravans.flows if caravans else self.no_caravans
             self._flows_args = kernel_args(self.counters, flows, stocks.jumps, stocks.pop, stocks.transit, tables)
         day_flows(self.n_blocks, *self._flows_args, day)
+        if self.by_nation:
+            self.counters.nation_arrivals[: self.n_blocks].sum(axis=0, out=w.record.nation_arrivals[day])
 
     def _counters(self, n_blocks: int) -> Counters:
         P, L = self.world.net.n_places, self.world.net.n_links
+        by_nation = (P, len(self.world.net.nations)) if self.by_nation else (1, 1)
         return Counters(*(np.zeros((n_blocks, P), np.int64) for _ in range(4)), np.zeros((n_blocks, L), np.int64),
-                        np.empty((n_blocks, SUB), np.uint64), np.empty((n_blocks, SUB), np.int32))  # fmt: skip
+                        np.empty((n_blocks, SUB), np.uint64), np.empty((n_blocks, SUB), np.int32),
+                        np.zeros((n_blocks, *by_nation), np.int64))  # fmt: skip
 
     def _counters_for(self, n_blocks: int) -> Counters:
         if self.counters.arrivals.shape[0] < n_blocks:
             self.counters = self._counters(max(n_blocks, 2 * self.counters.arrivals.shape[0]))
-        for c in self.counters[:5]:
+        for c in (*self.counters[:5], self.counters.nation_arrivals):
             c[:n_blocks] = 0
         return self.counters
 
@@ -264,11 +281,13 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
     # Every bundle comes as a plain tuple (parallel.kernel_args) and is taken apart here, before the parallel
     # loop, in the order of its NamedTuple: numba also loses writes made through a namedtuple's field inside
     # a prange body (numba issues 7135 and 10338).
-    state, loc, progress, route, rpos, hops, came_from, stint, stint_day, aware, connections, household = people
+    state, loc, progress, route, rpos, hops, came_from, stint, stint_day, aware, connections, household, origin = (
+        people
+    )
     leave_below, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_links, rt_len, rt_dest, town, system2 = choice
     link_src, link_dst, link_dist, link_speed, link_open = roads
-    sign_now, walk_speed, start_on_foot, no_backtrack, short_stints, max_speed, two_system = rules
-    arrivals, departures, enter_link, leave_link, link_entries, rolls, movers = counters
+    sign_now, walk_speed, start_on_foot, no_backtrack, short_stints, max_speed, two_system, by_nation = rules
+    arrivals, departures, enter_link, leave_link, link_entries, rolls, movers, nation_arrivals = counters
     n_sub = (n + SUB - 1) // SUB
     base = agent_stream(key, day, 0)
     # households: each person rolls their head's numbers, so a household at one place goes or stays as one
@@ -278,6 +297,7 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
     lb0, cc0, cw0 = leave_below[0], cand_cum[0], cum_w[0]
     for c in nb.prange(n_blocks):
         arr = arrivals[c]
+        narr = nation_arrivals[c]
         dep = departures[c]
         ent = enter_link[c]
         lea = leave_link[c]
@@ -392,12 +412,16 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                         loc[i] = q
                         route[i] = -1
                         arr[q] += 1
+                        if by_nation:
+                            narr[q, np.uint32(origin[i])] += 1
                         break
                     q = np.uint32(link_dst[lk])
                     loc[i] = q
                     if no_backtrack:
                         came_from[i] = link_src[lk]
                     arr[q] += 1
+                    if by_nation:
+                        narr[q, np.uint32(origin[i])] += 1
                     if sign_now[q]:  # the border city: put one's name on the list, stop here
                         state[i] = SIGNING
                         break
@@ -423,7 +447,7 @@ def day_flows(n_blocks, counters, caravans, jumps, pop, transit, tables, day):
     """Sum the move kernel's per-block counters into the day's stocks and flows: pop and transit
     (running stocks) and the record's rows for `day`. `jumps` (arrivals (+) and departures (-) other than along
     a road) and the caravans' flows count as arrivals and departures too. Bundles come as plain tuples."""
-    arrivals, departures, enter_link, leave_link, link_entries, _, _ = counters
+    arrivals, departures, enter_link, leave_link, link_entries, _, _, _ = counters
     c_arrivals, c_departures, _, _, c_link_entries = caravans
     population, in_transit, day_arrivals, day_departures, day_link_entries = tables
     for p in range(pop.shape[0]):

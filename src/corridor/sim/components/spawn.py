@@ -189,7 +189,7 @@ class Spawn(Component):
         for port in sc.ports:
             if port.initial_waitlist:
                 counts = np.zeros(net.n_places, np.int64)
-                counts[idx[port.place]] = port.initial_waitlist  # where they stay is not modelled: at the port
+                counts[idx[port.waitlist_place or port.place]] = port.initial_waitlist
                 start, stop = self.add(counts, 0, -1, self.signs_everywhere, 0, port.initial_waitlist)
                 if self.households is not None:
                     self.households.alone(start, stop)
