@@ -423,7 +423,7 @@ def tijuana_with(tmp_path: Path, name: str, old: str, new: str) -> Path:
         ("caravans.csv", "main,Ocotepeque,,111,", "main,Ocotepeque,,fast,", "pace", "'fast'"),
         ("marches.csv", "2018-11-25,Tijuana,0.08,", "2018-11-25,Tijuana,1.08,", "share", "'1.08'"),
         ("marches.csv", "0.32,caravan", "0.32,carvan", "cohort", "'carvan'"),
-        ("ports.csv", ",1400,0.08,Tijuana (other lodging)", ",1400,0.08,Tijuana", "waitlist_place", "'Tijuana'"),
+        ("ports.csv", ",14,Tijuana (other lodging)", ",14,Tijuana", "waitlist_place", "'Tijuana'"),
         ("reentry.csv", "returned_home,0.3,", "went_home,0.3,", "outcome", "'went_home'"),
         ("reentry.csv", "returned_home,0.3,", "returned_home,1.3,", "share", "'1.3'"),
         ("reentry.csv", "60,Ciudad Hidalgo,background", "60,Ciudad Hidalog,background", "place", "'Ciudad Hidalog'"),

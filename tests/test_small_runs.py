@@ -97,7 +97,7 @@ def test_custody_scan_lists_everyone_in_custody_in_row_order():
     for _ in range(200):
         state = random_states(rng, int(rng.integers(0, 300)))
         n = int(rng.integers(0, len(state) + 1))
-        want = np.flatnonzero((state[:n] == S.PROCESSED) | (state[:n] == S.APPREHENDED))
+        want = np.flatnonzero(np.isin(state[:n], (S.PROCESSED, S.APPREHENDED, S.SURRENDERED)))
         got = in_custody(state, n)
         assert got.dtype == np.int32 and np.array_equal(got, want)
 
