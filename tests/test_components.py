@@ -76,7 +76,7 @@ def test_a_scenario_gets_only_the_components_and_columns_it_needs():
     assert not flee.agents.has("joined"), "no port, hazard or asylum: no day a border state began"
     assert not flee.agents.has("came_from"), "no_backtrack is off: the column is one unused row"
     border = Engine(corridor.load(TIJUANA).scenario, seed=0)
-    left_out = ("floods", "food", "demographics", "harvest", "social", "reentry", "roads", "sinks")
+    left_out = ("floods", "food", "demographics", "harvest", "social", "capacities", "reentry", "roads", "sinks")
     assert [c.name for c in border.phases] == [c.name for c in COMPONENTS if c.name not in left_out]
     assert border.agents.has("joined") and border.agents.has("came_from")
 

@@ -14,7 +14,6 @@ import corridor
 from corridor.errors import ScenarioError
 from corridor.output.runfolder import flee_out_table
 from corridor.scenario.load import load_scenario
-from corridor.scenario.model import Place
 
 HEAD = "#name,region,country,latitude,longitude,location_type,conflict_date,population"
 ROADS = "#name1,name2,distance,forced_redirection"
@@ -195,7 +194,23 @@ def test_values_flee_takes_as_nothing_or_always_are_taken_with_a_warning(tmp_pat
     assert sc.departures == [] and len(lines) == 1 and "locations.csv:4" in lines[0]
 
 
-def test_native_places_and_links_take_the_same_fields(tmp_path: Path) -> None:
-    assert Place(name="A", kind="conflict_zone", conflict_intensity=2.0).conflict_intensity == 2.0
-    with pytest.raises(ValueError, match="only read for conflict zones"):
-        Place(name="B", kind="town", conflict_intensity=2.0)
+def test_the_native_format_takes_the_same_columns(tmp_path: Path) -> None:
+    """The walk_probability case in corridor's own format (conflict spawning: 100 a day x intensity 2)."""
+    root = tmp_path / "native"
+    root.mkdir()
+    (root / "scenario.yaml").write_text(
+        "name: walk\nstart_date: 2020-01-01\ndays: 4\nspawn:\n  mode: conflict\n  rate: 100\n"
+        "move:\n  max_move_speed: 200\n  max_walk_speed: 35\n  camp_movechance: 0\n"
+    )
+    (root / "places.csv").write_text(
+        "name,kind,country,population,conflict_date,conflict_intensity,capacity_per_day\n"
+        "A,conflict_zone,X,100000,2020-01-01,2,\nC,camp,Y,,,,0\n"
+    )
+    (root / "links.csv").write_text("a,b,distance,walk_probability\nA,C,100,1\n")
+    sc = load_scenario(root)
+    assert sc.places[0].conflict_intensity == 2.0 and sc.links[0].walk_probability == 1.0
+    assert at_place(corridor.Simulation(sc).run(seed=0), "C") == [0, 0, 200, 400]
+    (root / "places.csv").write_text("name,kind,country,conflict_intensity\nA,town,X,2\nC,camp,Y,\n")
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(root)
+    assert "places.csv:2" in str(exc.value) and "conflict zones" in str(exc.value)
