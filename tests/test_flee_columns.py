@@ -1,7 +1,7 @@
 """The extra columns of Flee's locations.csv and routes.csv that change a run (docs/flee-compat.md): initial_idps,
 capacity_per_day, conflict_intensity and walk_probability, each on a tiny hand-made Flee folder whose answer is
 known in advance. Flee's own numbers (its development version, djgroen/flee 02cd2cb, run as its run.py does on
-the same folders, seed 0) are given where a case was run through it."""
+the same folders, seed 0, with bench/flee_columns.py) are given where a case was run through it."""
 
 from __future__ import annotations
 

@@ -92,7 +92,7 @@ class Place(Strict):
         exclude_if=lambda v: v == 0,  # left out of scenario.json when 0, as the other opt-in fields
         description="People added to the place's capacity every day, from day 0 (Flee's capacity_per_day column): "
         "on day d the capacity is capacity + (d + 1) x this, a place without a capacity starting from Flee's -1 "
-        "(a camp from 0); 0: a fixed capacity.",
+        "(a camp from 0); not divided by hasten, as in Flee; 0: a fixed capacity.",
     )
     conflict_intensity: float = Field(
         1.0,
