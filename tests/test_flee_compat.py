@@ -220,37 +220,6 @@ def test_road_speed_column(tmp_path: Path) -> None:
     assert [lk.speed for lk in sc.links] == [50.0, None]
 
 
-@pytest.mark.parametrize(
-    "file,header,row,column",
-    [
-        (
-            "routes.csv",
-            "#name1,name2,distance,forced_redirection,walk_probability",
-            "A,B,100,0,0.3",
-            "walk_probability",
-        ),
-        ("locations.csv", LOCATIONS.splitlines()[0] + ",initial_idps", "C,R,Y,0,2,camp,,8000,50", "initial_idps"),
-        (
-            "locations.csv",
-            LOCATIONS.splitlines()[0] + ",capacity_per_day",
-            "C,R,Y,0,2,camp,,8000,50",
-            "capacity_per_day",
-        ),
-    ],
-)
-def test_a_column_flee_acts_on_is_refused_unless_at_its_default(
-    tmp_path: Path, file: str, header: str, row: str, column: str
-) -> None:
-    base = {"routes.csv": ROUTES, "locations.csv": LOCATIONS}[file].splitlines()[1:]
-    rows = [r for r in base if not r.startswith(row.split(",")[0] + ",")] if file == "locations.csv" else base[1:]
-    text = "\n".join([header, *rows, row]) + "\n"
-    with pytest.raises(ScenarioError) as exc:
-        load_scenario(flee_folder(tmp_path, **{f"input_csv/{file}": text}))
-    assert f"{file}:{len(rows) + 2}: field '{column}'" in str(exc.value)
-    zero = "\n".join([header, *rows, ",".join(row.split(",")[:-1] + ["0"])]) + "\n"
-    load_scenario(flee_folder(tmp_path / "zero", **{f"input_csv/{file}": zero}))
-
-
 # --- where Flee warns and goes on ---------------------------------------------------------------------
 
 

@@ -180,17 +180,6 @@ def _header(rows: list[tuple[int, list[str]]], known: int) -> dict[str, int]:
     return {}
 
 
-def _refuse_column(path: Path, lineno: int, column: str, value: str, rule: str) -> ScenarioError:
-    return ScenarioError(
-        f"this Flee column is not supported by corridor yet ({rule})",
-        file=str(path),
-        row=lineno,
-        field=column,
-        value=value,
-        expected="the column blank or at Flee's default (docs/flee-compat.md)",
-    )
-
-
 def read_locations(path: Path, notes: Notes | None = None, economic_pull: bool = False) -> list[Place]:
     """The places of locations.csv. With `economic_pull` (Flee's use_economic_pull) a place in another country
     than the first place's scores 1 + trade_volume + hdi ** 2 (its attraction), as Flee's location score."""
@@ -209,7 +198,7 @@ def read_locations(path: Path, notes: Notes | None = None, economic_pull: bool =
         date_text = _cell(r, 6)
         conflict_date = _num(date_text, path, lineno, "conflict_date", int) if date_text else None
         camp = kind in ("camp", "idp_camp")
-        _check_place_columns(extra, r, path, lineno, kind)
+        columns = _place_columns(extra, r, path, lineno, kind, conflict_date, notes)
         country = _cell(r, 2) or "unknown"
         pull = 1.0
         if economic_pull and country != home:
@@ -240,6 +229,7 @@ def read_locations(path: Path, notes: Notes | None = None, economic_pull: bool =
             )
             if "deactivation_probability" in extra
             else 0.0,
+            **columns,
             at=at(str(path), lineno),
         )
         places.append(
@@ -254,27 +244,70 @@ def read_locations(path: Path, notes: Notes | None = None, economic_pull: bool =
     return places
 
 
-def _check_place_columns(extra: dict[str, int], r: list[str], path: Path, lineno: int, kind: str) -> None:
-    """Refuse the place columns Flee acts on that corridor does not read yet, unless at Flee's default.
+def _extra(extra: dict[str, int], r: list[str], column: str) -> str:
+    return _cell(r, extra[column]).strip().strip('"').strip() if column in extra else ""
 
-    Columns read only by rules refused in simsetting.yml (ethnicity, religion, hdi, trade_volume,
-    farmer_fraction) and any other column change nothing and are left alone; deactivation_probability is read
-    into the place (it counts with camps_are_sicks)."""
 
-    def value(column: str) -> str:
-        return _cell(r, extra[column]).strip('"') if column in extra else ""
+def _whole_people(text: str, path: Path, lineno: int, field: str, what: str, notes: Notes) -> int:
+    """A count Flee reads with int() of the cell: a whole number (blank: 0, where Flee stops); Flee adds nobody
+    for a negative one, and so does corridor, with a note."""
+    x = _num(text, path, lineno, field, blank=0.0)
+    if not float(x).is_integer() or x > MAX_PEOPLE:
+        raise ScenarioError("not a whole number of people", file=str(path), row=lineno, field=field, value=text,
+                            expected=f"a whole number from 0 to {MAX_PEOPLE:,} ({what}; blank: 0)")  # fmt: skip
+    if x < 0:
+        then = "Flee adds nobody for it; read as 0"
+        notes.note("negative", file=path, row=lineno, field=field, value=text, then=then,
+                   expected=f"a whole number, 0 or more ({what})")  # fmt: skip
+        return 0
+    return int(x)
 
-    camp = kind in ("camp", "idp_camp")
-    # Flee adds a camp's initial_idps to its day-0 agents; elsewhere the column is never read
-    if camp and value("initial_idps") and _num(value("initial_idps"), path, lineno, "initial_idps", blank=0.0):
-        raise _refuse_column(path, lineno, "initial_idps", value("initial_idps"), "people in a camp on day 0")
-    if value("capacity_per_day") and _num(value("capacity_per_day"), path, lineno, "capacity_per_day", blank=0.0):
-        raise _refuse_column(path, lineno, "capacity_per_day", value("capacity_per_day"), "capacity growing daily")
-    if kind == "conflict_zone" and value("conflict_intensity"):
-        if _num(value("conflict_intensity"), path, lineno, "conflict_intensity") != 1:
-            raise _refuse_column(
-                path, lineno, "conflict_intensity", value("conflict_intensity"), "a conflict zone's intensity"
-            )
+
+def _place_columns(
+    extra: dict[str, int], r: list[str], path: Path, lineno: int, kind: str, conflict_date: int | None, notes: Notes
+) -> dict[str, Any]:
+    """The Place fields of the extra columns Flee acts on, each where Flee reads it.
+
+    capacity_per_day (any place; Flee adds it to the capacity every day) and conflict_intensity (a conflict zone
+    Flee makes one at the start, conflict_date 0 or before: one that starts later is a town until then and takes
+    intensity 1, as Flee's add_conflict_zone gives it). initial_idps is read by read_initial_idps. Columns read only
+    by rules refused in simsetting.yml (ethnicity, religion, farmer_fraction) and any other column change nothing
+    and are left alone; deactivation_probability, trade_volume and hdi are read by read_locations."""
+    out: dict[str, Any] = {}
+    text = _extra(extra, r, "capacity_per_day")
+    if text:
+        out["capacity_per_day"] = _whole_people(text, path, lineno, "capacity_per_day", "people added a day", notes)
+    text = _extra(extra, r, "conflict_intensity")
+    if text and kind == "conflict_zone" and (conflict_date or 0) <= 0:
+        value = _num(text, path, lineno, "conflict_intensity")
+        if not 0 < value <= 1_000_000:
+            raise ScenarioError("out of range", file=str(path), row=lineno, field="conflict_intensity", value=text,
+                                expected="a number above 0, up to 1,000,000 (blank: 1)")  # fmt: skip
+        out["conflict_intensity"] = value
+    return out
+
+
+def read_initial_idps(path: Path, kinds: dict[str, str], notes: Notes) -> list[Departure]:
+    """Flee's initial_idps column: people Flee puts in each camp before day 0 (add_initial_refugees, with the camp's
+    day-0 count under insert_day0), not divided by hasten; other places' cells are never read. As corridor
+    departures on day 0 at the camp: they are counted there and may move on that day, as Flee's. A name repeated
+    in locations.csv: the last row's (as the place itself)."""
+    every = _rows(path, comments=True)
+    extra = _header(every, 8)
+    if "initial_idps" not in extra:
+        return []
+    found: dict[str, Departure] = {}
+    for lineno, r in every:
+        name = _cell(r, 0)
+        if r[0].startswith("#") or kinds.get(name.strip()) not in ("camp", "idp_camp"):
+            continue
+        n = _whole_people(
+            _extra(extra, r, "initial_idps"), path, lineno, "initial_idps", "people in the camp on day 0", notes
+        )
+        found.pop(name.strip(), None)
+        if n:
+            found[name.strip()] = Departure(place=name.strip(), start=0, count=n, at=at(str(path), lineno))
+    return list(found.values())
 
 
 def read_agents(path: Path, names: set[str], notes: Notes) -> list[Departure]:
@@ -299,6 +332,18 @@ def read_agents(path: Path, names: set[str], notes: Notes) -> list[Departure]:
     return [Departure(place=name, start=0, count=n, at=at(str(path), first[name])) for name, n in counts.items()]
 
 
+def _chance(text: str, path: Path, lineno: int, field: str, notes: Notes) -> float:
+    """A chance Flee compares a uniform draw with: below 0 acts as 0 and above 1 as 1, which corridor takes with
+    a note (blank: 0)."""
+    x = _num(text, path, lineno, field, blank=0.0)
+    if 0.0 <= x <= 1.0:
+        return x
+    notes.note("not a chance from 0 to 1", file=path, row=lineno, field=field, value=text,
+               then=f"Flee's draw is always {'below' if x > 1 else 'above'} it; read as {min(max(x, 0.0), 1.0):g}",
+               expected="a number from 0 to 1")  # fmt: skip
+    return min(max(x, 0.0), 1.0)
+
+
 def read_routes(path: Path, notes: Notes) -> list[Link]:
     links = []
     every = _rows(path, comments=True)
@@ -309,15 +354,15 @@ def read_routes(path: Path, notes: Notes) -> list[Link]:
         _need_columns(r, 3, path, lineno, "name1,name2,distance[,forced_redirection]")
         # Flee's per-road speed (`max_move_speed` column) replaces move_rules.max_move_speed on that road
         speed = _cell(r, extra["max_move_speed"]) if "max_move_speed" in extra else ""
-        walk = _cell(r, extra["walk_probability"]) if "walk_probability" in extra else ""
-        if walk and _num(walk, path, lineno, "walk_probability", blank=0.0):
-            raise _refuse_column(path, lineno, "walk_probability", walk, "a daily chance of walking the road")
+        # Flee's walk_probability: each day on the road, a chance of going at max_walk_speed instead
+        walk = _extra(extra, r, "walk_probability")
         data = dict(
             a=_cell(r, 0),
             b=_cell(r, 1),
             distance=_num(_cell(r, 2), path, lineno, "distance"),
             speed=_num(speed, path, lineno, "max_move_speed") if speed.strip('"') else None,
             forced_redirection=_num(_cell(r, 3), path, lineno, "forced_redirection", int, blank=0),
+            walk_probability=_chance(walk, path, lineno, "walk_probability", notes),
             at=at(str(path), lineno),
         )
         if data["a"] == data["b"]:
@@ -1169,7 +1214,13 @@ def load_flee(folder: Path, strict: bool = False, warn: Warn | None = None) -> S
         demographics=read_demographics(inp),
         observed=read_observed(folder, start),
         corrections=read_corrections(inp / "registration_corrections.csv", start),
-        departures=read_agents(inp / "agents.csv", {p.name for p in places}, notes) if rules.agents_csv else [],
+        departures=(read_agents(inp / "agents.csv", {p.name for p in places}, notes) if rules.agents_csv else [])
+        # Flee's add_initial_refugees returns early with empty_camps_on_day0: no initial_idps then
+        + (
+            []
+            if spawn.empty_camps_on_day0
+            else read_initial_idps(inp / "locations.csv", {p.name: p.kind for p in places}, notes)
+        ),
         major_routes=read_major_routes(inp / "major_routes.csv") if move.fixed_routes else [],
         spawn=spawn,
         move=move,

@@ -86,6 +86,23 @@ class Place(Strict):
         description="A camp as a sink: each day's chance that a person there settles for good, still counted there "
         "but never moving or changing again (Flee's camps_are_sinks); 0: none.",
     )
+    capacity_per_day: int = Field(
+        0,
+        ge=0,
+        le=MAX_PEOPLE,
+        exclude_if=lambda v: v == 0,  # left out of scenario.json when 0, as the other opt-in fields
+        description="People added to the place's capacity every day, from day 0 (Flee's capacity_per_day column): "
+        "on day d the capacity is capacity + (d + 1) x this, a place without a capacity starting from Flee's -1 "
+        "(a camp from 0); not divided by hasten, as in Flee; 0: a fixed capacity.",
+    )
+    conflict_intensity: float = Field(
+        1.0,
+        gt=0,
+        le=1_000_000,
+        exclude_if=lambda v: v == 1,
+        description="A conflict zone's intensity from its conflict_date when no conflict table covers it (Flee's "
+        "conflict_intensity column); it multiplies conflict-driven spawning and the conflict weight's power.",
+    )
     at: str | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
@@ -94,6 +111,8 @@ class Place(Strict):
             raise ValueError(f"closes (day {self.closes}) must come after opens (day {self.opens})")
         if self.closes is not None and not self.move_to:
             raise ValueError("a place that closes needs move_to: where its people are taken")
+        if self.conflict_intensity != 1 and self.kind != "conflict_zone":
+            raise ValueError("conflict_intensity is only read for conflict zones (leave it 1 elsewhere)")
         return self
 
     def open_on(self, day: int) -> bool:
@@ -120,6 +139,14 @@ class Link(Strict):
         # left out of scenario.json when 0, so the scenarios without deaths are written as they were
         exclude_if=lambda v: v == 0,
         description="Daily chance that a person who ends a day on this road (either way) dies there; 0: none.",
+    )
+    walk_probability: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        exclude_if=lambda v: v == 0,
+        description="Each day on this road, each person's chance of going at move.max_walk_speed instead of the "
+        "road's speed (Flee's walk_probability column); 0: never.",
     )
     at: str | None = Field(None, exclude=True)
 

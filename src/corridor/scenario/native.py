@@ -92,6 +92,8 @@ PLACE_COLUMNS = {
     "closes": False,
     "move_to": False,
     "deactivation_probability": False,
+    "capacity_per_day": False,
+    "conflict_intensity": False,
 }
 DEPARTURE_COLUMNS = {
     "place": True,
@@ -140,7 +142,7 @@ MARCH_COLUMNS = {
     "deported": False,
     "cohort": False,
 }
-LINK_COLUMNS = {"a": True, "b": True, "distance": True, "speed": False, "death_rate": False}
+LINK_COLUMNS = {"a": True, "b": True, "distance": True, "speed": False, "death_rate": False, "walk_probability": False}
 CLOSURE_COLUMNS = {"kind": True, "a": True, "b": False, "start": True, "end": False}
 CONFLICT_COLUMNS = {"place": True, "start": True, "end": False, "intensity": False}
 OBSERVED_COLUMNS = {"date": True, "place": True, "count": True}
@@ -374,6 +376,12 @@ def read_places(path: Path, start: dt.date) -> list[Place]:
                 blank=0.0,
                 unit="a day, a camp's chance of keeping people for good; blank: 0",
             ),
+            "capacity_per_day": r.number(
+                "capacity_per_day", whole=True, ge=0, blank=0, unit="people added to the capacity a day; blank: 0"
+            ),
+            "conflict_intensity": r.number(
+                "conflict_intensity", gt=0, blank=1.0, unit="a conflict zone's intensity from conflict_date; blank: 1"
+            ),
             "at": r.at,
         }
         places.append(_build(Place, data, r))
@@ -389,6 +397,9 @@ def read_links(path: Path) -> list[Link]:
             "distance": r.number("distance", ge=0, unit="km"),
             "speed": r.number("speed", gt=0, blank=None, unit="km/day; blank: move.max_move_speed"),
             "death_rate": r.number("death_rate", ge=0, le=1, blank=0.0, unit="chance a day on the road; blank: 0"),
+            "walk_probability": r.number(
+                "walk_probability", ge=0, le=1, blank=0.0, unit="chance a day of going at walking speed; blank: 0"
+            ),
             "at": r.at,
         }
         links.append(_build(Link, data, r))

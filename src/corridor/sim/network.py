@@ -130,6 +130,7 @@ class Network:
     link_dist: np.ndarray  # (L,) float64
     link_speed: np.ndarray  # (L,) float64, km/day
     link_death: np.ndarray  # (L,) float64 daily chance of dying for someone on the road at the end of a day
+    link_walk: np.ndarray  # (L,) float64 each person's daily chance of going at walking speed on the road
     out_start: np.ndarray  # (P+1,) CSR of out-links by source
     out_link: np.ndarray
     closure_masks: list[tuple[int, int, int, np.ndarray | None, np.ndarray | None]]
@@ -555,12 +556,14 @@ def compile_network(sc: Scenario) -> Network:
     dist = np.empty(L, dtype=np.float64)
     speed = np.empty(L, dtype=np.float64)
     death = np.empty(L, dtype=np.float64)
+    walk = np.empty(L, dtype=np.float64)
     for i, lk in enumerate(sc.links):
         a, b = idx[lk.a], idx[lk.b]
         src[2 * i], dst[2 * i], src[2 * i + 1], dst[2 * i + 1] = a, b, b, a
         dist[2 * i] = dist[2 * i + 1] = lk.distance
         speed[2 * i] = speed[2 * i + 1] = lk.speed or sc.move.max_move_speed
         death[2 * i] = death[2 * i + 1] = lk.death_rate
+        walk[2 * i] = walk[2 * i + 1] = lk.walk_probability
     order = np.argsort(src, kind="stable")
     out_start = np.zeros(P + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=P), out=out_start[1:])
@@ -602,7 +605,7 @@ def compile_network(sc: Scenario) -> Network:
     for j, p in enumerate(sc.places):
         if p.kind == "conflict_zone" and j not in in_table:
             start = max(p.conflict_date or 0, 0)
-            intensity[start:, j] = 1.0
+            intensity[start:, j] = p.conflict_intensity
             began[start:, j] = start
 
     n_ports = len(sc.ports)
@@ -727,6 +730,7 @@ def compile_network(sc: Scenario) -> Network:
         link_dist=dist,
         link_speed=speed,
         link_death=death,
+        link_walk=walk,
         out_start=out_start,
         out_link=order.astype(np.int32),
         closure_masks=masks,

@@ -8,6 +8,7 @@ place in the day (docs/architecture.md).
 
 from .asylum import Asylum
 from .attract import Attract
+from .capacities import Capacities
 from .caravans import Caravans
 from .closures import Closures
 from .conflicts import Conflicts
@@ -38,6 +39,7 @@ COMPONENTS = (
     Closures,
     Harvest,
     Social,
+    Capacities,
     Attract,
     Caravans,
     Movement,

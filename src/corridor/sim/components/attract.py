@@ -15,6 +15,7 @@ import numpy as np
 from ..component import Component, World
 from ..network import CAMP, HUB, IDP_CAMP, MARKER, PORT, SHELTER, pop_factors
 from ..parallel import kernel_args
+from .capacities import Capacities
 from .closures import Closures
 from .conflicts import Conflicts
 from .demographics import AS_IS, SQUARED, Demographics, hazard_classes, match_classes
@@ -130,14 +131,19 @@ class Attract(Component):
         # are displaced (spawn's `resident`), so the factors are this run's own, made again every day
         sp = world.sc.spawn
         self.live_pop = sp.take_from_population and (mv.use_pop_for_loc_weight or mv.movechance_pop_scale_factor != 0)
+        # capacity_per_day: today's capacities, and movechance_pop_scale_factor's factor made again from them
+        grow = world.find(Capacities)
+        self.capacity = grow.capacity if grow is not None else net.capacity
+        self.live_cap = grow is not None and mv.movechance_pop_scale_factor != 0
         self.pop_weight, self.mc_scale = net.pop_weight.copy(), net.movechance_scale.copy()
 
     def step(self, day: int) -> None:
         w = self.world
         net = w.net
         closures, conflicts = w.get(Closures), w.get(Conflicts)
-        if self.live_pop:
-            pop_weight, mc_scale = pop_factors(w.sc.move, w.get(Spawn).resident, net.capacity)
+        if self.live_pop or self.live_cap:
+            pop = w.get(Spawn).resident if self.live_pop else net.pop
+            pop_weight, mc_scale = pop_factors(w.sc.move, pop, self.capacity)
             self.pop_weight[:], self.mc_scale[:] = pop_weight, mc_scale
         r = closures.routes
         assert r is not None
@@ -153,7 +159,7 @@ class Attract(Component):
                 fl = self.floods
                 flood_mc, mc_factor, score_factor = fl.movechance, fl.mc_factor, fl.score_factor
             self._places = PlaceInputs(net.kind, closures.camp_off, conflicts.intensity, conflicts.decay,
-                                       net.movechance_override, net.capacity, w.stocks.pop, net.soft, net.attraction,
+                                       net.movechance_override, self.capacity, w.stocks.pop, net.soft, net.attraction,
                                        net.foreign, self.pop_weight, self.mc_scale, flood_mc, mc_factor[0],
                                        score_factor[0], *self.food, *self.match[0])  # fmt: skip
             self._factors = (mc_factor, score_factor)

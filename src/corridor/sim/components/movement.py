@@ -68,6 +68,7 @@ class Roads(NamedTuple):
     dist: np.ndarray  # km
     speed: np.ndarray  # km a day
     open: np.ndarray  # open today
+    walk: np.ndarray  # each person's daily chance of going at walking speed (Flee's walk_probability)
 
 
 class Rules(NamedTuple):
@@ -152,7 +153,8 @@ class Movement(Component):
         super().__init__(world)
         net, mv = world.net, world.sc.move
         self.key = world.key("move")
-        self.roads = Roads(net.link_src, net.link_dst, net.link_dist, net.link_speed, np.ones(net.n_links, bool))
+        self.roads = Roads(net.link_src, net.link_dst, net.link_dist, net.link_speed, np.ones(net.n_links, bool),
+                           net.link_walk)  # fmt: skip
         self.by_nation = len(world.record.nation_arrivals) > 0
         self.rules = Rules(net.sign_rate >= 1.0, mv.max_walk_speed, mv.start_on_foot, mv.no_backtrack,
                            mv.avoid_short_stints, mv.max_move_speed, mv.two_system_decision_making,
@@ -285,7 +287,7 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
         people
     )
     leave_below, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_links, rt_len, rt_dest, town, system2 = choice
-    link_src, link_dst, link_dist, link_speed, link_open = roads
+    link_src, link_dst, link_dist, link_speed, link_open, link_walk = roads
     sign_now, walk_speed, start_on_foot, no_backtrack, short_stints, max_speed, two_system, by_nation = rules
     arrivals, departures, enter_link, leave_link, link_entries, rolls, movers, nation_arrivals = counters
     n_sub = (n + SUB - 1) // SUB
@@ -394,6 +396,12 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                         break
                     lk = np.uint32(loc[i])
                     speed = walk_speed if (start_on_foot and hops[i] == 0) else link_speed[lk]
+                    if link_walk[lk] > 0.0:
+                        # walk_probability: each pass along the road, a draw for going at walking speed today
+                        # (Flee's finish_travel); no draw on other roads, so their streams are as they were
+                        rng, u = uniform(rng)
+                        if u < link_walk[lk]:
+                            speed = walk_speed
                     prog = progress[i] + speed
                     moved += speed
                     # Arrive once the allowance covers the road (Flee needs strictly more, which makes
