@@ -151,3 +151,28 @@ def test_the_places_table_counts_people_in_families_and_alone():
     table = Simulation(sc).run(seed=9).table()
     assert {"in_families", "alone"} <= set(table.columns)
     assert "in_families" not in Simulation(crossroads([Departure(place="A", start=0, count=5)])).run(seed=0).table()
+
+
+def test_present_by_household_type_counts_families_and_people_alone():
+    # A: households of mean 2 with children; Z: 150 on their own. At Z everyone is alone and nobody is in a
+    # family; at A the two filters count the record's tables, and together they are no more than everyone there
+    from corridor.evaluate.metrics import MetricError, daily, resolve
+
+    sc = crossroads([Departure(place="A", start=0, count=2000, household_size=2.0, children=0.3),
+                     Departure(place="Z", start=0, count=150)], days=3, movechance=0.0)  # fmt: skip
+    res = Simulation(sc).run(seed=9)
+    at = {
+        k: daily(res, "present", "Z", resolve(sc, f"present[household={k}]", "Z").metric.filters)
+        for k in ("alone", "families")
+    }
+    assert at["alone"].tolist() == [150.0] * 3 and at["families"].tolist() == [0.0] * 3
+    families = daily(res, "present", "A", (("household", "families"),))
+    alone = daily(res, "present", "A", (("household", "alone"),))
+    assert families.tolist() == res.record.in_families[:, 0].tolist() and 0 < families[0] < 2000
+    assert alone.tolist() == res.record.alone[:, 0].tolist() and 0 < alone[0]
+    assert (families + alone <= daily(res, "present", "A")).all()
+    with pytest.raises(MetricError, match="unknown household type 'couples'"):
+        resolve(sc, "present[household=couples]", "A")
+    plain = crossroads([Departure(place="A", start=0, count=5)])
+    with pytest.raises(MetricError, match="nobody sets out in households"):
+        resolve(plain, "present[household=alone]", "A")

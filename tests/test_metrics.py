@@ -573,7 +573,10 @@ def test_a_cohort_the_scenario_lacks_or_does_not_count_is_refused(sc, metric, sa
         ("present[nationality=Brazil]", "nationality 'Brazil' is not one of the scenario's"),
         ("arrivals_month_brazilian", "'brazilian' in metric 'arrivals_month_brazilian' names no nationality"),
         ("present_haitian[nationality=Cuba]", "a filter given twice"),
-        ("present[nationality=Haiti,children]", "counts by nationality, cohort and age together are not kept"),
+        (
+            "present[nationality=Haiti,children]",
+            "counts by nationality, cohort, household and age together are not kept",
+        ),
         ("present[nationality=]", "names no nationality"),
     ],
 )

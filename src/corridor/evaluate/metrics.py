@@ -5,6 +5,7 @@ computed from a run's tables.
     term      := quantity ['_' window] ['_share'] ['_' qualifier]
     window    := per_day | cumulative | month          (none: that day)
     filter    := nationality=<country or demonym> | cohort=<cohort>(;<cohort>)* | children | adults
+               | household=families | household=alone
     (cohort: departures cohorts, counted together)
     qualifier := words naming a nationality (`_haitian`, `_el_salvador`) or a place (`_bajo_chiquito`)
 
@@ -71,7 +72,7 @@ class Quantity:
 def _quantities() -> dict[str, Quantity]:
     q = [
         Quantity("present", "stock", "place", "people at the places at the end of the day",
-                 ("children", "adults", "nationality", "cohort")),
+                 ("children", "adults", "nationality", "cohort", "household")),
         Quantity("in_transit", "stock", "place", "people on roads towards the places at the end of the day, plus "
                  "people at route waypoints (markers) outside the border region where a port's list is signed"),
         Quantity("caravan_size", "stock", "caravan", "members of the caravans at, passing through, leaving or on "
@@ -150,7 +151,9 @@ DEMONYMS: dict[str, str] = {
     "peruvian": "Peru", "salvadoran": "El Salvador", "salvadorean": "El Salvador", "venezuelan": "Venezuela",
 }  # fmt: skip
 
-FILTER_SYNTAX = "[nationality=<country>], [cohort=<cohort>], [children] or [adults]"
+FILTER_SYNTAX = "[nationality=<country>], [cohort=<cohort>], [household=families|alone], [children] or [adults]"
+# household types: people in a household with children, and people on their own (a household of one)
+HOUSEHOLD_TYPES = {"families": "in_families", "alone": "alone"}
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,8 @@ class Metric:
     window: str = "day"  # 'day' (also written _per_day), 'cumulative', 'month'
     share: bool = False  # 100 x the filtered count / the unfiltered count
     qualifier: str = ""  # plain words after the window: a nationality or a place, resolved against a scenario
-    # ('nationality', country), ('cohort', a departures cohort) and ('age', 'children' | 'adults')
+    # ('nationality', country), ('cohort', a departures cohort), ('household', 'families' | 'alone') and
+    # ('age', 'children' | 'adults')
     filters: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -262,6 +266,10 @@ def _parse_filters(text: str) -> tuple[tuple[str, str], ...]:
             out.append(("age", key))
         elif key in ("nationality", "cohort"):
             out.append((key, val))
+        elif key == "household" and val in HOUSEHOLD_TYPES:
+            out.append((key, val))
+        elif key == "household":
+            raise MetricError(f"unknown household type '{val}'", "[household=families] or [household=alone]")
         else:
             raise MetricError(f"unknown filter '{item}'", FILTER_SYNTAX)
     if len({k for k, _ in out}) < len(out):
@@ -409,18 +417,20 @@ def resolve(sc: Scenario, text: str, place: str, names: Mapping[str, str] | None
             raise MetricError(
                 f"metric '{text}' names no nationality", "[nationality=<country>], e.g. [nationality=Haiti]"
             )
-        table = {"nationality": "nations", "cohort": "cohorts"}.get(k, "children")
+        table = {"nationality": "nations", "cohort": "cohorts", "household": "in_families"}.get(k, "children")
         if not _recorded(sc, table):
             why = {
                 "nationality": "it keeps no counts by nationality (scenario.yaml: counts_by_nationality: true, with "
                 "nationalities in departures.csv)",
                 "cohort": "it keeps no counts by cohort (scenario.yaml: counts_by_cohort: true, with cohorts in "
                 "departures.csv)",
+                "household": "nobody sets out in households (departures.csv: household_size above 1)",
             }.get(k, "no departure has children")
             raise MetricError(f"metric '{text}' is not produced by this scenario: {why}", valid_metrics(sc))
     if len(filters) > 1:
         raise MetricError(
-            f"metric '{text}': counts by nationality, cohort and age together are not kept", FILTER_SYNTAX + ", one"
+            f"metric '{text}': counts by nationality, cohort, household and age together are not kept",
+            FILTER_SYNTAX + ", one",
         )
     _check_target(sc, m, target)
     return Resolved(m, target)
@@ -469,7 +479,8 @@ def valid_metrics(sc: Scenario) -> str:
     names = [n for n, q in QUANTITIES.items() if q.kind in ("flow", "stock", "statistic") and not _not_produced(sc, q)]
     plain = [n for n in names if not n.startswith("state_")]
     filters = [f for f, t in (("[nationality=<country>]", "nations"), ("[cohort=<cohort>]", "cohorts"),
-                              ("[children] or [adults]", "children")) if _recorded(sc, t)]  # fmt: skip
+                              ("[household=families|alone]", "in_families"), ("[children] or [adults]", "children"))
+               if _recorded(sc, t)]  # fmt: skip
     arrivals = " (and [nationality=<country>] on arrivals)" if _recorded(sc, "nations") else ""
     return (
         f"one of {', '.join(plain)}, state_<state>; _per_day, _cumulative or _month on a flow"
@@ -628,6 +639,8 @@ def daily(res: RunResult, q: str, target: str, filters: tuple[tuple[str, str], .
         if "cohort" in f:
             ks = [sc.cohorts().index(c) for c in f["cohort"].split(";")]
             return rec.cohorts[:, cols][:, :, ks].sum(axis=(1, 2)).astype(np.float64)
+        if "household" in f:
+            return getattr(rec, HOUSEHOLD_TYPES[f["household"]])[:, cols].sum(axis=1).astype(np.float64)
         total = rec.population[:, cols].sum(axis=1)
         if f.get("age") == "children":
             return rec.children[:, cols].sum(axis=1).astype(np.float64)
