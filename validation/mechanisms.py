@@ -42,8 +42,11 @@ VARIANTS = (
     Variant("as bundled", ()),
     Variant(
         "crossing not a choice",
-        ("hazards.crossed_tijuana.surrender=0", "hazards.crossed_tijuana.per_expected_wait=0",
-         "hazards.crossed_tijuana.per_others_crossed=0"),
+        (
+            "hazards.crossed_tijuana.surrender=0",
+            "hazards.crossed_tijuana.per_expected_wait=0",
+            "hazards.crossed_tijuana.per_others_crossed=0",
+        ),
     ),  # fmt: skip
     Variant("caravans free of enforcement", tuple(f"hazards.deported_{s}_caravan.rate=0" for s in SOUTH)),
     Variant("a list of people", ("ports.san_ysidro.group_size=null", "ports.san_ysidro.absent=0")),
