@@ -39,6 +39,12 @@ class Comparison:
 
 CAPACITY = ("port San Ysidro", "people in each state at the end", "place Benito Juarez shelter", "place El Barretal",
             "place Mexicali shelters", "place Tijuana private shelters")  # fmt: skip
+MPP = ("people in each state at the end", "port San Ysidro", "place Tijuana")
+# remain-in-Mexico for everyone leaving custody, with no hearing date: the policy without its phase-in
+EVERYONE = (
+    "remain_in_mexico.san_ysidro_2019_01_29.per_day=none",
+    "remain_in_mexico.san_ysidro_2019_01_29.hearing_days=none",
+)
 COMPARISONS = (
     Comparison(
         "capacity",
@@ -46,11 +52,18 @@ COMPARISONS = (
         ("100 a day", ("ports.san_ysidro.fixed_capacity=100",)),
         CAPACITY,
     ),
-    Comparison("mpp-as-happened", ("never", ("asylum.remain_in_mexico_from=none",)), ("as it happened", ())),
+    Comparison("mpp-as-happened", ("never", ("asylum.remain_in_mexico_from=none",)), ("as it happened", ()), MPP),
     Comparison(
         "mpp-1dec",
         ("never", ("asylum.remain_in_mexico_from=none",)),
         ("from 1 Dec 2018", ("asylum.remain_in_mexico_from=2018-12-01",)),
+        MPP,
+    ),
+    Comparison(
+        "mpp-1dec-everyone",
+        ("never", ("asylum.remain_in_mexico_from=none",)),
+        ("everyone from 1 Dec 2018", ("asylum.remain_in_mexico_from=2018-12-01", *EVERYONE)),
+        MPP,
     ),
 )
 
