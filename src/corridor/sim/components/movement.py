@@ -319,9 +319,11 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                     roll[j] = mix((base ^ np.uint64(lo + j)) + GOLDEN) >> np.uint64(11)
             k = np.uint64(0)
             ulo = np.uint64(lo)
+            # Someone holding a planned route sets out for sure (Flee's calculateMoveChance: 1 while the route
+            # is not empty); their roll is drawn all the same, so that nobody else's draws shift.
             if two_system:
                 # two_system_decision_making: where system 2 applies today, a person with 3 connections or
-                # more leaves for sure (Flee's move chance 1); their roll is drawn all the same
+                # more leaves for sure (Flee's move chance 1)
                 for j in range(np.uint64(m)):
                     s = state[ulo + j]
                     at = s == AT_PLACE
@@ -329,21 +331,22 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                     cl = np.uint32(aware[ulo + j]) if by_class else np.uint32(0)
                     go = (roll[j] < leave_below[cl, p]) | (system2[p] & (connections[ulo + j] >= 3))
                     ids[k] = ulo + j
-                    k += np.uint64((at & go) | (s == ON_ROAD))
+                    k += np.uint64((at & (go | (route[ulo + j] >= 0))) | (s == ON_ROAD))
             elif by_class:
                 for j in range(np.uint64(m)):
                     s = state[ulo + j]
                     at = s == AT_PLACE
                     p = np.uint32(loc[ulo + j]) if at else np.uint32(0)  # on a road, loc is a link
+                    go = (roll[j] < leave_below[np.uint32(aware[ulo + j]), p]) | (route[ulo + j] >= 0)
                     ids[k] = ulo + j
-                    k += np.uint64((at & (roll[j] < leave_below[np.uint32(aware[ulo + j]), p])) | (s == ON_ROAD))
+                    k += np.uint64((at & go) | (s == ON_ROAD))
             else:
                 for j in range(np.uint64(m)):
                     s = state[ulo + j]
                     at = s == AT_PLACE
                     p = np.uint32(loc[ulo + j]) if at else np.uint32(0)  # on a road, loc is a link
                     ids[k] = ulo + j
-                    k += np.uint64((at & (roll[j] < lb0[p])) | (s == ON_ROAD))
+                    k += np.uint64((at & ((roll[j] < lb0[p]) | (route[ulo + j] >= 0))) | (s == ON_ROAD))
             for t in range(k):
                 i = np.uint32(ids[t])
                 cl = np.uint32(aware[i]) if by_class else np.uint32(0)
@@ -363,8 +366,10 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                 # last pass only sets out.
                 for hop in range(MAX_HOPS_PER_DAY + 1):
                     if setting_out:
-                        # pick a route if they have none; set out on its next road unless it is closed or
-                        # heads for a camp that is (nearly) full, in which case the plan is given up
+                        # pick a route if they have none; set out on its next road unless it is closed, does
+                        # not start here (they were turned back off a closed road) or heads for a camp that is
+                        # (nearly) full, in which case the plan is given up and they stay (Flee's
+                        # take_next_step)
                         p = np.uint32(loc[i])
                         r = route[i]
                         if r < 0:
@@ -380,7 +385,7 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                             route[i] = -1
                             break
                         lk = np.uint32(rt_links[ur, np.uint32(rpos[i])])
-                        if not link_open[lk]:
+                        if not link_open[lk] or link_src[lk] != p:
                             route[i] = -1
                             break
                         rpos[i] += 1
@@ -415,10 +420,12 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                     lea[np.uint32(link_dst[lk])] += 1
                     state[i] = AT_PLACE
                     progress[i] = 0.0
-                    if not link_open[lk]:  # closed while on it: back to where the road starts, plan dropped
+                    if not link_open[lk]:
+                        # closed while on it: back to where the road starts, for the day. The rest of the plan
+                        # is kept, as Flee keeps it: it makes tomorrow's move chance 1, and its next road,
+                        # which starts elsewhere, ends it without a move.
                         q = np.uint32(link_src[lk])
                         loc[i] = q
-                        route[i] = -1
                         arr[q] += 1
                         if by_nation:
                             narr[q, np.uint32(origin[i])] += 1
@@ -435,9 +442,10 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                         break
                     if moved >= speed:
                         break
-                    # the move chance as a threshold on the 53 random bits `uniform` would make a float of
+                    # the move chance as a threshold on the 53 random bits `uniform` would make a float of; a
+                    # person with the rest of a route ahead goes on for sure (the roll is drawn all the same)
                     rng = rng + GOLDEN
-                    if (mix(rng) >> np.uint64(11)) >= lb[q]:
+                    if (mix(rng) >> np.uint64(11)) >= lb[q] and route[i] < 0:
                         # avoid_short_stints: in a town, someone who has come less than half a day's travel
                         # on average over yesterday's record and today goes on (Flee's ForceTownMove)
                         if not (short_stints and town[q] and (recent + moved / max_speed) / 2.0 < 0.5) and not (
