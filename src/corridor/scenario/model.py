@@ -737,6 +737,13 @@ class MoveRules(Strict):
         description="Added daily chance of moving on from a shelter per unit of crowding above capacity "
         "(people/capacity - 1). Not a Flee rule.",
     )
+    follow_routes: bool = Field(
+        True,
+        description="Someone holding a planned route goes on at every stop on it, whatever the stop's move "
+        "chance (Flee's calculateMoveChance: 1 while the route is not empty). False: each place's move chance "
+        "applies to everyone there, route or not (a scenario whose waypoints are overnight stops). Not read "
+        "from Flee's files: Flee always follows.",
+    )
     no_backtrack: bool = Field(
         False,
         description="Never take a road straight back to the place just left (unless it is the only one); "

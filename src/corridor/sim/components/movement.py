@@ -80,6 +80,7 @@ class Rules(NamedTuple):
     max_speed: float  # move.max_move_speed, the unit of Flee's recent travel distance
     two_system: bool  # Flee's two_system_decision_making
     by_nation: bool  # count arrivals by nationality too (counters.nation_arrivals)
+    follow: bool  # move.follow_routes: someone holding a planned route goes on whatever the place's move chance
 
 
 class Counters(NamedTuple):
@@ -158,7 +159,7 @@ class Movement(Component):
         self.by_nation = len(world.record.nation_arrivals) > 0
         self.rules = Rules(net.sign_rate >= 1.0, mv.max_walk_speed, mv.start_on_foot, mv.no_backtrack,
                            mv.avoid_short_stints, mv.max_move_speed, mv.two_system_decision_making,
-                           self.by_nation)  # fmt: skip
+                           self.by_nation, mv.follow_routes)  # fmt: skip
         social = world.find(Social)
         self.system2 = social.system2 if social is not None else np.zeros(net.n_places, np.bool_)
         self.counters = self._counters(1)
@@ -288,7 +289,7 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
     )
     leave_below, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_links, rt_len, rt_dest, town, system2 = choice
     link_src, link_dst, link_dist, link_speed, link_open, link_walk = roads
-    sign_now, walk_speed, start_on_foot, no_backtrack, short_stints, max_speed, two_system, by_nation = rules
+    sign_now, walk_speed, start_on_foot, no_backtrack, short_stints, max_speed, two_system, by_nation, follow = rules
     arrivals, departures, enter_link, leave_link, link_entries, rolls, movers, nation_arrivals = counters
     n_sub = (n + SUB - 1) // SUB
     base = agent_stream(key, day, 0)
@@ -331,13 +332,13 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                     cl = np.uint32(aware[ulo + j]) if by_class else np.uint32(0)
                     go = (roll[j] < leave_below[cl, p]) | (system2[p] & (connections[ulo + j] >= 3))
                     ids[k] = ulo + j
-                    k += np.uint64((at & (go | (route[ulo + j] >= 0))) | (s == ON_ROAD))
+                    k += np.uint64((at & (go | (follow & (route[ulo + j] >= 0)))) | (s == ON_ROAD))
             elif by_class:
                 for j in range(np.uint64(m)):
                     s = state[ulo + j]
                     at = s == AT_PLACE
                     p = np.uint32(loc[ulo + j]) if at else np.uint32(0)  # on a road, loc is a link
-                    go = (roll[j] < leave_below[np.uint32(aware[ulo + j]), p]) | (route[ulo + j] >= 0)
+                    go = (roll[j] < leave_below[np.uint32(aware[ulo + j]), p]) | (follow & (route[ulo + j] >= 0))
                     ids[k] = ulo + j
                     k += np.uint64((at & go) | (s == ON_ROAD))
             else:
@@ -346,7 +347,7 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                     at = s == AT_PLACE
                     p = np.uint32(loc[ulo + j]) if at else np.uint32(0)  # on a road, loc is a link
                     ids[k] = ulo + j
-                    k += np.uint64((at & ((roll[j] < lb0[p]) | (route[ulo + j] >= 0))) | (s == ON_ROAD))
+                    k += np.uint64((at & ((roll[j] < lb0[p]) | (follow & (route[ulo + j] >= 0)))) | (s == ON_ROAD))
             for t in range(k):
                 i = np.uint32(ids[t])
                 cl = np.uint32(aware[i]) if by_class else np.uint32(0)
@@ -426,6 +427,8 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                         # which starts elsewhere, ends it without a move.
                         q = np.uint32(link_src[lk])
                         loc[i] = q
+                        if not follow:  # without Flee's rule the plan would only hold them back: dropped now
+                            route[i] = -1
                         arr[q] += 1
                         if by_nation:
                             narr[q, np.uint32(origin[i])] += 1
@@ -445,7 +448,7 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
                     # the move chance as a threshold on the 53 random bits `uniform` would make a float of; a
                     # person with the rest of a route ahead goes on for sure (the roll is drawn all the same)
                     rng = rng + GOLDEN
-                    if (mix(rng) >> np.uint64(11)) >= lb[q] and route[i] < 0:
+                    if (mix(rng) >> np.uint64(11)) >= lb[q] and (route[i] < 0 or not follow):
                         # avoid_short_stints: in a town, someone who has come less than half a day's travel
                         # on average over yesterday's record and today goes on (Flee's ForceTownMove)
                         if not (short_stints and town[q] and (recent + moved / max_speed) / 2.0 < 0.5) and not (
