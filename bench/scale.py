@@ -195,6 +195,7 @@ def generate(agents: int, places: int, days: int, seed: int, awareness: int = 1,
         move=MoveRules(awareness_level=awareness),
     )
 
+
 # --- running ------------------------------------------------------------------------------------
 
 

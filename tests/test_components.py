@@ -78,7 +78,8 @@ def test_a_scenario_gets_only_the_components_and_columns_it_needs():
     assert not flee.agents.has("came_from"), "no_backtrack is off: the column is one unused row"
     assert not flee.agents.has("household"), "no departure sets out in households: the column is one unused row"
     border = Engine(corridor.load(TIJUANA).scenario, seed=0)
-    left_out = ("floods", "food", "demographics", "harvest", "social", "capacities", "roads", "sinks")  # reentry.csv: in
+    # reentry.csv: the reentry component is in
+    left_out = ("floods", "food", "demographics", "harvest", "social", "capacities", "roads", "sinks")
     assert [c.name for c in border.phases] == [c.name for c in COMPONENTS if c.name not in left_out]
     assert border.agents.has("joined") and border.agents.has("came_from")
     assert border.agents.has("household"), "the caravans set out in households"

@@ -284,9 +284,7 @@ def move_day(n, n_blocks, day, key, people, choice, roads, rules, counters):
     # Every bundle comes as a plain tuple (parallel.kernel_args) and is taken apart here, before the parallel
     # loop, in the order of its NamedTuple: numba also loses writes made through a namedtuple's field inside
     # a prange body (numba issues 7135 and 10338).
-    state, loc, progress, route, rpos, hops, came_from, stint, stint_day, aware, connections, household, origin = (
-        people
-    )
+    state, loc, progress, route, rpos, hops, came_from, stint, stint_day, aware, connections, household, origin = people
     leave_below, dest_full, cand_start, cand_route, cand_cum, cum_w, rt_links, rt_len, rt_dest, town, system2 = choice
     link_src, link_dst, link_dist, link_speed, link_open, link_walk = roads
     sign_now, walk_speed, start_on_foot, no_backtrack, short_stints, max_speed, two_system, by_nation, follow = rules
