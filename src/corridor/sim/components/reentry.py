@@ -45,7 +45,8 @@ class Reentry(Component):
             if r.state == DEPORTED:
                 # Planned the morning after, from yesterday's deportations (their `joined` day): the same draws,
                 # in the same order, as planning them the evening before; nothing happens to them in between.
-                if day > 0 and self.world.record.fates[day - 1, :, F_DEPORTED].any():
+                fates = self.world.record.fates  # not kept without hazards or marches: nobody is deported
+                if day > 0 and len(fates) and fates[day - 1, :, F_DEPORTED].any():
                     self._plan_deported(r, day - 1)
             else:
                 self._plan_new(r, day)
@@ -59,12 +60,17 @@ class Reentry(Component):
 
     def _plan_new(self, r: _Rule, day: int) -> None:
         """Those in the rule's state not drawn for yet (they reached it yesterday or before the run's first day)."""
-        n = self.world.agents.n
-        if len(self.seen) < n:  # rows reserved since (Agents.reserve)
-            self.seen = np.concatenate([self.seen, np.zeros(n - len(self.seen), np.bool_)])
+        n = self._grow_seen()
         new = np.flatnonzero((self.world.agents.state[:n] == r.state) & ~self.seen[:n]).astype(np.int32)
         self.seen[new] = True
         self._plan(r, new, day)
+
+    def _grow_seen(self) -> int:
+        """Extend `seen` to the rows in use (rows reserved since: Agents.reserve); the count of rows."""
+        n = self.world.agents.n
+        if len(self.seen) < n:
+            self.seen = np.concatenate([self.seen, np.zeros(n - len(self.seen), np.bool_)])
+        return n
 
     def _plan(self, r: _Rule, people: np.ndarray, first: int) -> None:
         """Of `people`, a share will set out again on day `first` + an exponential time at home (whole days)."""
@@ -90,6 +96,7 @@ class Reentry(Component):
         a.route[ids] = -1
         if r.cohort >= 0:
             a.cohort[ids] = r.cohort
+        self._grow_seen()
         self.seen[ids] = False  # should they reach the state again, they are drawn for again
         stocks.exit(r.state, len(ids))
         stocks.arrive(r.place, len(ids))
