@@ -50,7 +50,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 DEFAULT_FLEE_DIR = Path(os.environ.get("CORRIDOR_FLEE_SCENARIOS", ROOT.parent / "shared" / "scenarios" / "flee"))
-FLEE_SCENARIOS = ("mali2012", "burundi", "car", "ssudan")
+# nigeria2024's Flee record covers its first days only (Flee's development version takes hours over the year)
+FLEE_SCENARIOS = ("mali2012", "burundi", "car", "ssudan", "nigeria2024")
 FLEE_PYTHON = os.environ.get("FLEE_PYTHON", "/tmp/flee-venv/bin/python")
 # corridor's run on a Flee scenario takes under a second, where one busy moment on this shared machine
 # shows as tens of percent; the fastest of a few runs (as timeit reports) measures the code, not the noise.
@@ -144,6 +145,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--flee-days", type=int, default=None, help="with --record-flee: simulate only N days")
     p.add_argument("--flee-python", default=FLEE_PYTHON, help="Python of Flee's venv (env FLEE_PYTHON)")
+    p.add_argument(
+        "--flee-source",
+        default=None,
+        metavar="FLEE_CHECKOUT",
+        help="with --record-flee: run this djgroen/flee checkout's runscripts/run.py (bench/run_flee.py "
+        "--flee-source) instead of the Flee package installed in --flee-python's venv",
+    )
     p.add_argument(
         "--import-flee",
         metavar="FILE.json",
@@ -297,6 +305,8 @@ def record_flee(args: argparse.Namespace) -> None:
         cmd = [args.flee_python, str(BENCH / "run_flee.py"), str(scen), "--out", str(out)]
         if args.flee_days:
             cmd += ["--days", str(args.flee_days)]
+        if args.flee_source:
+            cmd += ["--flee-source", str(Path(args.flee_source).resolve())]
         log("running " + shlex.join(cmd))
         load = loadavg()
         r = subprocess.run(cmd, cwd=ROOT)
@@ -352,14 +362,15 @@ def part_scenarios(args: argparse.Namespace, lines: list[str], missing: list[str
         f"*run* is `Simulation.run` alone (bench/scale.py --scenario --repeat {REPEAT}: the fastest of {REPEAT} runs "
         "after a warm-up, since a run of under a second is easily slowed by other work on the machine, while Flee's "
         "runs of minutes average such moments out); peak RSS is each process's "
-        "own. Flee: read from bench/results/flee-SCENARIO.json (bench/run_flee.py, Flee 3.1, seed 0), recorded once "
+        "own. Flee: read from bench/results/flee-SCENARIO.json (bench/run_flee.py, Flee 3.1, seed 0, unless a note "
+        "under the comparison says otherwise), recorded once "
         "on the date and machine shown. Flee's time covers reading its inputs and the day loop (not Python start-up).",
         "",
         "| scenario | days | agents | agent-days | end to end s | load s | run s | M agent-days/s | peak RSS MiB "
         "(e2e / run) | ARD |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    cmp_rows = []
+    cmp_rows, notes = [], []
     names = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     found = [n for n in names if (args.flee_dir / n / "input_csv").is_dir()]
     if found:  # untimed: brings numba's cache up to date, so that no timed run compiles
@@ -404,6 +415,8 @@ def part_scenarios(args: argparse.Namespace, lines: list[str], missing: list[str
             if "error" in same:
                 cmp_rows.append(pad(f"| {name} | corridor at {flee['days']} days failed: {same['error']} |", 12))
                 continue
+        if flee.get("flee_source") or flee["days"] != inproc["days"]:
+            notes.append(flee_note(name, flee, inproc["days"]))
         flee_rate = flee["agent_days"] / flee["wall_s"]
         rec = flee.get("recorded", {})
         when = rec.get("date", "date not recorded")
@@ -430,6 +443,8 @@ def part_scenarios(args: argparse.Namespace, lines: list[str], missing: list[str
         *cmp_rows,
         "",
     ]
+    if notes:
+        lines += [*notes, ""]
     if missing:
         lines.append("Missing Flee figures; record them (once, on an otherwise idle machine) with:")
         lines.append("")
@@ -437,6 +452,19 @@ def part_scenarios(args: argparse.Namespace, lines: list[str], missing: list[str
         lines += [record_command(args.flee_dir / n) for n in missing]
         lines.append("```")
         lines.append("")
+
+
+def flee_note(name: str, flee: dict, days: int) -> str:
+    """What a Flee record that is not Flee 3.1 over the whole scenario covers, in the record's own words."""
+    said = [f"- {name}: Flee"]
+    if flee.get("flee_source"):
+        commit = (flee.get("flee_commit") or "?")[:7]
+        said.append(f"'s development version (commit {commit}, its own `runscripts/run.py`, which seeds nothing; the "
+                    "time includes its Python start-up, about a second)")  # fmt: skip
+    if flee["days"] != days:
+        said.append(f" over the first {flee['days']} of the scenario's {days} days only, and corridor over the same "
+                    f"{flee['days']} days in the comparison")  # fmt: skip
+    return "".join(said) + f"; command: `{flee.get('recorded', {}).get('command', '?')}`."
 
 
 def _median_ratio(run: dict, flee_rate: float) -> str:
