@@ -132,3 +132,5 @@ def test_a_flee_record_over_the_first_days_of_another_flee_says_so():
     assert note.startswith("- nigeria2024: Flee's development version (commit 02cd2cb")
     assert "first 25 of the scenario's 365 days" in note and "--flee-source /tmp/flee-dev" in note
     assert "first" not in run_all.flee_note("mali2012", {**record, "days": 365}, 365)
+    # a scenario of FLEE_PREFIX: both of the section's tables run it over the record's days
+    assert "first 25 days only, and corridor too in both tables" in run_all.flee_note("nigeria2024", record, None)
