@@ -7,7 +7,8 @@
 
 Every corridor figure is measured afresh, each run in its own process (peak RSS per run):
 
-  (a) the four Flee scenarios: `corridor run SCENARIO --out TMP --quiet` timed from outside (Python
+  (a) Flee's scenarios (nigeria2024 over its Flee record's days only): `corridor run SCENARIO --out TMP --quiet`
+      timed from outside (Python
       start-up, imports, numba cache load, reading, running, writing), then `bench/scale.py
       --scenario` for the in-process run time, agent-days/s, peak RSS and ARD. Flee's figures are
       read from bench/results/flee-<scenario>.json, recorded once (with date and machine) by
@@ -15,7 +16,11 @@ Every corridor figure is measured afresh, each run in its own process (peak RSS 
           python bench/run_all.py --record-flee /work/shared/scenarios/flee/SCENARIO
 
       which runs bench/run_flee.py under Flee's own venv; `--import-flee FILE.json` stamps a
-      run_flee.py JSON made earlier on this machine instead.
+      run_flee.py JSON made earlier on this machine instead. nigeria2024's record is Flee's development
+      version over 25 days:
+
+          python bench/run_all.py --record-flee /work/shared/scenarios/flee/nigeria2024 --flee-days 25 \
+              --flee-python /tmp/fleedev-venv/bin/python --flee-source /tmp/flee-dev
   (b) the scale table: bench/scale.py for every (agents, places) pair given.
   (c) 1 vs 2 threads: the same run with NUMBA_NUM_THREADS=1 and =2; identical result tables?
   (d) small runs: bench/small_runs.py on tijuana-2018, whole runs in-process, with numba's threads and with
