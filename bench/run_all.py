@@ -8,9 +8,8 @@
 Every corridor figure is measured afresh, each run in its own process (peak RSS per run):
 
   (a) Flee's scenarios (nigeria2024 over its Flee record's days only): `corridor run SCENARIO --out TMP --quiet`
-      timed from outside (Python
-      start-up, imports, numba cache load, reading, running, writing), then `bench/scale.py
-      --scenario` for the in-process run time, agent-days/s, peak RSS and ARD. Flee's figures are
+      timed from outside (Python start-up, imports, numba cache load, reading, running, writing), then
+      `bench/scale.py --scenario` for the in-process run time, agent-days/s, peak RSS and ARD. Flee's figures are
       read from bench/results/flee-<scenario>.json, recorded once (with date and machine) by
 
           python bench/run_all.py --record-flee /work/shared/scenarios/flee/SCENARIO
