@@ -7,15 +7,19 @@
 
 Every corridor figure is measured afresh, each run in its own process (peak RSS per run):
 
-  (a) the four Flee scenarios: `corridor run SCENARIO --out TMP --quiet` timed from outside (Python
-      start-up, imports, numba cache load, reading, running, writing), then `bench/scale.py
-      --scenario` for the in-process run time, agent-days/s, peak RSS and ARD. Flee's figures are
+  (a) Flee's scenarios (nigeria2024 over its Flee record's days only): `corridor run SCENARIO --out TMP --quiet`
+      timed from outside (Python start-up, imports, numba cache load, reading, running, writing), then
+      `bench/scale.py --scenario` for the in-process run time, agent-days/s, peak RSS and ARD. Flee's figures are
       read from bench/results/flee-<scenario>.json, recorded once (with date and machine) by
 
           python bench/run_all.py --record-flee /work/shared/scenarios/flee/SCENARIO
 
       which runs bench/run_flee.py under Flee's own venv; `--import-flee FILE.json` stamps a
-      run_flee.py JSON made earlier on this machine instead.
+      run_flee.py JSON made earlier on this machine instead. nigeria2024's record is Flee's development
+      version over 25 days:
+
+          python bench/run_all.py --record-flee /work/shared/scenarios/flee/nigeria2024 --flee-days 25 \
+              --flee-python /tmp/fleedev-venv/bin/python --flee-source /tmp/flee-dev
   (b) the scale table: bench/scale.py for every (agents, places) pair given.
   (c) 1 vs 2 threads: the same run with NUMBA_NUM_THREADS=1 and =2; identical result tables?
   (d) small runs: bench/small_runs.py on tijuana-2018, whole runs in-process, with numba's threads and with
@@ -50,7 +54,10 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 DEFAULT_FLEE_DIR = Path(os.environ.get("CORRIDOR_FLEE_SCENARIOS", ROOT.parent / "shared" / "scenarios" / "flee"))
-FLEE_SCENARIOS = ("mali2012", "burundi", "car", "ssudan")
+FLEE_SCENARIOS = ("mali2012", "burundi", "car", "ssudan", "nigeria2024")
+# scenarios run here only over the days of their Flee record: Flee's development version takes hours over
+# nigeria2024's year, and corridor (28 M people by its end) minutes a run, too long for this section's repeats
+FLEE_PREFIX = ("nigeria2024",)
 FLEE_PYTHON = os.environ.get("FLEE_PYTHON", "/tmp/flee-venv/bin/python")
 # corridor's run on a Flee scenario takes under a second, where one busy moment on this shared machine
 # shows as tens of percent; the fastest of a few runs (as timeit reports) measures the code, not the noise.
@@ -144,6 +151,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--flee-days", type=int, default=None, help="with --record-flee: simulate only N days")
     p.add_argument("--flee-python", default=FLEE_PYTHON, help="Python of Flee's venv (env FLEE_PYTHON)")
+    p.add_argument(
+        "--flee-source",
+        default=None,
+        metavar="FLEE_CHECKOUT",
+        help="with --record-flee: run this djgroen/flee checkout's runscripts/run.py (bench/run_flee.py "
+        "--flee-source) instead of the Flee package installed in --flee-python's venv",
+    )
     p.add_argument(
         "--import-flee",
         metavar="FILE.json",
@@ -297,6 +311,8 @@ def record_flee(args: argparse.Namespace) -> None:
         cmd = [args.flee_python, str(BENCH / "run_flee.py"), str(scen), "--out", str(out)]
         if args.flee_days:
             cmd += ["--days", str(args.flee_days)]
+        if args.flee_source:
+            cmd += ["--flee-source", str(Path(args.flee_source).resolve())]
         log("running " + shlex.join(cmd))
         load = loadavg()
         r = subprocess.run(cmd, cwd=ROOT)
@@ -352,14 +368,15 @@ def part_scenarios(args: argparse.Namespace, lines: list[str], missing: list[str
         f"*run* is `Simulation.run` alone (bench/scale.py --scenario --repeat {REPEAT}: the fastest of {REPEAT} runs "
         "after a warm-up, since a run of under a second is easily slowed by other work on the machine, while Flee's "
         "runs of minutes average such moments out); peak RSS is each process's "
-        "own. Flee: read from bench/results/flee-SCENARIO.json (bench/run_flee.py, Flee 3.1, seed 0), recorded once "
+        "own. Flee: read from bench/results/flee-SCENARIO.json (bench/run_flee.py, Flee 3.1, seed 0, unless a note "
+        "under the comparison says otherwise), recorded once "
         "on the date and machine shown. Flee's time covers reading its inputs and the day loop (not Python start-up).",
         "",
         "| scenario | days | agents | agent-days | end to end s | load s | run s | M agent-days/s | peak RSS MiB "
         "(e2e / run) | ARD |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    cmp_rows = []
+    cmp_rows, notes = [], []
     names = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     found = [n for n in names if (args.flee_dir / n / "input_csv").is_dir()]
     if found:  # untimed: brings numba's cache up to date, so that no timed run compiles
@@ -372,24 +389,29 @@ def part_scenarios(args: argparse.Namespace, lines: list[str], missing: list[str
         if not (path / "input_csv").is_dir():
             lines.append(pad(f"| {name} | not found in {args.flee_dir} |", 10))
             continue
+        flee_file = flee_record_path(name)
+        prefix = json.loads(flee_file.read_text())["days"] if name in FLEE_PREFIX and flee_file.exists() else None
+        days = [] if prefix is None else ["--days", str(prefix)]
+        label = name if prefix is None else f"{name} (first {prefix} days)"
         with tempfile.TemporaryDirectory() as tmp:
-            cmd = [*corridor_cmd(), "run", str(path), "--out", str(Path(tmp) / "run"), "--quiet"]
+            cmd = [*corridor_cmd(), "run", str(path), *days, "--out", str(Path(tmp) / "run"), "--quiet"]
             log("running " + shlex.join(cmd))
             e2e = timed(cmd, timeout=args.timeout)
         if e2e["rc"] != 0:
             log(f"  failed: {e2e['stderr'].strip().splitlines()[-1:]}")
-        inproc = scale_run(["--scenario", str(path), "--seed", "0", "--repeat", str(REPEAT)], timeout=args.timeout)
+        inproc = scale_run(
+            ["--scenario", str(path), "--seed", "0", *days, "--repeat", str(REPEAT)], timeout=args.timeout
+        )
         if "error" in inproc:
             lines.append(pad(f"| {name} | failed: {inproc['error']} |", 10))
             continue
         e2e_s = fmt(e2e["wall_s"], ".2f") if e2e["rc"] == 0 else f"failed ({e2e['rc']})"
         lines.append(
-            f"| {name} | {inproc['days']} | {fmt(inproc['agents'])} | {fmt(inproc['agent_days'])} | {e2e_s} | "
+            f"| {label} | {inproc['days']} | {fmt(inproc['agents'])} | {fmt(inproc['agent_days'])} | {e2e_s} | "
             f"{fmt(inproc['build_s'], '.2f')} | {fmt(inproc['wall_s'], '.3f')} | "
             f"{fmt(inproc['agent_days_per_s'] / 1e6, '.1f')} | {mib(e2e['peak_rss_bytes'])} / "
             f"{mib(inproc['peak_rss_bytes'])} | {fmt(inproc['ard_mean'], '.4f')} |"
         )
-        flee_file = flee_record_path(name)
         if not flee_file.exists():
             missing.append(name)
             cmp_rows.append(pad(f"| {name} | **missing**: run `{record_command(path)}` |", 12))
@@ -404,13 +426,15 @@ def part_scenarios(args: argparse.Namespace, lines: list[str], missing: list[str
             if "error" in same:
                 cmp_rows.append(pad(f"| {name} | corridor at {flee['days']} days failed: {same['error']} |", 12))
                 continue
+        if flee.get("flee_source") or prefix is not None or flee["days"] != inproc["days"]:
+            notes.append(flee_note(name, flee, inproc["days"] if prefix is None else None))
         flee_rate = flee["agent_days"] / flee["wall_s"]
         rec = flee.get("recorded", {})
         when = rec.get("date", "date not recorded")
         where = machine_line(rec["machine"]) if rec.get("machine") else "machine not recorded"
         e2e_ratio = f"{flee['wall_s'] / e2e['wall_s']:,.1f}x" if same is inproc and e2e["rc"] == 0 else "- (other days)"
         cmp_rows.append(
-            f"| {name} | {flee['days']} | {fmt(flee['agent_days'])} / {fmt(same['agent_days'])} | "
+            f"| {label} | {flee['days']} | {fmt(flee['agent_days'])} / {fmt(same['agent_days'])} | "
             f"{fmt(flee['wall_s'], '.1f')} | {fmt(flee_rate / 1e6, '.3f')} | "
             f"{fmt(same['agent_days_per_s'] / 1e6, '.1f')} | **{same['agent_days_per_s'] / flee_rate:,.0f}x** | "
             f"{_median_ratio(same, flee_rate)} | "
@@ -421,7 +445,7 @@ def part_scenarios(args: argparse.Namespace, lines: list[str], missing: list[str
         "",
         "Against Flee (corridor at the same number of days as Flee's record; the ratio is corridor's agent-days/s in "
         "`Simulation.run` over Flee's agent-days/s; *end to end* is Flee's time over corridor's `corridor run`, "
-        "only where both cover the whole scenario):",
+        "only where both cover the same days):",
         "",
         "| scenario | days | agent-days Flee / corridor | Flee s | Flee M agent-days/s | corridor M agent-days/s "
         "| ratio (agent-days/s) | ratio at the median run | end to end | ARD Flee / corridor | Flee peak RSS MiB "
@@ -430,6 +454,8 @@ def part_scenarios(args: argparse.Namespace, lines: list[str], missing: list[str
         *cmp_rows,
         "",
     ]
+    if notes:
+        lines += [*notes, ""]
     if missing:
         lines.append("Missing Flee figures; record them (once, on an otherwise idle machine) with:")
         lines.append("")
@@ -437,6 +463,22 @@ def part_scenarios(args: argparse.Namespace, lines: list[str], missing: list[str
         lines += [record_command(args.flee_dir / n) for n in missing]
         lines.append("```")
         lines.append("")
+
+
+def flee_note(name: str, flee: dict, days: int | None) -> str:
+    """What a Flee record that is not Flee 3.1 over the whole scenario covers, in the record's own words."""
+    said = [f"- {name}: Flee"]
+    if flee.get("flee_source"):
+        commit = (flee.get("flee_commit") or "?")[:7]
+        said.append(f"'s development version (commit {commit}, its own `runscripts/run.py`, which seeds nothing; the "
+                    "time includes its Python start-up, about a second)")  # fmt: skip
+    if days is None:
+        said.append(f" over the first {flee['days']} days only, and corridor too in both tables (a full run of the "
+                    "scenario takes Flee hours)")  # fmt: skip
+    elif flee["days"] != days:
+        said.append(f" over the first {flee['days']} of the scenario's {days} days only, and corridor over the same "
+                    f"{flee['days']} days in the comparison")  # fmt: skip
+    return "".join(said) + f"; command: `{flee.get('recorded', {}).get('command', '?')}`."
 
 
 def _median_ratio(run: dict, flee_rate: float) -> str:

@@ -123,3 +123,14 @@ def test_calibration_section_judges_the_target(monkeypatch):
     assert "| **no** |" in calibration_section(monkeypatch, fake_calibration(300.0, 5000, priors=9))
     failed = {"error": "stopped after 900 s (timeout)", "command": "python bench/calibration.py"}
     assert "**The calibration did not finish**: stopped after 900 s" in calibration_section(monkeypatch, failed)
+
+
+def test_a_flee_record_over_the_first_days_of_another_flee_says_so():
+    record = {"days": 25, "flee_source": "/tmp/flee-dev", "flee_commit": "02cd2cbd8a022319bf8a403dcef9412d296b70f1",
+              "recorded": {"command": "run_flee.py nigeria2024 --days 25 --flee-source /tmp/flee-dev"}}  # fmt: skip
+    note = run_all.flee_note("nigeria2024", record, 365)
+    assert note.startswith("- nigeria2024: Flee's development version (commit 02cd2cb")
+    assert "first 25 of the scenario's 365 days" in note and "--flee-source /tmp/flee-dev" in note
+    assert "first" not in run_all.flee_note("mali2012", {**record, "days": 365}, 365)
+    # a scenario of FLEE_PREFIX: both of the section's tables run it over the record's days
+    assert "first 25 days only, and corridor too in both tables" in run_all.flee_note("nigeria2024", record, None)

@@ -441,3 +441,34 @@ def test_agents_csv_people_set_out_on_day_0(tmp_path: Path) -> None:
     assert res.record.spawned[0, :2].tolist() == [3 + 100, 2]  # with the 100 a day the conflict zone spawns
     sc, _ = lenient(flee_folder(tmp_path / "off", **{"input_csv/agents.csv": agents}))
     assert sc.departures == []
+
+
+# --- conflict zones that start after day 0 -----------------------------------------------------------
+
+
+def test_a_later_conflict_zone_follows_conflicts_csv_and_is_a_town_where_the_table_has_none(tmp_path: Path):
+    """Flee's reader makes a conflict zone with conflict_date > 0 a town; only without a conflict table does it
+    turn into a conflict zone on that date. run.py always reads input_csv/conflicts.csv, so with the table A
+    (conflict_date 2, no conflict in the table) never displaces anyone, while D (conflict_date 3, in conflict
+    on days 1-2 by the table) displaces 100 a day on those days only."""
+    locations = (
+        "#name,region,country,latitude,longitude,location_type,conflict_date,population\n"
+        "A,R,X,0,0,conflict_zone,2,10000\nD,R,X,0,0.5,conflict_zone,3,10000\nB,R,X,0,1,town,,5000\n"
+        "C,R,Y,0,2,camp,,8000\n"
+    )
+    routes = "#name1,name2,distance,forced_redirection\nA,B,100,0\nD,B,100,0\nB,C,150,0\n"
+    table = "#Day,A,D\n0,0,0\n1,0,1\n2,0,1\n3,0,0\n4,0,0\n"
+    files = {"input_csv/locations.csv": locations, "input_csv/routes.csv": routes,
+             "input_csv/sim_period.csv": "StartDate,2020-01-01\nLength,5\n"}  # fmt: skip
+    with_table, _ = lenient(flee_folder(tmp_path / "with", **files, **{"input_csv/conflicts.csv": table}))
+    kinds = {p.name: p.kind for p in with_table.places}
+    assert (kinds["A"], kinds["D"]) == ("town", "conflict_zone")
+    spawned = corridor.Simulation(with_table).run(seed=0).record.spawned
+    names = [p.name for p in with_table.places]
+    assert spawned[:, names.index("A")].tolist() == [0, 0, 0, 0, 0]
+    assert spawned[:, names.index("D")].tolist() == [0, 100, 100, 0, 0]
+
+    # no table: A is a conflict zone from its conflict_date on, as Flee's AddNewConflictZones makes it then
+    without, _ = lenient(flee_folder(tmp_path / "without", **files))
+    spawned = corridor.Simulation(without).run(seed=0).record.spawned
+    assert spawned[:, [p.name for p in without.places].index("A")].tolist() == [0, 0, 100, 100, 100]

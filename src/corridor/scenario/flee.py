@@ -429,6 +429,20 @@ def read_closures(path: Path) -> list[Closure]:
     return out
 
 
+def later_conflicts_as_towns(places: list[Place], conflicts: list[ConflictPeriod]) -> list[Place]:
+    """Flee's reader makes a conflict zone whose conflict_date is after day 0 a town; only with no conflict table
+    does it become a conflict zone on that date (run.py always names input_csv/conflicts.csv, and Flee's flood
+    rules read flood_level.csv instead). With a table, then, such a place is in conflict only where the table
+    says so, and a town where it has no conflict in it (nigeria2024: 50 of its 238 conflict zones)."""
+    in_table = {c.place for c in conflicts}
+    return [
+        p.model_copy(update={"kind": "town", "conflict_date": None})
+        if p.kind == "conflict_zone" and (p.conflict_date or 0) > 0 and p.name not in in_table
+        else p
+        for p in places
+    ]
+
+
 def read_conflicts(
     path: Path, days: int, places: set[str] | None = None, notes: Notes | None = None
 ) -> list[ConflictPeriod] | None:
@@ -1192,6 +1206,10 @@ def load_flee(folder: Path, strict: bool = False, warn: Warn | None = None) -> S
                   for p in places]  # fmt: skip
     links = read_routes(inp / "routes.csv", notes)
     floods = spawn.mode == "flood"
+    # with its flood rules on, Flee reads flood_level.csv instead of conflicts.csv: no place is in conflict
+    conflicts = [] if floods else read_conflicts(inp / "conflicts.csv", days, {p.name for p in places}, notes)
+    if conflicts is not None:
+        places = later_conflicts_as_towns(places, conflicts)
     data = dict(
         name=folder.resolve().name,
         format="flee",
@@ -1201,8 +1219,7 @@ def load_flee(folder: Path, strict: bool = False, warn: Warn | None = None) -> S
         places=places,
         links=links,
         closures=closures_flee_applies(read_closures(inp / "closures.csv"), places, links, notes),
-        # with its flood rules on, Flee reads flood_level.csv instead of conflicts.csv: no place is in conflict
-        conflicts=[] if floods else read_conflicts(inp / "conflicts.csv", days, {p.name for p in places}, notes),
+        conflicts=conflicts,
         flood_levels=read_flood_levels(
             inp / "flood_level.csv", {p.name for p in places}, notes, _flood_rows(move, days)
         )
