@@ -11,6 +11,16 @@ FLEE_DIR = Path(
 FLEE_SCENARIOS = ("mali2012", "burundi", "car", "ssudan")
 
 
+def write_folder(root: Path, files: dict[str, str]) -> Path:
+    """A scenario folder written from {relative path: text}, for the hand-made Flee folders of the tests
+    (input_csv/locations.csv, input_csv/routes.csv, simsetting.yml, ...)."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
 def flee_path(name: str) -> Path:
     path = FLEE_DIR / name
     if not (path / "input_csv" / "locations.csv").is_file():

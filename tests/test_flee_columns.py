@@ -15,6 +15,8 @@ from corridor.errors import ScenarioError
 from corridor.output.runfolder import flee_out_table
 from corridor.scenario.load import load_scenario
 
+from conftest import write_folder
+
 HEAD = "#name,region,country,latitude,longitude,location_type,conflict_date,population"
 ROADS = "#name1,name2,distance,forced_redirection"
 
@@ -93,12 +95,7 @@ for walk in (0, 1):
 
 
 def folder(tmp_path: Path, name: str, **replace: str) -> Path:
-    files = {**CASES[name][0], **replace}
-    root = tmp_path / name
-    for path, text in files.items():
-        (root / path).parent.mkdir(parents=True, exist_ok=True)
-        (root / path).write_text(text, encoding="utf-8")
-    return root
+    return write_folder(tmp_path / name, {**CASES[name][0], **replace})
 
 
 def run(path: Path, seed: int = 0) -> corridor.RunResult:

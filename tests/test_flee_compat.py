@@ -17,6 +17,8 @@ from corridor.scenario.flee import FLEE_SETTINGS, IMPLEMENTED, NO_EFFECT, REFUSE
 from corridor.scenario.load import load_scenario
 from corridor.sim.network import RouteBook
 
+from conftest import write_folder
+
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "flee-compat.md"
 FLEE_ROOT = Path(
@@ -47,18 +49,14 @@ B,C,150,0
 def flee_folder(tmp_path: Path, **files: str) -> Path:
     """A three-place Flee folder (conflict zone A, town B, camp C in another country) with conflict-driven
     spawning, so that it needs no observed series; `files` replace or add files by their path."""
-    folder = tmp_path / "tiny"
     base = {
         "input_csv/locations.csv": LOCATIONS,
         "input_csv/routes.csv": ROUTES,
         "input_csv/sim_period.csv": "StartDate,2020-01-01\nLength,20\n",
         "simsetting.yml": SETTINGS,
     }
-    for name, text in {**base, **files}.items():
-        path = folder / name.replace("__", "/")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return folder
+    files = {name.replace("__", "/"): text for name, text in files.items()}
+    return write_folder(tmp_path / "tiny", {**base, **files})
 
 
 def lenient(folder: Path) -> tuple[corridor.scenario.model.Scenario, list[str]]:

@@ -11,6 +11,8 @@ from corridor.errors import ScenarioError
 from corridor.scenario.flee import load_flee
 from corridor.sim.network import food_levels
 
+from conftest import write_folder
+
 LOCATIONS = """\
 #name,region,country,latitude,longitude,location_type,conflict_date,population
 A,North,X,0,0,conflict_zone,0,10000
@@ -24,16 +26,16 @@ IPC = "#Day,North,South,East\n0,20,40,20\n10,20,80,20\n30,20,80,20\n"
 
 
 def folder(tmp_path: Path, settings: str, ipc: str | None = IPC, days: int = 20) -> Path:
-    f = tmp_path / "food"
-    (f / "input_csv").mkdir(parents=True)
-    (f / "input_csv/locations.csv").write_text(LOCATIONS)
-    (f / "input_csv/routes.csv").write_text(ROUTES)
-    (f / "input_csv/sim_period.csv").write_text(f"StartDate,2020-01-01\nLength,{days}\n")
-    if ipc is not None:
-        (f / "input_csv/region_attributes_IPC.csv").write_text(ipc)
     base = "spawn_rules:\n  conflict_driven_spawning:\n    spawn_mode: constant\n    displaced_per_conflict_day: 100\n"
-    (f / "simsetting.yml").write_text(base + settings)
-    return f
+    files = {
+        "input_csv/locations.csv": LOCATIONS,
+        "input_csv/routes.csv": ROUTES,
+        "input_csv/sim_period.csv": f"StartDate,2020-01-01\nLength,{days}\n",
+        "simsetting.yml": base + settings,
+    }
+    if ipc is not None:
+        files["input_csv/region_attributes_IPC.csv"] = ipc
+    return write_folder(tmp_path / "food", files)
 
 
 def test_ipc_levels_are_read_by_region_and_interpolated_by_day(tmp_path):

@@ -9,6 +9,8 @@ from corridor.errors import ScenarioError
 from corridor.scenario.flee import load_flee
 from corridor.scenario.model import Departure, Link, MoveRules, Place, Scenario, SpawnRules
 
+from conftest import write_folder
+
 
 def two_camps(rate, days=6, camp_movechance=0.5):
     """10,000 people in camp A on day 0 (departures), a 10 km road to camp B; a camp's move chance of 0.5 so
@@ -51,20 +53,17 @@ def test_no_sink_no_settled_column_and_same_results_on_any_threads():
 
 
 def flee_folder(tmp_path, sicks):
-    folder = tmp_path / "sinkflee"
-    (folder / "input_csv").mkdir(parents=True)
-    (folder / "input_csv/locations.csv").write_text(
-        "#name,region,country,latitude,longitude,location_type,conflict_date,population,deactivation_probability\n"
-        "A,R,X,0,0,conflict_zone,0,10000,\nC,R,Y,0,2,camp,,8000,0.25\n"
-    )
-    (folder / "input_csv/routes.csv").write_text("#name1,name2,distance,forced_redirection\nA,C,100,0\n")
-    (folder / "input_csv/sim_period.csv").write_text("StartDate,2020-01-01\nLength,20\n")
     settings = "spawn_rules:\n  conflict_driven_spawning:\n    spawn_mode: constant\n"
     settings += "    displaced_per_conflict_day: 100\n"
     if sicks is not None:
         settings += f"  camps_are_sicks: {sicks}\n"
-    (folder / "simsetting.yml").write_text(settings)
-    return folder
+    return write_folder(tmp_path / "sinkflee", {
+        "input_csv/locations.csv": "#name,region,country,latitude,longitude,location_type,conflict_date,population,"
+        "deactivation_probability\nA,R,X,0,0,conflict_zone,0,10000,\nC,R,Y,0,2,camp,,8000,0.25\n",
+        "input_csv/routes.csv": "#name1,name2,distance,forced_redirection\nA,C,100,0\n",
+        "input_csv/sim_period.csv": "StartDate,2020-01-01\nLength,20\n",
+        "simsetting.yml": settings,
+    })  # fmt: skip
 
 
 @pytest.mark.parametrize("sicks,rate", [(True, 0.25), (False, 0.0), (None, 0.0)])
