@@ -1,5 +1,8 @@
 """The real Flee scenarios run unmodified and match Flee's validation error (ANCHORS.md)."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 import corridor
@@ -32,3 +35,16 @@ def test_mali2017_adm1_with_flees_newer_rules_matches_flees_error():
     assert abs(res.agents - 43_010) <= 0.001 * 43_010, res.agents  # 42,981: 29 fewer (0.07%), cause not found yet
     val = res.validation()
     assert 0.05 < val.ard_mean <= 1.05 * 0.696, f"ARD {val.ard_mean:.3f} vs Flee 0.696"
+
+
+def test_nigeria2024s_first_25_days_match_flees_own_run():
+    # Flee's development version over the first 25 days (bench/results/flee-nigeria2024.json, recorded with
+    # bench/run_all.py --record-flee; a full year takes Flee hours): the same people spawned, day by day, and an
+    # ARD within 5% of Flee's. The camps' series start from nothing, so both errors are far above 1.
+    record = json.loads((Path(__file__).resolve().parents[1] / "bench/results/flee-nigeria2024.json").read_text())
+    days = record["days"]
+    sim = corridor.load(flee_path("nigeria2024"))
+    res = sim.run(seed=1, days=days)
+    assert res.agents == record["agents_end"], "conflict-driven pop_ratio spawning follows Flee's rule exactly"
+    val = res.validation()
+    assert 1 < val.ard_mean <= 1.05 * record["ard_mean"], f"ARD {val.ard_mean:.2f} vs Flee {record['ard_mean']:.2f}"
