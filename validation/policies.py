@@ -6,7 +6,7 @@
 Each policy is an ensemble of `--runs` runs (seeds 0, 1, ...) that pairs with the other policy's on common
 random numbers: the same seeds and, with --posterior, the same parameter sets drawn from the calibration's
 posterior (docs/policies.md says why). Without --posterior the runs pair on seeds alone, with the scenario's
-own values. The ensembles go to runs/policies/<comparison>/<policy> (kept: `corridor compare` and `corridor
+own values. The ensembles go to runs/policies/<comparison>-<posterior or seeds>/<policy> (kept: `corridor compare` and `corridor
 report` read them again). The commands are printed as they run; the text around the tables is written by
 hand and says what the figures mean.
 """
@@ -130,7 +130,8 @@ def main() -> int:
         t0 = time.perf_counter()
         folders = []
         for label, sets in (comp.a, comp.b):
-            folder = args.out / comp.name / label.replace(" ", "-")
+            kind = "posterior" if args.posterior is not None else "seeds"  # the two must not share a folder
+            folder = args.out / f"{comp.name}-{kind}" / label.replace(" ", "-")
             cmd = [exe, "run", str(SCENARIO.relative_to(ROOT)), *common, "--out", str(folder)]
             for s in sets:
                 cmd += ["--set", s]
