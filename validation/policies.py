@@ -6,9 +6,9 @@
 Each policy is an ensemble of `--runs` runs (seeds 0, 1, ...) that pairs with the other policy's on common
 random numbers: the same seeds and, with --posterior, the same parameter sets drawn from the calibration's
 posterior (docs/policies.md says why). Without --posterior the runs pair on seeds alone, with the scenario's
-own values. The ensembles go to runs/policies/<comparison>-<posterior or seeds>/<policy> (kept: `corridor compare` and `corridor
-report` read them again). The commands are printed as they run; the text around the tables is written by
-hand and says what the figures mean.
+own values. The ensembles go to runs/policies/<comparison>-<posterior or seeds>/<policy> (kept: `corridor
+compare` and `corridor report` read them again). The commands are printed as they run; the text around the
+tables is written by hand and says what the figures mean.
 """
 
 from __future__ import annotations
