@@ -306,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.merge and Path(args.json_out).is_file():
         before = json.loads(Path(args.json_out).read_text())
         fresh = {r["scenario"]: r for r in rows}
+        for r in before["scenarios"]:  # a rerun of corridor alone keeps the Flee run the earlier one made
+            if r["scenario"] in fresh and "flee" in r and "flee" not in fresh[r["scenario"]]:
+                fresh[r["scenario"]]["flee"] = r["flee"]
         rows = [fresh.pop(r["scenario"], r) for r in before["scenarios"]] + list(fresh.values())
         commands = before.get("commands", [before.get("command")]) + [command]
     table = markdown(rows, args.days, args.flee_days if args.flee else None)

@@ -68,3 +68,19 @@ def test_no_folder_is_a_clear_message_and_exit_2(tmp_path: Path, capsys, monkeyp
     assert "CORRIDOR_FABFLEE" in capsys.readouterr().err
     assert fabflee.main([str(tmp_path / "nowhere")]) == 2
     assert not (tmp_path / "x.json").exists()
+
+
+def test_a_rerun_of_corridor_alone_merged_keeps_the_earlier_flee_runs(tmp_path: Path) -> None:
+    # A sweep made beside Flee's own runs, then one scenario run again by corridor alone with --merge: the
+    # fresh row replaces corridor's figures and keeps the Flee run it has no new one of
+    root = tmp_path / "config_files"
+    scenario(root / "runs", SETTINGS)
+    out = tmp_path / "fabflee.json"
+    flee = {"status": "ran", "days": 3, "seconds": 1.0}
+    earlier = {"scenario": "runs", "status": "timeout", "loads": True, "flee": flee}
+    out.write_text(json.dumps({"commands": ["earlier"], "scenarios": [earlier]}))
+    code = fabflee.main([str(root), "--only", "runs", "--merge", "--json-out", str(out),
+                         "--fabflee-commit", "abc123", "--fabflee-date", "2025"])  # fmt: skip
+    assert code == 0
+    (row,) = json.loads(out.read_text())["scenarios"]
+    assert row["status"] == "ran" and row["days"] == 5 and row["flee"] == flee
