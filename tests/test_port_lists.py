@@ -10,6 +10,8 @@ from corridor.scenario.model import ConflictPeriod, Link, MoveRules, Place, Port
 from corridor.sim.components.ports import choose_ports, number_households
 from corridor.sim.rng import key64
 
+from conftest import write_folder
+
 
 def border(lam, days=10, **port):
     """lam people a day set out from Origin and reach the port the same day, signing its list on arrival."""
@@ -206,19 +208,16 @@ def test_a_port_taking_nobody_is_chosen_by_nobody():
 
 
 def native(folder, ports_csv, events_csv=None):
-    folder.mkdir()
-    (folder / "scenario.yaml").write_text(
-        "name: numbers\nstart_date: 2018-11-01\ndays: 4\nspawn:\n  mode: conflict\n  rate: 30\n"
-    )
-    (folder / "places.csv").write_text(
-        "name,kind,country,population,conflict_date\nOrigin,conflict_zone,HN,1000,2018-11-01\n"
-        "Shelter,shelter,MX,,\nSan Ysidro,port_of_entry,US,,\nOtay Mesa,port_of_entry,US,,\n"
-    )
-    (folder / "links.csv").write_text("a,b,distance\nOrigin,Shelter,10\n")
-    (folder / "ports.csv").write_text(ports_csv)
+    files = {
+        "scenario.yaml": "name: numbers\nstart_date: 2018-11-01\ndays: 4\nspawn:\n  mode: conflict\n  rate: 30\n",
+        "places.csv": "name,kind,country,population,conflict_date\nOrigin,conflict_zone,HN,1000,2018-11-01\n"
+        "Shelter,shelter,MX,,\nSan Ysidro,port_of_entry,US,,\nOtay Mesa,port_of_entry,US,,\n",
+        "links.csv": "a,b,distance\nOrigin,Shelter,10\n",
+        "ports.csv": ports_csv,
+    }
     if events_csv:
-        (folder / "port_events.csv").write_text(events_csv)
-    return folder
+        files["port_events.csv"] = events_csv
+    return write_folder(folder, files)
 
 
 def test_numbers_and_a_shared_sign_up_place_in_the_folder_format(tmp_path):

@@ -7,6 +7,8 @@ from corridor import Simulation
 from corridor.errors import ScenarioError
 from corridor.scenario.model import ConflictPeriod, Link, MoveRules, Place, Port, PortEvent, Scenario, SpawnRules
 
+from conftest import write_folder
+
 
 def border(lam, capacity, days=30, events=(), signup_places=()):
     """lam people a day set out from Origin and reach the port (or its shelter) the same day."""
@@ -96,19 +98,16 @@ def test_a_port_must_be_a_port_of_entry():
 
 
 def write_native(folder, ports_csv, events_csv=None):
-    folder.mkdir()
-    (folder / "scenario.yaml").write_text(
-        "name: border\nstart_date: 2018-11-01\ndays: 10\nspawn:\n  mode: conflict\n  rate: 100\n"
-    )
-    (folder / "places.csv").write_text(
-        "name,kind,country,population,conflict_date\nOrigin,conflict_zone,HN,1000,2018-11-01\n"
-        "Shelter,shelter,MX,,\nSan Ysidro,port_of_entry,MX,,\n"
-    )
-    (folder / "links.csv").write_text("a,b,distance\nOrigin,Shelter,10\nShelter,San Ysidro,20\n")
-    (folder / "ports.csv").write_text(ports_csv)
+    files = {
+        "scenario.yaml": "name: border\nstart_date: 2018-11-01\ndays: 10\nspawn:\n  mode: conflict\n  rate: 100\n",
+        "places.csv": "name,kind,country,population,conflict_date\nOrigin,conflict_zone,HN,1000,2018-11-01\n"
+        "Shelter,shelter,MX,,\nSan Ysidro,port_of_entry,MX,,\n",
+        "links.csv": "a,b,distance\nOrigin,Shelter,10\nShelter,San Ysidro,20\n",
+        "ports.csv": ports_csv,
+    }
     if events_csv:
-        (folder / "port_events.csv").write_text(events_csv)
-    return folder
+        files["port_events.csv"] = events_csv
+    return write_folder(folder, files)
 
 
 def test_ports_in_the_corridor_folder_format(tmp_path):
