@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from common import ROOT
+from common import ROOT, replace_between
 
 import corridor
 from corridor.evaluate.metrics import MetricError, resolve, value
@@ -138,13 +138,8 @@ def main() -> int:
     if args.no_docs:
         print(body)
         return 0
-    text = args.out.read_text()
-    if START not in text or END not in text:
-        print(f"error: {args.out}: markers {START} ... {END} not found; add them where the table goes", file=sys.stderr)
-        return 2
-    head, rest = text.split(START, 1)
-    args.out.write_text(f"{head}{START}\n{body}\n{END}{rest.split(END, 1)[1]}")
-    print(f"wrote {args.out.relative_to(ROOT)}")
+    args.out.write_text(replace_between(args.out.read_text(), START, END, body, args.out))
+    print(f"wrote {args.out}")
     return 0
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common import ROOT
+from common import ROOT, replace_between
 
 DOC = ROOT / "docs" / "policies.md"
 SCENARIO = ROOT / "scenarios" / "tijuana-2018"
@@ -98,15 +98,6 @@ def run(cmd: list[str]) -> str:
     return done.stdout
 
 
-def replace_block(text: str, name: str, body: str) -> str:
-    start, end = f"<!-- policy:{name}:start -->", f"<!-- policy:{name}:end -->"
-    if start not in text or end not in text:
-        raise SystemExit(f"{DOC}: markers {start} ... {end} not found; add them where the table goes")
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    return f"{head}{start}\n{body}\n{end}{tail}"
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--posterior", type=Path, help="a calibration folder to draw the uncertain inputs from")
@@ -147,7 +138,8 @@ def main() -> int:
         if args.no_docs:
             print(body)
         else:
-            text = replace_block(text, comp.name + ("-posterior" if args.posterior else "-seeds"), body)
+            name = comp.name + ("-posterior" if args.posterior else "-seeds")
+            text = replace_between(text, f"<!-- policy:{name}:start -->", f"<!-- policy:{name}:end -->", body, DOC)
     if not args.no_docs:
         DOC.write_text(text)
         print(f"wrote {DOC.relative_to(ROOT)}")
