@@ -1890,10 +1890,18 @@ class Scenario(Strict):
         """The capacity the model uses for `place`, in the units of the result tables (people divided by
         `hasten`): whole people after hasten, times `move.capacity_scaling`. None where the place has no
         limit, including a capacity under one person once scaled (the engine treats that as none)."""
+        base = self.unscaled_capacity(place)
+        if base is None:
+            return None
+        cap = base * self.move.capacity_scaling
+        return cap if cap >= 1 else None
+
+    def unscaled_capacity(self, place: Place) -> int | None:
+        """`place`'s capacity in whole people after hasten, less its day-0 count where Flee takes that off
+        (below), before `move.capacity_scaling`; None where it has none."""
         if not place.capacity:
             return None
-        cap = (place.capacity // self.hasten - self._day0_counts().get(place.name, 0)) * self.move.capacity_scaling
-        return cap if cap >= 1 else None
+        return place.capacity // self.hasten - self._day0_counts().get(place.name, 0)
 
     def effective_capacities(self) -> list[float | None]:
         """effective_capacity of every place, in place order."""

@@ -27,19 +27,10 @@ class Capacities(Component):
     def __init__(self, world: World) -> None:
         super().__init__(world)
         sc = world.sc
-        day0 = sc._day0_counts()
-        # the capacity before scaling, as Scenario.effective_capacity makes it (hasten, day-0 counts taken off)
-        self.base = np.array(
-            [
-                p.capacity // sc.hasten - day0.get(p.name, 0)
-                if p.capacity
-                else 0
-                if p.kind in ("camp", "idp_camp")
-                else -1
-                for p in sc.places
-            ],
-            dtype=np.float64,
-        )
+        # the capacity before scaling (hasten, day-0 counts taken off); with none, Flee's -1 (a camp's 0)
+        unscaled = [sc.unscaled_capacity(p) for p in sc.places]
+        none = [0 if p.kind in ("camp", "idp_camp") else -1 for p in sc.places]
+        self.base = np.array([c if c is not None else n for c, n in zip(unscaled, none, strict=True)], np.float64)
         self.per_day = np.array([p.capacity_per_day for p in sc.places], dtype=np.float64)
         self.scaling = sc.move.capacity_scaling
         self.capacity = world.net.capacity.copy()
